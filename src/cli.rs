@@ -1,0 +1,80 @@
+//! The command line: `tribune [--config FILE] <command>`.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::{
+    config::{Settings, Sources},
+    startup::{Application, shutdown_signal},
+};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tribune",
+    version,
+    about = "A coalition's voice on the fediverse"
+)]
+pub struct Cli {
+    /// A TOML file layered over the defaults (config/default.toml); TRIBUNE__SECTION__KEY
+    /// environment variables override both.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server.
+    Serve,
+}
+
+/// How a command ended, for the process exit code.
+#[derive(Debug)]
+pub enum Failure {
+    /// A setting is wrong: exit code 78 (EX_CONFIG).
+    Config(String),
+    /// Anything else: exit code 1.
+    Other(anyhow::Error),
+}
+
+impl Cli {
+    pub async fn run(self) -> Result<(), Failure> {
+        let settings = Settings::load(&Sources {
+            file: self.config.clone(),
+            environment: true,
+        })
+        .map_err(|e| Failure::Config(e.to_string()))?;
+        match self.command {
+            Command::Serve => serve(settings).await,
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> Result<(), Failure> {
+    let app = Application::build(settings).await.map_err(classify)?;
+    let addr = app.local_addr().map_err(|e| Failure::Other(e.into()))?;
+    let c = &app.state().coalition;
+    tracing::info!(
+        listen = %addr,
+        actor = %c.urls.actor,
+        handle = %format!("@{}", c.handle()),
+        database = app.state().db.backend(),
+        "tribune is serving"
+    );
+    app.run_until(shutdown_signal())
+        .await
+        .map_err(|e| Failure::Other(e.into()))
+}
+
+/// Configuration problems found while building (images, binding) keep their own exit code.
+fn classify(e: anyhow::Error) -> Failure {
+    if e.downcast_ref::<crate::config::ConfigError>().is_some()
+        || e.to_string().starts_with("server.listen:")
+    {
+        Failure::Config(format!("{e:#}"))
+    } else {
+        Failure::Other(e)
+    }
+}

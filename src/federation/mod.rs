@@ -1,0 +1,14 @@
+//! ActivityPub: wire types (`protocol`), our objects and how they map to the wire
+//! (`objects`), and the coalition's keys.
+
+pub mod keys;
+pub mod objects;
+pub mod protocol;
+
+/// The ActivityStreams context URL; Mastodon requires this exact string in `@context`
+/// (mastodon-interop.md §1).
+pub const AS_CONTEXT: &str = "https://www.w3.org/ns/activitystreams";
+
+/// The media type we serve and send; Mastodon accepts no plain `application/json`
+/// (mastodon-interop.md §1).
+pub const ACTIVITY_JSON: &str = activitypub_federation::FEDERATION_CONTENT_TYPE;

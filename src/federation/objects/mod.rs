@@ -1,0 +1,4 @@
+//! Our objects and their wire form.
+
+pub mod coalition;
+pub mod collections;

@@ -1,0 +1,4 @@
+//! Wire types: plain serde structs, no behaviour.
+
+pub mod actor;
+pub mod collection;

@@ -1,0 +1,166 @@
+//! The coalition's actor document and collections.
+
+use axum::{
+    Router,
+    extract::{Path, RawQuery, State},
+    http::{HeaderMap, header},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use serde::Serialize;
+
+use super::{
+    error::{HttpError, Result},
+    negotiate::wants_activitypub,
+    pages,
+};
+use crate::{
+    federation::{ACTIVITY_JSON, objects::collections},
+    startup::AppState,
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/ap/{username}", get(actor))
+        .route("/ap/{username}/outbox", get(outbox))
+        .route("/ap/{username}/followers", get(followers))
+        .route("/ap/{username}/following", get(following))
+        .route("/ap/{username}/featured", get(featured))
+}
+
+/// `application/activity+json`, with `Vary: Accept` because the same URL may answer HTML.
+pub struct ActivityJson<T>(pub T);
+
+impl<T: Serialize> IntoResponse for ActivityJson<T> {
+    fn into_response(self) -> Response {
+        match serde_json::to_vec(&self.0) {
+            Ok(bytes) => (
+                [
+                    (header::CONTENT_TYPE, ACTIVITY_JSON),
+                    (header::VARY, "Accept"),
+                ],
+                bytes,
+            )
+                .into_response(),
+            Err(e) => HttpError::Internal(e.into()).into_response(),
+        }
+    }
+}
+
+fn check_username(state: &AppState, username: &str) -> Result<()> {
+    // Paths are compared exactly: the actor id is one string, and Mastodon compares ids
+    // byte for byte.
+    if state.coalition.username.as_str() == username {
+        Ok(())
+    } else {
+        Err(HttpError::not_found("no such actor"))
+    }
+}
+
+#[tracing::instrument(skip_all)]
+async fn actor(
+    State(state): State<AppState>,
+    Path(username): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response> {
+    check_username(&state, &username)?;
+    if wants_activitypub(&headers) {
+        Ok(ActivityJson(state.coalition.to_actor()?).into_response())
+    } else {
+        pages::profile_response(&state)
+    }
+}
+
+/// `?page=N` with N ≥ 1, if any.
+fn page_param(query: Option<&str>) -> Result<Option<u64>> {
+    let Some(raw) = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "page")
+        .map(|(_, v)| v.into_owned())
+    else {
+        return Ok(None);
+    };
+    match raw.parse::<u64>() {
+        Ok(n) if n >= 1 => Ok(Some(n)),
+        _ => Err(HttpError::bad_request(format!(
+            "page must be a whole number from 1, got {raw:?}"
+        ))),
+    }
+}
+
+/// A paged collection with its `total_items` and the items of the asked page.
+fn paged(
+    id: &str,
+    query: Option<&str>,
+    total: u64,
+    items: Vec<serde_json::Value>,
+) -> Result<Response> {
+    Ok(match page_param(query)? {
+        None => ActivityJson(collections::paged_collection(id, total)).into_response(),
+        Some(page) => {
+            ActivityJson(collections::collection_page(id, page, total, items)).into_response()
+        }
+    })
+}
+
+// The coalition has not published, followed or been followed by anyone yet: the stores of
+// statements and followers come with publishing and following. Until then these collections
+// are empty, but already valid and paged, so that servers reading them see a well-formed
+// actor.
+
+async fn outbox(
+    State(state): State<AppState>,
+    Path(username): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response> {
+    check_username(&state, &username)?;
+    paged(
+        state.coalition.urls.outbox.as_str(),
+        query.as_deref(),
+        0,
+        Vec::new(),
+    )
+}
+
+async fn followers(
+    State(state): State<AppState>,
+    Path(username): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response> {
+    check_username(&state, &username)?;
+    paged(
+        state.coalition.urls.followers.as_str(),
+        query.as_deref(),
+        0,
+        Vec::new(),
+    )
+}
+
+async fn following(
+    State(state): State<AppState>,
+    Path(username): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response> {
+    check_username(&state, &username)?;
+    paged(
+        state.coalition.urls.following.as_str(),
+        query.as_deref(),
+        0,
+        Vec::new(),
+    )
+}
+
+async fn featured(
+    State(state): State<AppState>,
+    Path(username): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response> {
+    check_username(&state, &username)?;
+    let id = state.coalition.urls.featured.as_str();
+    let items = Vec::new();
+    Ok(match page_param(query.as_deref())? {
+        None => ActivityJson(collections::inline_collection(id, items)).into_response(),
+        Some(page) => {
+            ActivityJson(collections::collection_page(id, page, 0, items)).into_response()
+        }
+    })
+}

@@ -1,0 +1,74 @@
+//! The one place where errors become HTTP responses: a status and a JSON body
+//! `{"error": "…"}`. Details of 5xx errors are logged once and never shown.
+
+use axum::{
+    Json,
+    http::{StatusCode, header},
+    response::{IntoResponse, Response},
+};
+
+pub type Result<T, E = HttpError> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("internal error")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl HttpError {
+    pub fn status_code(&self) -> StatusCode {
+        match self {
+            HttpError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            HttpError::NotFound(_) => StatusCode::NOT_FOUND,
+            HttpError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            HttpError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn not_found(what: impl Into<String>) -> Self {
+        HttpError::NotFound(what.into())
+    }
+
+    pub fn bad_request(why: impl Into<String>) -> Self {
+        HttpError::BadRequest(why.into())
+    }
+}
+
+impl From<crate::db::DbError> for HttpError {
+    fn from(e: crate::db::DbError) -> Self {
+        HttpError::Internal(e.into())
+    }
+}
+
+impl From<url::ParseError> for HttpError {
+    fn from(e: url::ParseError) -> Self {
+        HttpError::Internal(e.into())
+    }
+}
+
+impl IntoResponse for HttpError {
+    fn into_response(self) -> Response {
+        if let HttpError::Internal(e) = &self {
+            tracing::error!(error = ?e, "request failed");
+        }
+        let status = self.status_code();
+        (
+            status,
+            [(header::CACHE_CONTROL, "no-store")],
+            Json(serde_json::json!({ "error": self.to_string() })),
+        )
+            .into_response()
+    }
+}
+
+/// Answer a panic in a handler with a JSON 500 rather than a dropped connection.
+pub fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    HttpError::Internal(anyhow::anyhow!("handler panicked")).into_response()
+}

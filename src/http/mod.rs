@@ -1,0 +1,31 @@
+//! HTTP: one module per resource, each with its `router()`.
+
+pub mod activitypub;
+pub mod error;
+pub mod media;
+pub mod negotiate;
+pub mod pages;
+pub mod well_known;
+
+use axum::Router;
+use tower_http::{catch_panic::CatchPanicLayer, trace::TraceLayer};
+
+use crate::startup::AppState;
+use error::HttpError;
+
+/// Request bodies larger than this are refused (Mastodon's own inbox limit, 1 MB).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(well_known::router())
+        .merge(activitypub::router())
+        .merge(pages::router())
+        .merge(media::router())
+        .fallback(|| async { HttpError::not_found("not found") })
+        .method_not_allowed_fallback(|| async { HttpError::MethodNotAllowed })
+        .with_state(state)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(CatchPanicLayer::custom(error::panic_response))
+        .layer(TraceLayer::new_for_http())
+}

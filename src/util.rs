@@ -1,0 +1,54 @@
+//! Small helpers shared by the HTML and ActivityPub renderers.
+
+/// Escape text for HTML element content and quoted attribute values.
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + s.len() / 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Plain text to HTML paragraphs: a blank line starts a paragraph, a single line break
+/// becomes `<br>`. Everything is escaped.
+pub fn text_to_html_paragraphs(text: &str) -> String {
+    let normalised = text.replace("\r\n", "\n");
+    normalised
+        .split("\n\n")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let lines: Vec<String> = p.lines().map(|l| escape_html(l.trim())).collect();
+            format!("<p>{}</p>", lines.join("<br>"))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(
+            escape_html(r#"<a href="x">O'Neil & co</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;O&#39;Neil &amp; co&lt;/a&gt;"
+        );
+    }
+
+    #[test]
+    fn paragraphs_and_breaks() {
+        assert_eq!(
+            text_to_html_paragraphs("one\ntwo\n\n\n<three>\r\n"),
+            "<p>one<br>two</p><p>&lt;three&gt;</p>"
+        );
+        assert_eq!(text_to_html_paragraphs("  "), "");
+    }
+}
