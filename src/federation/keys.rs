@@ -18,7 +18,7 @@ pub fn generate_rsa_2048() -> Result<KeyPairPem, rsa::Error> {
     let private = RsaPrivateKey::new(&mut rng, 2048)?;
     let private_key_pem = private
         .to_pkcs8_pem(LineEnding::LF)
-        .map_err(|e| rsa::Error::Pkcs8(e))?
+        .map_err(rsa::Error::Pkcs8)?
         .to_string();
     let public_key_pem = private
         .to_public_key()

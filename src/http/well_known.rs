@@ -161,10 +161,7 @@ async fn nodeinfo_links(State(state): State<AppState>) -> Response {
 }
 
 fn nodeinfo(state: &AppState, version: &str) -> serde_json::Value {
-    let mut software = json!({"name": "tribune", "version": env!("CARGO_PKG_VERSION")});
-    if version == "2.1" {
-        software["repository"] = json!(env!("CARGO_PKG_REPOSITORY"));
-    }
+    let software = json!({"name": "tribune", "version": env!("CARGO_PKG_VERSION")});
     json!({
         "version": version,
         "software": software,

@@ -1,0 +1,385 @@
+//! WebFinger, host-meta, NodeInfo, the actor document and its collections, as Mastodon
+//! reads them (mastodon-interop.md §1).
+
+use serde_json::Value;
+
+use crate::helpers::{
+    AP_ACCEPT, BROWSER_ACCEPT, Backend, LD_ACCEPT, TestApp, TestDb, assert_json_error,
+    content_type, on_both_backends,
+};
+
+on_both_backends!(
+    webfinger_loops_back_to_the_actor,
+    actor_has_every_field_mastodon_reads,
+    actor_url_negotiates_html_and_json,
+    webfinger_answers_other_forms_and_refuses_the_rest,
+    host_meta_and_nodeinfo,
+    collections_are_valid_empty_and_paged,
+    images_are_served,
+    bad_requests_get_json_errors_never_5xx,
+    configured_profile_reaches_the_wire,
+);
+
+async fn start(backend: Backend) -> (TestApp, TestDb) {
+    let db = TestDb::new(backend).await;
+    (TestApp::spawn(&db, "").await, db)
+}
+
+async fn webfinger_loops_back_to_the_actor(backend: Backend) {
+    let (app, _db) = start(backend).await;
+    let handle = format!("coalition@localhost:{}", app.addr.port());
+    let res = app.webfinger(&format!("acct:{handle}")).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(content_type(&res), "application/jrd+json; charset=utf-8");
+    let jrd: Value = res.json().await.unwrap();
+    assert_eq!(jrd["subject"], format!("acct:{handle}"));
+    let links = jrd["links"].as_array().unwrap();
+    let self_link = links
+        .iter()
+        .find(|l| l["rel"] == "self")
+        .expect("a self link");
+    assert_eq!(self_link["type"], "application/activity+json");
+    let href = self_link["href"].as_str().unwrap();
+    let profile = links
+        .iter()
+        .find(|l| l["rel"] == "http://webfinger.net/rel/profile-page")
+        .expect("a profile-page link");
+    assert_eq!(profile["type"], "text/html");
+
+    // Mastodon: the actor fetched at the self href must carry that href as its id, byte for
+    // byte, and its handle must WebFinger back to the same subject.
+    let actor = app.get_ap(href).await;
+    assert_eq!(actor["id"].as_str().unwrap(), href);
+    assert_eq!(actor["webfinger"].as_str().unwrap(), handle);
+    let again = app
+        .webfinger(&format!("acct:{}", actor["webfinger"].as_str().unwrap()))
+        .await;
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["subject"], jrd["subject"]);
+    assert_eq!(profile["href"], actor["url"]);
+}
+
+async fn actor_has_every_field_mastodon_reads(backend: Backend) {
+    let (app, _db) = start(backend).await;
+    let a = app.get_ap("/ap/coalition").await;
+    let id = a["id"].as_str().unwrap();
+    assert_eq!(id, format!("{}/ap/coalition", app.base));
+
+    // @context contains the exact ActivityStreams URL.
+    let ctx = a["@context"].as_array().unwrap();
+    assert!(
+        ctx.iter()
+            .any(|c| c == "https://www.w3.org/ns/activitystreams")
+    );
+    assert!(ctx.iter().any(|c| c == "https://w3id.org/security/v1"));
+
+    assert_eq!(a["type"], "Group");
+    assert_eq!(a["preferredUsername"], "coalition");
+    assert!(a["name"].as_str().unwrap().contains("Demo coalition"));
+    let summary = a["summary"].as_str().unwrap();
+    assert!(
+        summary.starts_with("<p>Une coalition"),
+        "primary language first: {summary}"
+    );
+    assert!(summary.contains("<p>A coalition"), "{summary}");
+    assert_eq!(a["url"], format!("{}/@coalition", app.base));
+    assert_eq!(a["inbox"], format!("{id}/inbox"));
+    assert_eq!(a["endpoints"]["sharedInbox"], format!("{}/inbox", app.base));
+    for key in ["outbox", "followers", "following", "featured"] {
+        assert_eq!(a[key], format!("{id}/{key}"), "{key}");
+    }
+    assert_eq!(a["manuallyApprovesFollowers"], false);
+    assert_eq!(a["discoverable"], true);
+    assert_eq!(a["indexable"], true);
+    let published = a["published"].as_str().unwrap();
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(published).is_ok() && published.ends_with('Z'),
+        "{published}"
+    );
+    for key in ["icon", "image"] {
+        // An Image object, never a bare URL string (Mastodon would fetch it as JSON).
+        assert_eq!(a[key]["type"], "Image", "{key}");
+        assert_eq!(a[key]["mediaType"], "image/png", "{key}");
+        assert!(
+            a[key]["url"].as_str().unwrap().starts_with(&app.base),
+            "{key}"
+        );
+    }
+    assert_eq!(a["icon"]["name"], "Logo");
+    assert!(a["attachment"].as_array().unwrap().is_empty());
+
+    let key = &a["publicKey"];
+    assert_eq!(key["id"], format!("{id}#main-key"));
+    assert_eq!(key["owner"], id);
+    let pem = key["publicKeyPem"].as_str().unwrap();
+    assert!(
+        pem.starts_with("-----BEGIN PUBLIC KEY-----\n")
+            && pem.ends_with("-----END PUBLIC KEY-----\n")
+    );
+}
+
+async fn actor_url_negotiates_html_and_json(backend: Backend) {
+    let (app, _db) = start(backend).await;
+    for accept in [AP_ACCEPT, LD_ACCEPT, "application/activity+json"] {
+        let res = app.get("/ap/coalition", accept).await;
+        assert_eq!(res.status(), 200, "{accept}");
+        assert_eq!(content_type(&res), "application/activity+json", "{accept}");
+        assert_eq!(res.headers()["vary"], "Accept");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["type"], "Group");
+    }
+    for accept in [BROWSER_ACCEPT, "text/html", "*/*"] {
+        let res = app.get("/ap/coalition", accept).await;
+        assert_eq!(res.status(), 200, "{accept}");
+        assert_eq!(content_type(&res), "text/html; charset=utf-8", "{accept}");
+        let html = res.text().await.unwrap();
+        assert!(html.contains("Demo coalition"));
+        assert!(html.contains(&format!("@coalition@localhost:{}", app.addr.port())));
+        assert!(html.contains(r#"<link rel="alternate" type="application/activity+json""#));
+    }
+    // The profile URL: HTML for people, a redirect to the actor id for ActivityPub clients.
+    let res = app.get("/@coalition", BROWSER_ACCEPT).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(content_type(&res), "text/html; charset=utf-8");
+    let res = app.get("/@coalition", AP_ACCEPT).await;
+    assert_eq!(res.status(), 302);
+    assert_eq!(
+        res.headers()["location"],
+        format!("{}/ap/coalition", app.base)
+    );
+}
+
+async fn webfinger_answers_other_forms_and_refuses_the_rest(backend: Backend) {
+    let (app, _db) = start(backend).await;
+    let port = app.addr.port();
+    let subject = format!("acct:coalition@localhost:{port}");
+    for resource in [
+        format!("{}/ap/coalition", app.base),
+        format!("{}/@coalition", app.base),
+        format!("acct:COALITION@LOCALHOST:{port}"),
+        format!("coalition@localhost:{port}"),
+    ] {
+        let res = app.webfinger(&resource).await;
+        assert_eq!(res.status(), 200, "{resource}");
+        let jrd: Value = res.json().await.unwrap();
+        assert_eq!(jrd["subject"], subject, "{resource}");
+    }
+    for resource in [
+        format!("acct:someone@localhost:{port}"),
+        "acct:coalition@example.org".to_owned(),
+        format!("{}/ap/someone", app.base),
+        "https://example.org/ap/coalition".to_owned(),
+    ] {
+        assert_json_error(app.webfinger(&resource).await, 404).await;
+    }
+    for resource in [
+        "",
+        "acct:",
+        "coalition",
+        "mailto:coalition@example.org",
+        "acct:a b@c",
+    ] {
+        assert_json_error(app.webfinger(resource).await, 400).await;
+    }
+    let res = app
+        .get("/.well-known/webfinger", "application/jrd+json")
+        .await;
+    assert_json_error(res, 400).await;
+    let res = app
+        .get(
+            "/.well-known/webfinger?resource=%FF%FE",
+            "application/jrd+json",
+        )
+        .await;
+    assert!(res.status().is_client_error());
+}
+
+async fn host_meta_and_nodeinfo(backend: Backend) {
+    let (app, _db) = start(backend).await;
+    let res = app.get("/.well-known/host-meta", "*/*").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(content_type(&res), "application/xrd+xml; charset=utf-8");
+    let xrd = res.text().await.unwrap();
+    assert!(xrd.contains(r#"<XRD xmlns="http://docs.oasis-open.org/ns/xri/xrd-1.0">"#));
+    assert!(xrd.contains(&format!(
+        r#"<Link rel="lrdd" template="{}/.well-known/webfinger?resource={{uri}}"/>"#,
+        app.base
+    )));
+
+    let res = app.get("/.well-known/nodeinfo", "application/json").await;
+    assert_eq!(res.status(), 200);
+    let links: Value = res.json().await.unwrap();
+    let links = links["links"].as_array().unwrap();
+    for version in ["2.0", "2.1"] {
+        let link = links
+            .iter()
+            .find(|l| l["rel"] == format!("http://nodeinfo.diaspora.software/ns/schema/{version}"))
+            .unwrap_or_else(|| panic!("a {version} link"));
+        let res = app
+            .get(link["href"].as_str().unwrap(), "application/json")
+            .await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(
+            content_type(&res),
+            format!(
+                r#"application/json; profile="http://nodeinfo.diaspora.software/ns/schema/{version}#""#
+            )
+        );
+        let doc: Value = res.json().await.unwrap();
+        assert_eq!(doc["version"], version);
+        assert_eq!(doc["software"]["name"], "tribune");
+        assert_eq!(doc["protocols"], serde_json::json!(["activitypub"]));
+        assert_eq!(doc["openRegistrations"], false);
+        assert_eq!(doc["usage"]["users"]["total"], 1);
+        assert!(doc["usage"]["localPosts"].is_u64());
+        assert!(
+            doc["metadata"]["nodeName"]
+                .as_str()
+                .unwrap()
+                .contains("coalition")
+        );
+    }
+}
+
+async fn collections_are_valid_empty_and_paged(backend: Backend) {
+    let (app, _db) = start(backend).await;
+    let actor = app.get_ap("/ap/coalition").await;
+    for key in ["outbox", "followers", "following"] {
+        let id = actor[key].as_str().unwrap();
+        let c = app.get_ap(id).await;
+        assert_eq!(c["@context"], "https://www.w3.org/ns/activitystreams");
+        assert_eq!(c["id"], id);
+        assert_eq!(c["type"], "OrderedCollection", "{key}");
+        assert_eq!(c["totalItems"], 0, "{key}");
+        let first = c["first"].as_str().expect("a first page");
+        let page = app.get_ap(first).await;
+        assert_eq!(page["type"], "OrderedCollectionPage", "{key}");
+        assert_eq!(page["id"], first);
+        assert_eq!(page["partOf"], id);
+        assert_eq!(page["orderedItems"], serde_json::json!([]));
+        assert!(page.get("next").is_none());
+        for bad in ["0", "-1", "x", "99999999999999999999999"] {
+            let res = app.get(&format!("{id}?page={bad}"), AP_ACCEPT).await;
+            assert_json_error(res, 400).await;
+        }
+    }
+    let featured_id = actor["featured"].as_str().unwrap();
+    let featured = app.get_ap(featured_id).await;
+    assert_eq!(featured["type"], "OrderedCollection");
+    assert_eq!(featured["totalItems"], 0);
+    assert_eq!(featured["orderedItems"], serde_json::json!([]));
+    let page = app.get_ap(&format!("{featured_id}?page=1")).await;
+    assert_eq!(page["type"], "OrderedCollectionPage");
+}
+
+async fn images_are_served(backend: Backend) {
+    let (app, _db) = start(backend).await;
+    let actor = app.get_ap("/ap/coalition").await;
+    for key in ["icon", "image"] {
+        let res = app
+            .get(actor[key]["url"].as_str().unwrap(), "image/*")
+            .await;
+        assert_eq!(res.status(), 200, "{key}");
+        assert_eq!(content_type(&res), "image/png");
+        assert!(
+            res.headers()["cache-control"]
+                .to_str()
+                .unwrap()
+                .contains("immutable")
+        );
+        let bytes = res.bytes().await.unwrap();
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    }
+    assert_json_error(app.get("/media/avatar-0000.png", "*/*").await, 404).await;
+}
+
+async fn bad_requests_get_json_errors_never_5xx(backend: Backend) {
+    let (app, _db) = start(backend).await;
+    for (path, status) in [
+        ("/ap/someone", 404),
+        ("/ap/someone/outbox", 404),
+        ("/@someone", 404),
+        ("/nothing/here", 404),
+        ("/ap/coalition/", 404),
+        ("/ap/Coalition", 404),
+        ("/ap/%C3%A9", 404),
+        ("/.well-known/unknown", 404),
+    ] {
+        for accept in [AP_ACCEPT, BROWSER_ACCEPT] {
+            assert_json_error(app.get(path, accept).await, status).await;
+        }
+    }
+    let res = app
+        .client
+        .post(app.url("/ap/coalition"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_json_error(res, 405).await;
+    let res = app
+        .client
+        .delete(app.url("/.well-known/webfinger"))
+        .send()
+        .await
+        .unwrap();
+    assert_json_error(res, 405).await;
+    // The live actor never answers 410, whatever is asked.
+    for accept in ["", "application/json", "text/plain", "garbage;;;q=x"] {
+        let res = app.get("/ap/coalition", accept).await;
+        assert_eq!(res.status(), 200, "{accept:?}");
+    }
+}
+
+async fn configured_profile_reaches_the_wire(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let avatar = dir.path().join("logo.jpg");
+    std::fs::write(&avatar, b"\xff\xd8\xff\xe0\0\x10JFIF\0rest-of-a-jpeg").unwrap();
+    let extra = format!(
+        r#"
+        [coalition]
+        username = "hiatus"
+        name = "Hiatus"
+        languages = ["en", "fr"]
+        avatar = "{}"
+        avatar_alt = "Our logo"
+        [coalition.summary]
+        fr = "Texte <b>français</b>"
+        en = "English text"
+        [[coalition.fields]]
+        name = "Site"
+        value = "https://hiatus.example/"
+        [[coalition.fields]]
+        name = "Contact"
+        value = "contact@hiatus.example"
+        "#,
+        avatar.display()
+    );
+    let app = TestApp::spawn(&db, &extra).await;
+    let a = app.get_ap("/ap/hiatus").await;
+    assert_eq!(a["preferredUsername"], "hiatus");
+    assert_eq!(a["name"], "Hiatus");
+    assert_eq!(
+        a["summary"], "<p>English text</p><p>Texte &lt;b&gt;français&lt;/b&gt;</p>",
+        "languages in configured order, text escaped"
+    );
+    assert_eq!(a["icon"]["mediaType"], "image/jpeg");
+    assert_eq!(a["icon"]["name"], "Our logo");
+    assert!(a["icon"]["url"].as_str().unwrap().ends_with(".jpg"));
+    let res = app.get(a["icon"]["url"].as_str().unwrap(), "*/*").await;
+    assert_eq!(content_type(&res), "image/jpeg");
+    assert_eq!(
+        a["attachment"],
+        serde_json::json!([
+            {"type": "PropertyValue", "name": "Site",
+             "value": "<a href=\"https://hiatus.example/\" rel=\"me nofollow noopener noreferrer\" target=\"_blank\">hiatus.example</a>"},
+            {"type": "PropertyValue", "name": "Contact", "value": "contact@hiatus.example"},
+        ])
+    );
+    let res = app
+        .webfinger(&format!("acct:hiatus@localhost:{}", app.addr.port()))
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_json_error(app.get("/ap/coalition", AP_ACCEPT).await, 404).await;
+}

@@ -1,0 +1,8 @@
+//! Integration tests: the real server over HTTP, on SQLite and PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod cli;
+mod discovery;
+mod storage;
