@@ -4,6 +4,7 @@
 pub mod keys;
 pub mod objects;
 pub mod protocol;
+pub mod signatures;
 
 /// The ActivityStreams context URL; Mastodon requires this exact string in `@context`
 /// (mastodon-interop.md §1).
