@@ -43,6 +43,7 @@ struct RawSettings {
     coalition: RawCoalition,
     #[serde(default)]
     federation: RawFederation,
+    delivery: DeliverySettings,
     admin: RawAdmin,
 }
 
@@ -80,6 +81,7 @@ struct RawCoalition {
     header_alt: String,
     discoverable: bool,
     indexable: bool,
+    manually_approves_followers: bool,
     #[serde(default)]
     fields: Vec<RawField>,
 }
@@ -97,6 +99,22 @@ struct RawField {
 #[serde(deny_unknown_fields)]
 struct RawFederation {
     allow_private_addresses: Option<bool>,
+    #[serde(default)]
+    blocked_domains: Vec<String>,
+    #[serde(default)]
+    blocked_actors: Vec<String>,
+}
+
+/// The persistent delivery queue.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliverySettings {
+    pub concurrency: usize,
+    pub backoff_unit_ms: u64,
+    pub max_attempts: u32,
+    pub timeout_seconds: u64,
+    pub connect_timeout_seconds: u64,
+    pub lease_seconds: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -134,6 +152,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub coalition: CoalitionSettings,
     pub federation: FederationSettings,
+    pub delivery: DeliverySettings,
     pub admin: AdminSettings,
 }
 
@@ -163,6 +182,7 @@ pub struct CoalitionSettings {
     pub header_alt: String,
     pub discoverable: bool,
     pub indexable: bool,
+    pub manually_approves_followers: bool,
     pub fields: Vec<ProfileField>,
 }
 
@@ -175,6 +195,9 @@ pub struct ProfileField {
 #[derive(Debug, Clone)]
 pub struct FederationSettings {
     pub allow_private_addresses: bool,
+    /// Lower-cased host names (with a port where one was given).
+    pub blocked_domains: Vec<String>,
+    pub blocked_actors: Vec<url::Url>,
 }
 
 #[derive(Clone)]
@@ -415,6 +438,50 @@ impl RawSettings {
             ));
         }
 
+        let mut blocked_domains = Vec::new();
+        for d in &self.federation.blocked_domains {
+            let d = d.trim().trim_end_matches('.').to_ascii_lowercase();
+            if d.is_empty() || d.contains(['/', '@', ' ']) {
+                return Err(ConfigError::invalid(
+                    "federation.blocked_domains",
+                    format!("{d:?} is not a domain name"),
+                ));
+            }
+            blocked_domains.push(d);
+        }
+        let mut blocked_actors = Vec::new();
+        for a in &self.federation.blocked_actors {
+            let url = Url::parse(a.trim())
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+                .ok_or_else(|| {
+                    ConfigError::invalid(
+                        "federation.blocked_actors",
+                        format!("{a:?} is not an actor URL"),
+                    )
+                })?;
+            blocked_actors.push(url);
+        }
+        let d = &self.delivery;
+        for (setting, value) in [
+            ("delivery.concurrency", d.concurrency as u64),
+            ("delivery.backoff_unit_ms", d.backoff_unit_ms),
+            ("delivery.max_attempts", u64::from(d.max_attempts)),
+            ("delivery.timeout_seconds", d.timeout_seconds),
+            ("delivery.connect_timeout_seconds", d.connect_timeout_seconds),
+            ("delivery.lease_seconds", d.lease_seconds),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::invalid(setting, "must be at least 1"));
+            }
+        }
+        if d.lease_seconds <= d.timeout_seconds {
+            return Err(ConfigError::invalid(
+                "delivery.lease_seconds",
+                "must be longer than delivery.timeout_seconds, or a slow delivery could be sent twice",
+            ));
+        }
+
         let allow_private_addresses = self
             .federation
             .allow_private_addresses
@@ -440,11 +507,15 @@ impl RawSettings {
                 header_alt: c.header_alt.trim().to_owned(),
                 discoverable: c.discoverable,
                 indexable: c.indexable,
+                manually_approves_followers: c.manually_approves_followers,
                 fields,
             },
             federation: FederationSettings {
                 allow_private_addresses,
+                blocked_domains,
+                blocked_actors,
             },
+            delivery: self.delivery,
             admin: AdminSettings { token },
         })
     }

@@ -6,15 +6,29 @@ use std::{future::Future, net::SocketAddr, sync::Arc};
 use anyhow::Context;
 use tokio::net::TcpListener;
 
+use activitypub_federation::config::FederationConfig;
+
 use crate::{
     config::Settings,
     db::{self, Db},
     federation::{
+        delivery::{DeliveryWorker, Wakeup, delivery_client},
+        inbox::KeyCache,
         keys,
-        objects::coalition::{Coalition, CoalitionParts},
+        objects::coalition::{Coalition, CoalitionParts, LocalActor},
+        signatures::Signer,
     },
     media::{self, ImageRole},
 };
+
+/// `tribune/VERSION (+PUBLIC_URL)`, sent with every request we make.
+pub fn user_agent(settings: &Settings) -> String {
+    format!(
+        "tribune/{} (+{})",
+        env!("CARGO_PKG_VERSION"),
+        settings.server.public_url.url()
+    )
+}
 
 /// What every handler can reach.
 #[derive(Debug, Clone)]
@@ -22,11 +36,18 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub db: Db,
     pub coalition: Arc<Coalition>,
+    /// Our signing key, parsed once.
+    pub signer: Arc<Signer>,
+    /// Remote public keys, parsed once.
+    pub keys: KeyCache,
+    /// Tells the delivery workers that rows were queued.
+    pub wakeup: Wakeup,
 }
 
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    federation: FederationConfig<AppState>,
 }
 
 impl Application {
@@ -80,12 +101,23 @@ impl Application {
             },
         )
         .context("building the coalition's URLs from server.public_url")?;
+        let signer = Signer::from_pkcs8_pem(coalition.urls.key_id.clone(), coalition.private_key_pem())
+            .context("reading the coalition's private key")?;
+        let coalition = Arc::new(coalition);
         let state = AppState {
             settings: Arc::new(settings),
             db,
-            coalition: Arc::new(coalition),
+            coalition: coalition.clone(),
+            signer: Arc::new(signer),
+            keys: KeyCache::default(),
+            wakeup: Wakeup::default(),
         };
-        Ok(Application { listener, state })
+        let federation = federation_config(&state, LocalActor(coalition)).await?;
+        Ok(Application {
+            listener,
+            state,
+            federation,
+        })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -101,15 +133,72 @@ impl Application {
     where
         F: Future<Output = ()> + Send + 'static,
     {
-        let Application { listener, state } = self;
+        let Application {
+            listener,
+            state,
+            federation,
+        } = self;
         let db = state.db.clone();
-        let app = crate::http::router(state);
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let worker = DeliveryWorker {
+            db: db.clone(),
+            signer: state.signer.clone(),
+            client: delivery_client(
+                &state.settings.delivery,
+                state.settings.federation.allow_private_addresses,
+                &user_agent(&state.settings),
+            )
+            .map_err(std::io::Error::other)?,
+            settings: state.settings.delivery.clone(),
+            wakeup: state.wakeup.clone(),
+        };
+        let worker = tokio::spawn(worker.run(stop_rx));
+        let app = crate::http::router(state, federation);
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await;
+        let _ = stop_tx.send(true);
+        if let Err(e) = worker.await {
+            tracing::error!(error = %e, "the delivery worker ended badly");
+        }
         db.close().await;
         served
     }
+}
+
+/// The federation crate's configuration: it fetches remote actors for us (signed with our
+/// key, bounded in size and time, ids checked) and serves WebFinger helpers.
+async fn federation_config(
+    state: &AppState,
+    local: LocalActor,
+) -> anyhow::Result<FederationConfig<AppState>> {
+    let settings = &state.settings;
+    let allow_private = settings.federation.allow_private_addresses;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(10))
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .user_agent(user_agent(settings))
+        .dns_resolver(Arc::new(
+            activitypub_federation::resolver::ValidatingDnsResolver::new(Vec::new(), !allow_private),
+        ))
+        .build()
+        .context("building the HTTP client")?;
+    let config = FederationConfig::builder()
+        .domain(settings.server.public_url.authority())
+        .app_data(state.clone())
+        // `debug` lets the crate reach http URLs with ports and local addresses: only when
+        // federation.allow_private_addresses is set (tests and local demos).
+        .debug(allow_private)
+        .allow_http_urls(allow_private || settings.server.public_url.url().scheme() == "http")
+        // Sign `date`, not `(created)`: Mastodon and others expect it (federation-crate.md).
+        .http_signature_compat(true)
+        .client(reqwest_middleware::ClientWithMiddleware::from(client))
+        .signed_fetch_actor(&local)
+        .build()
+        .await
+        .context("configuring federation")?;
+    Ok(config)
 }
 
 fn load_images(settings: &Settings) -> anyhow::Result<(media::Image, media::Image)> {

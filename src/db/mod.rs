@@ -12,7 +12,12 @@ use sqlx::{
 
 use crate::config::DatabaseSettings;
 
+pub mod blocks;
+pub mod deliveries;
+pub mod followers;
 pub mod local_actor;
+pub mod received;
+pub mod remote_actors;
 
 /// Run the same query code on either backend: the body is type-checked once per backend, so
 /// a type that one driver cannot decode is a compile error, not a run-time surprise.
@@ -25,6 +30,41 @@ macro_rules! on_pool {
     };
 }
 pub(crate) use on_pool;
+
+/// The same for a transaction: `$conn` is the transaction's connection on either backend.
+macro_rules! on_tx {
+    ($tx:expr, $conn:ident => $body:expr) => {
+        match $tx {
+            $crate::db::Tx::Sqlite(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+            $crate::db::Tx::Postgres(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use on_tx;
+
+/// A transaction on either backend. Repository functions take `&mut Tx` so that a local
+/// change and the deliveries it causes commit together.
+#[derive(Debug)]
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), DbError> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -85,6 +125,15 @@ impl Db {
             Db::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await?,
         }
         Ok(())
+    }
+
+    pub async fn begin(&self) -> Result<Tx, DbError> {
+        Ok(match self {
+            // IMMEDIATE takes the write lock at once: a deferred transaction that later writes
+            // can fail with SQLITE_BUSY instead of waiting for the busy timeout.
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
     }
 
     pub fn backend(&self) -> &'static str {

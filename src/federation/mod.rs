@@ -1,6 +1,9 @@
 //! ActivityPub: wire types (`protocol`), our objects and how they map to the wire
 //! (`objects`), and the coalition's keys.
 
+pub mod activities;
+pub mod delivery;
+pub mod inbox;
 pub mod keys;
 pub mod objects;
 pub mod protocol;

@@ -15,6 +15,7 @@ use super::{
     pages,
 };
 use crate::{
+    db::{self, followers::FollowState},
     federation::{ACTIVITY_JSON, objects::collections},
     startup::AppState,
 };
@@ -102,10 +103,9 @@ fn paged(
     })
 }
 
-// The coalition has not published, followed or been followed by anyone yet: the stores of
-// statements and followers come with publishing and following. Until then these collections
-// are empty, but already valid and paged, so that servers reading them see a well-formed
-// actor.
+// The coalition has not published or followed anyone yet: the stores of statements come
+// with publishing. Until then these collections are empty, but already valid and paged, so
+// that servers reading them see a well-formed actor.
 
 async fn outbox(
     State(state): State<AppState>,

@@ -2,6 +2,7 @@
 
 pub mod activitypub;
 pub mod error;
+pub mod inbox;
 pub mod media;
 pub mod negotiate;
 pub mod pages;
@@ -16,15 +17,22 @@ use error::HttpError;
 /// Request bodies larger than this are refused (Mastodon's own inbox limit, 1 MB).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-pub fn router(state: AppState) -> Router {
+pub fn router(
+    state: AppState,
+    federation: activitypub_federation::config::FederationConfig<AppState>,
+) -> Router {
     Router::new()
         .merge(well_known::router())
+        .merge(inbox::router())
         .merge(activitypub::router())
         .merge(pages::router())
         .merge(media::router())
         .fallback(|| async { HttpError::not_found("not found") })
         .method_not_allowed_fallback(|| async { HttpError::MethodNotAllowed })
         .with_state(state)
+        .layer(activitypub_federation::config::FederationMiddleware::new(
+            federation,
+        ))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(TraceLayer::new_for_http())

@@ -2,3 +2,4 @@
 
 pub mod coalition;
 pub mod collections;
+pub mod remote_actor;

@@ -2,3 +2,4 @@
 
 pub mod actor;
 pub mod collection;
+pub mod remote_actor;

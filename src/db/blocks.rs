@@ -1,0 +1,75 @@
+//! Blocked domains and actors.
+
+use chrono::Utc;
+
+use super::{Db, DbError, on_pool};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockKind {
+    Domain,
+    Actor,
+}
+
+impl BlockKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BlockKind::Domain => "domain",
+            BlockKind::Actor => "actor",
+        }
+    }
+}
+
+/// Add a block; false when it was already there. Blocking a domain also removes the actors
+/// of that domain, with their follows.
+pub async fn add(db: &Db, kind: BlockKind, value: &str) -> Result<bool, DbError> {
+    let mut tx = db.begin().await?;
+    let insert = "INSERT INTO blocks (kind, value, created_at) VALUES ($1, $2, $3) \
+                  ON CONFLICT (kind, value) DO NOTHING";
+    let purge = match kind {
+        // A domain block covers its subdomains, as on Mastodon.
+        BlockKind::Domain => "DELETE FROM remote_actors WHERE host = $1 OR host LIKE '%.' || $1",
+        BlockKind::Actor => "DELETE FROM remote_actors WHERE id = $1",
+    };
+    let added = super::on_tx!(&mut tx, conn => {
+        let n = sqlx::query(insert)
+            .bind(kind.as_str())
+            .bind(value)
+            .bind(Utc::now())
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+        sqlx::query(purge).bind(value).execute(&mut *conn).await?;
+        n == 1
+    });
+    tx.commit().await?;
+    Ok(added)
+}
+
+pub async fn remove(db: &Db, kind: BlockKind, value: &str) -> Result<bool, DbError> {
+    let sql = "DELETE FROM blocks WHERE kind = $1 AND value = $2";
+    let n = on_pool!(db, pool => sqlx::query(sql)
+        .bind(kind.as_str())
+        .bind(value)
+        .execute(pool)
+        .await?
+        .rows_affected());
+    Ok(n > 0)
+}
+
+pub async fn list(db: &Db) -> Result<Vec<(String, String)>, DbError> {
+    let sql = "SELECT kind, value FROM blocks ORDER BY kind, value";
+    Ok(on_pool!(db, pool => sqlx::query_as::<_, (String, String)>(sql).fetch_all(pool).await?))
+}
+
+/// Whether an actor id, or its host or a parent domain of it, is blocked.
+pub async fn is_blocked(db: &Db, actor_id: &str, host: &str) -> Result<bool, DbError> {
+    let sql = "SELECT COUNT(*) FROM blocks WHERE \
+               (kind = 'domain' AND ($1 = value OR $1 LIKE '%.' || value)) \
+               OR (kind = 'actor' AND value = $2)";
+    let n: i64 = on_pool!(db, pool => sqlx::query_scalar(sql)
+        .bind(host)
+        .bind(actor_id)
+        .fetch_one(pool)
+        .await?);
+    Ok(n > 0)
+}

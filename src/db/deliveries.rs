@@ -1,0 +1,180 @@
+//! The persistent delivery queue: outgoing activities stored once, one delivery row per
+//! (activity, inbox). Workers claim due rows with a lease; a crash only delays a row until
+//! its lease runs out. On PostgreSQL, `FOR UPDATE SKIP LOCKED` keeps several processes from
+//! claiming the same row; SQLite has one writer at a time, so the claiming UPDATE is atomic.
+
+use chrono::Utc;
+
+use super::{Db, DbError, Tx, on_pool, on_tx};
+
+/// An activity to send, as it will be sent.
+#[derive(Debug, Clone)]
+pub struct NewActivity<'a> {
+    pub id: &'a str,
+    pub kind: &'a str,
+    pub body: &'a str,
+}
+
+/// Store `activity` and queue it for each inbox, due now. Repeats are ignored.
+pub async fn enqueue(
+    tx: &mut Tx,
+    activity: &NewActivity<'_>,
+    inboxes: &[url::Url],
+    now_ms: i64,
+) -> Result<(), DbError> {
+    let insert_activity = "INSERT INTO outgoing_activities (id, kind, body, created_at) \
+                           VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING";
+    let insert_delivery = "INSERT INTO deliveries \
+        (activity_id, inbox, host, state, attempts, next_attempt_at, created_at) \
+        VALUES ($1, $2, $3, 'pending', 0, $4, $4) ON CONFLICT (activity_id, inbox) DO NOTHING";
+    on_tx!(tx, conn => {
+        sqlx::query(insert_activity)
+            .bind(activity.id)
+            .bind(activity.kind)
+            .bind(activity.body)
+            .bind(Utc::now())
+            .execute(&mut *conn)
+            .await?;
+        for inbox in inboxes {
+            sqlx::query(insert_delivery)
+                .bind(activity.id)
+                .bind(inbox.as_str())
+                .bind(authority(inbox))
+                .bind(now_ms)
+                .execute(&mut *conn)
+                .await?;
+        }
+    });
+    Ok(())
+}
+
+/// `host[:port]` of a URL.
+pub fn authority(url: &url::Url) -> String {
+    match (url.host_str(), url.port()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_owned(),
+        (None, _) => String::new(),
+    }
+}
+
+/// A claimed delivery, leased to the caller.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Claimed {
+    pub id: i64,
+    pub activity_id: String,
+    pub inbox: String,
+    pub attempts: i32,
+    pub body: String,
+}
+
+/// Claim up to `limit` due deliveries until `now_ms + lease_ms`.
+pub async fn claim(db: &Db, now_ms: i64, lease_ms: i64, limit: i64) -> Result<Vec<Claimed>, DbError> {
+    let lease_until = now_ms + lease_ms;
+    let ids: Vec<i64> = match db {
+        Db::Postgres(pool) => {
+            sqlx::query_scalar(
+                "UPDATE deliveries SET leased_until = $1 WHERE id IN (\
+                   SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= $2 \
+                   AND (leased_until IS NULL OR leased_until <= $2) \
+                   ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING id",
+            )
+            .bind(lease_until)
+            .bind(now_ms)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        }
+        Db::Sqlite(pool) => {
+            sqlx::query_scalar(
+                "UPDATE deliveries SET leased_until = $1 WHERE id IN (\
+                   SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= $2 \
+                   AND (leased_until IS NULL OR leased_until <= $2) \
+                   ORDER BY next_attempt_at LIMIT $3) RETURNING id",
+            )
+            .bind(lease_until)
+            .bind(now_ms)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        }
+    };
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT d.id, d.activity_id, d.inbox, d.attempts, a.body FROM deliveries d \
+         JOIN outgoing_activities a ON a.id = d.activity_id WHERE d.id IN ({}) ORDER BY d.id",
+        placeholders.join(", ")
+    );
+    Ok(on_pool!(db, pool => {
+        let mut q = sqlx::query_as::<_, Claimed>(&sql);
+        for id in &ids {
+            q = q.bind(id);
+        }
+        q.fetch_all(pool).await?
+    }))
+}
+
+/// How an attempt ended.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Delivered { status: u16 },
+    /// Try again at `next_attempt_ms`.
+    Retry { status: Option<u16>, error: String, next_attempt_ms: i64 },
+    /// Given up: a final refusal, or too many attempts.
+    Failed { status: Option<u16>, error: String },
+}
+
+/// Record the end of an attempt and release the lease.
+pub async fn finish(db: &Db, id: i64, attempts: i32, outcome: &Outcome, now_ms: i64) -> Result<(), DbError> {
+    let (state, status, error, next, finished) = match outcome {
+        Outcome::Delivered { status } => ("delivered", Some(*status), None, None, Some(now_ms)),
+        Outcome::Retry { status, error, next_attempt_ms } => {
+            ("pending", *status, Some(error.as_str()), Some(*next_attempt_ms), None)
+        }
+        Outcome::Failed { status, error } => ("failed", *status, Some(error.as_str()), None, Some(now_ms)),
+    };
+    let sql = "UPDATE deliveries SET state = $1, attempts = $2, last_status = $3, last_error = $4, \
+               next_attempt_at = COALESCE($5, next_attempt_at), leased_until = NULL, finished_at = $6 \
+               WHERE id = $7";
+    on_pool!(db, pool => sqlx::query(sql)
+        .bind(state)
+        .bind(attempts)
+        .bind(status.map(i32::from))
+        .bind(error)
+        .bind(next)
+        .bind(finished)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ())?);
+    Ok(())
+}
+
+/// A delivery as an operator or a test sees it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DeliveryRow {
+    pub id: i64,
+    pub activity_id: String,
+    pub inbox: String,
+    pub state: String,
+    pub attempts: i32,
+    pub last_status: Option<i32>,
+    pub last_error: Option<String>,
+}
+
+pub async fn list_for_activity(db: &Db, activity_id: &str) -> Result<Vec<DeliveryRow>, DbError> {
+    let sql = "SELECT id, activity_id, inbox, state, attempts, last_status, last_error \
+               FROM deliveries WHERE activity_id = $1 ORDER BY id";
+    Ok(on_pool!(db, pool => sqlx::query_as::<_, DeliveryRow>(sql)
+        .bind(activity_id)
+        .fetch_all(pool)
+        .await?))
+}
+
+/// The earliest time a pending delivery is due, if any.
+pub async fn next_due_ms(db: &Db) -> Result<Option<i64>, DbError> {
+    let sql = "SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'pending'";
+    Ok(on_pool!(db, pool => sqlx::query_scalar::<_, Option<i64>>(sql).fetch_one(pool).await?))
+}

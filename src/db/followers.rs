@@ -1,0 +1,137 @@
+//! Who follows the coalition.
+
+use chrono::{DateTime, Utc};
+
+use super::{Db, DbError, Tx, on_pool, on_tx};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FollowState {
+    Accepted,
+    Pending,
+}
+
+impl FollowState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FollowState::Accepted => "accepted",
+            FollowState::Pending => "pending",
+        }
+    }
+}
+
+/// A follower with the actor fields shown to an admin.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FollowerRow {
+    pub actor_id: String,
+    pub follow_id: String,
+    pub follow_json: String,
+    pub state: String,
+    pub created_at: DateTime<Utc>,
+    pub kind: String,
+    pub preferred_username: Option<String>,
+    pub name: Option<String>,
+    pub host: String,
+    pub inbox: String,
+    pub shared_inbox: Option<String>,
+    pub icon_url: Option<String>,
+}
+
+const SELECT: &str = "SELECT f.actor_id, f.follow_id, f.follow_json, f.state, f.created_at, \
+     a.kind, a.preferred_username, a.name, a.host, a.inbox, a.shared_inbox, a.icon_url \
+     FROM followers f JOIN remote_actors a ON a.id = f.actor_id";
+
+/// Record a Follow. A repeated Follow keeps the first `created_at` but takes the new Follow
+/// (its id is what the Accept must name) and, when it was pending, stays pending unless
+/// `state` accepts it.
+pub async fn upsert(
+    tx: &mut Tx,
+    actor_id: &str,
+    follow_id: &str,
+    follow_json: &str,
+    state: FollowState,
+) -> Result<(), DbError> {
+    let now = Utc::now();
+    let sql = "INSERT INTO followers (actor_id, follow_id, follow_json, state, created_at, updated_at) \
+               VALUES ($1, $2, $3, $4, $5, $5) \
+               ON CONFLICT (actor_id) DO UPDATE SET follow_id = excluded.follow_id, \
+               follow_json = excluded.follow_json, updated_at = excluded.updated_at, \
+               state = CASE WHEN followers.state = 'accepted' THEN 'accepted' ELSE excluded.state END";
+    on_tx!(tx, conn => sqlx::query(sql)
+        .bind(actor_id)
+        .bind(follow_id)
+        .bind(follow_json)
+        .bind(state.as_str())
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(|_| ())?);
+    Ok(())
+}
+
+pub async fn get(db: &Db, actor_id: &str) -> Result<Option<FollowerRow>, DbError> {
+    let sql = format!("{SELECT} WHERE f.actor_id = $1");
+    Ok(on_pool!(db, pool => sqlx::query_as::<_, FollowerRow>(&sql)
+        .bind(actor_id)
+        .fetch_optional(pool)
+        .await?))
+}
+
+pub async fn get_in(tx: &mut Tx, actor_id: &str) -> Result<Option<FollowerRow>, DbError> {
+    let sql = format!("{SELECT} WHERE f.actor_id = $1");
+    Ok(on_tx!(tx, conn => sqlx::query_as::<_, FollowerRow>(&sql)
+        .bind(actor_id)
+        .fetch_optional(conn)
+        .await?))
+}
+
+pub async fn set_state(tx: &mut Tx, actor_id: &str, state: FollowState) -> Result<bool, DbError> {
+    let sql = "UPDATE followers SET state = $1, updated_at = $2 WHERE actor_id = $3";
+    let n = on_tx!(tx, conn => sqlx::query(sql)
+        .bind(state.as_str())
+        .bind(Utc::now())
+        .bind(actor_id)
+        .execute(conn)
+        .await?
+        .rows_affected());
+    Ok(n > 0)
+}
+
+/// Remove a follow; `follow_id`, when given, must match the stored Follow or the one
+/// before it is irrelevant: Undo names the Follow it undoes, but the actor and object
+/// suffice (mastodon-interop.md §3).
+pub async fn remove(tx: &mut Tx, actor_id: &str) -> Result<bool, DbError> {
+    let sql = "DELETE FROM followers WHERE actor_id = $1";
+    let n = on_tx!(tx, conn => sqlx::query(sql).bind(actor_id).execute(conn).await?.rows_affected());
+    Ok(n > 0)
+}
+
+pub async fn count(db: &Db, state: FollowState) -> Result<u64, DbError> {
+    let sql = "SELECT COUNT(*) FROM followers WHERE state = $1";
+    let n: i64 = on_pool!(db, pool => sqlx::query_scalar(sql)
+        .bind(state.as_str())
+        .fetch_one(pool)
+        .await?);
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// A page of followers in `state`, newest first.
+pub async fn page(
+    db: &Db,
+    state: FollowState,
+    offset: u64,
+    limit: u64,
+) -> Result<Vec<FollowerRow>, DbError> {
+    let sql = format!(
+        "{SELECT} WHERE f.state = $1 ORDER BY f.created_at DESC, f.actor_id DESC LIMIT $2 OFFSET $3"
+    );
+    let (limit, offset) = (
+        i64::try_from(limit).unwrap_or(i64::MAX),
+        i64::try_from(offset).unwrap_or(i64::MAX),
+    );
+    Ok(on_pool!(db, pool => sqlx::query_as::<_, FollowerRow>(&sql)
+        .bind(state.as_str())
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(pool)
+        .await?))
+}

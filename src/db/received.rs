@@ -1,0 +1,20 @@
+//! Received activity ids, so that the same activity delivered twice has one effect.
+
+use chrono::Utc;
+
+use super::{DbError, Tx, on_tx};
+
+/// Record an activity id; false when it was already recorded.
+pub async fn record(tx: &mut Tx, id: &str, actor_id: &str, kind: &str) -> Result<bool, DbError> {
+    let sql = "INSERT INTO received_activities (id, actor_id, kind, received_at) \
+               VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING";
+    let n = on_tx!(tx, conn => sqlx::query(sql)
+        .bind(id)
+        .bind(actor_id)
+        .bind(kind)
+        .bind(Utc::now())
+        .execute(conn)
+        .await?
+        .rows_affected());
+    Ok(n == 1)
+}

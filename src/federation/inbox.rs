@@ -1,0 +1,284 @@
+//! The inbox: verify who sent an activity, then apply it once.
+//!
+//! Order of checks, each refusing with nothing stored: the signature header and what it
+//! covers, the date window and the body's digest (401); the JSON envelope (400); blocks (403);
+//! the signer's actor and key, the key being the activity's actor's own (401); the signature
+//! itself, retried once with a refetched actor when it fails with a stored key (remote key
+//! rotation, as Mastodon does). Then the activity id is recorded and the activity applied in
+//! one transaction, with the deliveries it causes.
+
+use std::time::SystemTime;
+
+use activitypub_federation::config::Data;
+use axum::http::HeaderMap;
+use chrono::Utc;
+use serde_json::Value;
+use url::Url;
+
+use super::{
+    activities,
+    objects::remote_actor::{RemoteActor, RemoteActorId},
+    signatures::{
+        self, PublicKey, RequestParts, SignatureError, check_request, parse_signature_header,
+    },
+};
+use crate::{db, startup::AppState};
+
+#[derive(Debug, thiserror::Error)]
+pub enum InboxError {
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Unprocessable(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<SignatureError> for InboxError {
+    fn from(e: SignatureError) -> Self {
+        InboxError::Unauthorized(e.to_string())
+    }
+}
+
+impl From<db::DbError> for InboxError {
+    fn from(e: db::DbError) -> Self {
+        InboxError::Internal(e.into())
+    }
+}
+
+/// What became of an activity that was accepted (answered 202).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Received {
+    Applied,
+    Duplicate,
+    Ignored(&'static str),
+}
+
+/// The request as it reached us.
+pub struct IncomingRequest<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub query: Option<&'a str>,
+    pub headers: &'a HeaderMap,
+    pub body: &'a [u8],
+}
+
+/// The fields every activity must have.
+#[derive(Debug, Clone)]
+pub struct Envelope {
+    pub id: Url,
+    pub kind: String,
+    pub actor: Url,
+    pub raw: Value,
+}
+
+/// The id of a value that is an id string or an object with an `id`.
+pub fn id_of(v: &Value) -> Option<&str> {
+    match v {
+        Value::String(s) => Some(s),
+        Value::Object(o) => o.get("id").and_then(Value::as_str),
+        _ => None,
+    }
+}
+
+fn http_url(s: &str, what: &str) -> Result<Url, InboxError> {
+    Url::parse(s)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+        .ok_or_else(|| InboxError::BadRequest(format!("{what} is not an http(s) URL")))
+}
+
+impl Envelope {
+    pub fn parse(body: &[u8]) -> Result<Envelope, InboxError> {
+        let raw: Value = serde_json::from_slice(body)
+            .map_err(|e| InboxError::BadRequest(format!("the body is not JSON: {e}")))?;
+        let obj = raw
+            .as_object()
+            .ok_or_else(|| InboxError::BadRequest("the body is not a JSON object".into()))?;
+        let kind = obj
+            .get("type")
+            .and_then(Value::as_str)
+            .ok_or_else(|| InboxError::BadRequest("the activity has no type".into()))?
+            .to_owned();
+        let id = obj
+            .get("id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| InboxError::BadRequest("the activity has no id".into()))?;
+        let id = http_url(id, "the activity id")?;
+        let actor = obj
+            .get("actor")
+            .and_then(id_of)
+            .ok_or_else(|| InboxError::BadRequest("the activity has no actor".into()))?;
+        let actor = http_url(actor, "the actor")?;
+        Ok(Envelope {
+            id,
+            kind,
+            actor,
+            raw,
+        })
+    }
+
+    pub fn object(&self) -> &Value {
+        self.raw.get("object").unwrap_or(&Value::Null)
+    }
+}
+
+/// `host[:port]` of a URL, lower-cased.
+fn authority(url: &Url) -> String {
+    db::deliveries::authority(url).to_ascii_lowercase()
+}
+
+/// Whether an actor is blocked, by configuration or by an admin. A domain block names a
+/// host (covering its subdomains) or a `host:port`.
+pub async fn is_blocked(state: &AppState, actor: &Url) -> Result<bool, db::DbError> {
+    let authority = authority(actor);
+    let host = actor.host_str().unwrap_or_default().to_ascii_lowercase();
+    let fed = &state.settings.federation;
+    let by_config = fed
+        .blocked_domains
+        .iter()
+        .any(|d| authority == *d || host == *d || host.ends_with(&format!(".{d}")))
+        || fed.blocked_actors.iter().any(|a| a == actor);
+    Ok(by_config
+        || db::blocks::is_blocked(&state.db, actor.as_str(), &host).await?
+        || db::blocks::is_blocked(&state.db, actor.as_str(), &authority).await?)
+}
+
+pub async fn receive(
+    data: &Data<AppState>,
+    req: IncomingRequest<'_>,
+) -> Result<Received, InboxError> {
+    let header = req
+        .headers
+        .get("signature")
+        .ok_or(SignatureError::Missing)?
+        .to_str()
+        .map_err(|_| SignatureError::Malformed("not text".into()))?;
+    let sig = parse_signature_header(header)?;
+    let parts = RequestParts {
+        method: req.method,
+        path: req.path,
+        query: req.query,
+        headers: req.headers,
+    };
+    check_request(&sig, &parts, Some(req.body), SystemTime::now())?;
+    let envelope = Envelope::parse(req.body)?;
+
+    let key_url = Url::parse(&sig.key_id).ok();
+    if is_blocked(data, &envelope.actor).await?
+        || match &key_url {
+            Some(k) => is_blocked(data, k).await?,
+            None => false,
+        }
+    {
+        return Err(InboxError::Forbidden("this server or actor is blocked".into()));
+    }
+
+    // The signer must be the activity's actor: fetch that actor (or read it, if known and
+    // fresh) and require the key to be one it publishes.
+    let started = Utc::now();
+    let actor_id: RemoteActorId = envelope.actor.clone().into();
+    let actor = match actor_id.dereference(data).await {
+        Ok(actor) => actor,
+        // An account deleted on its server answers 410 and its key is gone with it; Mastodon
+        // accepts such a Delete of an unknown actor and ignores it (mastodon-interop.md §3).
+        Err(e) if e.is_gone() && envelope.kind == "Delete" => {
+            return Ok(Received::Ignored("a Delete from an unknown, deleted actor"));
+        }
+        Err(e) => {
+            return Err(InboxError::Unauthorized(format!(
+                "cannot fetch the signing actor {}: {e}",
+                envelope.actor
+            )));
+        }
+    };
+    let fetched_now = actor.row.fetched_at >= started;
+    let verified = verify_with(data, &sig, &parts, &actor);
+    if let Err(first) = verified {
+        if fetched_now {
+            return Err(first);
+        }
+        // The stored key may be stale: the actor may have rotated it. Refetch once.
+        let actor = actor_id.dereference_forced(data).await.map_err(|e| {
+            InboxError::Unauthorized(format!("{first}; refetching the actor failed: {e}"))
+        })?;
+        verify_with(data, &sig, &parts, &actor)?;
+    }
+
+    let mut tx = data.db.begin().await?;
+    if !db::received::record(
+        &mut tx,
+        envelope.id.as_str(),
+        envelope.actor.as_str(),
+        &envelope.kind,
+    )
+    .await?
+    {
+        return Ok(Received::Duplicate);
+    }
+    let outcome = activities::apply(data, &mut tx, &envelope).await?;
+    tx.commit().await?;
+    data.wakeup.notify();
+    Ok(outcome)
+}
+
+/// Verify with the actor's key named by the signature.
+fn verify_with(
+    state: &AppState,
+    sig: &signatures::SignatureHeader,
+    parts: &RequestParts<'_>,
+    actor: &RemoteActor,
+) -> Result<(), InboxError> {
+    let pem = if actor.row.public_key_id == sig.key_id {
+        actor.row.public_key_pem.clone()
+    } else {
+        let doc = actor.document().map_err(|e| InboxError::Internal(e.into()))?;
+        doc.key(&sig.key_id)
+            .map(|k| k.public_key_pem.clone())
+            .ok_or_else(|| {
+                InboxError::Unauthorized(format!(
+                    "the key {} is not one of {}'s keys",
+                    sig.key_id, actor.id
+                ))
+            })?
+    };
+    let key = state.keys.get_or_parse(&sig.key_id, &pem)?;
+    signatures::verify_signature(sig, parts, &key)?;
+    Ok(())
+}
+
+/// Parsed public keys by key id, so that a PEM is parsed once, not on every request.
+#[derive(Clone)]
+pub struct KeyCache(moka::sync::Cache<String, (String, PublicKey)>);
+
+impl std::fmt::Debug for KeyCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyCache")
+            .field("entries", &self.0.entry_count())
+            .finish()
+    }
+}
+
+impl Default for KeyCache {
+    fn default() -> Self {
+        KeyCache(moka::sync::Cache::new(50_000))
+    }
+}
+
+impl KeyCache {
+    pub fn get_or_parse(&self, key_id: &str, pem: &str) -> Result<PublicKey, SignatureError> {
+        if let Some((cached_pem, key)) = self.0.get(key_id)
+            && cached_pem == pem
+        {
+            return Ok(key);
+        }
+        let key = PublicKey::from_pem(pem)?;
+        self.0
+            .insert(key_id.to_owned(), (pem.to_owned(), key.clone()));
+        Ok(key)
+    }
+}

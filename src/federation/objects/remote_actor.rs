@@ -1,0 +1,147 @@
+//! Remote actors through the federation crate: fetched (signed, size- and time-bounded, id
+//! checked) when unknown or older than a day, stored with the document as received.
+
+use activitypub_federation::{config::Data, fetch::object_id::ObjectId, traits::Object};
+use chrono::{DateTime, Utc};
+use url::Url;
+
+use crate::{
+    db::{self, DbError, remote_actors::RemoteActorRow},
+    federation::protocol::remote_actor::{ACTOR_TYPES, ActorDocument},
+    startup::AppState,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ActorError {
+    #[error("fetching the actor: {0}")]
+    Fetch(#[from] activitypub_federation::error::Error),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("the actor document is not usable: {0}")]
+    Invalid(String),
+}
+
+impl ActorError {
+    /// The actor answered 410 Gone.
+    pub fn is_gone(&self) -> bool {
+        matches!(
+            self,
+            ActorError::Fetch(activitypub_federation::error::Error::ObjectDeleted(_))
+        )
+    }
+}
+
+/// A remote actor as stored.
+#[derive(Debug, Clone)]
+pub struct RemoteActor {
+    pub id: Url,
+    pub row: RemoteActorRow,
+}
+
+pub type RemoteActorId = ObjectId<RemoteActor>;
+
+impl RemoteActor {
+    fn from_row(row: RemoteActorRow) -> Result<Self, ActorError> {
+        let id = Url::parse(&row.id).map_err(|e| ActorError::Invalid(e.to_string()))?;
+        Ok(RemoteActor { id, row })
+    }
+
+    /// The stored document.
+    pub fn document(&self) -> Result<ActorDocument, ActorError> {
+        serde_json::from_str(&self.row.document).map_err(|e| ActorError::Invalid(e.to_string()))
+    }
+
+    /// `user@host`, when the actor has a username.
+    pub fn handle(&self) -> Option<String> {
+        self.row
+            .preferred_username
+            .as_ref()
+            .map(|u| format!("{u}@{}", self.row.host))
+    }
+
+    /// The row for a fetched or received document.
+    pub fn row_from_document(doc: &ActorDocument) -> Result<RemoteActorRow, ActorError> {
+        let f = &doc.fields;
+        if !ACTOR_TYPES.contains(&f.kind.as_str()) {
+            return Err(ActorError::Invalid(format!("{} is not an actor type", f.kind)));
+        }
+        let key = doc
+            .main_key()
+            .ok_or_else(|| ActorError::Invalid("the actor has no publicKey".into()))?;
+        Ok(RemoteActorRow {
+            id: f.id.to_string(),
+            kind: f.kind.clone(),
+            preferred_username: f.preferred_username.clone(),
+            name: f.name.clone(),
+            host: db::deliveries::authority(&f.id),
+            inbox: f.inbox.to_string(),
+            shared_inbox: f
+                .endpoints
+                .as_ref()
+                .and_then(|e| e.shared_inbox.as_ref())
+                .map(Url::to_string),
+            icon_url: doc.icon_url(),
+            public_key_id: key.id.clone(),
+            public_key_pem: key.public_key_pem.clone(),
+            document: doc.raw.to_string(),
+            fetched_at: Utc::now(),
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl Object for RemoteActor {
+    type DataType = AppState;
+    type Kind = ActorDocument;
+    type Error = ActorError;
+
+    fn id(&self) -> &Url {
+        &self.id
+    }
+
+    fn last_refreshed_at(&self) -> Option<DateTime<Utc>> {
+        Some(self.row.fetched_at)
+    }
+
+    async fn read_from_id(id: Url, data: &Data<AppState>) -> Result<Option<Self>, ActorError> {
+        db::remote_actors::get(&data.db, id.as_str())
+            .await?
+            .map(Self::from_row)
+            .transpose()
+    }
+
+    async fn delete(&self, data: &Data<AppState>) -> Result<(), ActorError> {
+        db::remote_actors::delete(&data.db, self.id.as_str()).await?;
+        Ok(())
+    }
+
+    async fn into_json(self, _data: &Data<AppState>) -> Result<ActorDocument, ActorError> {
+        self.document()
+    }
+
+    async fn verify(
+        json: &ActorDocument,
+        expected_domain: &Url,
+        _data: &Data<AppState>,
+    ) -> Result<(), ActorError> {
+        let id = &json.fields.id;
+        if id.host_str() != expected_domain.host_str() || id.port() != expected_domain.port() {
+            return Err(ActorError::Invalid(format!(
+                "{id} was served by {expected_domain}"
+            )));
+        }
+        // A key must belong to the actor it is published by (Mastodon: owner = actor id).
+        if let Some(key) = json.main_key()
+            && key.owner.as_deref().is_some_and(|o| o != id.as_str())
+        {
+            return Err(ActorError::Invalid("the key's owner is another actor".into()));
+        }
+        Ok(())
+    }
+
+    async fn from_json(json: ActorDocument, data: &Data<AppState>) -> Result<Self, ActorError> {
+        let row = Self::row_from_document(&json)?;
+        db::remote_actors::upsert(&data.db, &row).await?;
+        Self::from_row(row)
+    }
+}

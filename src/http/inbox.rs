@@ -1,0 +1,97 @@
+//! The personal and shared inboxes: 202 once an activity is verified and applied, a JSON
+//! error otherwise (401 for every signature or digest failure, so that RFC 9421 senders fall
+//! back to draft-cavage, mastodon-interop.md §2).
+
+use activitypub_federation::config::Data;
+use axum::{
+    Router,
+    body::Body,
+    extract::{OriginalUri, Path},
+    http::{HeaderMap, Method, StatusCode, header},
+    routing::post,
+};
+
+use super::{
+    MAX_BODY_BYTES,
+    error::{HttpError, Result},
+};
+use crate::{
+    federation::inbox::{self, InboxError, IncomingRequest},
+    startup::AppState,
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/inbox", post(shared_inbox))
+        .route("/ap/{username}/inbox", post(personal_inbox))
+}
+
+impl From<InboxError> for HttpError {
+    fn from(e: InboxError) -> Self {
+        match e {
+            InboxError::Unauthorized(m) => HttpError::Unauthorized(m),
+            InboxError::BadRequest(m) => HttpError::BadRequest(m),
+            InboxError::Forbidden(m) => HttpError::Forbidden(m),
+            InboxError::Unprocessable(m) => HttpError::Unprocessable(m),
+            InboxError::Internal(e) => HttpError::Internal(e),
+        }
+    }
+}
+
+async fn personal_inbox(
+    data: Data<AppState>,
+    Path(username): Path<String>,
+    method: Method,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<StatusCode> {
+    if data.coalition.username.as_str() != username {
+        return Err(HttpError::not_found("no such actor"));
+    }
+    receive(&data, &method, &uri, &headers, body).await
+}
+
+async fn shared_inbox(
+    data: Data<AppState>,
+    method: Method,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<StatusCode> {
+    receive(&data, &method, &uri, &headers, body).await
+}
+
+#[tracing::instrument(skip_all, fields(path = %uri.path()))]
+async fn receive(
+    data: &Data<AppState>,
+    method: &Method,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<StatusCode> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+        return Err(HttpError::PayloadTooLarge(MAX_BODY_BYTES));
+    }
+    let body = axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| HttpError::PayloadTooLarge(MAX_BODY_BYTES))?;
+    let outcome = inbox::receive(
+        data,
+        IncomingRequest {
+            method: method.as_str(),
+            path: uri.path(),
+            query: uri.query(),
+            headers,
+            body: &body,
+        },
+    )
+    .await
+    .inspect_err(|e| tracing::info!(error = %e, "inbox refused an activity"))?;
+    tracing::debug!(?outcome, "inbox accepted an activity");
+    Ok(StatusCode::ACCEPTED)
+}
