@@ -468,7 +468,10 @@ impl RawSettings {
             ("delivery.backoff_unit_ms", d.backoff_unit_ms),
             ("delivery.max_attempts", u64::from(d.max_attempts)),
             ("delivery.timeout_seconds", d.timeout_seconds),
-            ("delivery.connect_timeout_seconds", d.connect_timeout_seconds),
+            (
+                "delivery.connect_timeout_seconds",
+                d.connect_timeout_seconds,
+            ),
             ("delivery.lease_seconds", d.lease_seconds),
         ] {
             if value == 0 {

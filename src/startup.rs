@@ -101,8 +101,9 @@ impl Application {
             },
         )
         .context("building the coalition's URLs from server.public_url")?;
-        let signer = Signer::from_pkcs8_pem(coalition.urls.key_id.clone(), coalition.private_key_pem())
-            .context("reading the coalition's private key")?;
+        let signer =
+            Signer::from_pkcs8_pem(coalition.urls.key_id.clone(), coalition.private_key_pem())
+                .context("reading the coalition's private key")?;
         let coalition = Arc::new(coalition);
         let state = AppState {
             settings: Arc::new(settings),
@@ -180,7 +181,10 @@ async fn federation_config(
         .connect_timeout(std::time::Duration::from_secs(5))
         .user_agent(user_agent(settings))
         .dns_resolver(Arc::new(
-            activitypub_federation::resolver::ValidatingDnsResolver::new(Vec::new(), !allow_private),
+            activitypub_federation::resolver::ValidatingDnsResolver::new(
+                Vec::new(),
+                !allow_private,
+            ),
         ))
         .build()
         .context("building the HTTP client")?;

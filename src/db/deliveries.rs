@@ -68,7 +68,12 @@ pub struct Claimed {
 }
 
 /// Claim up to `limit` due deliveries until `now_ms + lease_ms`.
-pub async fn claim(db: &Db, now_ms: i64, lease_ms: i64, limit: i64) -> Result<Vec<Claimed>, DbError> {
+pub async fn claim(
+    db: &Db,
+    now_ms: i64,
+    lease_ms: i64,
+    limit: i64,
+) -> Result<Vec<Claimed>, DbError> {
     let lease_until = now_ms + lease_ms;
     let ids: Vec<i64> = match db {
         Db::Postgres(pool) => {
@@ -119,21 +124,46 @@ pub async fn claim(db: &Db, now_ms: i64, lease_ms: i64, limit: i64) -> Result<Ve
 /// How an attempt ended.
 #[derive(Debug, Clone)]
 pub enum Outcome {
-    Delivered { status: u16 },
+    Delivered {
+        status: u16,
+    },
     /// Try again at `next_attempt_ms`.
-    Retry { status: Option<u16>, error: String, next_attempt_ms: i64 },
+    Retry {
+        status: Option<u16>,
+        error: String,
+        next_attempt_ms: i64,
+    },
     /// Given up: a final refusal, or too many attempts.
-    Failed { status: Option<u16>, error: String },
+    Failed {
+        status: Option<u16>,
+        error: String,
+    },
 }
 
 /// Record the end of an attempt and release the lease.
-pub async fn finish(db: &Db, id: i64, attempts: i32, outcome: &Outcome, now_ms: i64) -> Result<(), DbError> {
+pub async fn finish(
+    db: &Db,
+    id: i64,
+    attempts: i32,
+    outcome: &Outcome,
+    now_ms: i64,
+) -> Result<(), DbError> {
     let (state, status, error, next, finished) = match outcome {
         Outcome::Delivered { status } => ("delivered", Some(*status), None, None, Some(now_ms)),
-        Outcome::Retry { status, error, next_attempt_ms } => {
-            ("pending", *status, Some(error.as_str()), Some(*next_attempt_ms), None)
+        Outcome::Retry {
+            status,
+            error,
+            next_attempt_ms,
+        } => (
+            "pending",
+            *status,
+            Some(error.as_str()),
+            Some(*next_attempt_ms),
+            None,
+        ),
+        Outcome::Failed { status, error } => {
+            ("failed", *status, Some(error.as_str()), None, Some(now_ms))
         }
-        Outcome::Failed { status, error } => ("failed", *status, Some(error.as_str()), None, Some(now_ms)),
     };
     let sql = "UPDATE deliveries SET state = $1, attempts = $2, last_status = $3, last_error = $4, \
                next_attempt_at = COALESCE($5, next_attempt_at), leased_until = NULL, finished_at = $6 \

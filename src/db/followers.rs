@@ -101,7 +101,8 @@ pub async fn set_state(tx: &mut Tx, actor_id: &str, state: FollowState) -> Resul
 /// suffice (mastodon-interop.md §3).
 pub async fn remove(tx: &mut Tx, actor_id: &str) -> Result<bool, DbError> {
     let sql = "DELETE FROM followers WHERE actor_id = $1";
-    let n = on_tx!(tx, conn => sqlx::query(sql).bind(actor_id).execute(conn).await?.rows_affected());
+    let n =
+        on_tx!(tx, conn => sqlx::query(sql).bind(actor_id).execute(conn).await?.rows_affected());
     Ok(n > 0)
 }
 

@@ -25,10 +25,12 @@ const COLUMNS: &str = "id, kind, preferred_username, name, host, inbox, shared_i
 
 pub async fn get(db: &Db, id: &str) -> Result<Option<RemoteActorRow>, DbError> {
     let sql = format!("SELECT {COLUMNS} FROM remote_actors WHERE id = $1");
-    Ok(on_pool!(db, pool => sqlx::query_as::<_, RemoteActorRow>(&sql)
+    Ok(
+        on_pool!(db, pool => sqlx::query_as::<_, RemoteActorRow>(&sql)
         .bind(id)
         .fetch_optional(pool)
-        .await?))
+        .await?),
+    )
 }
 
 /// Insert or refresh an actor.

@@ -37,7 +37,9 @@ pub async fn apply(
         "Undo" => undo(data, tx, activity).await,
         "Delete" => delete(tx, activity).await,
         "Update" => update(tx, activity).await,
-        _ => Ok(Received::Ignored("an activity type tribune does not handle")),
+        _ => Ok(Received::Ignored(
+            "an activity type tribune does not handle",
+        )),
     }
 }
 
@@ -97,7 +99,9 @@ async fn undo(
         db::followers::remove(tx, actor).await?;
         return Ok(Received::Applied);
     }
-    Ok(Received::Ignored("an Undo of something other than a follow"))
+    Ok(Received::Ignored(
+        "an Undo of something other than a follow",
+    ))
 }
 
 async fn delete(tx: &mut Tx, activity: &Envelope) -> Result<Received, InboxError> {
@@ -105,7 +109,9 @@ async fn delete(tx: &mut Tx, activity: &Envelope) -> Result<Received, InboxError
         db::remote_actors::delete_in(tx, activity.actor.as_str()).await?;
         return Ok(Received::Applied);
     }
-    Ok(Received::Ignored("a Delete of something other than its actor"))
+    Ok(Received::Ignored(
+        "a Delete of something other than its actor",
+    ))
 }
 
 async fn update(tx: &mut Tx, activity: &Envelope) -> Result<Received, InboxError> {
@@ -115,12 +121,14 @@ async fn update(tx: &mut Tx, activity: &Envelope) -> Result<Received, InboxError
         .and_then(Value::as_str)
         .is_some_and(|t| ACTOR_TYPES.contains(&t));
     if !is_actor || id_of(object) != Some(activity.actor.as_str()) {
-        return Ok(Received::Ignored("an Update of something other than its actor"));
+        return Ok(Received::Ignored(
+            "an Update of something other than its actor",
+        ));
     }
     let doc: ActorDocument = serde_json::from_value(object.clone())
         .map_err(|e| InboxError::BadRequest(format!("the updated actor is malformed: {e}")))?;
-    let row = RemoteActor::row_from_document(&doc)
-        .map_err(|e| InboxError::BadRequest(e.to_string()))?;
+    let row =
+        RemoteActor::row_from_document(&doc).map_err(|e| InboxError::BadRequest(e.to_string()))?;
     db::remote_actors::upsert_in(tx, &row).await?;
     Ok(Received::Applied)
 }
@@ -144,7 +152,12 @@ impl Answer {
 /// `Accept` or `Reject` embedding the Follow exactly as received: Mastodon matches a string
 /// object only against the Follow id it stored, and an embedded Follow by its actor and
 /// object, so the embedded form always works (mastodon-interop.md §3).
-pub fn follow_answer(coalition_actor: &Url, answer: Answer, follow: &Value, follower: &str) -> Value {
+pub fn follow_answer(
+    coalition_actor: &Url,
+    answer: Answer,
+    follow: &Value,
+    follower: &str,
+) -> Value {
     let path = match answer {
         Answer::Accept => "accepts",
         Answer::Reject => "rejects",
@@ -171,9 +184,14 @@ pub async fn queue_answer(
     answer: Answer,
     follower: &FollowerRow,
 ) -> Result<String, InboxError> {
-    let follow: Value = serde_json::from_str(&follower.follow_json)
-        .map_err(|e| InboxError::Internal(e.into()))?;
-    let body = follow_answer(&state.coalition.urls.actor, answer, &follow, &follower.actor_id);
+    let follow: Value =
+        serde_json::from_str(&follower.follow_json).map_err(|e| InboxError::Internal(e.into()))?;
+    let body = follow_answer(
+        &state.coalition.urls.actor,
+        answer,
+        &follow,
+        &follower.actor_id,
+    );
     let id = body["id"].as_str().unwrap_or_default().to_owned();
     let inbox = Url::parse(&follower.inbox).map_err(|e| InboxError::Internal(e.into()))?;
     db::deliveries::enqueue(

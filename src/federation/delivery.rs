@@ -136,14 +136,17 @@ impl DeliveryWorker {
                     Outcome::Retry {
                         status,
                         error,
-                        next_attempt_ms: now_ms() + backoff_ms(attempts, self.settings.backoff_unit_ms),
+                        next_attempt_ms: now_ms()
+                            + backoff_ms(attempts, self.settings.backoff_unit_ms),
                     }
                 }
             }
         };
         match &outcome {
             Outcome::Delivered { status } => tracing::debug!(status, "delivered"),
-            Outcome::Retry { error, .. } => tracing::info!(%error, attempts, "delivery failed; will retry"),
+            Outcome::Retry { error, .. } => {
+                tracing::info!(%error, attempts, "delivery failed; will retry")
+            }
             Outcome::Failed { error, .. } => tracing::warn!(%error, attempts, "delivery given up"),
         }
         if let Err(e) = deliveries::finish(&self.db, row.id, attempts, &outcome, now_ms()).await {
@@ -207,7 +210,10 @@ fn classify(status: u16) -> Attempt {
 /// Delay before the attempt after the `n`-th failure: (n⁴ + 15) units plus up to 30% jitter.
 pub fn backoff_ms(n: i32, unit_ms: u64) -> i64 {
     let n = u64::try_from(n.max(1)).unwrap_or(1);
-    let base = n.saturating_pow(4).saturating_add(15).saturating_mul(unit_ms);
+    let base = n
+        .saturating_pow(4)
+        .saturating_add(15)
+        .saturating_mul(unit_ms);
     let jitter = rand::random::<u64>() % (base * 3 / 10 + 1);
     i64::try_from(base.saturating_add(jitter)).unwrap_or(i64::MAX)
 }

@@ -175,7 +175,9 @@ pub async fn receive(
             None => false,
         }
     {
-        return Err(InboxError::Forbidden("this server or actor is blocked".into()));
+        return Err(InboxError::Forbidden(
+            "this server or actor is blocked".into(),
+        ));
     }
 
     // The signer must be the activity's actor: fetch that actor (or read it, if known and
@@ -236,7 +238,9 @@ fn verify_with(
     let pem = if actor.row.public_key_id == sig.key_id {
         actor.row.public_key_pem.clone()
     } else {
-        let doc = actor.document().map_err(|e| InboxError::Internal(e.into()))?;
+        let doc = actor
+            .document()
+            .map_err(|e| InboxError::Internal(e.into()))?;
         doc.key(&sig.key_id)
             .map(|k| k.public_key_pem.clone())
             .ok_or_else(|| {

@@ -121,18 +121,29 @@ async fn outbox(
     )
 }
 
+/// Accepted followers, newest first; `totalItems` is exact.
 async fn followers(
     State(state): State<AppState>,
     Path(username): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response> {
     check_username(&state, &username)?;
-    paged(
-        state.coalition.urls.followers.as_str(),
-        query.as_deref(),
-        0,
-        Vec::new(),
-    )
+    let id = state.coalition.urls.followers.as_str();
+    let total = db::followers::count(&state.db, FollowState::Accepted).await?;
+    let items = match page_param(query.as_deref())? {
+        None => Vec::new(),
+        Some(n) => db::followers::page(
+            &state.db,
+            FollowState::Accepted,
+            (n - 1).saturating_mul(collections::PAGE_SIZE),
+            collections::PAGE_SIZE,
+        )
+        .await?
+        .into_iter()
+        .map(|f| serde_json::Value::String(f.actor_id))
+        .collect(),
+    };
+    paged(id, query.as_deref(), total, items)
 }
 
 async fn following(

@@ -118,6 +118,44 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// Run a query that returns one integer, straight on the database.
+    pub async fn count(&self, sql: &str) -> i64 {
+        use sqlx::Connection;
+        if self.url.starts_with("sqlite") {
+            let mut c = sqlx::SqliteConnection::connect(&self.url).await.unwrap();
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(&mut c)
+                .await
+                .unwrap()
+        } else {
+            let mut c = sqlx::PgConnection::connect(&self.url).await.unwrap();
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(&mut c)
+                .await
+                .unwrap()
+        }
+    }
+
+    /// Run a query that returns one text value.
+    pub async fn text(&self, sql: &str) -> Option<String> {
+        use sqlx::Connection;
+        if self.url.starts_with("sqlite") {
+            let mut c = sqlx::SqliteConnection::connect(&self.url).await.unwrap();
+            sqlx::query_scalar::<_, Option<String>>(sql)
+                .fetch_one(&mut c)
+                .await
+                .unwrap()
+        } else {
+            let mut c = sqlx::PgConnection::connect(&self.url).await.unwrap();
+            sqlx::query_scalar::<_, Option<String>>(sql)
+                .fetch_one(&mut c)
+                .await
+                .unwrap()
+        }
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some((admin, name)) = self.pg.take() {
@@ -146,7 +184,8 @@ impl Drop for TestDb {
 pub fn settings(db_url: &str, port: u16, extra: &str) -> Settings {
     let base = format!(
         "[server]\nlisten = \"127.0.0.1:{port}\"\npublic_url = \"http://localhost:{port}\"\n\
-         [database]\nurl = \"{db_url}\"\nmax_connections = 4\n"
+         [database]\nurl = \"{db_url}\"\nmax_connections = 4\n\
+         [delivery]\nbackoff_unit_ms = 20\ntimeout_seconds = 5\nlease_seconds = 10\n"
     );
     Settings::from_figment(
         &Figment::from(Toml::string(DEFAULT_TOML))

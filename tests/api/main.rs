@@ -2,7 +2,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod helpers;
+mod peer;
 
 mod cli;
 mod discovery;
+mod follows;
 mod storage;

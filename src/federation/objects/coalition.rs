@@ -258,14 +258,18 @@ impl activitypub_federation::traits::Object for LocalActor {
         _expected_domain: &Url,
         _data: &activitypub_federation::config::Data<Self::DataType>,
     ) -> Result<(), Self::Error> {
-        Err(anyhow::anyhow!("the coalition is never received from elsewhere"))
+        Err(anyhow::anyhow!(
+            "the coalition is never received from elsewhere"
+        ))
     }
 
     async fn from_json(
         _json: GroupActor,
         _data: &activitypub_federation::config::Data<Self::DataType>,
     ) -> Result<Self, Self::Error> {
-        Err(anyhow::anyhow!("the coalition is never received from elsewhere"))
+        Err(anyhow::anyhow!(
+            "the coalition is never received from elsewhere"
+        ))
     }
 }
 

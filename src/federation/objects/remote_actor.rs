@@ -63,7 +63,10 @@ impl RemoteActor {
     pub fn row_from_document(doc: &ActorDocument) -> Result<RemoteActorRow, ActorError> {
         let f = &doc.fields;
         if !ACTOR_TYPES.contains(&f.kind.as_str()) {
-            return Err(ActorError::Invalid(format!("{} is not an actor type", f.kind)));
+            return Err(ActorError::Invalid(format!(
+                "{} is not an actor type",
+                f.kind
+            )));
         }
         let key = doc
             .main_key()
@@ -134,7 +137,9 @@ impl Object for RemoteActor {
         if let Some(key) = json.main_key()
             && key.owner.as_deref().is_some_and(|o| o != id.as_str())
         {
-            return Err(ActorError::Invalid("the key's owner is another actor".into()));
+            return Err(ActorError::Invalid(
+                "the key's owner is another actor".into(),
+            ));
         }
         Ok(())
     }

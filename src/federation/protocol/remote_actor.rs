@@ -77,7 +77,11 @@ impl<'de> Deserialize<'de> for ActorDocument {
 impl ActorDocument {
     /// The key with this id, if the actor publishes it (one key, or several as 4.7 may).
     pub fn key(&self, key_id: &str) -> Option<&PublicKeyField> {
-        self.fields.public_key.as_ref()?.iter().find(|k| k.id == key_id)
+        self.fields
+            .public_key
+            .as_ref()?
+            .iter()
+            .find(|k| k.id == key_id)
     }
 
     /// The first key: the one we store.

@@ -1,0 +1,397 @@
+//! Follows from a peer that signs as Mastodon does (mastodon-interop.md §2, §3, §7).
+
+use std::time::{Duration, SystemTime};
+
+use serde_json::{Value, json};
+
+use crate::{
+    helpers::{Backend, TestApp, TestDb, assert_json_error, on_both_backends},
+    peer::{Peer, Sign, verify_as_mastodon},
+};
+
+on_both_backends!(
+    follow_is_accepted_and_undo_removes_the_follower,
+    repeated_follows_are_accepted_again_and_repeated_ids_count_once,
+    bad_input_is_refused_and_leaves_no_trace,
+    actor_delete_and_update_are_applied,
+    accept_survives_a_peer_outage_and_a_restart,
+    blocked_domains_get_403,
+    manual_approval_keeps_follows_pending,
+);
+
+const WAIT: Duration = Duration::from_secs(20);
+
+struct World {
+    app: TestApp,
+    db: TestDb,
+    peer: Peer,
+    client: reqwest::Client,
+    coalition: String,
+}
+
+async fn world(backend: Backend, extra: &str) -> World {
+    let db = TestDb::new(backend).await;
+    let app = TestApp::spawn(&db, extra).await;
+    let peer = Peer::start(&["alice", "bob"]).await;
+    let client = peer.client(&[("localhost", app.addr)]);
+    let coalition = format!("{}/ap/coalition", app.base);
+    World {
+        app,
+        db,
+        peer,
+        client,
+        coalition,
+    }
+}
+
+impl World {
+    fn follow(&self, name: &str, n: u32) -> Value {
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{}/follows/{n}", self.peer.base),
+            "type": "Follow",
+            "actor": self.peer.actor_id(name),
+            "object": self.coalition,
+        })
+    }
+
+    async fn send(&self, name: &str, activity: &Value) -> reqwest::Response {
+        let inbox = format!("{}/inbox", self.coalition);
+        self.peer
+            .post(&self.client, name, &inbox, activity.to_string().as_bytes())
+            .await
+    }
+
+    async fn followers(&self) -> Value {
+        self.app
+            .get_ap(&format!("{}/followers?page=1", self.coalition))
+            .await
+    }
+
+    async fn coalition_pem(&self) -> String {
+        let actor = self.app.get_ap(&self.coalition).await;
+        actor["publicKey"]["publicKeyPem"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+}
+
+async fn follow_is_accepted_and_undo_removes_the_follower(backend: Backend) {
+    let w = world(backend, "").await;
+    let follow = w.follow("alice", 1);
+    let res = w.send("alice", &follow).await;
+    assert_eq!(res.status(), 202, "{:?}", res.text().await);
+
+    // The Accept reaches alice's personal inbox, signed by the coalition, embedding the
+    // Follow exactly as sent.
+    let got = w.peer.wait_for("/users/alice/inbox", 1, WAIT).await;
+    let accept = got[0].json();
+    assert_eq!(accept["type"], "Accept");
+    assert_eq!(accept["actor"], w.coalition.as_str());
+    assert_eq!(accept["object"], follow);
+    assert_eq!(accept["to"], json!([w.peer.actor_id("alice")]));
+    assert!(accept["id"].as_str().unwrap().starts_with(&w.coalition));
+    let key_id =
+        verify_as_mastodon(&got[0], &w.coalition_pem().await).expect("Mastodon verifies it");
+    assert_eq!(key_id, format!("{}#main-key", w.coalition));
+    assert_eq!(got[0].headers["content-type"], "application/activity+json");
+
+    // Recorded, with the profile as received.
+    let followers = w.app.get_ap(&format!("{}/followers", w.coalition)).await;
+    assert_eq!(followers["totalItems"], 1);
+    let page = w.followers().await;
+    assert_eq!(page["orderedItems"], json!([w.peer.actor_id("alice")]));
+    let id = w.peer.actor_id("alice");
+    assert_eq!(
+        w.db.text(&format!("SELECT name FROM remote_actors WHERE id = '{id}'"))
+            .await
+            .as_deref(),
+        Some("alice (peer)")
+    );
+    assert_eq!(
+        w.db.text(&format!(
+            "SELECT shared_inbox FROM remote_actors WHERE id = '{id}'"
+        ))
+        .await,
+        Some(format!("{}/inbox", w.peer.base))
+    );
+
+    // Undo{Follow} as Mastodon sends it: the Follow embedded.
+    let undo = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{id}#follows/1/undo"),
+        "type": "Undo",
+        "actor": id,
+        "object": {"id": follow["id"], "type": "Follow", "actor": id, "object": w.coalition},
+    });
+    assert_eq!(w.send("alice", &undo).await.status(), 202);
+    let followers = w.app.get_ap(&format!("{}/followers", w.coalition)).await;
+    assert_eq!(followers["totalItems"], 0);
+    assert_eq!(w.followers().await["orderedItems"], json!([]));
+}
+
+async fn repeated_follows_are_accepted_again_and_repeated_ids_count_once(backend: Backend) {
+    let w = world(backend, "").await;
+    let first = w.follow("alice", 1);
+    assert_eq!(w.send("alice", &first).await.status(), 202);
+    w.peer.wait_for("/users/alice/inbox", 1, WAIT).await;
+
+    // The same activity again: 202, one effect, no second Accept.
+    assert_eq!(w.send("alice", &first).await.status(), 202);
+    // A new Follow from a follower: accepted again, naming the new Follow.
+    let second = w.follow("alice", 2);
+    assert_eq!(w.send("alice", &second).await.status(), 202);
+    let got = w.peer.wait_for("/users/alice/inbox", 2, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let got_all = w.peer.received();
+    assert_eq!(got_all.len(), 2, "exactly two Accepts");
+    assert_eq!(got[1].json()["object"], second);
+    assert_ne!(
+        got[0].json()["id"],
+        got[1].json()["id"],
+        "each Accept has its own id"
+    );
+    assert_eq!(
+        w.app.get_ap(&format!("{}/followers", w.coalition)).await["totalItems"],
+        1
+    );
+
+    // Bob follows too: newest first.
+    assert_eq!(w.send("bob", &w.follow("bob", 3)).await.status(), 202);
+    w.peer.wait_for("/users/bob/inbox", 1, WAIT).await;
+    assert_eq!(
+        w.followers().await["orderedItems"],
+        json!([w.peer.actor_id("bob"), w.peer.actor_id("alice")])
+    );
+
+    // An activity type we do not handle: 202, ignored.
+    let like = json!({"id": format!("{}/likes/1", w.peer.base), "type": "Flag",
+                      "actor": w.peer.actor_id("alice"), "object": w.coalition});
+    assert_eq!(w.send("alice", &like).await.status(), 202);
+}
+
+async fn bad_input_is_refused_and_leaves_no_trace(backend: Backend) {
+    let w = world(backend, "").await;
+    let inbox = format!("{}/inbox", w.coalition);
+    let follow = w.follow("alice", 1);
+    let body = follow.to_string();
+    let bytes = body.as_bytes();
+    let hour = Duration::from_secs(3600);
+
+    let cases: Vec<(&str, reqwest::Response, u16)> = vec![
+        ("unsigned", w.peer.post_with(&w.client, &inbox, bytes, Sign { name: "alice", unsigned: true, ..Sign::default() }).await, 401),
+        ("signed with a key that is not the actor's", w.peer.post_with(&w.client, &inbox, bytes, Sign { name: "alice", key_of: Some("bob"), ..Sign::default() }).await, 401),
+        ("actor is not the signer", w.peer.post_with(&w.client, &inbox, bytes, Sign { name: "bob", ..Sign::default() }).await, 401),
+        ("digest of another body", w.peer.post_with(&w.client, &inbox, bytes, Sign { name: "alice", digest_of: Some(b"{}"), ..Sign::default() }).await, 401),
+        ("date two hours old", w.peer.post_with(&w.client, &inbox, bytes, Sign { name: "alice", date: Some(SystemTime::now() - 2 * hour), ..Sign::default() }).await, 401),
+        ("date two hours ahead", w.peer.post_with(&w.client, &inbox, bytes, Sign { name: "alice", date: Some(SystemTime::now() + 2 * hour), ..Sign::default() }).await, 401),
+        ("malformed JSON", w.peer.post(&w.client, "alice", &inbox, b"{\"type\": \"Follow\",").await, 400),
+        ("no actor", w.peer.post(&w.client, "alice", &inbox, br#"{"id":"http://x.example/1","type":"Follow"}"#).await, 400),
+        ("a Follow of someone else", w.send("alice", &json!({"id": format!("{}/follows/9", w.peer.base), "type": "Follow", "actor": w.peer.actor_id("alice"), "object": "https://elsewhere.example/users/x"})).await, 422),
+    ];
+    for (what, res, status) in cases {
+        let msg = assert_json_error(res, status).await;
+        assert!(!msg.is_empty(), "{what}");
+    }
+    let big = vec![b' '; 1024 * 1024 + 1];
+    let res = w.peer.post(&w.client, "alice", &inbox, &big).await;
+    assert_json_error(res, 413).await;
+    let res = w
+        .peer
+        .post(
+            &w.client,
+            "alice",
+            &format!("{}/ap/nobody/inbox", w.app.base),
+            bytes,
+        )
+        .await;
+    assert_json_error(res, 404).await;
+
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(w.db.count("SELECT COUNT(*) FROM followers").await, 0);
+    assert_eq!(w.db.count("SELECT COUNT(*) FROM deliveries").await, 0);
+    assert_eq!(
+        w.db.count("SELECT COUNT(*) FROM received_activities").await,
+        0
+    );
+    assert!(w.peer.received().is_empty(), "nothing sent");
+
+    // And the same Follow, correctly signed, still works afterwards.
+    assert_eq!(w.send("alice", &follow).await.status(), 202);
+    w.peer.wait_for("/users/alice/inbox", 1, WAIT).await;
+}
+
+async fn actor_delete_and_update_are_applied(backend: Backend) {
+    let w = world(backend, "").await;
+    for (n, name) in ["alice", "bob"].into_iter().enumerate() {
+        assert_eq!(w.send(name, &w.follow(name, n as u32)).await.status(), 202);
+        w.peer
+            .wait_for(&format!("/users/{name}/inbox"), 1, WAIT)
+            .await;
+    }
+    // Update: bob's new display name and avatar reach the stored profile.
+    let bob = w.peer.actor_id("bob");
+    let mut doc = w.peer.actor_doc("bob");
+    doc["name"] = json!("Bob, renamed");
+    doc["icon"] = json!({"type": "Image", "url": format!("{}/avatars/new.png", w.peer.base)});
+    let update = json!({"id": format!("{bob}#updates/1"), "type": "Update", "actor": bob,
+                        "to": ["https://www.w3.org/ns/activitystreams#Public"], "object": doc});
+    assert_eq!(w.send("bob", &update).await.status(), 202);
+    assert_eq!(
+        w.db.text(&format!(
+            "SELECT name FROM remote_actors WHERE id = '{bob}'"
+        ))
+        .await
+        .as_deref(),
+        Some("Bob, renamed")
+    );
+    assert_eq!(
+        w.db.text(&format!(
+            "SELECT icon_url FROM remote_actors WHERE id = '{bob}'"
+        ))
+        .await,
+        Some(format!("{}/avatars/new.png", w.peer.base))
+    );
+
+    // Delete: alice's account is gone (her actor answers 410); her Delete is accepted and
+    // she no longer follows.
+    let alice = w.peer.actor_id("alice");
+    w.peer.set_actor_status("alice", 410);
+    let delete = json!({"id": format!("{alice}#delete"), "type": "Delete", "actor": alice,
+                        "object": alice, "to": ["https://www.w3.org/ns/activitystreams#Public"]});
+    assert_eq!(w.send("alice", &delete).await.status(), 202);
+    assert_eq!(w.followers().await["orderedItems"], json!([bob]));
+    assert_eq!(
+        w.db.count(&format!(
+            "SELECT COUNT(*) FROM remote_actors WHERE id = '{alice}'"
+        ))
+        .await,
+        0
+    );
+
+    // A Delete from an unknown actor that answers 410 is accepted and ignored.
+    let stranger = format!("{}/users/ghost", w.peer.base);
+    let ghost = json!({"id": format!("{stranger}#delete"), "type": "Delete", "actor": stranger, "object": stranger});
+    let res = w
+        .peer
+        .post_with(
+            &w.client,
+            &format!("{}/inbox", w.app.base),
+            ghost.to_string().as_bytes(),
+            Sign {
+                name: "alice",
+                key_id: Some(&format!("{stranger}#main-key")),
+                ..Sign::default()
+            },
+        )
+        .await;
+    // The peer answers 404 for an unknown user: it cannot be verified, so 401.
+    assert_eq!(res.status(), 401);
+}
+
+async fn accept_survives_a_peer_outage_and_a_restart(backend: Backend) {
+    let World {
+        app,
+        db,
+        mut peer,
+        client,
+        coalition,
+    } = world(backend, "").await;
+    // The peer serves alice's actor, so the Follow verifies; then it goes down before the
+    // Accept can reach it.
+    let follow = json!({
+        "id": format!("{}/follows/1", peer.base), "type": "Follow",
+        "actor": peer.actor_id("alice"), "object": coalition,
+    });
+    let inbox = format!("{coalition}/inbox");
+    // Failing before it is down, so that the first attempt cannot win the race.
+    peer.set_inbox_status(503);
+    let res = peer
+        .post(&client, "alice", &inbox, follow.to_string().as_bytes())
+        .await;
+    assert_eq!(res.status(), 202);
+    peer.wait_for("/users/alice/inbox", 1, WAIT).await;
+    peer.go_down().await;
+    peer.set_inbox_status(202);
+
+    // Attempts fail (connection refused) and are retried.
+    let deadline = std::time::Instant::now() + WAIT;
+    while db
+        .count("SELECT CAST(COALESCE(MAX(attempts), 0) AS BIGINT) FROM deliveries")
+        .await
+        < 2
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the Accept is retried while the peer is down"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        db.text("SELECT state FROM deliveries").await.as_deref(),
+        Some("pending")
+    );
+
+    // The server stops and starts again on the same database.
+    let before_restart = SystemTime::now();
+    let app = app.restart(&db, "").await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    // The peer comes back: the Accept arrives, signed afresh with a new Date.
+    peer.come_back().await;
+    let got = peer
+        .wait_for("/users/alice/inbox", 2, Duration::from_secs(30))
+        .await;
+    let accept = got.last().unwrap();
+    assert_eq!(accept.json()["object"], follow);
+    let date = httpdate::parse_http_date(accept.headers["date"].to_str().unwrap()).unwrap();
+    assert!(
+        date + Duration::from_secs(1) >= before_restart,
+        "signed after the restart, not before"
+    );
+    let actor = app.get_ap(&coalition).await;
+    verify_as_mastodon(accept, actor["publicKey"]["publicKeyPem"].as_str().unwrap())
+        .expect("the re-signed Accept verifies");
+    let deadline = std::time::Instant::now() + WAIT;
+    while db.text("SELECT state FROM deliveries").await.as_deref() != Some("delivered") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the delivery is recorded as delivered"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn blocked_domains_get_403(backend: Backend) {
+    // The peer's port is only known once it runs: block all of `localhost` by configuration.
+    let w = world(backend, "[federation]\nblocked_domains = [\"localhost\"]\n").await;
+    let res = w.send("alice", &w.follow("alice", 1)).await;
+    assert_json_error(res, 403).await;
+    assert_eq!(w.db.count("SELECT COUNT(*) FROM remote_actors").await, 0);
+    assert_eq!(
+        w.db.count("SELECT COUNT(*) FROM received_activities").await,
+        0
+    );
+}
+
+async fn manual_approval_keeps_follows_pending(backend: Backend) {
+    let w = world(backend, "[coalition]\nmanually_approves_followers = true\n").await;
+    let actor = w.app.get_ap(&w.coalition).await;
+    assert_eq!(actor["manuallyApprovesFollowers"], true);
+    assert_eq!(w.send("alice", &w.follow("alice", 1)).await.status(), 202);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        w.peer.received().is_empty(),
+        "no Accept before an admin approves"
+    );
+    assert_eq!(
+        w.db.count("SELECT COUNT(*) FROM followers WHERE state = 'pending'")
+            .await,
+        1
+    );
+    assert_eq!(
+        w.app.get_ap(&format!("{}/followers", w.coalition)).await["totalItems"],
+        0
+    );
+}

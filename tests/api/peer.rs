@@ -1,0 +1,397 @@
+//! A test peer that behaves as a Mastodon server on loopback: it serves its actors and keys,
+//! signs its POSTs exactly as Mastodon does (headers `host date content-type digest
+//! (request-target)` in that order, a base64 `SHA-256=` digest, `#main-key` key ids), and
+//! records what reaches its inboxes. Its signing and verifying code is its own (ring and the
+//! rsa crate directly), so that it checks tribune rather than agreeing with it.
+
+use std::{
+    collections::HashMap,
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant, SystemTime},
+};
+
+use axum::{
+    Router,
+    body::Bytes,
+    extract::{Path, State},
+    http::{HeaderMap, StatusCode, Uri, header},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use base64::{Engine, engine::general_purpose::STANDARD as BASE64};
+use ring::signature::{
+    RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256, RsaKeyPair, UnparsedPublicKey,
+};
+use rsa::{
+    RsaPrivateKey, RsaPublicKey,
+    pkcs1::EncodeRsaPublicKey,
+    pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey},
+};
+use serde_json::{Value, json};
+use tokio::{net::TcpListener, sync::Notify};
+
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub path: String,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Recorded {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).expect("a JSON body")
+    }
+}
+
+#[derive(Clone)]
+struct PeerActor {
+    doc: Value,
+    key: Arc<RsaKeyPair>,
+}
+
+struct Shared {
+    actors: Mutex<HashMap<String, Arc<PeerActor>>>,
+    received: Mutex<Vec<Recorded>>,
+    arrived: Notify,
+    inbox_status: Mutex<u16>,
+    actor_status: Mutex<HashMap<String, u16>>,
+}
+
+pub struct Peer {
+    pub addr: SocketAddr,
+    /// `http://localhost:PORT`
+    pub base: String,
+    shared: Arc<Shared>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+}
+
+fn new_key() -> (RsaKeyPair, String) {
+    let pair = tribune::federation::keys::generate_rsa_2048().expect("a key");
+    let der = RsaPrivateKey::from_pkcs8_pem(&pair.private_key_pem)
+        .unwrap()
+        .to_pkcs8_der()
+        .unwrap();
+    (
+        RsaKeyPair::from_pkcs8(der.as_bytes()).unwrap(),
+        pair.public_key_pem,
+    )
+}
+
+impl Peer {
+    /// Start a peer with the given actors (`/users/NAME`).
+    pub async fn start(names: &[&str]) -> Peer {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let base = format!("http://localhost:{}", addr.port());
+        let shared = Arc::new(Shared {
+            actors: Mutex::new(HashMap::new()),
+            received: Mutex::new(Vec::new()),
+            arrived: Notify::new(),
+            inbox_status: Mutex::new(202),
+            actor_status: Mutex::new(HashMap::new()),
+        });
+        let mut peer = Peer {
+            addr,
+            base,
+            shared,
+            stop: None,
+            server: None,
+        };
+        for name in names {
+            peer.add_actor(name);
+        }
+        peer.serve(listener);
+        peer
+    }
+
+    fn add_actor(&mut self, name: &str) {
+        let (key, public_pem) = new_key();
+        let id = self.actor_id(name);
+        let doc = json!({
+            "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+            "id": id,
+            "type": "Person",
+            "preferredUsername": name,
+            "name": format!("{name} (peer)"),
+            "inbox": format!("{id}/inbox"),
+            "outbox": format!("{id}/outbox"),
+            "followers": format!("{id}/followers"),
+            "endpoints": {"sharedInbox": format!("{}/inbox", self.base)},
+            "icon": {"type": "Image", "mediaType": "image/png", "url": format!("{}/avatars/{name}.png", self.base)},
+            "publicKey": {"id": format!("{id}#main-key"), "owner": id, "publicKeyPem": public_pem},
+        });
+        self.shared.actors.lock().unwrap().insert(
+            name.to_owned(),
+            Arc::new(PeerActor {
+                doc,
+                key: Arc::new(key),
+            }),
+        );
+    }
+
+    fn serve(&mut self, listener: TcpListener) {
+        let app = Router::new()
+            .route("/users/{name}", get(actor))
+            .route("/users/{name}/inbox", post(inbox))
+            .route("/inbox", post(inbox))
+            .with_state(self.shared.clone());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        self.stop = Some(tx);
+        self.server = Some(tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+        }));
+    }
+
+    /// Take the peer off the network: connections are refused until `come_back`.
+    pub async fn go_down(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+    }
+
+    pub async fn come_back(&mut self) {
+        let listener = TcpListener::bind(self.addr)
+            .await
+            .expect("rebind the peer's port");
+        self.serve(listener);
+    }
+
+    pub fn actor_id(&self, name: &str) -> String {
+        format!("{}/users/{name}", self.base)
+    }
+
+    /// Answer inbox POSTs with this status (they are still recorded).
+    pub fn set_inbox_status(&self, status: u16) {
+        *self.shared.inbox_status.lock().unwrap() = status;
+    }
+
+    /// Serve this status instead of the actor (410 after an account deletion).
+    pub fn set_actor_status(&self, name: &str, status: u16) {
+        self.shared
+            .actor_status
+            .lock()
+            .unwrap()
+            .insert(name.to_owned(), status);
+    }
+
+    pub fn actor_doc(&self, name: &str) -> Value {
+        self.shared.actors.lock().unwrap()[name].doc.clone()
+    }
+
+    pub fn received(&self) -> Vec<Recorded> {
+        self.shared.received.lock().unwrap().clone()
+    }
+
+    /// Wait until `count` POSTs reached `path`, and return them.
+    pub async fn wait_for(&self, path: &str, count: usize, timeout: Duration) -> Vec<Recorded> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let notified = self.shared.arrived.notified();
+            let got: Vec<Recorded> = self
+                .received()
+                .into_iter()
+                .filter(|r| r.path == path)
+                .collect();
+            if got.len() >= count {
+                return got;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                panic!(
+                    "{} POSTs to {path} within {timeout:?}, expected {count}",
+                    got.len()
+                );
+            }
+            let _ = tokio::time::timeout(left, notified).await;
+        }
+    }
+
+    /// A client that reaches `localhost` names on loopback.
+    pub fn client(&self, resolve: &[(&str, SocketAddr)]) -> reqwest::Client {
+        let mut b = reqwest::Client::builder().no_proxy();
+        for (name, addr) in resolve {
+            b = b.resolve(name, *addr);
+        }
+        b.build().unwrap()
+    }
+
+    /// POST `body` to `url` signed by `name` exactly as Mastodon signs.
+    pub async fn post(
+        &self,
+        client: &reqwest::Client,
+        name: &str,
+        url: &str,
+        body: &[u8],
+    ) -> reqwest::Response {
+        self.post_with(
+            client,
+            url,
+            body,
+            Sign {
+                name,
+                ..Sign::default()
+            },
+        )
+        .await
+    }
+
+    pub async fn post_with(
+        &self,
+        client: &reqwest::Client,
+        url: &str,
+        body: &[u8],
+        how: Sign<'_>,
+    ) -> reqwest::Response {
+        let parsed = url::Url::parse(url).unwrap();
+        let host = match parsed.port() {
+            Some(p) => format!("{}:{p}", parsed.host_str().unwrap()),
+            None => parsed.host_str().unwrap().to_owned(),
+        };
+        let date = httpdate::fmt_http_date(how.date.unwrap_or_else(SystemTime::now));
+        let digested = how.digest_of.unwrap_or(body);
+        let digest = format!(
+            "SHA-256={}",
+            BASE64.encode(ring::digest::digest(&ring::digest::SHA256, digested))
+        );
+        let content_type = "application/activity+json";
+        let mut req = client
+            .post(url)
+            .header("host", &host)
+            .header("date", &date)
+            .header("content-type", content_type)
+            .header("digest", &digest)
+            .body(body.to_vec());
+        if how.unsigned {
+            return req.send().await.unwrap();
+        }
+        let signing_string = format!(
+            "host: {host}\ndate: {date}\ncontent-type: {content_type}\ndigest: {digest}\n(request-target): post {}",
+            parsed.path()
+        );
+        let key_owner = how.key_of.unwrap_or(how.name);
+        let signature = {
+            let actors = self.shared.actors.lock().unwrap();
+            let key = &actors[key_owner].key;
+            let mut out = vec![0u8; key.public().modulus_len()];
+            key.sign(
+                &RSA_PKCS1_SHA256,
+                &ring::rand::SystemRandom::new(),
+                signing_string.as_bytes(),
+                &mut out,
+            )
+            .unwrap();
+            BASE64.encode(out)
+        };
+        let key_id = how
+            .key_id
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("{}#main-key", self.actor_id(how.name)));
+        req = req.header(
+            "signature",
+            format!(
+                "keyId=\"{key_id}\",algorithm=\"rsa-sha256\",headers=\"host date content-type digest (request-target)\",signature=\"{signature}\""
+            ),
+        );
+        req.send().await.unwrap()
+    }
+}
+
+/// How to sign a POST; the default is Mastodon's correct signature by `name`.
+#[derive(Default, Clone, Copy)]
+pub struct Sign<'a> {
+    pub name: &'a str,
+    /// Sign with this actor's key instead.
+    pub key_of: Option<&'a str>,
+    /// Name this key id instead.
+    pub key_id: Option<&'a str>,
+    pub date: Option<SystemTime>,
+    /// Put the digest of these bytes instead of the body's.
+    pub digest_of: Option<&'a [u8]>,
+    pub unsigned: bool,
+}
+
+async fn actor(State(shared): State<Arc<Shared>>, Path(name): Path<String>) -> Response {
+    if let Some(status) = shared.actor_status.lock().unwrap().get(&name) {
+        return StatusCode::from_u16(*status).unwrap().into_response();
+    }
+    let Some(a) = shared.actors.lock().unwrap().get(&name).cloned() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    (
+        [(header::CONTENT_TYPE, "application/activity+json")],
+        a.doc.to_string(),
+    )
+        .into_response()
+}
+
+async fn inbox(
+    State(shared): State<Arc<Shared>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
+    let status = *shared.inbox_status.lock().unwrap();
+    shared.received.lock().unwrap().push(Recorded {
+        path: uri.path().to_owned(),
+        headers,
+        body,
+    });
+    shared.arrived.notify_waiters();
+    StatusCode::from_u16(status).unwrap()
+}
+
+/// Verify a request tribune sent, as Mastodon would: rebuild the signing string in the order
+/// of `headers=`, check the digest, and verify with the given SPKI PEM.
+pub fn verify_as_mastodon(r: &Recorded, public_pem: &str) -> Result<String, String> {
+    let sig = r
+        .headers
+        .get("signature")
+        .ok_or("no Signature header")?
+        .to_str()
+        .unwrap();
+    let mut params = HashMap::new();
+    for part in sig.split("\",") {
+        let (k, v) = part.split_once('=').ok_or("malformed")?;
+        params.insert(k.trim().to_owned(), v.trim_matches('"').to_owned());
+    }
+    let headers = params.get("headers").ok_or("no headers=")?;
+    if !headers.split(' ').any(|h| h == "digest") {
+        return Err("digest not signed".into());
+    }
+    let digest = r.headers["digest"].to_str().unwrap();
+    let expected = format!(
+        "SHA-256={}",
+        BASE64.encode(ring::digest::digest(&ring::digest::SHA256, &r.body))
+    );
+    if digest != expected {
+        return Err(format!("digest {digest} != {expected}"));
+    }
+    let mut lines = Vec::new();
+    for h in headers.split(' ') {
+        if h == "(request-target)" {
+            lines.push(format!("(request-target): post {}", r.path));
+        } else {
+            lines.push(format!("{h}: {}", r.headers[h].to_str().unwrap()));
+        }
+    }
+    let der = RsaPublicKey::from_public_key_pem(public_pem)
+        .unwrap()
+        .to_pkcs1_der()
+        .unwrap();
+    let signature = BASE64
+        .decode(params.get("signature").ok_or("no signature=")?)
+        .unwrap();
+    UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, der.as_bytes())
+        .verify(lines.join("\n").as_bytes(), &signature)
+        .map_err(|_| "the signature does not verify".to_owned())?;
+    Ok(params["keyId"].clone())
+}
