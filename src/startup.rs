@@ -44,6 +44,57 @@ pub struct AppState {
     pub wakeup: Wakeup,
 }
 
+impl AppState {
+    /// Open the database (migrating it) and load the coalition, for a command that does not
+    /// serve.
+    pub async fn open(settings: Settings) -> anyhow::Result<AppState> {
+        let images = load_images(&settings)?;
+        Self::load(settings, images).await
+    }
+
+    async fn load(
+        settings: Settings,
+        (avatar, header): (media::Image, media::Image),
+    ) -> anyhow::Result<AppState> {
+        let db = Db::connect(&settings.database).await?;
+        let row = match db::local_actor::get(&db).await? {
+            Some(row) => row,
+            None => {
+                tracing::info!("first start: generating the coalition's RSA-2048 key pair");
+                let pair = tokio::task::spawn_blocking(keys::generate_rsa_2048)
+                    .await
+                    .context("key generation task")?
+                    .context("generating the coalition's key pair")?;
+                db::local_actor::insert_if_absent(&db, &pair.public_key_pem, &pair.private_key_pem)
+                    .await?
+            }
+        };
+        let coalition = Coalition::new(
+            &settings.coalition,
+            &settings.server.public_url,
+            CoalitionParts {
+                avatar,
+                header,
+                public_key_pem: row.public_key_pem,
+                private_key_pem: row.private_key_pem,
+                published: row.created_at,
+            },
+        )
+        .context("building the coalition's URLs from server.public_url")?;
+        let signer =
+            Signer::from_pkcs8_pem(coalition.urls.key_id.clone(), coalition.private_key_pem())
+                .context("reading the coalition's private key")?;
+        Ok(AppState {
+            settings: Arc::new(settings),
+            db,
+            coalition: Arc::new(coalition),
+            signer: Arc::new(signer),
+            keys: KeyCache::default(),
+            wakeup: Wakeup::default(),
+        })
+    }
+}
+
 pub struct Application {
     listener: TcpListener,
     state: AppState,
@@ -74,46 +125,10 @@ impl Application {
     async fn build_with(
         settings: Settings,
         listener: TcpListener,
-        (avatar, header): (media::Image, media::Image),
+        images: (media::Image, media::Image),
     ) -> anyhow::Result<Application> {
-        let db = Db::connect(&settings.database).await?;
-        let row = match db::local_actor::get(&db).await? {
-            Some(row) => row,
-            None => {
-                tracing::info!("first start: generating the coalition's RSA-2048 key pair");
-                let pair = tokio::task::spawn_blocking(keys::generate_rsa_2048)
-                    .await
-                    .context("key generation task")?
-                    .context("generating the coalition's key pair")?;
-                db::local_actor::insert_if_absent(&db, &pair.public_key_pem, &pair.private_key_pem)
-                    .await?
-            }
-        };
-        let coalition = Coalition::new(
-            &settings.coalition,
-            &settings.server.public_url,
-            CoalitionParts {
-                avatar,
-                header,
-                public_key_pem: row.public_key_pem,
-                private_key_pem: row.private_key_pem,
-                published: row.created_at,
-            },
-        )
-        .context("building the coalition's URLs from server.public_url")?;
-        let signer =
-            Signer::from_pkcs8_pem(coalition.urls.key_id.clone(), coalition.private_key_pem())
-                .context("reading the coalition's private key")?;
-        let coalition = Arc::new(coalition);
-        let state = AppState {
-            settings: Arc::new(settings),
-            db,
-            coalition: coalition.clone(),
-            signer: Arc::new(signer),
-            keys: KeyCache::default(),
-            wakeup: Wakeup::default(),
-        };
-        let federation = federation_config(&state, LocalActor(coalition)).await?;
+        let state = AppState::load(settings, images).await?;
+        let federation = federation_config(&state, LocalActor(state.coalition.clone())).await?;
         Ok(Application {
             listener,
             state,

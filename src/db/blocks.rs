@@ -27,7 +27,11 @@ pub async fn add(db: &Db, kind: BlockKind, value: &str) -> Result<bool, DbError>
                   ON CONFLICT (kind, value) DO NOTHING";
     let purge = match kind {
         // A domain block covers its subdomains, as on Mastodon.
-        BlockKind::Domain => "DELETE FROM remote_actors WHERE host = $1 OR host LIKE '%.' || $1",
+        // Stored hosts carry their port when they have one.
+        BlockKind::Domain => {
+            "DELETE FROM remote_actors WHERE host = $1 OR host LIKE '%.' || $1 \
+             OR host LIKE $1 || ':%' OR host LIKE '%.' || $1 || ':%'"
+        }
         BlockKind::Actor => "DELETE FROM remote_actors WHERE id = $1",
     };
     let added = super::on_tx!(&mut tx, conn => {

@@ -96,9 +96,7 @@ pub async fn set_state(tx: &mut Tx, actor_id: &str, state: FollowState) -> Resul
     Ok(n > 0)
 }
 
-/// Remove a follow; `follow_id`, when given, must match the stored Follow or the one
-/// before it is irrelevant: Undo names the Follow it undoes, but the actor and object
-/// suffice (mastodon-interop.md §3).
+/// Remove an actor's follow, accepted or pending.
 pub async fn remove(tx: &mut Tx, actor_id: &str) -> Result<bool, DbError> {
     let sql = "DELETE FROM followers WHERE actor_id = $1";
     let n =

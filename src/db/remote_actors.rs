@@ -81,3 +81,14 @@ pub async fn delete_in(tx: &mut Tx, id: &str) -> Result<bool, DbError> {
     let n = on_tx!(tx, conn => sqlx::query(sql).bind(id).execute(conn).await?.rows_affected());
     Ok(n > 0)
 }
+
+/// The id of the known actor `@user@host` (user without regard to case).
+pub async fn find_by_handle(db: &Db, user: &str, host: &str) -> Result<Option<String>, DbError> {
+    let sql = "SELECT id FROM remote_actors WHERE LOWER(preferred_username) = LOWER($1) \
+               AND LOWER(host) = LOWER($2) ORDER BY fetched_at DESC LIMIT 1";
+    Ok(on_pool!(db, pool => sqlx::query_scalar::<_, String>(sql)
+        .bind(user)
+        .bind(host)
+        .fetch_optional(pool)
+        .await?))
+}

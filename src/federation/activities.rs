@@ -77,6 +77,8 @@ async fn follow(
     if stored.state == FollowState::Accepted.as_str() {
         queue_answer(data, tx, Answer::Accept, &stored).await?;
     }
+    // Nothing is sent for a pending follow: Mastodon keeps it "requested" until an admin
+    // approves (Accept) or rejects (Reject) it.
     Ok(Received::Applied)
 }
 
@@ -183,9 +185,8 @@ pub async fn queue_answer(
     tx: &mut Tx,
     answer: Answer,
     follower: &FollowerRow,
-) -> Result<String, InboxError> {
-    let follow: Value =
-        serde_json::from_str(&follower.follow_json).map_err(|e| InboxError::Internal(e.into()))?;
+) -> anyhow::Result<String> {
+    let follow: Value = serde_json::from_str(&follower.follow_json)?;
     let body = follow_answer(
         &state.coalition.urls.actor,
         answer,
@@ -193,7 +194,7 @@ pub async fn queue_answer(
         &follower.actor_id,
     );
     let id = body["id"].as_str().unwrap_or_default().to_owned();
-    let inbox = Url::parse(&follower.inbox).map_err(|e| InboxError::Internal(e.into()))?;
+    let inbox = Url::parse(&follower.inbox)?;
     db::deliveries::enqueue(
         tx,
         &NewActivity {

@@ -3,6 +3,7 @@
 
 pub mod activities;
 pub mod delivery;
+pub mod followers;
 pub mod inbox;
 pub mod keys;
 pub mod objects;

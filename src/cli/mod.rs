@@ -9,6 +9,8 @@ use crate::{
     startup::{Application, shutdown_signal},
 };
 
+mod admin;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "tribune",
@@ -28,6 +30,51 @@ pub struct Cli {
 pub enum Command {
     /// Run the server.
     Serve,
+    /// List and manage the coalition's followers.
+    Followers {
+        #[command(subcommand)]
+        action: FollowersCommand,
+    },
+    /// Block domains and actors: their activities get 403 and nothing of theirs is stored.
+    Block {
+        #[command(subcommand)]
+        target: BlockTarget,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FollowersCommand {
+    /// Accepted followers, newest first: actor id, handle, name, type, since.
+    List,
+    /// Follows waiting for approval (coalition.manually_approves_followers).
+    Pending,
+    /// Accept a pending follow.
+    Approve { actor: String },
+    /// Reject a pending follow.
+    Reject { actor: String },
+    /// Remove a follower; a Reject tells its server.
+    Remove { actor: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BlockTarget {
+    /// A domain, with its subdomains; blocking it removes its followers.
+    Domain {
+        #[command(subcommand)]
+        action: BlockAction,
+    },
+    /// One actor, by its id URL; blocking it removes it as a follower.
+    Actor {
+        #[command(subcommand)]
+        action: BlockAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BlockAction {
+    Add { value: String },
+    Remove { value: String },
+    List,
 }
 
 /// How a command ended, for the process exit code.
@@ -48,6 +95,8 @@ impl Cli {
         .map_err(|e| Failure::Config(e.to_string()))?;
         match self.command {
             Command::Serve => serve(settings).await,
+            Command::Followers { action } => admin::followers(settings, action).await,
+            Command::Block { target } => admin::block(settings, target).await,
         }
     }
 }

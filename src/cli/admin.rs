@@ -1,0 +1,153 @@
+//! Admin commands: they work on the database directly, so they run beside a live server
+//! (whose delivery workers send what they queue) or with the server stopped.
+
+use super::{BlockAction, BlockTarget, Failure, FollowersCommand};
+use crate::{
+    config::Settings,
+    db::{
+        self,
+        blocks::BlockKind,
+        followers::{FollowState, FollowerRow},
+    },
+    federation::followers::{self as follower_ops, FollowerError},
+    startup::AppState,
+};
+
+fn other(e: impl Into<anyhow::Error>) -> Failure {
+    Failure::Other(e.into())
+}
+
+pub async fn followers(settings: Settings, action: FollowersCommand) -> Result<(), Failure> {
+    let state = AppState::open(settings).await.map_err(Failure::Other)?;
+    let result = match action {
+        FollowersCommand::List => print_followers(&state, FollowState::Accepted).await,
+        FollowersCommand::Pending => print_followers(&state, FollowState::Pending).await,
+        FollowersCommand::Approve { actor } => {
+            let actor = resolve(&state, &actor).await?;
+            follower_ops::approve(&state, &actor)
+                .await
+                .map(|id| println!("approved {actor}; Accept {id} queued"))
+        }
+        FollowersCommand::Reject { actor } | FollowersCommand::Remove { actor } => {
+            let actor = resolve(&state, &actor).await?;
+            follower_ops::reject(&state, &actor)
+                .await
+                .map(|id| println!("removed {actor}; Reject {id} queued"))
+        }
+    };
+    state.db.close().await;
+    result.map_err(|e| match e {
+        FollowerError::Internal(e) => Failure::Other(e),
+        e => Failure::Other(anyhow::anyhow!("{e}")),
+    })
+}
+
+async fn print_followers(state: &AppState, which: FollowState) -> Result<(), FollowerError> {
+    let mut offset = 0;
+    loop {
+        let page = db::followers::page(&state.db, which, offset, 500).await?;
+        for f in &page {
+            println!("{}", follower_line(f));
+        }
+        if page.len() < 500 {
+            return Ok(());
+        }
+        offset += 500;
+    }
+}
+
+fn follower_line(f: &FollowerRow) -> String {
+    let handle = f
+        .preferred_username
+        .as_ref()
+        .map(|u| format!("@{u}@{}", f.host))
+        .unwrap_or_default();
+    format!(
+        "{}\t{handle}\t{}\t{}\t{}",
+        f.actor_id,
+        f.name
+            .as_deref()
+            .unwrap_or_default()
+            .replace(['\t', '\n'], " "),
+        f.kind,
+        f.created_at.format("%Y-%m-%dT%H:%M:%SZ")
+    )
+}
+
+/// An actor id URL, or a handle `@user@host` of a known actor.
+async fn resolve(state: &AppState, actor: &str) -> Result<String, Failure> {
+    let actor = actor.trim();
+    if actor.starts_with("http://") || actor.starts_with("https://") {
+        return Ok(actor.to_owned());
+    }
+    let handle = actor.trim_start_matches('@');
+    let (user, host) = handle.rsplit_once('@').ok_or_else(|| {
+        other(anyhow::anyhow!(
+            "{actor:?} is neither an actor URL nor @user@host"
+        ))
+    })?;
+    db::remote_actors::find_by_handle(&state.db, user, host)
+        .await
+        .map_err(other)?
+        .ok_or_else(|| other(anyhow::anyhow!("no known actor is @{user}@{host}")))
+}
+
+pub async fn block(settings: Settings, target: BlockTarget) -> Result<(), Failure> {
+    let state = AppState::open(settings).await.map_err(Failure::Other)?;
+    let (kind, action) = match target {
+        BlockTarget::Domain { action } => (BlockKind::Domain, action),
+        BlockTarget::Actor { action } => (BlockKind::Actor, action),
+    };
+    let result = async {
+        match action {
+            BlockAction::List => {
+                for (k, value) in db::blocks::list(&state.db).await? {
+                    if k == kind.as_str() {
+                        println!("{value}");
+                    }
+                }
+            }
+            BlockAction::Add { value } => {
+                let value = normalise(kind, &value)?;
+                let added = db::blocks::add(&state.db, kind, &value).await?;
+                println!(
+                    "{} {} {value}",
+                    if added { "blocked" } else { "already blocked:" },
+                    kind.as_str()
+                );
+            }
+            BlockAction::Remove { value } => {
+                let value = normalise(kind, &value)?;
+                let removed = db::blocks::remove(&state.db, kind, &value).await?;
+                if !removed {
+                    anyhow::bail!("{} {value} was not blocked", kind.as_str());
+                }
+                println!("unblocked {} {value}", kind.as_str());
+            }
+        }
+        Ok::<(), anyhow::Error>(())
+    }
+    .await;
+    state.db.close().await;
+    result.map_err(Failure::Other)
+}
+
+fn normalise(kind: BlockKind, value: &str) -> anyhow::Result<String> {
+    let value = value.trim();
+    match kind {
+        BlockKind::Domain => {
+            let d = value.trim_end_matches('.').to_ascii_lowercase();
+            if d.is_empty() || d.contains(['/', '@', ' ']) {
+                anyhow::bail!("{value:?} is not a domain name (e.g. spam.example)");
+            }
+            Ok(d)
+        }
+        BlockKind::Actor => {
+            let url = url::Url::parse(value)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+                .ok_or_else(|| anyhow::anyhow!("{value:?} is not an actor URL"))?;
+            Ok(url.to_string())
+        }
+    }
+}

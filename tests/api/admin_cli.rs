@@ -1,0 +1,223 @@
+//! `tribune followers …` and `tribune block …`, run as an operator runs them, beside a live
+//! server on the same database.
+
+use std::{process::Command, time::Duration};
+
+use serde_json::{Value, json};
+
+use crate::{
+    helpers::{Backend, TestApp, TestDb, assert_json_error, on_both_backends},
+    peer::{Peer, verify_as_mastodon},
+};
+
+on_both_backends!(
+    followers_are_approved_rejected_and_removed_from_the_cli,
+    blocks_from_the_cli
+);
+
+const WAIT: Duration = Duration::from_secs(20);
+
+struct Cli {
+    db_url: String,
+    public_url: String,
+}
+
+struct Output {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Cli {
+    async fn run(&self, args: &[&str]) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tribune"));
+        for (k, _) in std::env::vars() {
+            if k.starts_with("TRIBUNE__") {
+                cmd.env_remove(k);
+            }
+        }
+        cmd.args(args)
+            .env("TRIBUNE__DATABASE__URL", &self.db_url)
+            .env("TRIBUNE__SERVER__PUBLIC_URL", &self.public_url)
+            .env("RUST_LOG", "warn");
+        let out = tokio::task::spawn_blocking(move || cmd.output().expect("run tribune"))
+            .await
+            .unwrap();
+        Output {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    async fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args).await;
+        assert_eq!(out.code, Some(0), "tribune {args:?}: {}", out.stderr);
+        out.stdout
+    }
+}
+
+fn follow(peer: &Peer, name: &str, coalition: &str) -> Value {
+    json!({"@context": "https://www.w3.org/ns/activitystreams",
+           "id": format!("{}/follows/{name}", peer.base), "type": "Follow",
+           "actor": peer.actor_id(name), "object": coalition})
+}
+
+async fn followers_are_approved_rejected_and_removed_from_the_cli(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = TestApp::spawn(&db, "[coalition]\nmanually_approves_followers = true\n").await;
+    let peer = Peer::start(&["alice", "bob"]).await;
+    let client = peer.client(&[("localhost", app.addr)]);
+    let coalition = format!("{}/ap/coalition", app.base);
+    let inbox = format!("{coalition}/inbox");
+    let cli = Cli {
+        db_url: db.url.clone(),
+        public_url: app.base.clone(),
+    };
+    let pem = app.get_ap(&coalition).await["publicKey"]["publicKeyPem"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    for name in ["alice", "bob"] {
+        let res = peer
+            .post(
+                &client,
+                name,
+                &inbox,
+                follow(&peer, name, &coalition).to_string().as_bytes(),
+            )
+            .await;
+        assert_eq!(res.status(), 202);
+    }
+    let pending = cli.ok(&["followers", "pending"]).await;
+    let alice = peer.actor_id("alice");
+    let bob = peer.actor_id("bob");
+    assert_eq!(pending.lines().count(), 2, "{pending}");
+    let line = pending
+        .lines()
+        .find(|l| l.starts_with(&alice))
+        .expect("alice is pending");
+    let fields: Vec<&str> = line.split('\t').collect();
+    assert_eq!(fields[1], format!("@alice@localhost:{}", peer.addr.port()));
+    assert_eq!(fields[2], "alice (peer)");
+    assert_eq!(fields[3], "Person");
+    assert!(cli.ok(&["followers", "list"]).await.is_empty());
+
+    // Approve alice by URL: the live server delivers the Accept.
+    let out = cli.ok(&["followers", "approve", &alice]).await;
+    assert!(out.contains("approved"), "{out}");
+    let got = peer.wait_for("/users/alice/inbox", 1, WAIT).await;
+    assert_eq!(got[0].json()["type"], "Accept");
+    assert_eq!(got[0].json()["object"], follow(&peer, "alice", &coalition));
+    verify_as_mastodon(&got[0], &pem).unwrap();
+    assert_eq!(
+        app.get_ap(&format!("{coalition}/followers")).await["totalItems"],
+        1
+    );
+    assert!(cli.ok(&["followers", "list"]).await.starts_with(&alice));
+
+    // Reject bob by handle: a Reject embedding his Follow.
+    let handle = format!("@bob@localhost:{}", peer.addr.port());
+    cli.ok(&["followers", "reject", &handle]).await;
+    let got = peer.wait_for("/users/bob/inbox", 1, WAIT).await;
+    assert_eq!(got[0].json()["type"], "Reject");
+    assert_eq!(got[0].json()["object"]["actor"], bob.as_str());
+    assert!(cli.ok(&["followers", "pending"]).await.is_empty());
+
+    // Remove alice: a Reject ends the established follow on her server.
+    cli.ok(&["followers", "remove", &alice]).await;
+    let got = peer.wait_for("/users/alice/inbox", 2, WAIT).await;
+    assert_eq!(got[1].json()["type"], "Reject");
+    assert_eq!(
+        app.get_ap(&format!("{coalition}/followers")).await["totalItems"],
+        0
+    );
+
+    // Unknown actors are refused with a message and a failing exit code.
+    let out = cli
+        .run(&["followers", "approve", "https://nowhere.example/users/x"])
+        .await;
+    assert_eq!(out.code, Some(1));
+    assert!(out.stderr.contains("nowhere.example"), "{}", out.stderr);
+    let out = cli
+        .run(&["followers", "remove", "@nobody@nowhere.example"])
+        .await;
+    assert_eq!(out.code, Some(1));
+}
+
+async fn blocks_from_the_cli(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = TestApp::spawn(&db, "").await;
+    let peer = Peer::start(&["alice", "bob"]).await;
+    let client = peer.client(&[("localhost", app.addr)]);
+    let coalition = format!("{}/ap/coalition", app.base);
+    let inbox = format!("{coalition}/inbox");
+    let cli = Cli {
+        db_url: db.url.clone(),
+        public_url: app.base.clone(),
+    };
+
+    let res = peer
+        .post(
+            &client,
+            "alice",
+            &inbox,
+            follow(&peer, "alice", &coalition).to_string().as_bytes(),
+        )
+        .await;
+    assert_eq!(res.status(), 202);
+    assert_eq!(
+        app.get_ap(&format!("{coalition}/followers")).await["totalItems"],
+        1
+    );
+
+    // Blocking bob's actor: bob gets 403, alice does not.
+    let bob = peer.actor_id("bob");
+    cli.ok(&["block", "actor", "add", &bob]).await;
+    assert_eq!(cli.ok(&["block", "actor", "list"]).await.trim(), bob);
+    let res = peer
+        .post(
+            &client,
+            "bob",
+            &inbox,
+            follow(&peer, "bob", &coalition).to_string().as_bytes(),
+        )
+        .await;
+    assert_json_error(res, 403).await;
+
+    // Blocking the domain removes its followers and refuses what it sends.
+    cli.ok(&["block", "domain", "add", "LOCALHOST"]).await;
+    assert_eq!(
+        cli.ok(&["block", "domain", "list"]).await.trim(),
+        "localhost"
+    );
+    assert_eq!(
+        app.get_ap(&format!("{coalition}/followers")).await["totalItems"],
+        0
+    );
+    assert_eq!(db.count("SELECT COUNT(*) FROM remote_actors").await, 0);
+    let again = json!({"id": format!("{}/follows/again", peer.base), "type": "Follow",
+                       "actor": peer.actor_id("alice"), "object": coalition});
+    let res = peer
+        .post(&client, "alice", &inbox, again.to_string().as_bytes())
+        .await;
+    assert_json_error(res, 403).await;
+
+    // Unblocking lets it in again.
+    cli.ok(&["block", "domain", "remove", "localhost"]).await;
+    let res = peer
+        .post(&client, "alice", &inbox, again.to_string().as_bytes())
+        .await;
+    assert_eq!(res.status(), 202);
+    let out = cli.run(&["block", "domain", "remove", "localhost"]).await;
+    assert_eq!(
+        out.code,
+        Some(1),
+        "removing a block that is not there fails"
+    );
+    let out = cli
+        .run(&["block", "domain", "add", "https://x.example/"])
+        .await;
+    assert_eq!(out.code, Some(1));
+}
