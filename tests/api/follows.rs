@@ -16,6 +16,7 @@ on_both_backends!(
     actor_delete_and_update_are_applied,
     accept_survives_a_peer_outage_and_a_restart,
     blocked_domains_get_403,
+    a_rotated_key_is_refetched_once,
     manual_approval_keeps_follows_pending,
 );
 
@@ -394,4 +395,42 @@ async fn manual_approval_keeps_follows_pending(backend: Backend) {
         w.app.get_ap(&format!("{}/followers", w.coalition)).await["totalItems"],
         0
     );
+}
+
+async fn a_rotated_key_is_refetched_once(backend: Backend) {
+    let w = world(backend, "").await;
+    assert_eq!(w.send("alice", &w.follow("alice", 1)).await.status(), 202);
+    let alice = w.peer.actor_id("alice");
+    let sql = format!("SELECT public_key_pem FROM remote_actors WHERE id = '{alice}'");
+    let before = w.db.text(&sql).await;
+
+    // Alice's server rotates her key; her next activity is signed with the new one. The
+    // stored key fails, tribune refetches her actor once, and the signature verifies.
+    w.peer.rotate_key("alice");
+    let undo = json!({"id": format!("{alice}#undo/1"), "type": "Undo", "actor": alice,
+                      "object": format!("{}/follows/1", w.peer.base)});
+    assert_eq!(w.send("alice", &undo).await.status(), 202);
+    let after = w.db.text(&sql).await;
+    assert_ne!(before, after, "the new key is stored");
+    assert_eq!(
+        w.app.get_ap(&format!("{}/followers", w.coalition)).await["totalItems"],
+        0
+    );
+
+    // A signature by a key the actor does not publish still fails after the refetch.
+    let bad = json!({"id": format!("{alice}#follow/2"), "type": "Follow", "actor": alice, "object": w.coalition});
+    let res = w
+        .peer
+        .post_with(
+            &w.client,
+            &format!("{}/inbox", w.coalition),
+            bad.to_string().as_bytes(),
+            Sign {
+                name: "alice",
+                key_of: Some("bob"),
+                ..Sign::default()
+            },
+        )
+        .await;
+    assert_json_error(res, 401).await;
 }

@@ -169,6 +169,17 @@ impl Peer {
         format!("{}/users/{name}", self.base)
     }
 
+    /// Give an actor a new key under the same key id, as a server rotating keys does.
+    pub fn rotate_key(&self, name: &str) {
+        let (key, public_pem) = new_key();
+        let mut actors = self.shared.actors.lock().unwrap();
+        let a = actors.get_mut(name).unwrap();
+        let mut rotated = (**a).clone();
+        rotated.doc["publicKey"]["publicKeyPem"] = Value::String(public_pem);
+        rotated.key = Arc::new(key);
+        *a = Arc::new(rotated);
+    }
+
     /// Answer inbox POSTs with this status (they are still recorded).
     pub fn set_inbox_status(&self, status: u16) {
         *self.shared.inbox_status.lock().unwrap() = status;
