@@ -182,6 +182,15 @@ impl Application {
     }
 }
 
+/// The federation crate's request data, for commands that fetch remote actors without
+/// serving.
+pub async fn federation_data(
+    state: &AppState,
+) -> anyhow::Result<activitypub_federation::config::Data<AppState>> {
+    let config = federation_config(state, LocalActor(state.coalition.clone())).await?;
+    Ok(config.to_request_data())
+}
+
 /// The federation crate's configuration: it fetches remote actors for us (signed with our
 /// key, bounded in size and time, ids checked) and serves WebFinger helpers.
 async fn federation_config(

@@ -1,7 +1,7 @@
 //! Admin commands: they work on the database directly, so they run beside a live server
 //! (whose delivery workers send what they queue) or with the server stopped.
 
-use super::{BlockAction, BlockTarget, Failure, FollowersCommand};
+use super::{BlockAction, BlockTarget, Failure, FollowersCommand, FollowingCommand};
 use crate::{
     config::Settings,
     db::{
@@ -9,8 +9,11 @@ use crate::{
         blocks::BlockKind,
         followers::{FollowState, FollowerRow},
     },
-    federation::followers::{self as follower_ops, FollowerError},
-    startup::AppState,
+    federation::{
+        followers::{self as follower_ops, FollowerError},
+        following,
+    },
+    startup::{AppState, federation_data},
 };
 
 fn other(e: impl Into<anyhow::Error>) -> Failure {
@@ -150,4 +153,39 @@ fn normalise(kind: BlockKind, value: &str) -> anyhow::Result<String> {
             Ok(url.to_string())
         }
     }
+}
+
+pub async fn following(settings: Settings, action: FollowingCommand) -> Result<(), Failure> {
+    let state = AppState::open(settings).await.map_err(Failure::Other)?;
+    let result = async {
+        match action {
+            FollowingCommand::Add { actor } => {
+                let data = federation_data(&state).await?;
+                let (actor, id) = following::follow(&data, &actor).await?;
+                println!("following {actor}; Follow {id} queued");
+            }
+            FollowingCommand::Remove { actor } => {
+                let actor = resolve(&state, &actor).await.map_err(|f| match f {
+                    Failure::Other(e) => e,
+                    Failure::Config(e) => anyhow::anyhow!(e),
+                })?;
+                let id = following::unfollow(&state, &actor).await?;
+                println!("unfollowed {actor}; Undo {id} queued");
+            }
+            FollowingCommand::List => {
+                for f in db::following::page(&state.db, false, 0, u64::MAX / 2).await? {
+                    println!(
+                        "{}\t{}\t{}",
+                        f.actor_id,
+                        f.state,
+                        f.created_at.format("%Y-%m-%dT%H:%M:%SZ")
+                    );
+                }
+            }
+        }
+        Ok::<(), anyhow::Error>(())
+    }
+    .await;
+    state.db.close().await;
+    result.map_err(Failure::Other)
 }

@@ -35,6 +35,11 @@ pub enum Command {
         #[command(subcommand)]
         action: FollowersCommand,
     },
+    /// Actors the coalition follows (for instance member organisations).
+    Following {
+        #[command(subcommand)]
+        action: FollowingCommand,
+    },
     /// Block domains and actors: their activities get 403 and nothing of theirs is stored.
     Block {
         #[command(subcommand)]
@@ -54,6 +59,16 @@ pub enum FollowersCommand {
     Reject { actor: String },
     /// Remove a follower; a Reject tells its server.
     Remove { actor: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FollowingCommand {
+    /// Follow an actor, by id URL or @user@host handle.
+    Add { actor: String },
+    /// Stop following an actor; an Undo tells its server.
+    Remove { actor: String },
+    /// Followed actors, newest first: actor id, state (accepted or pending), since.
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -96,6 +111,7 @@ impl Cli {
         match self.command {
             Command::Serve => serve(settings).await,
             Command::Followers { action } => admin::followers(settings, action).await,
+            Command::Following { action } => admin::following(settings, action).await,
             Command::Block { target } => admin::block(settings, target).await,
         }
     }

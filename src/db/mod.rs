@@ -15,6 +15,7 @@ use crate::config::DatabaseSettings;
 pub mod blocks;
 pub mod deliveries;
 pub mod followers;
+pub mod following;
 pub mod local_actor;
 pub mod received;
 pub mod remote_actors;

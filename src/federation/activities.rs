@@ -5,6 +5,7 @@
 //! - `Undo{Follow}` → follower removed (the inner id, or actor and object, match).
 //! - `Delete` of the actor itself → actor and follow removed.
 //! - `Update` of the actor itself → stored profile refreshed.
+//! - `Accept` / `Reject` of a Follow the coalition sent → following confirmed / dropped.
 //! - Anything else → accepted and ignored.
 
 use activitypub_federation::config::Data;
@@ -37,6 +38,7 @@ pub async fn apply(
         "Undo" => undo(data, tx, activity).await,
         "Delete" => delete(tx, activity).await,
         "Update" => update(tx, activity).await,
+        "Accept" | "Reject" => answer_to_our_follow(data, tx, activity).await,
         _ => Ok(Received::Ignored(
             "an activity type tribune does not handle",
         )),
@@ -132,6 +134,33 @@ async fn update(tx: &mut Tx, activity: &Envelope) -> Result<Received, InboxError
     let row =
         RemoteActor::row_from_document(&doc).map_err(|e| InboxError::BadRequest(e.to_string()))?;
     db::remote_actors::upsert_in(tx, &row).await?;
+    Ok(Received::Applied)
+}
+
+/// An Accept or Reject of a Follow we sent. Its object is our Follow, embedded or by id
+/// (Mastodon embeds it; others send the id).
+async fn answer_to_our_follow(
+    data: &Data<AppState>,
+    tx: &mut Tx,
+    activity: &Envelope,
+) -> Result<Received, InboxError> {
+    let actor = activity.actor.as_str();
+    let Some(ours) = db::following::get_in(tx, actor).await? else {
+        return Ok(Received::Ignored("an answer to no follow of ours"));
+    };
+    let object = activity.object();
+    let names_it = id_of(object) == Some(ours.follow_id.as_str());
+    let describes_it = object.get("type").and_then(Value::as_str) == Some("Follow")
+        && object.get("actor").and_then(id_of) == Some(data.coalition.urls.actor.as_str())
+        && object.get("object").and_then(id_of) == Some(actor);
+    if !(names_it || describes_it) {
+        return Ok(Received::Ignored("an answer to another follow"));
+    }
+    if activity.kind == "Accept" {
+        db::following::accept(tx, actor).await?;
+    } else {
+        db::following::remove(tx, actor).await?;
+    }
     Ok(Received::Applied)
 }
 

@@ -4,6 +4,7 @@
 pub mod activities;
 pub mod delivery;
 pub mod followers;
+pub mod following;
 pub mod inbox;
 pub mod keys;
 pub mod objects;

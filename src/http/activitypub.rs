@@ -146,18 +146,29 @@ async fn followers(
     paged(id, query.as_deref(), total, items)
 }
 
+/// Actors whose follow by the coalition they accepted, newest first.
 async fn following(
     State(state): State<AppState>,
     Path(username): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response> {
     check_username(&state, &username)?;
-    paged(
-        state.coalition.urls.following.as_str(),
-        query.as_deref(),
-        0,
-        Vec::new(),
-    )
+    let id = state.coalition.urls.following.as_str();
+    let total = db::following::count_accepted(&state.db).await?;
+    let items = match page_param(query.as_deref())? {
+        None => Vec::new(),
+        Some(n) => db::following::page(
+            &state.db,
+            true,
+            (n - 1).saturating_mul(collections::PAGE_SIZE),
+            collections::PAGE_SIZE,
+        )
+        .await?
+        .into_iter()
+        .map(|f| serde_json::Value::String(f.actor_id))
+        .collect(),
+    };
+    paged(id, query.as_deref(), total, items)
 }
 
 async fn featured(

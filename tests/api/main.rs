@@ -9,3 +9,4 @@ mod cli;
 mod discovery;
 mod follows;
 mod storage;
+mod two_instances;

@@ -150,3 +150,24 @@ impl Object for RemoteActor {
         Self::from_row(row)
     }
 }
+
+impl activitypub_federation::traits::Actor for RemoteActor {
+    fn public_key_pem(&self) -> &str {
+        &self.row.public_key_pem
+    }
+
+    fn private_key_pem(&self) -> Option<String> {
+        None
+    }
+
+    fn inbox(&self) -> Url {
+        Url::parse(&self.row.inbox).unwrap_or_else(|_| self.id.clone())
+    }
+
+    fn shared_inbox(&self) -> Option<Url> {
+        self.row
+            .shared_inbox
+            .as_deref()
+            .and_then(|s| Url::parse(s).ok())
+    }
+}
