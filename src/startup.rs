@@ -57,6 +57,12 @@ impl AppState {
         (avatar, header): (media::Image, media::Image),
     ) -> anyhow::Result<AppState> {
         let db = Db::connect(&settings.database).await?;
+        for domain in &settings.federation.blocked_domains {
+            db::blocks::purge(&db, db::blocks::BlockKind::Domain, domain).await?;
+        }
+        for actor in &settings.federation.blocked_actors {
+            db::blocks::purge(&db, db::blocks::BlockKind::Actor, actor.as_str()).await?;
+        }
         let row = match db::local_actor::get(&db).await? {
             Some(row) => row,
             None => {

@@ -19,13 +19,8 @@ impl BlockKind {
     }
 }
 
-/// Add a block; false when it was already there. Blocking a domain also removes the actors
-/// of that domain, with their follows.
-pub async fn add(db: &Db, kind: BlockKind, value: &str) -> Result<bool, DbError> {
-    let mut tx = db.begin().await?;
-    let insert = "INSERT INTO blocks (kind, value, created_at) VALUES ($1, $2, $3) \
-                  ON CONFLICT (kind, value) DO NOTHING";
-    let purge = match kind {
+fn purge_sql(kind: BlockKind) -> &'static str {
+    match kind {
         // A domain block covers its subdomains, as on Mastodon.
         // Stored hosts carry their port when they have one.
         BlockKind::Domain => {
@@ -33,7 +28,23 @@ pub async fn add(db: &Db, kind: BlockKind, value: &str) -> Result<bool, DbError>
              OR host LIKE $1 || ':%' OR host LIKE '%.' || $1 || ':%'"
         }
         BlockKind::Actor => "DELETE FROM remote_actors WHERE id = $1",
-    };
+    }
+}
+
+/// Remove what a block covers: the actors (with their follows) of a domain, or one actor.
+/// Blocks set in the configuration are applied this way at every start.
+pub async fn purge(db: &Db, kind: BlockKind, value: &str) -> Result<u64, DbError> {
+    let sql = purge_sql(kind);
+    Ok(on_pool!(db, pool => sqlx::query(sql).bind(value).execute(pool).await?.rows_affected()))
+}
+
+/// Add a block; false when it was already there. Blocking a domain also removes the actors
+/// of that domain, with their follows.
+pub async fn add(db: &Db, kind: BlockKind, value: &str) -> Result<bool, DbError> {
+    let mut tx = db.begin().await?;
+    let insert = "INSERT INTO blocks (kind, value, created_at) VALUES ($1, $2, $3) \
+                  ON CONFLICT (kind, value) DO NOTHING";
+    let purge = purge_sql(kind);
     let added = super::on_tx!(&mut tx, conn => {
         let n = sqlx::query(insert)
             .bind(kind.as_str())

@@ -365,14 +365,47 @@ async fn accept_survives_a_peer_outage_and_a_restart(backend: Backend) {
 }
 
 async fn blocked_domains_get_403(backend: Backend) {
-    // The peer's port is only known once it runs: block all of `localhost` by configuration.
-    let w = world(backend, "[federation]\nblocked_domains = [\"localhost\"]\n").await;
-    let res = w.send("alice", &w.follow("alice", 1)).await;
-    assert_json_error(res, 403).await;
-    assert_eq!(w.db.count("SELECT COUNT(*) FROM remote_actors").await, 0);
+    let World {
+        app,
+        db,
+        peer,
+        client,
+        coalition,
+    } = world(backend, "").await;
+    let inbox = format!("{coalition}/inbox");
+    let follow = |n: u32| {
+        json!({"id": format!("{}/follows/{n}", peer.base), "type": "Follow",
+               "actor": peer.actor_id("alice"), "object": coalition})
+        .to_string()
+    };
     assert_eq!(
-        w.db.count("SELECT COUNT(*) FROM received_activities").await,
+        peer.post(&client, "alice", &inbox, follow(1).as_bytes())
+            .await
+            .status(),
+        202
+    );
+    assert_eq!(
+        app.get_ap(&format!("{coalition}/followers")).await["totalItems"],
+        1
+    );
+
+    // The peer's port is only known once it runs: block all of `localhost` in the
+    // configuration. At start, the domain's followers go.
+    let blocked = "[federation]\nblocked_domains = [\"localhost\"]\n";
+    let app = app.restart(&db, blocked).await;
+    assert_eq!(
+        app.get_ap(&format!("{coalition}/followers")).await["totalItems"],
         0
+    );
+    let received = db.count("SELECT COUNT(*) FROM received_activities").await;
+    let res = peer
+        .post(&client, "alice", &inbox, follow(2).as_bytes())
+        .await;
+    assert_json_error(res, 403).await;
+    assert_eq!(db.count("SELECT COUNT(*) FROM remote_actors").await, 0);
+    assert_eq!(
+        db.count("SELECT COUNT(*) FROM received_activities").await,
+        received
     );
 }
 
