@@ -1,6 +1,8 @@
 //! Rules without I/O: the coalition's words as validated types.
 
 mod language;
+pub mod markdown;
+pub mod statement;
 mod username;
 
 pub use language::LanguageTag;
