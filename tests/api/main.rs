@@ -7,6 +7,7 @@ mod peer;
 mod admin_cli;
 mod cli;
 mod discovery;
+mod fixtures;
 mod follows;
 mod storage;
 mod two_instances;
