@@ -10,6 +10,7 @@ use crate::{
 };
 
 mod admin;
+mod statement;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -30,6 +31,11 @@ pub struct Cli {
 pub enum Command {
     /// Run the server.
     Serve,
+    /// Publish and manage statements.
+    Statement {
+        #[command(subcommand)]
+        action: StatementCommand,
+    },
     /// List and manage the coalition's followers.
     Followers {
         #[command(subcommand)]
@@ -45,6 +51,22 @@ pub enum Command {
         #[command(subcommand)]
         target: BlockTarget,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StatementCommand {
+    /// Publish a statement file (Markdown with +++ TOML front matter); prints its id last.
+    Publish { file: PathBuf },
+    /// Replace a statement's text with a file's; followers get an Update.
+    Edit { slug: String, file: PathBuf },
+    /// Delete a statement; its URL answers 410 from then on and the slug is never reused.
+    Delete { slug: String },
+    /// Pin a statement on the profile (featured).
+    Pin { slug: String },
+    /// Unpin a statement.
+    Unpin { slug: String },
+    /// Statements, newest first: slug, state, version, published, title.
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -110,6 +132,7 @@ impl Cli {
         .map_err(|e| Failure::Config(e.to_string()))?;
         match self.command {
             Command::Serve => serve(settings).await,
+            Command::Statement { action } => statement::run(settings, action).await,
             Command::Followers { action } => admin::followers(settings, action).await,
             Command::Following { action } => admin::following(settings, action).await,
             Command::Block { target } => admin::block(settings, target).await,

@@ -13,6 +13,72 @@ pub struct NewActivity<'a> {
     pub id: &'a str,
     pub kind: &'a str,
     pub body: &'a str,
+    /// Listed in the outbox (public activities); follow answers are not.
+    pub in_outbox: bool,
+}
+
+/// Store an activity to send (once).
+pub async fn insert_activity(tx: &mut Tx, activity: &NewActivity<'_>) -> Result<(), DbError> {
+    let sql = "INSERT INTO outgoing_activities (id, kind, body, created_at, in_outbox) \
+               VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING";
+    on_tx!(tx, conn => sqlx::query(sql)
+        .bind(activity.id)
+        .bind(activity.kind)
+        .bind(activity.body)
+        .bind(Utc::now())
+        .bind(activity.in_outbox)
+        .execute(conn)
+        .await
+        .map(|_| ())?);
+    Ok(())
+}
+
+/// Store `activity` and queue it for every accepted follower, one row per distinct inbox:
+/// the shared inbox when the follower has one, else its own (mastodon-interop.md §7). One
+/// statement, however many followers. Returns the number of rows queued.
+pub async fn fan_out(tx: &mut Tx, activity: &NewActivity<'_>, now_ms: i64) -> Result<u64, DbError> {
+    insert_activity(tx, activity).await?;
+    // SQLite needs the WHERE for INSERT … SELECT … ON CONFLICT to parse.
+    let sql = "INSERT INTO deliveries \
+        (activity_id, inbox, host, state, attempts, next_attempt_at, created_at) \
+        SELECT $1, COALESCE(a.shared_inbox, a.inbox), MIN(a.host), 'pending', 0, $2, $2 \
+        FROM followers f JOIN remote_actors a ON a.id = f.actor_id \
+        WHERE f.state = 'accepted' \
+        GROUP BY COALESCE(a.shared_inbox, a.inbox) \
+        ON CONFLICT (activity_id, inbox) DO NOTHING";
+    let n = on_tx!(tx, conn => sqlx::query(sql)
+        .bind(activity.id)
+        .bind(now_ms)
+        .execute(conn)
+        .await?
+        .rows_affected());
+    Ok(n)
+}
+
+/// Public activities, newest first, for the outbox.
+pub async fn outbox_count(db: &Db) -> Result<u64, DbError> {
+    let sql = "SELECT COUNT(*) FROM outgoing_activities WHERE in_outbox";
+    let n: i64 = on_pool!(db, pool => sqlx::query_scalar(sql).fetch_one(pool).await?);
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+pub async fn outbox_page(db: &Db, offset: u64, limit: u64) -> Result<Vec<String>, DbError> {
+    let sql = "SELECT body FROM outgoing_activities WHERE in_outbox \
+               ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2";
+    Ok(on_pool!(db, pool => sqlx::query_scalar::<_, String>(sql)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .bind(i64::try_from(offset).unwrap_or(i64::MAX))
+        .fetch_all(pool)
+        .await?))
+}
+
+/// A public activity by id.
+pub async fn public_activity(db: &Db, id: &str) -> Result<Option<String>, DbError> {
+    let sql = "SELECT body FROM outgoing_activities WHERE id = $1 AND in_outbox";
+    Ok(on_pool!(db, pool => sqlx::query_scalar::<_, String>(sql)
+        .bind(id)
+        .fetch_optional(pool)
+        .await?))
 }
 
 /// Store `activity` and queue it for each inbox, due now. Repeats are ignored.
@@ -22,19 +88,11 @@ pub async fn enqueue(
     inboxes: &[url::Url],
     now_ms: i64,
 ) -> Result<(), DbError> {
-    let insert_activity = "INSERT INTO outgoing_activities (id, kind, body, created_at) \
-                           VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING";
+    insert_activity(tx, activity).await?;
     let insert_delivery = "INSERT INTO deliveries \
         (activity_id, inbox, host, state, attempts, next_attempt_at, created_at) \
         VALUES ($1, $2, $3, 'pending', 0, $4, $4) ON CONFLICT (activity_id, inbox) DO NOTHING";
     on_tx!(tx, conn => {
-        sqlx::query(insert_activity)
-            .bind(activity.id)
-            .bind(activity.kind)
-            .bind(activity.body)
-            .bind(Utc::now())
-            .execute(&mut *conn)
-            .await?;
         for inbox in inboxes {
             sqlx::query(insert_delivery)
                 .bind(activity.id)

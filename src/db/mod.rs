@@ -19,6 +19,7 @@ pub mod following;
 pub mod local_actor;
 pub mod received;
 pub mod remote_actors;
+pub mod statements;
 
 /// Run the same query code on either backend: the body is type-checked once per backend, so
 /// a type that one driver cannot decode is a compile error, not a run-time surprise.

@@ -230,6 +230,7 @@ pub async fn queue_answer(
             id: &id,
             kind: answer.kind(),
             body: &body.to_string(),
+            in_outbox: false,
         },
         &[inbox],
         now_ms(),

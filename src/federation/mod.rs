@@ -10,6 +10,7 @@ pub mod keys;
 pub mod objects;
 pub mod protocol;
 pub mod signatures;
+pub mod statements;
 
 /// The ActivityStreams context URL; Mastodon requires this exact string in `@context`
 /// (mastodon-interop.md §1).

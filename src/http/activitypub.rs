@@ -16,7 +16,10 @@ use super::{
 };
 use crate::{
     db::{self, followers::FollowState},
-    federation::{ACTIVITY_JSON, objects::collections},
+    federation::{
+        ACTIVITY_JSON,
+        objects::{collections, statement},
+    },
     startup::AppState,
 };
 
@@ -103,22 +106,35 @@ fn paged(
     })
 }
 
-// The coalition has not published or followed anyone yet: the stores of statements come
-// with publishing. Until then these collections are empty, but already valid and paged, so
-// that servers reading them see a well-formed actor.
-
+/// Our public activities, newest first, each embedded as sent.
 async fn outbox(
     State(state): State<AppState>,
     Path(username): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response> {
     check_username(&state, &username)?;
-    paged(
-        state.coalition.urls.outbox.as_str(),
-        query.as_deref(),
-        0,
-        Vec::new(),
-    )
+    let id = state.coalition.urls.outbox.as_str();
+    let total = db::deliveries::outbox_count(&state.db).await?;
+    let items = match page_param(query.as_deref())? {
+        None => Vec::new(),
+        Some(n) => db::deliveries::outbox_page(
+            &state.db,
+            (n - 1).saturating_mul(collections::PAGE_SIZE),
+            collections::PAGE_SIZE,
+        )
+        .await?
+        .into_iter()
+        .map(|body| {
+            let mut v: serde_json::Value = serde_json::from_str(&body)?;
+            if let Some(o) = v.as_object_mut() {
+                o.shift_remove("@context");
+            }
+            Ok(v)
+        })
+        .collect::<Result<Vec<_>, serde_json::Error>>()
+        .map_err(|e| HttpError::Internal(e.into()))?,
+    };
+    paged(id, query.as_deref(), total, items)
 }
 
 /// Accepted followers, newest first; `totalItems` is exact.
@@ -171,6 +187,8 @@ async fn following(
     paged(id, query.as_deref(), total, items)
 }
 
+/// Pinned statements, embedded as Notes: Mastodon reads only the first page and takes
+/// embedded objects only when they are Notes (mastodon-interop.md §5).
 async fn featured(
     State(state): State<AppState>,
     Path(username): Path<String>,
@@ -178,11 +196,27 @@ async fn featured(
 ) -> Result<Response> {
     check_username(&state, &username)?;
     let id = state.coalition.urls.featured.as_str();
-    let items = Vec::new();
+    let mut items = Vec::new();
+    for row in db::statements::pinned(&state.db).await? {
+        let mut note = statement::note(&state.coalition, &row, statement::Counts::default())
+            .map_err(|e| HttpError::Internal(e.into()))?;
+        if let Some(o) = note.as_object_mut() {
+            o.shift_remove("@context");
+        }
+        items.push(note);
+    }
+    let total = items.len() as u64;
     Ok(match page_param(query.as_deref())? {
         None => ActivityJson(collections::inline_collection(id, items)).into_response(),
         Some(page) => {
-            ActivityJson(collections::collection_page(id, page, 0, items)).into_response()
+            let start = usize::try_from((page - 1).saturating_mul(collections::PAGE_SIZE))
+                .unwrap_or(usize::MAX);
+            let items = items
+                .into_iter()
+                .skip(start)
+                .take(collections::PAGE_SIZE as usize)
+                .collect();
+            ActivityJson(collections::collection_page(id, page, total, items)).into_response()
         }
     })
 }

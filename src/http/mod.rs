@@ -6,6 +6,7 @@ pub mod inbox;
 pub mod media;
 pub mod negotiate;
 pub mod pages;
+pub mod statements;
 pub mod well_known;
 
 use axum::Router;
@@ -27,6 +28,7 @@ pub fn router(
         .merge(activitypub::router())
         .merge(pages::router())
         .merge(media::router())
+        .merge(statements::router())
         .fallback(|| async { HttpError::not_found("not found") })
         .method_not_allowed_fallback(|| async { HttpError::MethodNotAllowed })
         .with_state(state)

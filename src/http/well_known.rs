@@ -160,7 +160,7 @@ async fn nodeinfo_links(State(state): State<AppState>) -> Response {
     json_with_type("application/json", &body)
 }
 
-fn nodeinfo(state: &AppState, version: &str) -> serde_json::Value {
+fn nodeinfo(state: &AppState, version: &str, local_posts: u64) -> serde_json::Value {
     let software = json!({"name": "tribune", "version": env!("CARGO_PKG_VERSION")});
     json!({
         "version": version,
@@ -168,24 +168,26 @@ fn nodeinfo(state: &AppState, version: &str) -> serde_json::Value {
         "protocols": ["activitypub"],
         "services": {"inbound": [], "outbound": []},
         "openRegistrations": false,
-        // One actor: the coalition. Statements are counted here once they are stored.
-        "usage": {"users": {"total": 1, "activeMonth": 1, "activeHalfyear": 1}, "localPosts": 0},
+        // One actor, the coalition; its posts are its published statements.
+        "usage": {"users": {"total": 1, "activeMonth": 1, "activeHalfyear": 1}, "localPosts": local_posts},
         "metadata": {"nodeName": state.coalition.name},
     })
 }
 
-async fn nodeinfo_20(State(state): State<AppState>) -> Response {
-    json_with_type(
+async fn nodeinfo_20(State(state): State<AppState>) -> Result<Response> {
+    let posts = crate::db::statements::count_published(&state.db).await?;
+    Ok(json_with_type(
         "application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/2.0#\"",
-        &nodeinfo(&state, "2.0"),
-    )
+        &nodeinfo(&state, "2.0", posts),
+    ))
 }
 
-async fn nodeinfo_21(State(state): State<AppState>) -> Response {
-    json_with_type(
+async fn nodeinfo_21(State(state): State<AppState>) -> Result<Response> {
+    let posts = crate::db::statements::count_published(&state.db).await?;
+    Ok(json_with_type(
         "application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/2.1#\"",
-        &nodeinfo(&state, "2.1"),
-    )
+        &nodeinfo(&state, "2.1", posts),
+    ))
 }
 
 /// JSON with an exact Content-Type, readable from browsers' scripts (RFC 7033 §5).

@@ -3,3 +3,4 @@
 pub mod coalition;
 pub mod collections;
 pub mod remote_actor;
+pub mod statement;

@@ -1,0 +1,201 @@
+//! Statements and their versions, and the images published with them.
+
+use chrono::{DateTime, Utc};
+
+use super::{Db, DbError, Tx, on_pool, on_tx};
+
+/// A statement with the texts of its current version.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StatementRow {
+    pub slug: String,
+    pub current_version: i32,
+    /// JSON array of hashtags.
+    pub tags: String,
+    pub image_hash: Option<String>,
+    pub image_alt: Option<String>,
+    pub image_type: Option<String>,
+    pub pinned: bool,
+    pub published_at: DateTime<Utc>,
+    pub updated_at: Option<DateTime<Utc>>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version_hash: String,
+    /// JSON array of `{lang, title, markdown, html}`.
+    pub texts: String,
+}
+
+const SELECT: &str = "SELECT s.slug, s.current_version, s.tags, s.image_hash, s.image_alt, \
+     m.media_type AS image_type, s.pinned, s.published_at, s.updated_at, s.deleted_at, \
+     v.hash AS version_hash, v.texts \
+     FROM statements s \
+     JOIN statement_versions v ON v.slug = s.slug AND v.version = s.current_version \
+     LEFT JOIN media m ON m.hash = s.image_hash";
+
+pub async fn get(db: &Db, slug: &str) -> Result<Option<StatementRow>, DbError> {
+    let sql = format!("{SELECT} WHERE s.slug = $1");
+    Ok(on_pool!(db, pool => sqlx::query_as::<_, StatementRow>(&sql)
+        .bind(slug)
+        .fetch_optional(pool)
+        .await?))
+}
+
+pub async fn get_in(tx: &mut Tx, slug: &str) -> Result<Option<StatementRow>, DbError> {
+    let sql = format!("{SELECT} WHERE s.slug = $1");
+    Ok(on_tx!(tx, conn => sqlx::query_as::<_, StatementRow>(&sql)
+        .bind(slug)
+        .fetch_optional(conn)
+        .await?))
+}
+
+/// Statements newest first; deleted ones too when `with_deleted`.
+pub async fn list(db: &Db, with_deleted: bool) -> Result<Vec<StatementRow>, DbError> {
+    let sql = format!(
+        "{SELECT} {} ORDER BY s.published_at DESC, s.slug",
+        if with_deleted {
+            ""
+        } else {
+            "WHERE s.deleted_at IS NULL"
+        }
+    );
+    Ok(on_pool!(db, pool => sqlx::query_as::<_, StatementRow>(&sql).fetch_all(pool).await?))
+}
+
+/// Pinned statements, newest first.
+pub async fn pinned(db: &Db) -> Result<Vec<StatementRow>, DbError> {
+    let sql = format!(
+        "{SELECT} WHERE s.pinned AND s.deleted_at IS NULL ORDER BY s.published_at DESC, s.slug"
+    );
+    Ok(on_pool!(db, pool => sqlx::query_as::<_, StatementRow>(&sql).fetch_all(pool).await?))
+}
+
+pub async fn count_published(db: &Db) -> Result<u64, DbError> {
+    let sql = "SELECT COUNT(*) FROM statements WHERE deleted_at IS NULL";
+    let n: i64 = on_pool!(db, pool => sqlx::query_scalar(sql).fetch_one(pool).await?);
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// Whether a slug was ever used, deleted statements included.
+pub async fn slug_taken(tx: &mut Tx, slug: &str) -> Result<bool, DbError> {
+    let sql = "SELECT COUNT(*) FROM statements WHERE slug = $1";
+    let n: i64 = on_tx!(tx, conn => sqlx::query_scalar(sql).bind(slug).fetch_one(conn).await?);
+    Ok(n > 0)
+}
+
+#[derive(Debug, Clone)]
+pub struct NewVersion<'a> {
+    pub slug: &'a str,
+    pub version: i32,
+    pub hash: &'a str,
+    pub texts: &'a str,
+    pub tags: &'a str,
+    pub image_hash: Option<&'a str>,
+    pub image_alt: Option<&'a str>,
+    pub at: DateTime<Utc>,
+}
+
+/// A new statement with its first version.
+pub async fn insert(tx: &mut Tx, v: &NewVersion<'_>, pinned: bool) -> Result<(), DbError> {
+    let statement = "INSERT INTO statements (slug, current_version, tags, image_hash, image_alt, \
+                     pinned, published_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+    on_tx!(tx, conn => {
+        sqlx::query(statement)
+            .bind(v.slug)
+            .bind(v.version)
+            .bind(v.tags)
+            .bind(v.image_hash)
+            .bind(v.image_alt)
+            .bind(pinned)
+            .bind(v.at)
+            .execute(&mut *conn)
+            .await?;
+    });
+    insert_version(tx, v).await
+}
+
+async fn insert_version(tx: &mut Tx, v: &NewVersion<'_>) -> Result<(), DbError> {
+    let sql = "INSERT INTO statement_versions (slug, version, hash, texts, created_at) \
+               VALUES ($1, $2, $3, $4, $5)";
+    on_tx!(tx, conn => sqlx::query(sql)
+        .bind(v.slug)
+        .bind(v.version)
+        .bind(v.hash)
+        .bind(v.texts)
+        .bind(v.at)
+        .execute(conn)
+        .await
+        .map(|_| ())?);
+    Ok(())
+}
+
+/// A new current version of an existing statement.
+pub async fn add_version(tx: &mut Tx, v: &NewVersion<'_>) -> Result<(), DbError> {
+    insert_version(tx, v).await?;
+    let sql = "UPDATE statements SET current_version = $1, tags = $2, image_hash = $3, \
+               image_alt = $4, updated_at = $5 WHERE slug = $6";
+    on_tx!(tx, conn => sqlx::query(sql)
+        .bind(v.version)
+        .bind(v.tags)
+        .bind(v.image_hash)
+        .bind(v.image_alt)
+        .bind(v.at)
+        .bind(v.slug)
+        .execute(conn)
+        .await
+        .map(|_| ())?);
+    Ok(())
+}
+
+pub async fn set_pinned(tx: &mut Tx, slug: &str, pinned: bool) -> Result<(), DbError> {
+    let sql = "UPDATE statements SET pinned = $1 WHERE slug = $2";
+    on_tx!(tx, conn => sqlx::query(sql).bind(pinned).bind(slug).execute(conn).await.map(|_| ())?);
+    Ok(())
+}
+
+pub async fn mark_deleted(tx: &mut Tx, slug: &str, at: DateTime<Utc>) -> Result<(), DbError> {
+    let sql = "UPDATE statements SET deleted_at = $1, pinned = FALSE WHERE slug = $2";
+    on_tx!(tx, conn => sqlx::query(sql).bind(at).bind(slug).execute(conn).await.map(|_| ())?);
+    Ok(())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct VersionRow {
+    pub version: i32,
+    pub hash: String,
+    pub texts: String,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn versions(db: &Db, slug: &str) -> Result<Vec<VersionRow>, DbError> {
+    let sql = "SELECT version, hash, texts, created_at FROM statement_versions \
+               WHERE slug = $1 ORDER BY version";
+    Ok(on_pool!(db, pool => sqlx::query_as::<_, VersionRow>(sql).bind(slug).fetch_all(pool).await?))
+}
+
+/// Store an image once.
+pub async fn insert_media(
+    tx: &mut Tx,
+    hash: &str,
+    media_type: &str,
+    bytes: &[u8],
+) -> Result<(), DbError> {
+    let sql = "INSERT INTO media (hash, media_type, bytes, created_at) VALUES ($1, $2, $3, $4) \
+               ON CONFLICT (hash) DO NOTHING";
+    on_tx!(tx, conn => sqlx::query(sql)
+        .bind(hash)
+        .bind(media_type)
+        .bind(bytes)
+        .bind(Utc::now())
+        .execute(conn)
+        .await
+        .map(|_| ())?);
+    Ok(())
+}
+
+pub async fn media(db: &Db, hash: &str) -> Result<Option<(String, Vec<u8>)>, DbError> {
+    let sql = "SELECT media_type, bytes FROM media WHERE hash = $1";
+    Ok(
+        on_pool!(db, pool => sqlx::query_as::<_, (String, Vec<u8>)>(sql)
+        .bind(hash)
+        .fetch_optional(pool)
+        .await?),
+    )
+}

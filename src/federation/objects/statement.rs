@@ -1,0 +1,181 @@
+//! A statement on the wire: a public `Note` (mastodon-interop.md §5), and the activities
+//! that carry it.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use super::coalition::Coalition;
+use crate::{db::statements::StatementRow, federation::AS_CONTEXT, util::escape_html};
+
+pub const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
+
+/// One language of a stored version.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct StoredText {
+    pub lang: String,
+    pub title: String,
+    pub markdown: String,
+    /// The title in bold, then the text, as sanitised HTML.
+    pub html: String,
+}
+
+pub fn statement_url(coalition: &Coalition, slug: &str) -> String {
+    coalition.urls.base.join(&format!("/statements/{slug}"))
+}
+
+pub fn tag_url(coalition: &Coalition, tag: &str) -> String {
+    coalition
+        .urls
+        .base
+        .join(&format!("/tags/{}", tag.to_lowercase()))
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// The `@context` of Notes and of the activities that embed them.
+pub fn note_context() -> Value {
+    json!([AS_CONTEXT, {"sensitive": "as:sensitive", "Hashtag": "as:Hashtag"}])
+}
+
+/// Counts shown in the Note's inline `shares` and `likes`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Counts {
+    pub shares: u64,
+    pub likes: u64,
+}
+
+/// The Note for a statement's current version.
+pub fn note(
+    coalition: &Coalition,
+    row: &StatementRow,
+    counts: Counts,
+) -> Result<Value, serde_json::Error> {
+    let id = statement_url(coalition, &row.slug);
+    let texts: Vec<StoredText> = serde_json::from_str(&row.texts)?;
+    let tags: Vec<String> = serde_json::from_str(&row.tags)?;
+    let tags_html = if tags.is_empty() {
+        String::new()
+    } else {
+        let links: Vec<String> = tags
+            .iter()
+            .map(|t| {
+                format!(
+                    "<a href=\"{}\" class=\"mention hashtag\" rel=\"tag\">#<span>{}</span></a>",
+                    escape_html(&tag_url(coalition, t)),
+                    escape_html(t)
+                )
+            })
+            .collect();
+        format!("<p>{}</p>", links.join(" "))
+    };
+    // `content` holds every language in order: Mastodon shows `content` and takes the post's
+    // language from the first `contentMap` key, so all languages are shown and the primary
+    // one is the post's language.
+    let content: String = texts.iter().map(|t| t.html.as_str()).collect::<String>() + &tags_html;
+    let mut content_map = Map::new();
+    for t in &texts {
+        content_map.insert(t.lang.clone(), Value::String(t.html.clone() + &tags_html));
+    }
+    let mut note = json!({
+        "@context": note_context(),
+        "id": id,
+        "type": "Note",
+        "attributedTo": coalition.urls.actor.as_str(),
+        "published": rfc3339(row.published_at),
+        "url": id,
+        "to": [PUBLIC],
+        "cc": [coalition.urls.followers.as_str()],
+        "sensitive": false,
+        "content": content,
+        "contentMap": content_map,
+        "tag": tags.iter().map(|t| json!({
+            "type": "Hashtag",
+            "name": format!("#{t}"),
+            "href": tag_url(coalition, t),
+        })).collect::<Vec<_>>(),
+        "attachment": [],
+        "shares": {"id": format!("{id}/shares"), "type": "Collection", "totalItems": counts.shares},
+        "likes": {"id": format!("{id}/likes"), "type": "Collection", "totalItems": counts.likes},
+    });
+    if let Some(updated) = row.updated_at {
+        note["updated"] = json!(rfc3339(updated));
+    }
+    if let (Some(hash), Some(media_type)) = (&row.image_hash, &row.image_type) {
+        let ext = media_type.rsplit('/').next().unwrap_or("bin");
+        note["attachment"] = json!([{
+            "type": "Document",
+            "mediaType": media_type,
+            "url": coalition.urls.base.join(&format!("/media/{hash}.{ext}")),
+            "name": row.image_alt.clone().unwrap_or_default(),
+        }]);
+    }
+    Ok(note)
+}
+
+/// What a deleted statement's URL answers, with 410 (mastodon-interop.md §5).
+pub fn tombstone(coalition: &Coalition, slug: &str, deleted_at: DateTime<Utc>) -> Value {
+    json!({
+        "@context": AS_CONTEXT,
+        "id": statement_url(coalition, slug),
+        "type": "Tombstone",
+        "deleted": rfc3339(deleted_at),
+    })
+}
+
+/// A fresh activity id. Ids are never reused.
+pub fn activity_id(coalition: &Coalition) -> String {
+    coalition
+        .urls
+        .base
+        .join(&format!("/ap/activities/{:032x}", rand::random::<u128>()))
+}
+
+fn without_context(mut v: Value) -> Value {
+    if let Some(o) = v.as_object_mut() {
+        o.shift_remove("@context");
+    }
+    v
+}
+
+/// `Create` or `Update` of a Note, addressed as the Note is.
+pub fn wrap(coalition: &Coalition, kind: &str, note: Value, at: DateTime<Utc>) -> Value {
+    json!({
+        "@context": note_context(),
+        "id": activity_id(coalition),
+        "type": kind,
+        "actor": coalition.urls.actor.as_str(),
+        "published": rfc3339(at),
+        "to": [PUBLIC],
+        "cc": [coalition.urls.followers.as_str()],
+        "object": without_context(note),
+    })
+}
+
+pub fn delete(coalition: &Coalition, slug: &str) -> Value {
+    json!({
+        "@context": AS_CONTEXT,
+        "id": activity_id(coalition),
+        "type": "Delete",
+        "actor": coalition.urls.actor.as_str(),
+        "to": [PUBLIC],
+        "cc": [coalition.urls.followers.as_str()],
+        "object": {"id": statement_url(coalition, slug), "type": "Tombstone"},
+    })
+}
+
+/// `Add` or `Remove` of a statement on `featured` (pin, unpin).
+pub fn featured_change(coalition: &Coalition, kind: &str, slug: &str) -> Value {
+    json!({
+        "@context": AS_CONTEXT,
+        "id": activity_id(coalition),
+        "type": kind,
+        "actor": coalition.urls.actor.as_str(),
+        "to": [PUBLIC],
+        "cc": [coalition.urls.followers.as_str()],
+        "object": statement_url(coalition, slug),
+        "target": coalition.urls.featured.as_str(),
+    })
+}

@@ -1,0 +1,343 @@
+//! Publishing: each change to a statement commits with the activity that announces it and
+//! one delivery row per follower inbox. The caller never waits for federation, and a
+//! federation failure never undoes a local change.
+
+use chrono::{SubsecRound, Utc};
+use serde_json::Value;
+
+use super::{
+    delivery::now_ms,
+    objects::statement::{self as wire, Counts, StoredText},
+};
+use crate::{
+    db::{self, Tx, deliveries::NewActivity, statements::NewVersion},
+    domain::statement::{InputError, Slug, StatementDraft, language_html},
+    media::sniff_media_type,
+    startup::AppState,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StatementError {
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("no statement {0}")]
+    NotFound(String),
+    #[error("the statement {0} was deleted")]
+    Gone(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<db::DbError> for StatementError {
+    fn from(e: db::DbError) -> Self {
+        StatementError::Internal(e.into())
+    }
+}
+
+impl From<serde_json::Error> for StatementError {
+    fn from(e: serde_json::Error) -> Self {
+        StatementError::Internal(e.into())
+    }
+}
+
+/// An image to publish with a statement: its bytes, read by the caller.
+#[derive(Debug, Clone)]
+pub struct ImageUpload {
+    pub bytes: Vec<u8>,
+    pub alt: String,
+}
+
+/// Images on posts: Mastodon takes up to 16 MB (mastodon-interop.md §5).
+pub const MAX_STATEMENT_IMAGE: usize = 16 * 1024 * 1024;
+
+/// What a change did.
+#[derive(Debug, Clone)]
+pub struct Published {
+    pub slug: String,
+    pub object_id: String,
+    /// Activities sent, with the number of inboxes each was queued for.
+    pub activities: Vec<(String, u64)>,
+}
+
+struct Prepared {
+    texts: String,
+    tags: String,
+    hash: String,
+    image: Option<(String, &'static str, Vec<u8>, String)>,
+}
+
+fn prepare(draft: &StatementDraft, image: Option<ImageUpload>) -> Result<Prepared, StatementError> {
+    let texts: Vec<StoredText> = draft
+        .texts
+        .iter()
+        .map(|t| StoredText {
+            lang: t.lang.to_string(),
+            title: t.title.clone(),
+            markdown: t.markdown.clone(),
+            html: language_html(t),
+        })
+        .collect();
+    let tags: Vec<&str> = draft.tags.iter().map(|t| t.as_str()).collect();
+    let image = match image {
+        None => None,
+        Some(upload) => {
+            if upload.bytes.len() > MAX_STATEMENT_IMAGE {
+                return Err(InputError {
+                    field: "image".into(),
+                    problem: format!("larger than {MAX_STATEMENT_IMAGE} bytes"),
+                }
+                .into());
+            }
+            let (media_type, _) = sniff_media_type(&upload.bytes).ok_or_else(|| InputError {
+                field: "image".into(),
+                problem: "not a JPEG, PNG, GIF or WebP image".into(),
+            })?;
+            let hash = hex(ring::digest::digest(&ring::digest::SHA256, &upload.bytes).as_ref());
+            Some((hash, media_type, upload.bytes, upload.alt))
+        }
+    };
+    // The version hash covers what a co-signer signs: every language's title and text, the
+    // tags and the image.
+    let canonical = serde_json::json!({
+        "texts": draft.texts.iter().map(|t| serde_json::json!({
+            "lang": t.lang.as_str(), "title": t.title, "markdown": t.markdown,
+        })).collect::<Vec<_>>(),
+        "tags": tags,
+        "image": image.as_ref().map(|(h, _, _, alt)| serde_json::json!({"sha256": h, "alt": alt})),
+    });
+    let hash =
+        hex(ring::digest::digest(&ring::digest::SHA256, canonical.to_string().as_bytes()).as_ref());
+    Ok(Prepared {
+        texts: serde_json::to_string(&texts)?,
+        tags: serde_json::to_string(&tags)?,
+        hash,
+        image,
+    })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+async fn fan_out(
+    tx: &mut Tx,
+    kind: &str,
+    activity: &Value,
+) -> Result<(String, u64), StatementError> {
+    let id = activity["id"].as_str().unwrap_or_default().to_owned();
+    let n = db::deliveries::fan_out(
+        tx,
+        &NewActivity {
+            id: &id,
+            kind,
+            body: &activity.to_string(),
+            in_outbox: true,
+        },
+        now_ms(),
+    )
+    .await?;
+    Ok((id, n))
+}
+
+async fn counts(_state: &AppState, _slug: &str) -> Counts {
+    // Co-signatures and likes are counted once they are recorded.
+    Counts::default()
+}
+
+pub async fn publish(
+    state: &AppState,
+    draft: &StatementDraft,
+    image: Option<ImageUpload>,
+) -> Result<Published, StatementError> {
+    let slug = draft.slug.as_ref().ok_or_else(|| InputError {
+        field: "slug".into(),
+        problem: "required to publish".into(),
+    })?;
+    let prepared = prepare(draft, image)?;
+    let now = Utc::now().trunc_subsecs(0);
+    let mut tx = state.db.begin().await?;
+    if db::statements::slug_taken(&mut tx, slug.as_str()).await? {
+        return Err(StatementError::Conflict(format!(
+            "slug: {slug} is already used (slugs are never reused, even after a deletion)"
+        )));
+    }
+    if let Some((hash, media_type, bytes, _)) = &prepared.image {
+        db::statements::insert_media(&mut tx, hash, media_type, bytes).await?;
+    }
+    db::statements::insert(
+        &mut tx,
+        &NewVersion {
+            slug: slug.as_str(),
+            version: 1,
+            hash: &prepared.hash,
+            texts: &prepared.texts,
+            tags: &prepared.tags,
+            image_hash: prepared.image.as_ref().map(|i| i.0.as_str()),
+            image_alt: prepared.image.as_ref().map(|i| i.3.as_str()),
+            at: now,
+        },
+        draft.pinned,
+    )
+    .await?;
+    let row = db::statements::get_in(&mut tx, slug.as_str())
+        .await?
+        .ok_or_else(|| StatementError::NotFound(slug.to_string()))?;
+    let note = wire::note(&state.coalition, &row, Counts::default())?;
+    let mut activities = vec![
+        fan_out(
+            &mut tx,
+            "Create",
+            &wire::wrap(&state.coalition, "Create", note, now),
+        )
+        .await?,
+    ];
+    if draft.pinned {
+        let add = wire::featured_change(&state.coalition, "Add", slug.as_str());
+        activities.push(fan_out(&mut tx, "Add", &add).await?);
+    }
+    tx.commit().await?;
+    state.wakeup.notify();
+    Ok(Published {
+        slug: slug.to_string(),
+        object_id: wire::statement_url(&state.coalition, slug.as_str()),
+        activities,
+    })
+}
+
+async fn live(tx: &mut Tx, slug: &Slug) -> Result<db::statements::StatementRow, StatementError> {
+    let row = db::statements::get_in(tx, slug.as_str())
+        .await?
+        .ok_or_else(|| StatementError::NotFound(slug.to_string()))?;
+    if row.deleted_at.is_some() {
+        return Err(StatementError::Gone(slug.to_string()));
+    }
+    Ok(row)
+}
+
+/// Replace a statement's text (a new version and an `Update` with a later `updated`) and
+/// apply its pin flag.
+pub async fn edit(
+    state: &AppState,
+    slug: &Slug,
+    draft: &StatementDraft,
+    image: Option<ImageUpload>,
+) -> Result<Published, StatementError> {
+    if let Some(other) = draft.slug.as_ref().filter(|s| *s != slug) {
+        return Err(InputError {
+            field: "slug".into(),
+            problem: format!("the file says {other}, the command says {slug}"),
+        }
+        .into());
+    }
+    let prepared = prepare(draft, image)?;
+    let now = Utc::now().trunc_subsecs(0);
+    let mut tx = state.db.begin().await?;
+    let row = live(&mut tx, slug).await?;
+    let mut activities = Vec::new();
+    if row.version_hash != prepared.hash {
+        if let Some((hash, media_type, bytes, _)) = &prepared.image {
+            db::statements::insert_media(&mut tx, hash, media_type, bytes).await?;
+        }
+        // Mastodon applies an edit only when `updated` is later than the one it has.
+        let at = match row.updated_at.or(Some(row.published_at)) {
+            Some(prev) if prev >= now => prev + chrono::Duration::seconds(1),
+            _ => now,
+        };
+        db::statements::add_version(
+            &mut tx,
+            &NewVersion {
+                slug: slug.as_str(),
+                version: row.current_version + 1,
+                hash: &prepared.hash,
+                texts: &prepared.texts,
+                tags: &prepared.tags,
+                image_hash: prepared.image.as_ref().map(|i| i.0.as_str()),
+                image_alt: prepared.image.as_ref().map(|i| i.3.as_str()),
+                at,
+            },
+        )
+        .await?;
+        let row = live(&mut tx, slug).await?;
+        let note = wire::note(&state.coalition, &row, counts(state, slug.as_str()).await)?;
+        activities.push(
+            fan_out(
+                &mut tx,
+                "Update",
+                &wire::wrap(&state.coalition, "Update", note, at),
+            )
+            .await?,
+        );
+    }
+    if draft.pinned != row.pinned {
+        activities.push(set_pin_in(state, &mut tx, slug, draft.pinned).await?);
+    }
+    tx.commit().await?;
+    state.wakeup.notify();
+    Ok(Published {
+        slug: slug.to_string(),
+        object_id: wire::statement_url(&state.coalition, slug.as_str()),
+        activities,
+    })
+}
+
+async fn set_pin_in(
+    state: &AppState,
+    tx: &mut Tx,
+    slug: &Slug,
+    pinned: bool,
+) -> Result<(String, u64), StatementError> {
+    db::statements::set_pinned(tx, slug.as_str(), pinned).await?;
+    let kind = if pinned { "Add" } else { "Remove" };
+    fan_out(
+        tx,
+        kind,
+        &wire::featured_change(&state.coalition, kind, slug.as_str()),
+    )
+    .await
+}
+
+/// Pin or unpin: `Add` or `Remove` on `featured`. Nothing is sent when nothing changes.
+pub async fn set_pinned(
+    state: &AppState,
+    slug: &Slug,
+    pinned: bool,
+) -> Result<Published, StatementError> {
+    let mut tx = state.db.begin().await?;
+    let row = live(&mut tx, slug).await?;
+    let mut activities = Vec::new();
+    if row.pinned != pinned {
+        activities.push(set_pin_in(state, &mut tx, slug, pinned).await?);
+    }
+    tx.commit().await?;
+    state.wakeup.notify();
+    Ok(Published {
+        slug: slug.to_string(),
+        object_id: wire::statement_url(&state.coalition, slug.as_str()),
+        activities,
+    })
+}
+
+/// Delete: a `Delete` with a `Tombstone`; the URL answers 410 from then on, and the slug
+/// stays taken.
+pub async fn delete(state: &AppState, slug: &Slug) -> Result<Published, StatementError> {
+    let mut tx = state.db.begin().await?;
+    live(&mut tx, slug).await?;
+    db::statements::mark_deleted(&mut tx, slug.as_str(), Utc::now().trunc_subsecs(0)).await?;
+    let activities = vec![
+        fan_out(
+            &mut tx,
+            "Delete",
+            &wire::delete(&state.coalition, slug.as_str()),
+        )
+        .await?,
+    ];
+    tx.commit().await?;
+    state.wakeup.notify();
+    Ok(Published {
+        slug: slug.to_string(),
+        object_id: wire::statement_url(&state.coalition, slug.as_str()),
+        activities,
+    })
+}
