@@ -12,7 +12,7 @@ use serde_json::Value;
 const BIN: &str = env!("CARGO_BIN_EXE_tribune");
 
 /// A command with no TRIBUNE__ variable inherited from the caller, run in `dir`.
-fn tribune(dir: &std::path::Path) -> Command {
+pub fn tribune(dir: &std::path::Path) -> Command {
     let mut cmd = Command::new(BIN);
     for (k, _) in std::env::vars() {
         if k.starts_with("TRIBUNE__") {
@@ -82,7 +82,7 @@ fn bad_settings_stop_start_up_and_name_the_setting() {
 }
 
 /// A child process killed when dropped, so that a failing test leaves nothing running.
-struct Running(std::process::Child);
+pub struct Running(pub std::process::Child);
 
 impl Drop for Running {
     fn drop(&mut self) {
@@ -92,7 +92,7 @@ impl Drop for Running {
 }
 
 /// Start `tribune serve` and wait for its "serving" line; returns the child and the port.
-fn serve(cmd: &mut Command) -> (Running, u16) {
+pub fn serve(cmd: &mut Command) -> (Running, u16) {
     let mut child = cmd
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

@@ -6,6 +6,7 @@ mod peer;
 
 mod admin_cli;
 mod cli;
+mod crash;
 mod discovery;
 mod fixtures;
 mod follows;
