@@ -134,3 +134,10 @@ pub async fn page(
         .fetch_all(pool)
         .await?))
 }
+
+/// Remove the followers whose inbox or shared inbox is `inbox` (it answered 410 Gone).
+pub async fn remove_by_inbox(db: &Db, inbox: &str) -> Result<u64, DbError> {
+    let sql = "DELETE FROM followers WHERE actor_id IN \
+               (SELECT id FROM remote_actors WHERE inbox = $1 OR shared_inbox = $1)";
+    Ok(on_pool!(db, pool => sqlx::query(sql).bind(inbox).execute(pool).await?.rows_affected()))
+}

@@ -14,7 +14,7 @@ use url::Url;
 use crate::{
     config::DeliverySettings,
     db::{
-        Db,
+        self, Db,
         deliveries::{self, Claimed, Outcome},
     },
     federation::signatures::Signer,
@@ -123,6 +123,14 @@ impl DeliveryWorker {
     async fn deliver(&self, row: Claimed) {
         let attempts = row.attempts.saturating_add(1);
         let outcome = self.attempt(&row).await;
+        if let Attempt::Final(Some(410), _) = &outcome {
+            // The inbox is gone for good: so are the followers behind it
+            // (mastodon-interop.md §7).
+            match db::followers::remove_by_inbox(&self.db, &row.inbox).await {
+                Ok(n) => tracing::info!(removed = n, "inbox answered 410: followers removed"),
+                Err(e) => tracing::error!(error = %e, "removing the followers of a gone inbox"),
+            }
+        }
         let outcome = match outcome {
             Attempt::Delivered(status) => Outcome::Delivered { status },
             Attempt::Final(status, error) => Outcome::Failed { status, error },

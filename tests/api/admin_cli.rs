@@ -1,12 +1,12 @@
 //! `tribune followers …` and `tribune block …`, run as an operator runs them, beside a live
 //! server on the same database.
 
-use std::{process::Command, time::Duration};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{Backend, TestApp, TestDb, assert_json_error, on_both_backends},
+    helpers::{Backend, Cli, TestApp, TestDb, assert_json_error, on_both_backends},
     peer::{Peer, verify_as_mastodon},
 };
 
@@ -16,46 +16,6 @@ on_both_backends!(
 );
 
 const WAIT: Duration = Duration::from_secs(20);
-
-struct Cli {
-    db_url: String,
-    public_url: String,
-}
-
-struct Output {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Cli {
-    async fn run(&self, args: &[&str]) -> Output {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tribune"));
-        for (k, _) in std::env::vars() {
-            if k.starts_with("TRIBUNE__") {
-                cmd.env_remove(k);
-            }
-        }
-        cmd.args(args)
-            .env("TRIBUNE__DATABASE__URL", &self.db_url)
-            .env("TRIBUNE__SERVER__PUBLIC_URL", &self.public_url)
-            .env("RUST_LOG", "warn");
-        let out = tokio::task::spawn_blocking(move || cmd.output().expect("run tribune"))
-            .await
-            .unwrap();
-        Output {
-            code: out.status.code(),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-
-    async fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args).await;
-        assert_eq!(out.code, Some(0), "tribune {args:?}: {}", out.stderr);
-        out.stdout
-    }
-}
 
 fn follow(peer: &Peer, name: &str, coalition: &str) -> Value {
     json!({"@context": "https://www.w3.org/ns/activitystreams",

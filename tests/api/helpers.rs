@@ -326,3 +326,51 @@ pub async fn assert_json_error(res: Response, status: u16) -> String {
     let body: Value = res.json().await.expect("JSON error body");
     body["error"].as_str().expect("an error message").to_owned()
 }
+
+/// The `tribune` binary run as an operator runs it, on a test's database and public URL.
+pub struct Cli {
+    pub db_url: String,
+    pub public_url: String,
+}
+
+pub struct Output {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Cli {
+    pub fn for_app(db: &TestDb, app: &TestApp) -> Cli {
+        Cli {
+            db_url: db.url.clone(),
+            public_url: app.base.clone(),
+        }
+    }
+
+    pub async fn run(&self, args: &[&str]) -> Output {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tribune"));
+        for (k, _) in std::env::vars() {
+            if k.starts_with("TRIBUNE__") {
+                cmd.env_remove(k);
+            }
+        }
+        cmd.args(args)
+            .env("TRIBUNE__DATABASE__URL", &self.db_url)
+            .env("TRIBUNE__SERVER__PUBLIC_URL", &self.public_url)
+            .env("RUST_LOG", "warn");
+        let out = tokio::task::spawn_blocking(move || cmd.output().expect("run tribune"))
+            .await
+            .unwrap();
+        Output {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    pub async fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args).await;
+        assert_eq!(out.code, Some(0), "tribune {args:?}: {}", out.stderr);
+        out.stdout
+    }
+}

@@ -10,5 +10,6 @@ mod crash;
 mod discovery;
 mod fixtures;
 mod follows;
+mod statements;
 mod storage;
 mod two_instances;

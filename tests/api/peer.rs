@@ -169,6 +169,19 @@ impl Peer {
         format!("{}/users/{name}", self.base)
     }
 
+    /// Change a field of an actor's document (`Null` removes it).
+    pub fn set_actor_field(&self, name: &str, field: &str, value: Value) {
+        let mut actors = self.shared.actors.lock().unwrap();
+        let a = actors.get_mut(name).unwrap();
+        let mut changed = (**a).clone();
+        if value.is_null() {
+            changed.doc.as_object_mut().unwrap().shift_remove(field);
+        } else {
+            changed.doc[field] = value;
+        }
+        *a = Arc::new(changed);
+    }
+
     /// Give an actor a new key under the same key id, as a server rotating keys does.
     pub fn rotate_key(&self, name: &str) {
         let (key, public_pem) = new_key();
