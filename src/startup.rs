@@ -42,6 +42,8 @@ pub struct AppState {
     pub keys: KeyCache,
     /// Tells the delivery workers that rows were queued.
     pub wakeup: Wakeup,
+    /// SHA-256 of `admin.token`, when the admin API is on.
+    pub admin_token_hash: Option<[u8; 32]>,
 }
 
 impl AppState {
@@ -90,7 +92,9 @@ impl AppState {
         let signer =
             Signer::from_pkcs8_pem(coalition.urls.key_id.clone(), coalition.private_key_pem())
                 .context("reading the coalition's private key")?;
+        let admin_token_hash = settings.admin.token().map(crate::http::admin::token_hash);
         Ok(AppState {
+            admin_token_hash,
             settings: Arc::new(settings),
             db,
             coalition: Arc::new(coalition),

@@ -23,6 +23,13 @@ pub enum HttpError {
     PayloadTooLarge(usize),
     #[error("{0}")]
     Unprocessable(String),
+    /// Input that names the field at fault: 422 with `field` in the body.
+    #[error("{field}: {problem}")]
+    Invalid { field: String, problem: String },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Gone(String),
     #[error("{0}")]
     Unavailable(String),
     #[error("method not allowed")]
@@ -39,7 +46,11 @@ impl HttpError {
             HttpError::Forbidden(_) => StatusCode::FORBIDDEN,
             HttpError::NotFound(_) => StatusCode::NOT_FOUND,
             HttpError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            HttpError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            HttpError::Unprocessable(_) | HttpError::Invalid { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            HttpError::Conflict(_) => StatusCode::CONFLICT,
+            HttpError::Gone(_) => StatusCode::GONE,
             HttpError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             HttpError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             HttpError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -73,12 +84,18 @@ impl IntoResponse for HttpError {
             tracing::error!(error = ?e, "request failed");
         }
         let status = self.status_code();
-        (
-            status,
-            [(header::CACHE_CONTROL, "no-store")],
-            Json(serde_json::json!({ "error": self.to_string() })),
-        )
-            .into_response()
+        let mut body = serde_json::json!({ "error": self.to_string() });
+        if let HttpError::Invalid { field, .. } = &self {
+            body["field"] = serde_json::Value::String(field.clone());
+        }
+        let mut res = (status, [(header::CACHE_CONTROL, "no-store")], Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer"),
+            );
+        }
+        res
     }
 }
 

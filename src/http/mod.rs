@@ -1,6 +1,7 @@
 //! HTTP: one module per resource, each with its `router()`.
 
 pub mod activitypub;
+pub mod admin;
 pub mod error;
 pub mod inbox;
 pub mod media;
@@ -29,6 +30,7 @@ pub fn router(
         .merge(pages::router())
         .merge(media::router())
         .merge(statements::router())
+        .merge(admin::router())
         .fallback(|| async { HttpError::not_found("not found") })
         .method_not_allowed_fallback(|| async { HttpError::MethodNotAllowed })
         .with_state(state)

@@ -4,6 +4,7 @@
 mod helpers;
 mod peer;
 
+mod admin_api;
 mod admin_cli;
 mod cli;
 mod crash;

@@ -1,0 +1,247 @@
+//! The admin API, under `/api/admin/`, behind `Authorization: Bearer <admin.token>`.
+//! The token is kept only as its SHA-256 and compared in constant time; without a valid
+//! token, every route answers 401 (also when no token is configured: the API is then off).
+
+use axum::{
+    Json, Router,
+    body::Body,
+    extract::{FromRequestParts, Path, State},
+    http::{HeaderMap, StatusCode, header, request::Parts},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use base64::{Engine, engine::general_purpose::STANDARD as BASE64};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use subtle::ConstantTimeEq;
+
+use super::error::{HttpError, Result};
+use crate::{
+    db,
+    domain::statement::{InputError, Slug, parse},
+    federation::{
+        objects::statement::StoredText,
+        statements::{self, ImageUpload, MAX_STATEMENT_IMAGE, Published, StatementError},
+    },
+    startup::AppState,
+};
+
+/// A statement with a base64 image is larger than the inbox's 1 MiB.
+const MAX_ADMIN_BODY: usize = MAX_STATEMENT_IMAGE * 4 / 3 + 1024 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/admin/statements", get(list).post(publish))
+        .route(
+            "/api/admin/statements/{slug}",
+            axum::routing::put(edit).delete(delete),
+        )
+        .route("/api/admin/statements/{slug}/pin", post(pin).delete(unpin))
+}
+
+/// The SHA-256 of a token, what is kept in memory.
+pub fn token_hash(token: &str) -> [u8; 32] {
+    let digest = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
+    let mut out = [0u8; 32];
+    out.copy_from_slice(digest.as_ref());
+    out
+}
+
+/// Proof that the request carries the admin token.
+pub struct Admin;
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Admin> {
+        let Some(expected) = state.admin_token_hash else {
+            return Err(HttpError::Unauthorized(
+                "the admin API is disabled: set admin.token".into(),
+            ));
+        };
+        let presented = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(|| HttpError::Unauthorized("an admin bearer token is required".into()))?;
+        // Compare hashes: equal lengths, and the time taken says nothing about the token.
+        if bool::from(token_hash(presented.trim()).ct_eq(&expected)) {
+            Ok(Admin)
+        } else {
+            Err(HttpError::Unauthorized(
+                "the admin token is not valid".into(),
+            ))
+        }
+    }
+}
+
+impl From<StatementError> for HttpError {
+    fn from(e: StatementError) -> Self {
+        match e {
+            StatementError::Input(InputError { field, problem }) => {
+                HttpError::Invalid { field, problem }
+            }
+            StatementError::Conflict(m) => HttpError::Conflict(m),
+            StatementError::NotFound(slug) => HttpError::NotFound(format!("no statement {slug}")),
+            StatementError::Gone(slug) => {
+                HttpError::Gone(format!("the statement {slug} was deleted"))
+            }
+            StatementError::Internal(e) => HttpError::Internal(e),
+        }
+    }
+}
+
+fn published(p: &Published) -> Value {
+    json!({
+        "slug": p.slug,
+        "id": p.object_id,
+        "activities": p.activities.iter().map(|(id, n)| json!({"id": id, "inboxes": n})).collect::<Vec<_>>(),
+    })
+}
+
+fn slug(s: &str) -> Result<Slug> {
+    Slug::parse(s).map_err(|problem| HttpError::Invalid {
+        field: "slug".into(),
+        problem,
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonStatement {
+    source: String,
+    image_base64: Option<String>,
+}
+
+/// The statement file as the body (`text/markdown` or `text/plain`), or JSON
+/// `{"source": "…", "image_base64": "…"}` when it has an image.
+async fn read_statement(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(
+    crate::domain::statement::StatementDraft,
+    Option<ImageUpload>,
+)> {
+    let bytes = axum::body::to_bytes(body, MAX_ADMIN_BODY)
+        .await
+        .map_err(|_| HttpError::PayloadTooLarge(MAX_ADMIN_BODY))?;
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let (source, image_data) = if is_json {
+        let j: JsonStatement = serde_json::from_slice(&bytes)
+            .map_err(|e| HttpError::bad_request(format!("the JSON body is not valid: {e}")))?;
+        (j.source, j.image_base64)
+    } else {
+        let text = String::from_utf8(bytes.to_vec())
+            .map_err(|_| HttpError::bad_request("the body is not UTF-8 text"))?;
+        (text, None)
+    };
+    let draft = parse(&source, &state.coalition.languages)
+        .map_err(|InputError { field, problem }| HttpError::Invalid { field, problem })?;
+    let image = match (&draft.image, image_data) {
+        (None, None) => None,
+        (Some(image), Some(data)) => Some(ImageUpload {
+            bytes: BASE64.decode(data.trim()).map_err(|_| HttpError::Invalid {
+                field: "image_base64".into(),
+                problem: "not base64".into(),
+            })?,
+            alt: image.alt.clone(),
+        }),
+        (Some(_), None) => {
+            return Err(HttpError::Invalid {
+                field: "image".into(),
+                problem: "send the image's bytes as image_base64 in a JSON body".into(),
+            });
+        }
+        (None, Some(_)) => {
+            return Err(HttpError::Invalid {
+                field: "image_base64".into(),
+                problem: "given, but the front matter names no image".into(),
+            });
+        }
+    };
+    Ok((draft, image))
+}
+
+async fn list(_: Admin, State(state): State<AppState>) -> Result<Json<Value>> {
+    let mut out = Vec::new();
+    for row in db::statements::list(&state.db, true).await? {
+        let texts: Vec<StoredText> =
+            serde_json::from_str(&row.texts).map_err(|e| HttpError::Internal(e.into()))?;
+        out.push(json!({
+            "slug": row.slug,
+            "id": crate::federation::objects::statement::statement_url(&state.coalition, &row.slug),
+            "version": row.current_version,
+            "pinned": row.pinned,
+            "published": row.published_at,
+            "updated": row.updated_at,
+            "deleted": row.deleted_at,
+            "titles": texts.iter().map(|t| json!({"lang": t.lang, "title": t.title})).collect::<Vec<_>>(),
+        }));
+    }
+    Ok(Json(Value::Array(out)))
+}
+
+async fn publish(
+    _: Admin,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response> {
+    let (draft, image) = read_statement(&state, &headers, body).await?;
+    let p = statements::publish(&state, &draft, image).await?;
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, p.object_id.clone())],
+        Json(published(&p)),
+    )
+        .into_response())
+}
+
+async fn edit(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(s): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<Value>> {
+    let slug = slug(&s)?;
+    let (draft, image) = read_statement(&state, &headers, body).await?;
+    Ok(Json(published(
+        &statements::edit(&state, &slug, &draft, image).await?,
+    )))
+}
+
+async fn delete(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(s): Path<String>,
+) -> Result<Json<Value>> {
+    Ok(Json(published(
+        &statements::delete(&state, &slug(&s)?).await?,
+    )))
+}
+
+async fn pin(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(s): Path<String>,
+) -> Result<Json<Value>> {
+    Ok(Json(published(
+        &statements::set_pinned(&state, &slug(&s)?, true).await?,
+    )))
+}
+
+async fn unpin(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(s): Path<String>,
+) -> Result<Json<Value>> {
+    Ok(Json(published(
+        &statements::set_pinned(&state, &slug(&s)?, false).await?,
+    )))
+}
