@@ -110,6 +110,9 @@ struct RawFederation {
 #[serde(deny_unknown_fields)]
 pub struct DeliverySettings {
     pub concurrency: usize,
+    pub per_host_concurrency: usize,
+    pub breaker_failures: u32,
+    pub breaker_open_seconds: u64,
     pub backoff_unit_ms: u64,
     pub max_attempts: u32,
     pub timeout_seconds: u64,
@@ -465,6 +468,12 @@ impl RawSettings {
         let d = &self.delivery;
         for (setting, value) in [
             ("delivery.concurrency", d.concurrency as u64),
+            (
+                "delivery.per_host_concurrency",
+                d.per_host_concurrency as u64,
+            ),
+            ("delivery.breaker_failures", u64::from(d.breaker_failures)),
+            ("delivery.breaker_open_seconds", d.breaker_open_seconds),
             ("delivery.backoff_unit_ms", d.backoff_unit_ms),
             ("delivery.max_attempts", u64::from(d.max_attempts)),
             ("delivery.timeout_seconds", d.timeout_seconds),

@@ -178,6 +178,7 @@ impl Application {
             settings: state.settings.delivery.clone(),
             wakeup: state.wakeup.clone(),
         };
+        let notifications = listen_for_wakeups(&db, state.wakeup.clone(), stop_rx.clone());
         let worker = tokio::spawn(worker.run(stop_rx));
         let app = crate::http::router(state, federation);
         let served = axum::serve(listener, app)
@@ -187,9 +188,52 @@ impl Application {
         if let Err(e) = worker.await {
             tracing::error!(error = %e, "the delivery worker ended badly");
         }
+        if let Some(notifications) = notifications {
+            notifications.abort();
+        }
         db.close().await;
         served
     }
+}
+
+/// On PostgreSQL, other processes (another `serve`, a CLI command) NOTIFY when they queue
+/// deliveries: wake our workers at once rather than at the next poll.
+fn listen_for_wakeups(
+    db: &Db,
+    wakeup: Wakeup,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> Option<tokio::task::JoinHandle<()>> {
+    let Db::Postgres(pool) = db else { return None };
+    let pool = pool.clone();
+    Some(tokio::spawn(async move {
+        loop {
+            let mut listener = match sqlx::postgres::PgListener::connect_with(&pool).await {
+                Ok(l) => l,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot LISTEN for deliveries; polling instead");
+                    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                    continue;
+                }
+            };
+            if let Err(e) = listener.listen(db::deliveries::WAKEUP_CHANNEL).await {
+                tracing::warn!(error = %e, "cannot LISTEN for deliveries; polling instead");
+                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                continue;
+            }
+            loop {
+                tokio::select! {
+                    n = listener.recv() => match n {
+                        Ok(_) => wakeup.notify(),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "LISTEN connection lost");
+                            break;
+                        }
+                    },
+                    _ = stop.changed() => return,
+                }
+            }
+        }
+    }))
 }
 
 /// The federation crate's request data, for commands that fetch remote actors without

@@ -52,6 +52,7 @@ pub async fn fan_out(tx: &mut Tx, activity: &NewActivity<'_>, now_ms: i64) -> Re
         .execute(conn)
         .await?
         .rows_affected());
+    notify(tx).await?;
     Ok(n)
 }
 
@@ -103,6 +104,20 @@ pub async fn enqueue(
                 .await?;
         }
     });
+    notify(tx).await
+}
+
+/// The PostgreSQL channel on which processes tell each other that deliveries were queued.
+pub const WAKEUP_CHANNEL: &str = "tribune_deliveries";
+
+/// On PostgreSQL, wake every process's workers when the transaction commits.
+async fn notify(tx: &mut Tx) -> Result<(), DbError> {
+    if let Tx::Postgres(t) = tx {
+        sqlx::query("SELECT pg_notify($1, '')")
+            .bind(WAKEUP_CHANNEL)
+            .execute(&mut **t)
+            .await?;
+    }
     Ok(())
 }
 
@@ -125,7 +140,9 @@ pub struct Claimed {
     pub body: String,
 }
 
-/// Claim up to `limit` due deliveries until `now_ms + lease_ms`.
+/// Claim up to `limit` due deliveries until `now_ms + lease_ms`, taking hosts in turn
+/// (the first due row of each host, then the second…) among the earliest due rows, so that
+/// one host's backlog does not hold up the others.
 pub async fn claim(
     db: &Db,
     now_ms: i64,
@@ -133,30 +150,48 @@ pub async fn claim(
     limit: i64,
 ) -> Result<Vec<Claimed>, DbError> {
     let lease_until = now_ms + lease_ms;
+    // How many of the earliest due rows to spread over hosts.
+    let window = (limit * 16).max(1000);
     let ids: Vec<i64> = match db {
         Db::Postgres(pool) => {
+            // The due conditions are repeated on `d`, the locked rows: PostgreSQL rechecks
+            // them on a row another process claimed meanwhile, so no row is claimed twice.
             sqlx::query_scalar(
                 "UPDATE deliveries SET leased_until = $1 WHERE id IN (\
-                   SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= $2 \
-                   AND (leased_until IS NULL OR leased_until <= $2) \
-                   ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING id",
+                   SELECT d.id FROM deliveries d JOIN (\
+                     SELECT id, ROW_NUMBER() OVER (PARTITION BY host ORDER BY next_attempt_at, id) AS turn \
+                     FROM (SELECT id, host, next_attempt_at FROM deliveries \
+                           WHERE state = 'pending' AND next_attempt_at <= $2 \
+                           AND (leased_until IS NULL OR leased_until <= $2) \
+                           ORDER BY next_attempt_at LIMIT $4) due) r ON r.id = d.id \
+                   WHERE d.state = 'pending' AND d.next_attempt_at <= $2 \
+                   AND (d.leased_until IS NULL OR d.leased_until <= $2) \
+                   ORDER BY r.turn, d.next_attempt_at, d.id LIMIT $3 \
+                   FOR UPDATE OF d SKIP LOCKED) RETURNING id",
             )
             .bind(lease_until)
             .bind(now_ms)
             .bind(limit)
+            .bind(window)
             .fetch_all(pool)
             .await?
         }
         Db::Sqlite(pool) => {
             sqlx::query_scalar(
                 "UPDATE deliveries SET leased_until = $1 WHERE id IN (\
-                   SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= $2 \
-                   AND (leased_until IS NULL OR leased_until <= $2) \
-                   ORDER BY next_attempt_at LIMIT $3) RETURNING id",
+                   SELECT id FROM (\
+                     SELECT id, next_attempt_at, \
+                     ROW_NUMBER() OVER (PARTITION BY host ORDER BY next_attempt_at, id) AS turn \
+                     FROM (SELECT id, host, next_attempt_at FROM deliveries \
+                           WHERE state = 'pending' AND next_attempt_at <= $2 \
+                           AND (leased_until IS NULL OR leased_until <= $2) \
+                           ORDER BY next_attempt_at LIMIT $4)) \
+                   ORDER BY turn, next_attempt_at, id LIMIT $3) RETURNING id",
             )
             .bind(lease_until)
             .bind(now_ms)
             .bind(limit)
+            .bind(window)
             .fetch_all(pool)
             .await?
         }

@@ -64,20 +64,95 @@ pub struct DeliveryWorker {
     pub wakeup: Wakeup,
 }
 
+/// What the workers of one process know of a remote host.
+#[derive(Debug)]
+struct HostState {
+    /// Deliveries in flight to the host, bounded by `delivery.per_host_concurrency`.
+    permits: Arc<Semaphore>,
+    /// Transient failures in a row.
+    failures: u32,
+    /// While the breaker is open, the host's deliveries are put off, not attempted.
+    open_until_ms: Option<i64>,
+}
+
+/// Per-host limits and circuit breakers, so that a dead instance holds up no live one.
+#[derive(Debug)]
+struct Hosts {
+    map: std::sync::Mutex<std::collections::HashMap<String, HostState>>,
+    per_host: usize,
+    threshold: u32,
+    open_ms: i64,
+}
+
+impl Hosts {
+    fn with<R>(&self, host: &str, f: impl FnOnce(&mut HostState) -> R) -> R {
+        let mut map = self
+            .map
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let state = map.entry(host.to_owned()).or_insert_with(|| HostState {
+            permits: Arc::new(Semaphore::new(self.per_host)),
+            failures: 0,
+            open_until_ms: None,
+        });
+        f(state)
+    }
+
+    fn permits(&self, host: &str) -> Arc<Semaphore> {
+        self.with(host, |h| h.permits.clone())
+    }
+
+    /// When the host's breaker is open, the time it closes.
+    fn open_until(&self, host: &str, now: i64) -> Option<i64> {
+        self.with(host, |h| h.open_until_ms.filter(|t| *t > now))
+    }
+
+    fn record(&self, host: &str, success: bool, now: i64) {
+        self.with(host, |h| {
+            if success {
+                h.failures = 0;
+                h.open_until_ms = None;
+            } else {
+                h.failures = h.failures.saturating_add(1);
+                if h.failures >= self.threshold {
+                    // Open (or, after a failed trial, open again).
+                    h.open_until_ms = Some(now + self.open_ms);
+                    tracing::warn!(host, failures = h.failures, "circuit breaker open");
+                }
+            }
+        })
+    }
+}
+
+/// Rows claimed and waiting in memory, at most this many times `delivery.concurrency`.
+const CLAIM_FACTOR: usize = 4;
+
 impl DeliveryWorker {
     /// Run until `stop` turns true; deliveries in flight then finish (each is bounded by the
     /// request timeout), and anything unfinished is claimed again after its lease.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let settings = &self.settings;
+        let shared = Arc::new(Shared {
+            sending: Semaphore::new(settings.concurrency),
+            // Signing is CPU: at most one per core at a time, on the blocking pool.
+            signing: Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
+            hosts: Hosts {
+                map: Default::default(),
+                per_host: settings.per_host_concurrency,
+                threshold: settings.breaker_failures,
+                open_ms: i64::try_from(settings.breaker_open_seconds * 1000).unwrap_or(i64::MAX),
+            },
+        });
+        let claimed_slots = Arc::new(Semaphore::new(settings.concurrency * CLAIM_FACTOR));
+        let lease_ms = i64::try_from(settings.lease_seconds * 1000).unwrap_or(i64::MAX);
         let this = Arc::new(self);
-        let permits = Arc::new(Semaphore::new(this.settings.concurrency));
-        let lease_ms = i64::try_from(this.settings.lease_seconds * 1000).unwrap_or(i64::MAX);
         let mut tasks = tokio::task::JoinSet::new();
         loop {
             if *stop.borrow() {
                 break;
             }
             while tasks.try_join_next().is_some() {}
-            let free = permits.available_permits();
+            let free = claimed_slots.available_permits();
             let claimed = if free == 0 {
                 Vec::new()
             } else {
@@ -91,28 +166,40 @@ impl DeliveryWorker {
             };
             let claimed_any = !claimed.is_empty();
             for row in claimed {
-                let Ok(permit) = permits.clone().acquire_owned().await else {
+                let Ok(slot) = claimed_slots.clone().acquire_owned().await else {
                     break;
                 };
-                let worker = this.clone();
+                let (worker, shared) = (this.clone(), shared.clone());
                 tasks.spawn(async move {
-                    worker.deliver(row).await;
-                    drop(permit);
+                    worker.deliver(&shared, row).await;
+                    drop(slot);
                 });
             }
             if claimed_any {
                 continue;
             }
-            // Nothing due: sleep until the next due row, a wake-up, or a second at most (other
-            // processes may queue work we are not told about).
-            let wait = match deliveries::next_due_ms(&this.db).await {
-                Ok(Some(due)) => Duration::from_millis(u64::try_from(due - now_ms()).unwrap_or(0)),
-                _ => Duration::from_secs(1),
-            }
-            .min(Duration::from_secs(1));
+            // Nothing due, or no room: sleep until the next due row, a wake-up (this
+            // process queued something, or PostgreSQL told us another did), a finished
+            // delivery, or the idle poll, for other processes' work on SQLite.
+            let idle = Duration::from_millis(match this.db {
+                Db::Sqlite(_) => 250,
+                Db::Postgres(_) => 1000,
+            });
+            let wait = if free == 0 {
+                idle
+            } else {
+                match deliveries::next_due_ms(&this.db).await {
+                    Ok(Some(due)) => {
+                        Duration::from_millis(u64::try_from(due - now_ms()).unwrap_or(0))
+                    }
+                    _ => idle,
+                }
+                .min(idle)
+            };
             tokio::select! {
                 () = this.wakeup.0.notified() => {},
-                () = tokio::time::sleep(wait.max(Duration::from_millis(10))) => {},
+                () = tokio::time::sleep(wait.max(Duration::from_millis(5))) => {},
+                Some(_) = tasks.join_next(), if !tasks.is_empty() => {},
                 _ = stop.changed() => {},
             }
         }
@@ -120,9 +207,36 @@ impl DeliveryWorker {
     }
 
     #[tracing::instrument(skip_all, fields(activity = %row.activity_id, inbox = %row.inbox))]
-    async fn deliver(&self, row: Claimed) {
+    async fn deliver(&self, shared: &Shared, row: Claimed) {
+        let host = Url::parse(&row.inbox)
+            .map(|u| db::deliveries::authority(&u))
+            .unwrap_or_default();
+        let postpone = |until: i64| Outcome::Retry {
+            status: None,
+            error: "the host's circuit breaker is open".into(),
+            next_attempt_ms: until,
+        };
+        // Put off, without an attempt, while the host's breaker is open.
+        if let Some(until) = shared.hosts.open_until(&host, now_ms()) {
+            self.finish(&row, row.attempts, &postpone(until)).await;
+            return;
+        }
+        let host_permits = shared.hosts.permits(&host);
+        let Ok(_host_permit) = host_permits.acquire().await else {
+            return;
+        };
+        let Ok(_send_permit) = shared.sending.acquire().await else {
+            return;
+        };
+        if let Some(until) = shared.hosts.open_until(&host, now_ms()) {
+            self.finish(&row, row.attempts, &postpone(until)).await;
+            return;
+        }
         let attempts = row.attempts.saturating_add(1);
-        let outcome = self.attempt(&row).await;
+        let outcome = self.attempt(shared, &row).await;
+        shared
+            .hosts
+            .record(&host, !matches!(outcome, Attempt::Transient(..)), now_ms());
         if let Attempt::Final(Some(410), _) = &outcome {
             // The inbox is gone for good: so are the followers behind it
             // (mastodon-interop.md §7).
@@ -157,19 +271,27 @@ impl DeliveryWorker {
             }
             Outcome::Failed { error, .. } => tracing::warn!(%error, attempts, "delivery given up"),
         }
-        if let Err(e) = deliveries::finish(&self.db, row.id, attempts, &outcome, now_ms()).await {
+        self.finish(&row, attempts, &outcome).await;
+    }
+
+    async fn finish(&self, row: &Claimed, attempts: i32, outcome: &Outcome) {
+        if let Err(e) = deliveries::finish(&self.db, row.id, attempts, outcome, now_ms()).await {
             // The lease will run out and the row be tried again: nothing is lost.
             tracing::error!(error = %e, "recording a delivery's outcome failed");
         }
     }
 
-    async fn attempt(&self, row: &Claimed) -> Attempt {
+    async fn attempt(&self, shared: &Shared, row: &Claimed) -> Attempt {
         let url = match Url::parse(&row.inbox) {
             Ok(u) => u,
             Err(e) => return Attempt::Final(None, format!("bad inbox URL: {e}")),
         };
         let body = row.body.clone().into_bytes();
-        // Signing takes about a millisecond of CPU: keep it off the async workers.
+        // Signing takes about a millisecond of CPU: keep it off the async workers, one
+        // signature per core at a time.
+        let Ok(_signing) = shared.signing.acquire().await else {
+            return Attempt::Transient(None, "shutting down".into());
+        };
         let signer = self.signer.clone();
         let (sign_url, sign_body) = (url.clone(), body.clone());
         let signed = tokio::task::spawn_blocking(move || {
@@ -198,6 +320,13 @@ impl DeliveryWorker {
             Err(e) => Attempt::Transient(None, error_chain(&e)),
         }
     }
+}
+
+/// Limits shared by a process's delivery tasks.
+struct Shared {
+    sending: Semaphore,
+    signing: Semaphore,
+    hosts: Hosts,
 }
 
 enum Attempt {
