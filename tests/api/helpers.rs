@@ -137,6 +137,41 @@ impl TestDb {
         }
     }
 
+    /// Make `n` followers whose personal inboxes are `{base}/users/f{i}/inbox`, straight in
+    /// the database (a fan-out test needs many inboxes, not many Follows).
+    pub async fn seed_followers(&self, base: &str, n: usize) {
+        use sqlx::Connection;
+        let mut actors = Vec::new();
+        let mut follows = Vec::new();
+        let host = base.trim_start_matches("http://");
+        for i in 0..n {
+            let id = format!("{base}/users/f{i}");
+            actors.push(format!(
+                "('{id}', 'Person', 'f{i}', 'F {i}', '{host}', '{id}/inbox', NULL, NULL, '{id}#main-key', 'none', '{{}}', '2026-01-01T00:00:00Z')"
+            ));
+            follows.push(format!(
+                "('{id}', '{base}/follows/{i}', '{{}}', 'accepted', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')"
+            ));
+        }
+        let actors = format!(
+            "INSERT INTO remote_actors (id, kind, preferred_username, name, host, inbox, shared_inbox, icon_url, public_key_id, public_key_pem, document, fetched_at) VALUES {}",
+            actors.join(", ")
+        );
+        let follows = format!(
+            "INSERT INTO followers (actor_id, follow_id, follow_json, state, created_at, updated_at) VALUES {}",
+            follows.join(", ")
+        );
+        if self.url.starts_with("sqlite") {
+            let mut c = sqlx::SqliteConnection::connect(&self.url).await.unwrap();
+            sqlx::query(&actors).execute(&mut c).await.unwrap();
+            sqlx::query(&follows).execute(&mut c).await.unwrap();
+        } else {
+            let mut c = sqlx::PgConnection::connect(&self.url).await.unwrap();
+            sqlx::query(&actors).execute(&mut c).await.unwrap();
+            sqlx::query(&follows).execute(&mut c).await.unwrap();
+        }
+    }
+
     /// Run a query that returns one text value.
     pub async fn text(&self, sql: &str) -> Option<String> {
         use sqlx::Connection;

@@ -9,6 +9,7 @@ mod admin_cli;
 mod cli;
 mod crash;
 mod discovery;
+mod fanout;
 mod fixtures;
 mod follows;
 mod statements;

@@ -55,6 +55,10 @@ struct Shared {
     received: Mutex<Vec<Recorded>>,
     arrived: Notify,
     inbox_status: Mutex<u16>,
+    /// Record inbox POSTs but never answer them (a host that hangs).
+    black_hole: std::sync::atomic::AtomicBool,
+    /// Wait this long before answering an inbox POST.
+    delay_ms: std::sync::atomic::AtomicU64,
     actor_status: Mutex<HashMap<String, u16>>,
 }
 
@@ -90,6 +94,8 @@ impl Peer {
             received: Mutex::new(Vec::new()),
             arrived: Notify::new(),
             inbox_status: Mutex::new(202),
+            black_hole: Default::default(),
+            delay_ms: Default::default(),
             actor_status: Mutex::new(HashMap::new()),
         });
         let mut peer = Peer {
@@ -191,6 +197,30 @@ impl Peer {
         rotated.doc["publicKey"]["publicKeyPem"] = Value::String(public_pem);
         rotated.key = Arc::new(key);
         *a = Arc::new(rotated);
+    }
+
+    /// Take inbox POSTs and never answer them (or answer again, with `false`).
+    pub fn set_black_hole(&self, on: bool) {
+        self.shared
+            .black_hole
+            .store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Wait before answering each inbox POST.
+    pub fn set_delay(&self, delay: Duration) {
+        self.shared.delay_ms.store(
+            delay.as_millis() as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
+
+    /// How many POSTs reached each path.
+    pub fn counts(&self) -> HashMap<String, usize> {
+        let mut counts = HashMap::new();
+        for r in self.shared.received.lock().unwrap().iter() {
+            *counts.entry(r.path.clone()).or_insert(0) += 1;
+        }
+        counts
     }
 
     /// Answer inbox POSTs with this status (they are still recorded).
@@ -363,6 +393,11 @@ async fn inbox(
     headers: HeaderMap,
     body: Bytes,
 ) -> StatusCode {
+    use std::sync::atomic::Ordering;
+    let delay = shared.delay_ms.load(Ordering::Relaxed);
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
     let status = *shared.inbox_status.lock().unwrap();
     shared.received.lock().unwrap().push(Recorded {
         path: uri.path().to_owned(),
@@ -370,6 +405,9 @@ async fn inbox(
         body,
     });
     shared.arrived.notify_waiters();
+    if shared.black_hole.load(Ordering::Relaxed) {
+        std::future::pending::<()>().await;
+    }
     StatusCode::from_u16(status).unwrap()
 }
 

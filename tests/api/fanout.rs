@@ -1,0 +1,217 @@
+//! Fan-outs under faults: a host that never answers, a `kill -9` in the middle of 1,000
+//! deliveries, and two processes sharing one PostgreSQL queue.
+
+use std::{
+    collections::HashMap,
+    time::{Duration, Instant},
+};
+
+use crate::{
+    cli::{Running, serve, tribune},
+    helpers::{Backend, Cli, TestApp, TestDb, on_both_backends, postgres_available},
+    peer::Peer,
+};
+
+on_both_backends!(
+    a_host_that_never_answers_trips_its_breaker_and_holds_up_no_one,
+    kill_9_during_a_fan_out_to_1000_inboxes_loses_none,
+);
+
+const STATEMENT: &str = "+++\nslug = \"appel\"\n[title]\nfr = \"Appel\"\n+++\n::: fr\nTexte.\n";
+
+async fn eventually(what: &str, timeout: Duration, mut check: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !check().await {
+        assert!(Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn inbox_counts(peer: &Peer) -> HashMap<String, usize> {
+    peer.counts()
+        .into_iter()
+        .filter(|(p, _)| p.ends_with("/inbox"))
+        .collect()
+}
+
+async fn a_host_that_never_answers_trips_its_breaker_and_holds_up_no_one(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = TestApp::spawn(
+        &db,
+        "[delivery]\nbackoff_unit_ms = 20\ntimeout_seconds = 1\nlease_seconds = 5\n\
+         per_host_concurrency = 2\nbreaker_failures = 2\nbreaker_open_seconds = 3\n",
+    )
+    .await;
+    let live = Peer::start(&[]).await;
+    let dead = Peer::start(&[]).await;
+    dead.set_black_hole(true);
+    db.seed_followers(&dead.base, 20).await;
+    db.seed_followers(&live.base, 20).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("s.md");
+    std::fs::write(&file, STATEMENT).unwrap();
+    let started = Instant::now();
+    Cli::for_app(&db, &app)
+        .ok(&["statement", "publish", file.to_str().unwrap()])
+        .await;
+
+    // The live host has all 20 well before the dead one's first timeouts are over.
+    eventually(
+        "the live host is delivered",
+        Duration::from_secs(10),
+        async || inbox_counts(&live).len() == 20,
+    )
+    .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "not held up: {:?}",
+        started.elapsed()
+    );
+
+    // The dead host saw a few attempts (two at a time, until two failures opened the
+    // breaker); the rest were put off without a request.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let tried = dead.received().len();
+    assert!(
+        (2..=6).contains(&tried),
+        "{tried} requests reached the dead host while its breaker opened"
+    );
+    let postponed = db
+        .count("SELECT COUNT(*) FROM deliveries WHERE state = 'pending' AND attempts = 0 AND last_error LIKE '%circuit breaker%'")
+        .await;
+    assert!(
+        postponed >= 10,
+        "{postponed} deliveries put off by the open breaker"
+    );
+
+    // Later the breaker lets a trial through; once the host answers, everything arrives.
+    dead.set_black_hole(false);
+    eventually(
+        "the dead host gets everything once it answers",
+        Duration::from_secs(30),
+        async || inbox_counts(&dead).len() == 20,
+    )
+    .await;
+    eventually("all delivered", Duration::from_secs(10), async || {
+        db.count("SELECT COUNT(*) FROM deliveries WHERE state = 'delivered'")
+            .await
+            == 40
+    })
+    .await;
+}
+
+fn start(dir: &std::path::Path, db: &TestDb, port: u16, public_port: u16) -> Running {
+    let (child, got) = serve(
+        tribune(dir)
+            .arg("serve")
+            .env("TRIBUNE__SERVER__LISTEN", format!("127.0.0.1:{port}"))
+            .env(
+                "TRIBUNE__SERVER__PUBLIC_URL",
+                format!("http://localhost:{public_port}"),
+            )
+            .env("TRIBUNE__DATABASE__URL", &db.url)
+            .env("TRIBUNE__DELIVERY__BACKOFF_UNIT_MS", "20")
+            .env("TRIBUNE__DELIVERY__TIMEOUT_SECONDS", "2")
+            .env("TRIBUNE__DELIVERY__LEASE_SECONDS", "3")
+            .env("TRIBUNE__DELIVERY__PER_HOST_CONCURRENCY", "8"),
+    );
+    assert_eq!(got, port);
+    child
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn kill_9_during_a_fan_out_to_1000_inboxes_loses_none(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(backend).await;
+    let port = free_port();
+    let mut server = start(dir.path(), &db, port, port);
+    let sink = Peer::start(&[]).await;
+    // Slow enough that the kill lands in the middle.
+    sink.set_delay(Duration::from_millis(20));
+    db.seed_followers(&sink.base, 1000).await;
+    let cli = Cli {
+        db_url: db.url.clone(),
+        public_url: format!("http://localhost:{port}"),
+    };
+    let file = dir.path().join("s.md");
+    std::fs::write(&file, STATEMENT).unwrap();
+    cli.ok(&["statement", "publish", file.to_str().unwrap()])
+        .await;
+
+    eventually("the fan-out starts", Duration::from_secs(20), async || {
+        inbox_counts(&sink).len() >= 100
+    })
+    .await;
+    server.0.kill().unwrap();
+    server.0.wait().unwrap();
+    let at_kill = inbox_counts(&sink).len();
+    assert!(at_kill < 1000, "killed in the middle ({at_kill} delivered)");
+    let _server = start(dir.path(), &db, port, port);
+
+    eventually(
+        "every inbox receives it",
+        Duration::from_secs(60),
+        async || inbox_counts(&sink).len() == 1000,
+    )
+    .await;
+    eventually(
+        "every row is recorded as delivered",
+        Duration::from_secs(20),
+        async || {
+            db.count("SELECT COUNT(*) FROM deliveries WHERE state = 'delivered'")
+                .await
+                == 1000
+        },
+    )
+    .await;
+    let twice = inbox_counts(&sink).values().filter(|n| **n > 1).count();
+    println!("kill -9 at {at_kill}/1000 delivered: {twice} inbox(es) received it twice");
+    // Only rows in flight at the kill may be sent again: at most the per-host limit.
+    assert!(twice <= 8, "{twice} duplicates");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_on_one_postgresql_send_each_row_once() {
+    if !postgres_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(Backend::Postgres).await;
+    let (port_a, port_b) = (free_port(), free_port());
+    // One instance, two processes: the same public URL, each on its own port.
+    let _a = start(dir.path(), &db, port_a, port_a);
+    let _b = start(dir.path(), &db, port_b, port_a);
+    let sink = Peer::start(&[]).await;
+    sink.set_delay(Duration::from_millis(5));
+    db.seed_followers(&sink.base, 1000).await;
+    let cli = Cli {
+        db_url: db.url.clone(),
+        public_url: format!("http://localhost:{port_a}"),
+    };
+    let file = dir.path().join("s.md");
+    std::fs::write(&file, STATEMENT).unwrap();
+    cli.ok(&["statement", "publish", file.to_str().unwrap()])
+        .await;
+    eventually(
+        "every inbox receives it",
+        Duration::from_secs(60),
+        async || inbox_counts(&sink).len() == 1000,
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let counts = inbox_counts(&sink);
+    let twice: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "sent twice: {twice:?}");
+    assert_eq!(
+        db.count("SELECT COUNT(*) FROM deliveries WHERE state = 'delivered'")
+            .await,
+        1000
+    );
+}
