@@ -36,6 +36,15 @@ pub enum Command {
         #[command(subcommand)]
         action: StatementCommand,
     },
+    /// The delivery queue: each recent activity's progress, and each host's state.
+    Deliveries {
+        /// Only this activity.
+        #[arg(long)]
+        activity: Option<String>,
+        /// How many activities and hosts to show.
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
     /// List and manage the coalition's followers.
     Followers {
         #[command(subcommand)]
@@ -56,7 +65,12 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum StatementCommand {
     /// Publish a statement file (Markdown with +++ TOML front matter); prints its id last.
-    Publish { file: PathBuf },
+    Publish {
+        file: PathBuf,
+        /// Show a progress bar until every follower inbox has it (needs `tribune serve`).
+        #[arg(long)]
+        wait: bool,
+    },
     /// Replace a statement's text with a file's; followers get an Update.
     Edit { slug: String, file: PathBuf },
     /// Delete a statement; its URL answers 410 from then on and the slug is never reused.
@@ -133,6 +147,9 @@ impl Cli {
         match self.command {
             Command::Serve => serve(settings).await,
             Command::Statement { action } => statement::run(settings, action).await,
+            Command::Deliveries { activity, limit } => {
+                statement::deliveries(settings, activity, limit).await
+            }
             Command::Followers { action } => admin::followers(settings, action).await,
             Command::Following { action } => admin::following(settings, action).await,
             Command::Block { target } => admin::block(settings, target).await,

@@ -61,6 +61,82 @@ fn read(
     Ok((draft, image))
 }
 
+/// A progress bar until every queued delivery of `p` is delivered, failed or given up.
+async fn wait_for(state: &AppState, p: &Published) -> Result<(), StatementError> {
+    let total: u64 = p.activities.iter().map(|(_, n)| n).sum();
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} inboxes {msg} ({elapsed})")
+            .map_err(|e| StatementError::Internal(e.into()))?,
+    );
+    bar.set_message("(delivered by `tribune serve`)");
+    loop {
+        let mut done = 0;
+        let mut failed = 0;
+        for (id, _) in &p.activities {
+            if let Some(progress) = db::deliveries::progress_of(&state.db, id).await? {
+                done += progress.delivered + progress.failed + progress.given_up;
+                failed += progress.failed + progress.given_up;
+            }
+        }
+        bar.set_position(u64::try_from(done).unwrap_or(0));
+        if failed > 0 {
+            bar.set_message(format!("({failed} refused or given up)"));
+        }
+        if u64::try_from(done).unwrap_or(0) >= total {
+            bar.finish();
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+/// `tribune deliveries`: activities' progress and hosts' state, tab-separated.
+pub async fn deliveries(
+    settings: Settings,
+    activity: Option<String>,
+    limit: i64,
+) -> Result<(), Failure> {
+    let state = AppState::open(settings).await.map_err(Failure::Other)?;
+    let result = async {
+        let activities = match &activity {
+            Some(id) => db::deliveries::progress_of(&state.db, id)
+                .await?
+                .into_iter()
+                .collect(),
+            None => db::deliveries::progress(&state.db, limit).await?,
+        };
+        println!("activity\tkind\tdelivered\tpending\tfailed\tgiven up");
+        for a in activities {
+            println!(
+                "{}\t{}\t{}\t{}\t{}\t{}",
+                a.id, a.kind, a.delivered, a.pending, a.failed, a.given_up
+            );
+        }
+        println!();
+        println!("host\tdelivered\tpending\tfailed\tnext attempt\tlast error");
+        for h in db::deliveries::hosts(&state.db, limit).await? {
+            let next = h
+                .next_attempt_at
+                .and_then(chrono::DateTime::from_timestamp_millis)
+                .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+                .unwrap_or_else(|| "-".into());
+            println!(
+                "{}\t{}\t{}\t{}\t{next}\t{}",
+                h.host,
+                h.delivered,
+                h.pending,
+                h.failed,
+                h.last_error.as_deref().unwrap_or("-")
+            );
+        }
+        Ok::<(), db::DbError>(())
+    }
+    .await;
+    state.db.close().await;
+    result.map_err(|e| Failure::Other(e.into()))
+}
+
 fn report(p: &Published) {
     for (activity, inboxes) in &p.activities {
         println!("queued {activity} for {inboxes} inbox(es)");
@@ -70,9 +146,13 @@ fn report(p: &Published) {
 
 async fn execute(state: &AppState, action: StatementCommand) -> Result<(), StatementError> {
     match action {
-        StatementCommand::Publish { file } => {
+        StatementCommand::Publish { file, wait } => {
             let (draft, image) = read(state, &file)?;
-            report(&statements::publish(state, &draft, image).await?);
+            let published = statements::publish(state, &draft, image).await?;
+            if wait {
+                wait_for(state, &published).await?;
+            }
+            report(&published);
         }
         StatementCommand::Edit { slug: s, file } => {
             let (draft, image) = read(state, &file)?;

@@ -15,6 +15,7 @@ use crate::{
 on_both_backends!(
     a_host_that_never_answers_trips_its_breaker_and_holds_up_no_one,
     kill_9_during_a_fan_out_to_1000_inboxes_loses_none,
+    publish_wait_and_the_deliveries_report,
 );
 
 const STATEMENT: &str = "+++\nslug = \"appel\"\n[title]\nfr = \"Appel\"\n+++\n::: fr\nTexte.\n";
@@ -213,5 +214,62 @@ async fn two_processes_on_one_postgresql_send_each_row_once() {
         db.count("SELECT COUNT(*) FROM deliveries WHERE state = 'delivered'")
             .await,
         1000
+    );
+}
+
+async fn publish_wait_and_the_deliveries_report(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = TestApp::spawn(&db, "").await;
+    let live = Peer::start(&[]).await;
+    let refusing = Peer::start(&[]).await;
+    refusing.set_inbox_status(403);
+    db.seed_followers(&live.base, 30).await;
+    db.seed_followers(&refusing.base, 5).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("s.md");
+    std::fs::write(&file, STATEMENT).unwrap();
+    let cli = Cli::for_app(&db, &app);
+
+    // --wait returns once every inbox has it (or refused it), then prints the id.
+    let out = cli
+        .ok(&["statement", "publish", "--wait", file.to_str().unwrap()])
+        .await;
+    assert_eq!(
+        out.lines().last(),
+        Some(format!("{}/statements/appel", app.base).as_str())
+    );
+    assert_eq!(
+        db.count("SELECT COUNT(*) FROM deliveries WHERE state = 'pending'")
+            .await,
+        0
+    );
+    assert_eq!(inbox_counts(&live).len(), 30);
+
+    let report = cli.ok(&["deliveries"]).await;
+    let create = report
+        .lines()
+        .find(|l| l.contains("\tCreate\t"))
+        .expect("the Create's line");
+    let cols: Vec<&str> = create.split('\t').collect();
+    assert_eq!(&cols[2..], ["30", "0", "5", "0"], "{report}");
+    let live_host = live.base.trim_start_matches("http://");
+    let refusing_host = refusing.base.trim_start_matches("http://");
+    let host_line = |h: &str| {
+        report
+            .lines()
+            .find(|l| l.starts_with(&format!("{h}\t")))
+            .map(str::to_owned)
+    };
+    assert!(
+        host_line(live_host)
+            .unwrap()
+            .starts_with(&format!("{live_host}\t30\t0\t0\t")),
+        "{report}"
+    );
+    assert!(
+        host_line(refusing_host)
+            .unwrap()
+            .starts_with(&format!("{refusing_host}\t0\t0\t5\t")),
+        "{report}"
     );
 }
