@@ -44,7 +44,25 @@ struct RawSettings {
     #[serde(default)]
     federation: RawFederation,
     delivery: DeliverySettings,
+    cosign: CosignSettings,
     admin: RawAdmin,
+}
+
+/// Whose boosts count as co-signatures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CosignAccept {
+    Anyone,
+    Organisations,
+    Members,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CosignSettings {
+    pub accept: CosignAccept,
+    pub refresh_debounce_seconds: u64,
+    pub max_per_actor_per_minute: u32,
 }
 
 #[derive(Debug, Deserialize)]
@@ -156,6 +174,7 @@ pub struct Settings {
     pub coalition: CoalitionSettings,
     pub federation: FederationSettings,
     pub delivery: DeliverySettings,
+    pub cosign: CosignSettings,
     pub admin: AdminSettings,
 }
 
@@ -487,6 +506,12 @@ impl RawSettings {
                 return Err(ConfigError::invalid(setting, "must be at least 1"));
             }
         }
+        if self.cosign.max_per_actor_per_minute == 0 {
+            return Err(ConfigError::invalid(
+                "cosign.max_per_actor_per_minute",
+                "must be at least 1",
+            ));
+        }
         if d.lease_seconds <= d.timeout_seconds {
             return Err(ConfigError::invalid(
                 "delivery.lease_seconds",
@@ -528,6 +553,7 @@ impl RawSettings {
                 blocked_actors,
             },
             delivery: self.delivery,
+            cosign: self.cosign,
             admin: AdminSettings { token },
         })
     }

@@ -44,6 +44,8 @@ pub struct AppState {
     pub wakeup: Wakeup,
     /// SHA-256 of `admin.token`, when the admin API is on.
     pub admin_token_hash: Option<[u8; 32]>,
+    /// Per-actor limits on boosts, likes and undos.
+    pub rate: Arc<crate::federation::inbox::ActorRate>,
 }
 
 impl AppState {
@@ -93,7 +95,11 @@ impl AppState {
             Signer::from_pkcs8_pem(coalition.urls.key_id.clone(), coalition.private_key_pem())
                 .context("reading the coalition's private key")?;
         let admin_token_hash = settings.admin.token().map(crate::http::admin::token_hash);
+        let rate = Arc::new(crate::federation::inbox::ActorRate::new(
+            settings.cosign.max_per_actor_per_minute,
+        ));
         Ok(AppState {
+            rate,
             admin_token_hash,
             settings: Arc::new(settings),
             db,
@@ -179,6 +185,7 @@ impl Application {
             wakeup: state.wakeup.clone(),
         };
         let notifications = listen_for_wakeups(&db, state.wakeup.clone(), stop_rx.clone());
+        let refreshes = tokio::spawn(refresh_counts(state.clone(), stop_rx.clone()));
         let worker = tokio::spawn(worker.run(stop_rx));
         let app = crate::http::router(state, federation);
         let served = axum::serve(listener, app)
@@ -188,11 +195,25 @@ impl Application {
         if let Err(e) = worker.await {
             tracing::error!(error = %e, "the delivery worker ended badly");
         }
+        let _ = refreshes.await;
         if let Some(notifications) = notifications {
             notifications.abort();
         }
         db.close().await;
         served
+    }
+}
+
+/// Send due count refreshes of statements, once a second.
+async fn refresh_counts(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        if let Err(e) = crate::federation::cosign::send_due_refreshes(&state).await {
+            tracing::error!(error = %e, "sending count refreshes failed");
+        }
+        tokio::select! {
+            () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {},
+            _ = stop.changed() => return,
+        }
     }
 }
 

@@ -10,6 +10,7 @@ use crate::{
 };
 
 mod admin;
+mod cosigners;
 mod statement;
 
 #[derive(Debug, Parser)]
@@ -35,6 +36,11 @@ pub enum Command {
     Statement {
         #[command(subcommand)]
         action: StatementCommand,
+    },
+    /// Co-signers of a statement: export, verify the ledger, hide a signature.
+    Cosigners {
+        #[command(subcommand)]
+        action: CosignersCommand,
     },
     /// The delivery queue: each recent activity's progress, and each host's state.
     Deliveries {
@@ -81,6 +87,33 @@ pub enum StatementCommand {
     Unpin { slug: String },
     /// Statements, newest first: slug, state, version, published, title.
     List,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CosignersCommand {
+    /// Current signatures (hidden ones marked), member organisations first.
+    List {
+        slug: String,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Recompute the statement's ledger chain; names the first broken entry.
+    Verify { slug: String },
+    /// Hide a signature from the public list (moderation); it stays in the ledger.
+    Hide {
+        slug: String,
+        /// The signer's actor id, or the Announce id.
+        actor: String,
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -147,6 +180,7 @@ impl Cli {
         match self.command {
             Command::Serve => serve(settings).await,
             Command::Statement { action } => statement::run(settings, action).await,
+            Command::Cosigners { action } => cosigners::run(settings, action).await,
             Command::Deliveries { activity, limit } => {
                 statement::deliveries(settings, activity, limit).await
             }

@@ -13,6 +13,7 @@ use sqlx::{
 use crate::config::DatabaseSettings;
 
 pub mod blocks;
+pub mod cosign;
 pub mod deliveries;
 pub mod followers;
 pub mod following;

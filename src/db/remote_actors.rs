@@ -92,3 +92,11 @@ pub async fn find_by_handle(db: &Db, user: &str, host: &str) -> Result<Option<St
         .fetch_optional(pool)
         .await?))
 }
+
+pub async fn get_in(tx: &mut Tx, id: &str) -> Result<Option<RemoteActorRow>, DbError> {
+    let sql = format!("SELECT {COLUMNS} FROM remote_actors WHERE id = $1");
+    Ok(on_tx!(tx, conn => sqlx::query_as::<_, RemoteActorRow>(&sql)
+        .bind(id)
+        .fetch_optional(conn)
+        .await?))
+}

@@ -1,6 +1,7 @@
 //! Rules without I/O: the coalition's words as validated types.
 
 mod language;
+pub mod ledger;
 pub mod markdown;
 pub mod statement;
 mod username;

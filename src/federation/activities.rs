@@ -3,6 +3,8 @@
 //! - `Follow` of the coalition → follower recorded, `Accept` queued with the Follow embedded
 //!   verbatim (or pending, when follows are approved by hand).
 //! - `Undo{Follow}` → follower removed (the inner id, or actor and object, match).
+//! - `Announce` of a statement → co-signature; `Undo{Announce}` → withdrawn (cosign.rs).
+//! - `Like` of a statement → support, counted; `Undo{Like}` → removed.
 //! - `Delete` of the actor itself → actor and follow removed.
 //! - `Update` of the actor itself → stored profile refreshed.
 //! - `Accept` / `Reject` of a Follow the coalition sent → following confirmed / dropped.
@@ -13,7 +15,7 @@ use serde_json::{Value, json};
 use url::Url;
 
 use super::{
-    AS_CONTEXT,
+    AS_CONTEXT, cosign,
     delivery::now_ms,
     inbox::{Envelope, InboxError, Received, id_of},
     objects::remote_actor::RemoteActor,
@@ -36,7 +38,9 @@ pub async fn apply(
     match activity.kind.as_str() {
         "Follow" => follow(data, tx, activity).await,
         "Undo" => undo(data, tx, activity).await,
-        "Delete" => delete(tx, activity).await,
+        "Delete" => delete(data, tx, activity).await,
+        "Announce" => cosign::announce(data, tx, activity).await,
+        "Like" => cosign::like(data, tx, activity).await,
         "Update" => update(tx, activity).await,
         "Accept" | "Reject" => answer_to_our_follow(data, tx, activity).await,
         _ => Ok(Received::Ignored(
@@ -90,12 +94,35 @@ async fn undo(
     activity: &Envelope,
 ) -> Result<Received, InboxError> {
     let inner = activity.object();
+    match inner.get("type").and_then(Value::as_str) {
+        Some("Follow") => undo_follow(data, tx, activity).await,
+        Some("Announce") => cosign::undo_announce(data, tx, activity).await,
+        Some("Like") => cosign::undo_like(data, tx, activity).await,
+        Some(_) => Ok(Received::Ignored(
+            "an Undo of something tribune does not track",
+        )),
+        // A bare id (Misskey, GoToSocial): whichever of ours it names.
+        None => match undo_follow(data, tx, activity).await? {
+            Received::Applied => Ok(Received::Applied),
+            _ => match cosign::undo_announce(data, tx, activity).await? {
+                Received::Applied => Ok(Received::Applied),
+                _ => cosign::undo_like(data, tx, activity).await,
+            },
+        },
+    }
+}
+
+async fn undo_follow(
+    data: &Data<AppState>,
+    tx: &mut Tx,
+    activity: &Envelope,
+) -> Result<Received, InboxError> {
+    let inner = activity.object();
     let actor = activity.actor.as_str();
     let Some(follower) = db::followers::get_in(tx, actor).await? else {
-        return Ok(Received::Ignored("an Undo of nothing we know"));
+        return Ok(Received::Ignored("an Undo of no follow we know"));
     };
-    let inner_id = id_of(inner);
-    let names_the_follow = inner_id == Some(follower.follow_id.as_str());
+    let names_the_follow = id_of(inner) == Some(follower.follow_id.as_str());
     let is_our_follow = inner.get("type").and_then(Value::as_str) == Some("Follow")
         && inner.get("actor").and_then(id_of) == Some(actor)
         && inner.get("object").and_then(id_of) == Some(data.coalition.urls.actor.as_str());
@@ -103,13 +130,18 @@ async fn undo(
         db::followers::remove(tx, actor).await?;
         return Ok(Received::Applied);
     }
-    Ok(Received::Ignored(
-        "an Undo of something other than a follow",
-    ))
+    Ok(Received::Ignored("an Undo of another follow"))
 }
 
-async fn delete(tx: &mut Tx, activity: &Envelope) -> Result<Received, InboxError> {
+/// The actor deleted its account: its follow goes, its co-signatures are withdrawn (in the
+/// ledger, before the actor row goes) and its likes removed.
+async fn delete(
+    state: &AppState,
+    tx: &mut Tx,
+    activity: &Envelope,
+) -> Result<Received, InboxError> {
     if id_of(activity.object()) == Some(activity.actor.as_str()) {
+        cosign::actor_deleted(state, tx, activity).await?;
         db::remote_actors::delete_in(tx, activity.actor.as_str()).await?;
         return Ok(Received::Applied);
     }

@@ -34,6 +34,8 @@ pub enum InboxError {
     Forbidden(String),
     #[error("{0}")]
     Unprocessable(String),
+    #[error("too many activities from {actor}; retry in {retry_after} s")]
+    TooMany { actor: String, retry_after: u64 },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -74,6 +76,9 @@ pub struct Envelope {
     pub kind: String,
     pub actor: Url,
     pub raw: Value,
+    /// The signed request as received (method, path, headers, body), kept for audit where
+    /// an activity's effect must be provable (co-signatures).
+    pub request: Option<String>,
 }
 
 /// The id of a value that is an id string or an object with an `id`.
@@ -119,6 +124,7 @@ impl Envelope {
             kind,
             actor,
             raw,
+            request: None,
         })
     }
 
@@ -166,7 +172,7 @@ pub async fn receive(
         headers: req.headers,
     };
     check_request(&sig, &parts, Some(req.body), SystemTime::now())?;
-    let envelope = Envelope::parse(req.body)?;
+    let mut envelope = Envelope::parse(req.body)?;
 
     let key_url = Url::parse(&sig.key_id).ok();
     if is_blocked(data, &envelope.actor).await?
@@ -211,6 +217,16 @@ pub async fn receive(
         verify_with(data, &sig, &parts, &actor)?;
     }
 
+    if matches!(envelope.kind.as_str(), "Announce" | "Like" | "Undo")
+        && let Err(retry_after) = data.rate.check(envelope.actor.as_str())
+    {
+        return Err(InboxError::TooMany {
+            actor: envelope.actor.to_string(),
+            retry_after,
+        });
+    }
+    envelope.request = Some(audit_record(&req));
+
     let mut tx = data.db.begin().await?;
     if !db::received::record(
         &mut tx,
@@ -226,6 +242,66 @@ pub async fn receive(
     tx.commit().await?;
     data.wakeup.notify();
     Ok(outcome)
+}
+
+/// The request as received, as JSON: what a co-signature's ledger entry keeps for audit.
+fn audit_record(req: &IncomingRequest<'_>) -> String {
+    let headers: serde_json::Map<String, Value> = req
+        .headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                Value::String(String::from_utf8_lossy(v.as_bytes()).into_owned()),
+            )
+        })
+        .collect();
+    serde_json::json!({
+        "method": req.method,
+        "path": req.path,
+        "query": req.query,
+        "headers": headers,
+        "body": String::from_utf8_lossy(req.body),
+    })
+    .to_string()
+}
+
+/// Per-actor limits on boosts, likes and undos: a fixed one-minute window.
+#[derive(Debug)]
+pub struct ActorRate {
+    per_minute: u32,
+    windows: std::sync::Mutex<std::collections::HashMap<String, (i64, u32)>>,
+}
+
+impl ActorRate {
+    pub fn new(per_minute: u32) -> Self {
+        ActorRate {
+            per_minute,
+            windows: Default::default(),
+        }
+    }
+
+    /// Count one more activity from `actor`; `Err(seconds to wait)` past the limit.
+    pub fn check(&self, actor: &str) -> Result<(), u64> {
+        let now = Utc::now().timestamp();
+        let minute = now - now.rem_euclid(60);
+        let mut windows = self
+            .windows
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if windows.len() > 100_000 {
+            windows.retain(|_, (start, _)| *start == minute);
+        }
+        let entry = windows.entry(actor.to_owned()).or_insert((minute, 0));
+        if entry.0 != minute {
+            *entry = (minute, 0);
+        }
+        if entry.1 >= self.per_minute {
+            return Err(u64::try_from(minute + 60 - now).unwrap_or(60).max(1));
+        }
+        entry.1 += 1;
+        Ok(())
+    }
 }
 
 /// Verify with the actor's key named by the signature.

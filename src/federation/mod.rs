@@ -2,7 +2,9 @@
 //! (`objects`), and the coalition's keys.
 
 pub mod activities;
+pub mod cosign;
 pub mod delivery;
+pub mod export;
 pub mod followers;
 pub mod following;
 pub mod inbox;

@@ -141,9 +141,8 @@ async fn fan_out(
     Ok((id, n))
 }
 
-async fn counts(_state: &AppState, _slug: &str) -> Counts {
-    // Co-signatures and likes are counted once they are recorded.
-    Counts::default()
+async fn counts(state: &AppState, slug: &str) -> Result<Counts, StatementError> {
+    Ok(super::cosign::counts(state, slug).await?)
 }
 
 pub async fn publish(
@@ -260,7 +259,7 @@ pub async fn edit(
         )
         .await?;
         let row = live(&mut tx, slug).await?;
-        let note = wire::note(&state.coalition, &row, counts(state, slug.as_str()).await)?;
+        let note = wire::note(&state.coalition, &row, counts(state, slug.as_str()).await?)?;
         activities.push(
             fan_out(
                 &mut tx,

@@ -198,7 +198,8 @@ async fn featured(
     let id = state.coalition.urls.featured.as_str();
     let mut items = Vec::new();
     for row in db::statements::pinned(&state.db).await? {
-        let mut note = statement::note(&state.coalition, &row, statement::Counts::default())
+        let counts = crate::federation::cosign::counts(&state, &row.slug).await?;
+        let mut note = statement::note(&state.coalition, &row, counts)
             .map_err(|e| HttpError::Internal(e.into()))?;
         if let Some(o) = note.as_object_mut() {
             o.shift_remove("@context");

@@ -37,6 +37,8 @@ pub fn router() -> Router<AppState> {
             axum::routing::put(edit).delete(delete),
         )
         .route("/api/admin/statements/{slug}/pin", post(pin).delete(unpin))
+        .route("/api/admin/statements/{slug}/cosigners", get(cosigners))
+        .route("/api/admin/statements/{slug}/cosigners/hide", post(hide))
 }
 
 /// The SHA-256 of a token, what is kept in memory.
@@ -244,4 +246,53 @@ async fn unpin(
     Ok(Json(published(
         &statements::set_pinned(&state, &slug(&s)?, false).await?,
     )))
+}
+
+/// The export of `tribune cosigners list --format json`: `count`, and every current signer
+/// with class, version signed and dates (hidden ones marked).
+async fn cosigners(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(s): Path<String>,
+) -> Result<Json<Value>> {
+    let slug = slug(&s)?;
+    crate::federation::export::signers(&state, slug.as_str())
+        .await?
+        .map(Json)
+        .ok_or_else(|| HttpError::not_found(format!("no statement {slug}")))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HideRequest {
+    actor: String,
+    reason: String,
+}
+
+async fn hide(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(s): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>> {
+    let slug = slug(&s)?;
+    let req: HideRequest = serde_json::from_slice(&body)
+        .map_err(|e| HttpError::bad_request(format!("expected {{\"actor\", \"reason\"}}: {e}")))?;
+    if req.reason.trim().is_empty() {
+        return Err(HttpError::Invalid {
+            field: "reason".into(),
+            problem: "must say why".into(),
+        });
+    }
+    let hidden =
+        crate::federation::cosign::hide(&state, slug.as_str(), &req.actor, req.reason.trim())
+            .await
+            .map_err(|e| HttpError::Internal(anyhow::anyhow!("{e}")))?;
+    if hidden.is_empty() {
+        return Err(HttpError::not_found(format!(
+            "{} has no visible signature on {slug}",
+            req.actor
+        )));
+    }
+    Ok(Json(json!({"hidden": hidden})))
 }

@@ -28,6 +28,8 @@ pub enum HttpError {
     Invalid { field: String, problem: String },
     #[error("{0}")]
     Conflict(String),
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after: u64 },
     #[error("{0}")]
     Gone(String),
     #[error("{0}")]
@@ -50,6 +52,7 @@ impl HttpError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             HttpError::Conflict(_) => StatusCode::CONFLICT,
+            HttpError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             HttpError::Gone(_) => StatusCode::GONE,
             HttpError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             HttpError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -89,6 +92,11 @@ impl IntoResponse for HttpError {
             body["field"] = serde_json::Value::String(field.clone());
         }
         let mut res = (status, [(header::CACHE_CONTROL, "no-store")], Json(body)).into_response();
+        if let HttpError::TooManyRequests { retry_after, .. } = &self
+            && let Ok(v) = axum::http::HeaderValue::from_str(&retry_after.to_string())
+        {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
         if status == StatusCode::UNAUTHORIZED {
             res.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

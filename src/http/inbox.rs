@@ -33,6 +33,10 @@ impl From<InboxError> for HttpError {
             InboxError::BadRequest(m) => HttpError::BadRequest(m),
             InboxError::Forbidden(m) => HttpError::Forbidden(m),
             InboxError::Unprocessable(m) => HttpError::Unprocessable(m),
+            e @ InboxError::TooMany { retry_after, .. } => HttpError::TooManyRequests {
+                message: e.to_string(),
+                retry_after,
+            },
             InboxError::Internal(e) => HttpError::Internal(e),
         }
     }

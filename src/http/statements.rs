@@ -17,13 +17,23 @@ use super::{
 };
 use crate::{
     db,
-    federation::objects::statement::{self as wire, Counts, StoredText},
+    federation::{
+        cosign,
+        objects::{
+            collections,
+            statement::{self as wire, StoredText},
+        },
+    },
     startup::AppState,
 };
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/statements/{slug}", get(statement))
+        .route("/statements/{slug}/cosigners", get(cosigners))
+        .route("/statements/{slug}/ledger", get(ledger))
+        .route("/statements/{slug}/shares", get(shares))
+        .route("/statements/{slug}/likes", get(likes))
         .route("/ap/activities/{id}", get(activity))
 }
 
@@ -99,8 +109,8 @@ async fn statement(
         });
     }
     if ap {
-        let note =
-            wire::note(c, &row, Counts::default()).map_err(|e| HttpError::Internal(e.into()))?;
+        let counts = cosign::counts(&state, &slug).await?;
+        let note = wire::note(c, &row, counts).map_err(|e| HttpError::Internal(e.into()))?;
         return Ok(ActivityJson(note).into_response());
     }
     let texts: Vec<StoredText> =
@@ -147,4 +157,101 @@ async fn activity(State(state): State<AppState>, Path(id): Path<String>) -> Resu
     let value: serde_json::Value =
         serde_json::from_str(&body).map_err(|e| HttpError::Internal(e.into()))?;
     Ok(ActivityJson(value).into_response())
+}
+
+/// A statement that exists (deleted or not), or 404.
+async fn known(state: &AppState, slug: &str) -> Result<db::statements::StatementRow> {
+    db::statements::get(&state.db, slug)
+        .await?
+        .ok_or_else(|| HttpError::not_found("no such statement"))
+}
+
+fn page_of(query: Option<&str>) -> Result<Option<u64>> {
+    let Some(raw) = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "page")
+        .map(|(_, v)| v.into_owned())
+    else {
+        return Ok(None);
+    };
+    match raw.parse::<u64>() {
+        Ok(n) if n >= 1 => Ok(Some(n)),
+        _ => Err(HttpError::bad_request(format!(
+            "page must be a whole number from 1, got {raw:?}"
+        ))),
+    }
+}
+
+fn paged(id: &str, query: Option<&str>, items: Vec<serde_json::Value>) -> Result<Response> {
+    let total = items.len() as u64;
+    Ok(match page_of(query)? {
+        None => ActivityJson(collections::paged_collection(id, total)).into_response(),
+        Some(page) => {
+            let skip = usize::try_from((page - 1).saturating_mul(collections::PAGE_SIZE))
+                .unwrap_or(usize::MAX);
+            let items = items
+                .into_iter()
+                .skip(skip)
+                .take(collections::PAGE_SIZE as usize)
+                .collect();
+            ActivityJson(collections::collection_page(id, page, total, items)).into_response()
+        }
+    })
+}
+
+/// The current co-signers, member organisations first, then other organisations, then
+/// persons; withdrawn and hidden signatures are not listed (the ledger keeps them).
+async fn cosigners(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Result<Response> {
+    known(&state, &slug).await?;
+    let id = format!("{}/cosigners", wire::statement_url(&state.coalition, &slug));
+    let items = db::cosign::current(&state.db, &slug, false)
+        .await?
+        .iter()
+        .filter(|s| s.counts)
+        .map(|s| cosign::signer_json(&state, s))
+        .collect();
+    paged(&id, query.as_deref(), items)
+}
+
+/// The hash chain: every sign, withdraw and hide, as stored, with its hash.
+async fn ledger(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Result<Response> {
+    known(&state, &slug).await?;
+    let id = format!("{}/ledger", wire::statement_url(&state.coalition, &slug));
+    let items = db::cosign::ledger(&state.db, &slug)
+        .await?
+        .into_iter()
+        .map(|e| {
+            let entry: serde_json::Value =
+                serde_json::from_str(&e.entry).unwrap_or(serde_json::Value::Null);
+            serde_json::json!({"seq": e.seq, "hash": e.hash, "entry": e.entry, "parsed": entry})
+        })
+        .collect();
+    paged(&id, query.as_deref(), items)
+}
+
+async fn shares(State(state): State<AppState>, Path(slug): Path<String>) -> Result<Response> {
+    known(&state, &slug).await?;
+    let counts = cosign::counts(&state, &slug).await?;
+    let id = format!("{}/shares", wire::statement_url(&state.coalition, &slug));
+    Ok(ActivityJson(serde_json::json!({
+        "@context": crate::federation::AS_CONTEXT, "id": id, "type": "Collection", "totalItems": counts.shares,
+    }))
+    .into_response())
+}
+
+async fn likes(State(state): State<AppState>, Path(slug): Path<String>) -> Result<Response> {
+    known(&state, &slug).await?;
+    let counts = cosign::counts(&state, &slug).await?;
+    let id = format!("{}/likes", wire::statement_url(&state.coalition, &slug));
+    Ok(ActivityJson(serde_json::json!({
+        "@context": crate::federation::AS_CONTEXT, "id": id, "type": "Collection", "totalItems": counts.likes,
+    }))
+    .into_response())
 }

@@ -248,6 +248,13 @@ impl TestApp {
 
     async fn spawn_on(db: &TestDb, extra: &str, listener: TcpListener) -> TestApp {
         tribune::install_crypto_provider();
+        // TRIBUNE_TEST_LOG=debug shows the servers' logs.
+        if let Ok(filter) = std::env::var("TRIBUNE_TEST_LOG") {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+                .with_test_writer()
+                .try_init();
+        }
         let addr = listener.local_addr().expect("local addr");
         let settings = settings(&db.url, addr.port(), extra);
         let app = Application::build_with_listener(settings, listener)

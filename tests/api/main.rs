@@ -7,6 +7,7 @@ mod peer;
 mod admin_api;
 mod admin_cli;
 mod cli;
+mod cosign;
 mod crash;
 mod discovery;
 mod fanout;

@@ -112,8 +112,24 @@ impl Peer {
         peer
     }
 
+    /// Start a peer whose many actors share one key (generating keys is slow; tests of many
+    /// actors need many ids, not many keys).
+    pub async fn start_sharing_a_key(names: &[String]) -> Peer {
+        let mut peer = Peer::start(&[]).await;
+        let (key, public_pem) = new_key();
+        let key = Arc::new(key);
+        for name in names {
+            peer.add_actor_with(name, key.clone(), &public_pem);
+        }
+        peer
+    }
+
     fn add_actor(&mut self, name: &str) {
         let (key, public_pem) = new_key();
+        self.add_actor_with(name, Arc::new(key), &public_pem);
+    }
+
+    fn add_actor_with(&mut self, name: &str, key: Arc<RsaKeyPair>, public_pem: &str) {
         let id = self.actor_id(name);
         let doc = json!({
             "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
@@ -128,13 +144,11 @@ impl Peer {
             "icon": {"type": "Image", "mediaType": "image/png", "url": format!("{}/avatars/{name}.png", self.base)},
             "publicKey": {"id": format!("{id}#main-key"), "owner": id, "publicKeyPem": public_pem},
         });
-        self.shared.actors.lock().unwrap().insert(
-            name.to_owned(),
-            Arc::new(PeerActor {
-                doc,
-                key: Arc::new(key),
-            }),
-        );
+        self.shared
+            .actors
+            .lock()
+            .unwrap()
+            .insert(name.to_owned(), Arc::new(PeerActor { doc, key }));
     }
 
     fn serve(&mut self, listener: TcpListener) {

@@ -1,0 +1,98 @@
+//! `tribune cosigners list|verify|hide`.
+
+use super::{CosignersCommand, Failure, Format};
+use crate::{config::Settings, db, domain::ledger, federation, startup::AppState};
+
+pub async fn run(settings: Settings, action: CosignersCommand) -> Result<(), Failure> {
+    let state = AppState::open(settings).await.map_err(Failure::Other)?;
+    let result = execute(&state, action).await;
+    state.db.close().await;
+    result.map_err(Failure::Other)
+}
+
+async fn execute(state: &AppState, action: CosignersCommand) -> anyhow::Result<()> {
+    match action {
+        CosignersCommand::List { slug, format } => {
+            let export = federation::export::signers(state, &slug)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no statement {slug}"))?;
+            let signers = export["signers"].as_array().cloned().unwrap_or_default();
+            match format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&export)?),
+                Format::Csv => {
+                    let mut out = csv::Writer::from_writer(std::io::stdout());
+                    out.write_record(COLUMNS)?;
+                    for s in &signers {
+                        out.write_record(COLUMNS.iter().map(|c| cell(&s[*c])))?;
+                    }
+                    out.flush()?;
+                }
+                Format::Table => {
+                    println!(
+                        "{} co-signature(s) of {}",
+                        export["count"], export["statement"]
+                    );
+                    println!("{}", COLUMNS.join("\t"));
+                    for s in &signers {
+                        let cells: Vec<String> = COLUMNS
+                            .iter()
+                            .map(|c| cell(&s[*c]).replace(['\t', '\n'], " "))
+                            .collect();
+                        println!("{}", cells.join("\t"));
+                    }
+                }
+            }
+        }
+        CosignersCommand::Verify { slug } => {
+            if db::statements::get(&state.db, &slug).await?.is_none() {
+                anyhow::bail!("no statement {slug}");
+            }
+            let entries = db::cosign::ledger(&state.db, &slug).await?;
+            match ledger::verify(&entries) {
+                Ok(n) => println!("the ledger of {slug} is intact: {n} entries"),
+                Err(broken) => anyhow::bail!("the ledger of {slug} is broken at {broken}"),
+            }
+        }
+        CosignersCommand::Hide {
+            slug,
+            actor,
+            reason,
+        } => {
+            if reason.trim().is_empty() {
+                anyhow::bail!("--reason must say why");
+            }
+            let hidden = federation::cosign::hide(state, &slug, &actor, reason.trim())
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            if hidden.is_empty() {
+                anyhow::bail!("{actor} has no visible signature on {slug}");
+            }
+            for id in hidden {
+                println!("hidden {id}");
+            }
+        }
+    }
+    Ok(())
+}
+
+const COLUMNS: [&str; 11] = [
+    "class",
+    "actor",
+    "handle",
+    "name",
+    "type",
+    "signature",
+    "visibility",
+    "version",
+    "signed_at",
+    "hidden",
+    "hidden_reason",
+];
+
+fn cell(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
