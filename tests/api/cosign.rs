@@ -15,6 +15,7 @@ on_both_backends!(
     bad_input_and_floods,
     a_hundred_actors_boosting_at_once_make_a_hundred_signatures,
     real_servers_boosts_and_likes_are_accepted,
+    a_deleted_account_withdraws_and_the_admin_api_exports,
 );
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -580,5 +581,97 @@ async fn real_servers_boosts_and_likes_are_accepted(backend: Backend) {
             assert_eq!(likes, likes_after, "{server}/{name}");
         }
     }
+    w.cli.ok(&["cosigners", "verify", "manifeste-2026"]).await;
+}
+
+async fn a_deleted_account_withdraws_and_the_admin_api_exports(backend: Backend) {
+    let token = "a-token-for-the-admin-api";
+    let w = World::new(backend, &format!("[admin]\ntoken = \"{token}\"\n")).await;
+    let peer = Peer::start(&["alice", "bob"]).await;
+    for (n, name) in ["alice", "bob"].into_iter().enumerate() {
+        assert_eq!(
+            w.send(&peer, name, &w.announce(&peer, name, n as u32))
+                .await
+                .status(),
+            202
+        );
+    }
+    let like = json!({"id": format!("{}#likes/1", peer.actor_id("alice")), "type": "Like", "actor": peer.actor_id("alice"), "object": w.note});
+    assert_eq!(w.send(&peer, "alice", &like).await.status(), 202);
+    assert_eq!(w.shares().await, (2, 1));
+
+    // Alice deletes her account: her signature is withdrawn (in the ledger), her like gone.
+    let alice = peer.actor_id("alice");
+    peer.set_actor_status("alice", 410);
+    let delete = json!({"id": format!("{alice}#delete"), "type": "Delete", "actor": alice, "object": alice, "to": [PUBLIC]});
+    assert_eq!(w.send(&peer, "alice", &delete).await.status(), 202);
+    assert_eq!(w.shares().await, (1, 0));
+    let ledger = w.app.get_ap(&format!("{}/ledger?page=1", w.note)).await;
+    let last = ledger["orderedItems"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (
+            last["parsed"]["event"].clone(),
+            last["parsed"]["actor"].clone()
+        ),
+        (json!("withdraw"), json!(alice))
+    );
+
+    // The admin API: the export with the count, and hiding.
+    let api = |method: reqwest::Method, path: &str| {
+        w.app
+            .client
+            .request(
+                method,
+                format!("{}/api/admin/statements/manifeste-2026{path}", w.app.base),
+            )
+            .bearer_auth(token)
+    };
+    let export: Value = api(reqwest::Method::GET, "/cosigners")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(export["count"], 1);
+    assert_eq!(export["signers"][0]["actor"], peer.actor_id("bob"));
+    assert_eq!(export["signers"][0]["version"], 1);
+    let res = api(reqwest::Method::POST, "/cosigners/hide")
+        .json(&json!({"actor": peer.actor_id("bob"), "reason": "spam"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let export: Value = api(reqwest::Method::GET, "/cosigners")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(export["count"], 0);
+    assert_eq!(export["signers"][0]["hidden_reason"], "spam");
+    let res = api(reqwest::Method::POST, "/cosigners/hide")
+        .json(&json!({"actor": peer.actor_id("bob"), "reason": ""}))
+        .send()
+        .await
+        .unwrap();
+    assert_json_error(res, 422).await;
+    let res = w
+        .app
+        .client
+        .get(format!(
+            "{}/api/admin/statements/manifeste-2026/cosigners",
+            w.app.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_json_error(res, 401).await;
     w.cli.ok(&["cosigners", "verify", "manifeste-2026"]).await;
 }
