@@ -76,7 +76,7 @@ async fn actor(
 }
 
 /// `?page=N` with N ≥ 1, if any.
-fn page_param(query: Option<&str>) -> Result<Option<u64>> {
+pub fn page_param(query: Option<&str>) -> Result<Option<u64>> {
     let Some(raw) = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
         .find(|(k, _)| k == "page")
         .map(|(_, v)| v.into_owned())

@@ -11,7 +11,7 @@ use axum::{
 };
 
 use super::{
-    activitypub::ActivityJson,
+    activitypub::{ActivityJson, page_param},
     error::{HttpError, Result},
     negotiate::wants_activitypub,
 };
@@ -166,24 +166,9 @@ async fn known(state: &AppState, slug: &str) -> Result<db::statements::Statement
         .ok_or_else(|| HttpError::not_found("no such statement"))
 }
 
-fn page_of(query: Option<&str>) -> Result<Option<u64>> {
-    let Some(raw) = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .find(|(k, _)| k == "page")
-        .map(|(_, v)| v.into_owned())
-    else {
-        return Ok(None);
-    };
-    match raw.parse::<u64>() {
-        Ok(n) if n >= 1 => Ok(Some(n)),
-        _ => Err(HttpError::bad_request(format!(
-            "page must be a whole number from 1, got {raw:?}"
-        ))),
-    }
-}
-
 fn paged(id: &str, query: Option<&str>, items: Vec<serde_json::Value>) -> Result<Response> {
     let total = items.len() as u64;
-    Ok(match page_of(query)? {
+    Ok(match page_param(query)? {
         None => ActivityJson(collections::paged_collection(id, total)).into_response(),
         Some(page) => {
             let skip = usize::try_from((page - 1).saturating_mul(collections::PAGE_SIZE))
