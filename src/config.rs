@@ -45,7 +45,15 @@ struct RawSettings {
     federation: RawFederation,
     delivery: DeliverySettings,
     cosign: CosignSettings,
+    relay: RelaySettings,
     admin: RawAdmin,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RelaySettings {
+    pub max_per_member_per_hour: u32,
+    pub undo_on_member_removal: bool,
 }
 
 /// Whose boosts count as co-signatures.
@@ -175,6 +183,7 @@ pub struct Settings {
     pub federation: FederationSettings,
     pub delivery: DeliverySettings,
     pub cosign: CosignSettings,
+    pub relay: RelaySettings,
     pub admin: AdminSettings,
 }
 
@@ -554,6 +563,7 @@ impl RawSettings {
             },
             delivery: self.delivery,
             cosign: self.cosign,
+            relay: self.relay,
             admin: AdminSettings { token },
         })
     }

@@ -11,6 +11,7 @@ use crate::{
 
 mod admin;
 mod cosigners;
+mod members;
 mod statement;
 
 #[derive(Debug, Parser)]
@@ -36,6 +37,16 @@ pub enum Command {
     Statement {
         #[command(subcommand)]
         action: StatementCommand,
+    },
+    /// The roster of member organisations.
+    Members {
+        #[command(subcommand)]
+        action: MembersCommand,
+    },
+    /// Posts addressed to the coalition that wait for an admin, and relays.
+    Relay {
+        #[command(subcommand)]
+        action: RelayCommand,
     },
     /// Co-signers of a statement: export, verify the ledger, hide a signature.
     Cosigners {
@@ -86,6 +97,28 @@ pub enum StatementCommand {
     /// Unpin a statement.
     Unpin { slug: String },
     /// Statements, newest first: slug, state, version, published, title.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MembersCommand {
+    /// Add a member organisation, by @user@host handle or actor URL (resolved and stored).
+    Add { actor: String },
+    /// Remove a member (with relay.undo_on_member_removal, its relays are withdrawn).
+    Remove { actor: String },
+    /// Members: actor id, handle, name, type, since.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RelayCommand {
+    /// Posts held for moderation: post id, author, reason, received.
+    Pending,
+    /// Relay a held post.
+    Approve { post: String },
+    /// Drop a held post.
+    Reject { post: String },
+    /// Relays made: post id, member, relayed, state.
     List,
 }
 
@@ -180,6 +213,8 @@ impl Cli {
         match self.command {
             Command::Serve => serve(settings).await,
             Command::Statement { action } => statement::run(settings, action).await,
+            Command::Members { action } => members::run(settings, action).await,
+            Command::Relay { action } => members::relay(settings, action).await,
             Command::Cosigners { action } => cosigners::run(settings, action).await,
             Command::Deliveries { activity, limit } => {
                 statement::deliveries(settings, activity, limit).await

@@ -271,3 +271,11 @@ pub async fn take_refresh(tx: &mut Tx, slug: &str, now_ms: i64) -> Result<bool, 
     let n = on_tx!(tx, conn => sqlx::query(sql).bind(slug).bind(now_ms).execute(conn).await?.rows_affected());
     Ok(n == 1)
 }
+
+/// An actor moved: its active signatures now name its new account.
+pub async fn move_signatures(tx: &mut Tx, from: &str, to: &str) -> Result<u64, DbError> {
+    let sql = "UPDATE cosignatures SET actor_id = $1 WHERE actor_id = $2 AND withdrawn_at IS NULL";
+    Ok(
+        on_tx!(tx, conn => sqlx::query(sql).bind(to).bind(from).execute(conn).await?.rows_affected()),
+    )
+}

@@ -19,6 +19,7 @@ pub mod followers;
 pub mod following;
 pub mod local_actor;
 pub mod received;
+pub mod relays;
 pub mod remote_actors;
 pub mod statements;
 

@@ -5,6 +5,8 @@
 //! - `Undo{Follow}` → follower removed (the inner id, or actor and object, match).
 //! - `Announce` of a statement → co-signature; `Undo{Announce}` → withdrawn (cosign.rs).
 //! - `Like` of a statement → support, counted; `Undo{Like}` → removed.
+//! - `Create` addressed to the coalition → relayed or held (relay.rs); a member's `Delete`
+//!   of a relayed post marks the relay removed; a member's `Move` moves its membership.
 //! - `Delete` of the actor itself → actor and follow removed.
 //! - `Update` of the actor itself → stored profile refreshed.
 //! - `Accept` / `Reject` of a Follow the coalition sent → following confirmed / dropped.
@@ -18,8 +20,10 @@ use super::{
     AS_CONTEXT, cosign,
     delivery::now_ms,
     inbox::{Envelope, InboxError, Received, id_of},
+    members,
     objects::remote_actor::RemoteActor,
     protocol::remote_actor::{ACTOR_TYPES, ActorDocument},
+    relay,
 };
 use crate::{
     db::{
@@ -40,6 +44,8 @@ pub async fn apply(
         "Undo" => undo(data, tx, activity).await,
         "Delete" => delete(data, tx, activity).await,
         "Announce" => cosign::announce(data, tx, activity).await,
+        "Create" => relay::create(data, tx, activity).await,
+        "Move" => members::moved(data, tx, activity).await,
         "Like" => cosign::like(data, tx, activity).await,
         "Update" => update(tx, activity).await,
         "Accept" | "Reject" => answer_to_our_follow(data, tx, activity).await,

@@ -9,8 +9,10 @@ pub mod followers;
 pub mod following;
 pub mod inbox;
 pub mod keys;
+pub mod members;
 pub mod objects;
 pub mod protocol;
+pub mod relay;
 pub mod signatures;
 pub mod statements;
 

@@ -30,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/ap/{username}/followers", get(followers))
         .route("/ap/{username}/following", get(following))
         .route("/ap/{username}/featured", get(featured))
+        .route("/ap/{username}/members", get(members))
 }
 
 /// `application/activity+json`, with `Vary: Accept` because the same URL may answer HTML.
@@ -71,7 +72,7 @@ async fn actor(
     if wants_activitypub(&headers) {
         Ok(ActivityJson(state.coalition.to_actor()?).into_response())
     } else {
-        pages::profile_response(&state)
+        pages::profile_response(&state).await
     }
 }
 
@@ -220,4 +221,19 @@ async fn featured(
             ActivityJson(collections::collection_page(id, page, total, items)).into_response()
         }
     })
+}
+
+/// The member organisations, by actor id, inline.
+async fn members(State(state): State<AppState>, Path(username): Path<String>) -> Result<Response> {
+    check_username(&state, &username)?;
+    let items = db::relays::members(&state.db)
+        .await?
+        .into_iter()
+        .map(|m| serde_json::Value::String(m.actor_id))
+        .collect();
+    Ok(ActivityJson(collections::inline_collection(
+        state.coalition.urls.members.as_str(),
+        items,
+    ))
+    .into_response())
 }

@@ -39,6 +39,13 @@ pub fn router() -> Router<AppState> {
         .route("/api/admin/statements/{slug}/pin", post(pin).delete(unpin))
         .route("/api/admin/statements/{slug}/cosigners", get(cosigners))
         .route("/api/admin/statements/{slug}/cosigners/hide", post(hide))
+        .route(
+            "/api/admin/members",
+            get(members).post(add_member).delete(remove_member),
+        )
+        .route("/api/admin/relay/pending", get(pending))
+        .route("/api/admin/relay/approve", post(approve))
+        .route("/api/admin/relay/reject", post(reject))
 }
 
 /// The SHA-256 of a token, what is kept in memory.
@@ -295,4 +302,121 @@ async fn hide(
         )));
     }
     Ok(Json(json!({"hidden": hidden})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ActorRequest {
+    actor: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PostRequest {
+    post: String,
+}
+
+fn json_body<T: serde::de::DeserializeOwned>(body: &[u8], shape: &str) -> Result<T> {
+    serde_json::from_slice(body)
+        .map_err(|e| HttpError::bad_request(format!("expected {shape}: {e}")))
+}
+
+async fn members(_: Admin, State(state): State<AppState>) -> Result<Json<Value>> {
+    let members: Vec<Value> = db::relays::members(&state.db)
+        .await?
+        .into_iter()
+        .map(|m| {
+            json!({"actor": m.actor_id, "name": m.name, "type": m.kind,
+                        "handle": m.preferred_username.zip(m.host).map(|(u, h)| format!("{u}@{h}")),
+                        "added": m.added_at})
+        })
+        .collect();
+    Ok(Json(json!({"count": members.len(), "members": members})))
+}
+
+async fn add_member(
+    _: Admin,
+    data: activitypub_federation::config::Data<AppState>,
+    body: axum::body::Bytes,
+) -> Result<Response> {
+    let req: ActorRequest = json_body(&body, "{\"actor\": \"@user@host or URL\"}")?;
+    let (actor, added) = crate::federation::members::add(&data, &req.actor)
+        .await
+        .map_err(|e| match e {
+            crate::federation::following::FollowingError::Internal(e) => HttpError::Internal(e),
+            e => HttpError::Invalid {
+                field: "actor".into(),
+                problem: e.to_string(),
+            },
+        })?;
+    let status = if added {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(json!({"actor": actor, "added": added}))).into_response())
+}
+
+async fn remove_member(
+    _: Admin,
+    State(state): State<AppState>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>> {
+    let req: ActorRequest = json_body(&body, "{\"actor\": \"URL\"}")?;
+    match crate::federation::members::remove(&state, &req.actor)
+        .await
+        .map_err(|e| HttpError::Internal(anyhow::anyhow!("{e}")))?
+    {
+        Some(undone) => Ok(Json(json!({"removed": req.actor, "relays_undone": undone}))),
+        None => Err(HttpError::not_found(format!(
+            "{} is not a member",
+            req.actor
+        ))),
+    }
+}
+
+async fn pending(_: Admin, State(state): State<AppState>) -> Result<Json<Value>> {
+    let items: Vec<Value> = db::relays::pending(&state.db)
+        .await?
+        .into_iter()
+        .map(|p| json!({"post": p.post_id, "actor": p.actor_id, "reason": p.reason, "received": p.received_at,
+                        "create": serde_json::from_str::<Value>(&p.create_json).unwrap_or(Value::Null)}))
+        .collect();
+    Ok(Json(Value::Array(items)))
+}
+
+fn relay_error(e: crate::federation::relay::RelayError) -> HttpError {
+    use crate::federation::relay::RelayError;
+    match e {
+        RelayError::NotPending(p) => HttpError::not_found(format!("no pending post {p}")),
+        e @ RelayError::NotPublic(_) => HttpError::Invalid {
+            field: "post".into(),
+            problem: e.to_string(),
+        },
+        RelayError::Internal(e) => HttpError::Internal(e),
+    }
+}
+
+async fn approve(
+    _: Admin,
+    State(state): State<AppState>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>> {
+    let req: PostRequest = json_body(&body, "{\"post\": \"URL\"}")?;
+    crate::federation::relay::approve(&state, &req.post)
+        .await
+        .map_err(relay_error)?;
+    Ok(Json(json!({"relayed": req.post})))
+}
+
+async fn reject(
+    _: Admin,
+    State(state): State<AppState>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>> {
+    let req: PostRequest = json_body(&body, "{\"post\": \"URL\"}")?;
+    crate::federation::relay::reject(&state, &req.post)
+        .await
+        .map_err(relay_error)?;
+    Ok(Json(json!({"rejected": req.post})))
 }

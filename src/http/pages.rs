@@ -30,6 +30,12 @@ struct SummaryBlock {
     html: String,
 }
 
+struct MemberView {
+    name: String,
+    handle: String,
+    url: String,
+}
+
 struct FieldView {
     name: String,
     value_html: String,
@@ -49,12 +55,25 @@ struct ProfilePage<'a> {
     header_alt: &'a str,
     summary: Vec<SummaryBlock>,
     fields: Vec<FieldView>,
+    members: Vec<MemberView>,
     version: &'static str,
 }
 
 /// The profile page, also served at the actor id to browsers.
-pub fn profile_response(state: &AppState) -> Result<Response> {
+pub async fn profile_response(state: &AppState) -> Result<Response> {
     let c = &state.coalition;
+    let members = crate::db::relays::members(&state.db)
+        .await?
+        .into_iter()
+        .map(|m| MemberView {
+            name: m.name.clone().unwrap_or_else(|| m.actor_id.clone()),
+            handle: match (&m.preferred_username, &m.host) {
+                (Some(u), Some(h)) => format!("@{u}@{h}"),
+                _ => String::new(),
+            },
+            url: m.actor_id,
+        })
+        .collect();
     let page = ProfilePage {
         lang: c.languages.first().map(|l| l.as_str()).unwrap_or("en"),
         name: &c.name,
@@ -85,6 +104,7 @@ pub fn profile_response(state: &AppState) -> Result<Response> {
                 value_html: field_value_html(value),
             })
             .collect(),
+        members,
         version: env!("CARGO_PKG_VERSION"),
     };
     let html = page.render().map_err(|e| HttpError::Internal(e.into()))?;
@@ -130,7 +150,7 @@ async fn profile(
         )
             .into_response());
     }
-    profile_response(&state)
+    profile_response(&state).await
 }
 
 async fn stylesheet() -> Response {

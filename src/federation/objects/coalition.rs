@@ -28,6 +28,7 @@ pub struct CoalitionUrls {
     pub followers: Url,
     pub following: Url,
     pub featured: Url,
+    pub members: Url,
     pub key_id: String,
 }
 
@@ -45,6 +46,7 @@ impl CoalitionUrls {
             followers: at(format!("{actor_path}/followers"))?,
             following: at(format!("{actor_path}/following"))?,
             featured: at(format!("{actor_path}/featured"))?,
+            members: at(format!("{actor_path}/members"))?,
             key_id: format!("{actor}#main-key"),
             actor,
         })
@@ -160,6 +162,7 @@ impl Coalition {
             followers: urls.followers.clone(),
             following: urls.following.clone(),
             featured: urls.featured.clone(),
+            members: urls.members.clone(),
             endpoints: Endpoints {
                 shared_inbox: urls.shared_inbox.clone(),
             },

@@ -25,6 +25,8 @@ pub struct GroupActor {
     pub followers: Url,
     pub following: Url,
     pub featured: Url,
+    /// The roster of member organisations (tribune's own term; other servers ignore it).
+    pub members: Url,
     pub endpoints: Endpoints,
     pub manually_approves_followers: bool,
     pub discoverable: bool,

@@ -1,0 +1,120 @@
+//! `tribune members …` and `tribune relay …`.
+
+use super::{Failure, MembersCommand, RelayCommand};
+use crate::{
+    config::Settings,
+    db,
+    federation::{members, relay},
+    startup::{AppState, federation_data},
+};
+
+fn when(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+pub async fn run(settings: Settings, action: MembersCommand) -> Result<(), Failure> {
+    let state = AppState::open(settings).await.map_err(Failure::Other)?;
+    let result = async {
+        match action {
+            MembersCommand::Add { actor } => {
+                let data = federation_data(&state).await?;
+                let (id, added) = members::add(&data, &actor).await?;
+                println!("{} {id}", if added { "added" } else { "already a member:" });
+            }
+            MembersCommand::Remove { actor } => {
+                let id = if actor.starts_with("http") {
+                    actor.clone()
+                } else {
+                    let handle = actor.trim_start_matches('@');
+                    let (user, host) = handle.rsplit_once('@').ok_or_else(|| {
+                        anyhow::anyhow!("{actor:?} is neither an actor URL nor @user@host")
+                    })?;
+                    db::remote_actors::find_by_handle(&state.db, user, host)
+                        .await?
+                        .ok_or_else(|| anyhow::anyhow!("no known actor is @{user}@{host}"))?
+                };
+                match members::remove(&state, &id)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?
+                {
+                    Some(undone) => println!("removed {id}; {undone} relay(s) withdrawn"),
+                    None => anyhow::bail!("{id} is not a member"),
+                }
+            }
+            MembersCommand::List => {
+                for m in db::relays::members(&state.db).await? {
+                    let handle = match (&m.preferred_username, &m.host) {
+                        (Some(u), Some(h)) => format!("@{u}@{h}"),
+                        _ => String::new(),
+                    };
+                    println!(
+                        "{}\t{handle}\t{}\t{}\t{}",
+                        m.actor_id,
+                        m.name
+                            .as_deref()
+                            .unwrap_or_default()
+                            .replace(['\t', '\n'], " "),
+                        m.kind.as_deref().unwrap_or_default(),
+                        when(m.added_at)
+                    );
+                }
+            }
+        }
+        Ok::<(), anyhow::Error>(())
+    }
+    .await;
+    state.db.close().await;
+    result.map_err(Failure::Other)
+}
+
+pub async fn relay(settings: Settings, action: RelayCommand) -> Result<(), Failure> {
+    let state = AppState::open(settings).await.map_err(Failure::Other)?;
+    let result = async {
+        match action {
+            RelayCommand::Pending => {
+                for p in db::relays::pending(&state.db).await? {
+                    println!(
+                        "{}\t{}\t{}\t{}",
+                        p.post_id,
+                        p.actor_id,
+                        p.reason,
+                        when(p.received_at)
+                    );
+                }
+            }
+            RelayCommand::Approve { post } => {
+                relay::approve(&state, &post)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                println!("relayed {post}");
+            }
+            RelayCommand::Reject { post } => {
+                relay::reject(&state, &post)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                println!("rejected {post}");
+            }
+            RelayCommand::List => {
+                for r in db::relays::relays(&state.db, None).await? {
+                    let status = if r.undone_at.is_some() {
+                        "undone"
+                    } else if r.removed_at.is_some() {
+                        "removed"
+                    } else {
+                        "relayed"
+                    };
+                    println!(
+                        "{}\t{}\t{}\t{status}",
+                        r.post_id,
+                        r.member_id,
+                        when(r.relayed_at)
+                    );
+                }
+            }
+        }
+        Ok::<(), anyhow::Error>(())
+    }
+    .await;
+    state.db.close().await;
+    result.map_err(Failure::Other)
+}

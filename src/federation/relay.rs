@@ -1,0 +1,293 @@
+//! The group relay (mastodon-interop.md §6): a member's public, top-level post addressed to
+//! the coalition is announced to every follower and to the member. Everything else addressed
+//! to the coalition is held for an admin; nothing outside the rule is relayed by itself.
+
+use chrono::{SecondsFormat, SubsecRound, Utc};
+use serde_json::{Value, json};
+use url::Url;
+
+use super::{
+    AS_CONTEXT,
+    delivery::now_ms,
+    inbox::{Envelope, InboxError, Received, id_of},
+    objects::statement::{PUBLIC, activity_id},
+};
+use crate::{
+    db::{self, Tx, deliveries::NewActivity, relays::RelayRow},
+    startup::AppState,
+};
+
+fn ids(v: Option<&Value>) -> Vec<&str> {
+    match v {
+        Some(Value::String(s)) => vec![s.as_str()],
+        Some(Value::Array(a)) => a.iter().filter_map(id_of).collect(),
+        Some(o @ Value::Object(_)) => id_of(o).into_iter().collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn is_public(s: &str) -> bool {
+    s == PUBLIC || s == "as:Public" || s == "Public"
+}
+
+/// What the rule sees in a Create.
+#[derive(Debug)]
+pub struct Post<'a> {
+    pub id: &'a str,
+    pub addressed: bool,
+    pub public: bool,
+    pub reply: bool,
+    pub by_actor: bool,
+}
+
+/// Read a Create against the rule: addressed to the coalition (in `to`/`cc`, a `Mention`,
+/// or `audience` as FEP-1b12 has it), public, top-level, by its actor.
+pub fn read<'a>(state: &AppState, activity: &'a Envelope) -> Option<Post<'a>> {
+    let object = activity.object();
+    let id = id_of(object)?;
+    let group = state.coalition.urls.actor.as_str();
+    let addressing = |v: &'a Value| {
+        let mut all = ids(v.get("to"));
+        all.extend(ids(v.get("cc")));
+        all.extend(ids(v.get("audience")));
+        all
+    };
+    let mut recipients = addressing(&activity.raw);
+    recipients.extend(addressing(object));
+    let mentioned = match object.get("tag") {
+        Some(Value::Array(tags)) => tags.iter().any(|t| {
+            t.get("type").and_then(Value::as_str) == Some("Mention")
+                && t.get("href").and_then(Value::as_str) == Some(group)
+        }),
+        Some(t @ Value::Object(_)) => t.get("href").and_then(Value::as_str) == Some(group),
+        _ => false,
+    };
+    let attributed = ids(object.get("attributedTo"));
+    Some(Post {
+        id,
+        addressed: mentioned || recipients.contains(&group),
+        public: recipients.iter().any(|r| is_public(r)),
+        reply: object.get("inReplyTo").is_some_and(|r| !r.is_null()),
+        by_actor: attributed.is_empty() || attributed.contains(&activity.actor.as_str()),
+    })
+}
+
+pub async fn create(
+    state: &AppState,
+    tx: &mut Tx,
+    activity: &Envelope,
+) -> Result<Received, InboxError> {
+    let Some(post) = read(state, activity) else {
+        return Ok(Received::Ignored("a Create of nothing"));
+    };
+    if !post.addressed {
+        return Ok(Received::Ignored("a Create not addressed to the coalition"));
+    }
+    let actor = activity.actor.as_str();
+    let member = db::relays::member_in(tx, actor).await?.is_some();
+    let reason = if !post.by_actor {
+        Some("not by its author")
+    } else if !member {
+        Some("not a member")
+    } else if post.reply {
+        Some("a reply")
+    } else if !post.public {
+        Some("not public")
+    } else {
+        let since = Utc::now() - chrono::Duration::hours(1);
+        let recent = db::relays::count_since(tx, actor, since).await?;
+        (recent >= i64::from(state.settings.relay.max_per_member_per_hour))
+            .then_some("over the member's hourly relay limit")
+    };
+    if let Some(reason) = reason {
+        db::relays::hold(
+            tx,
+            post.id,
+            actor,
+            activity.id.as_str(),
+            &activity.raw.to_string(),
+            reason,
+        )
+        .await?;
+        return Ok(Received::Applied);
+    }
+    relay(
+        state,
+        tx,
+        actor,
+        post.id,
+        activity.id.as_str(),
+        &activity.raw,
+    )
+    .await?;
+    Ok(Received::Applied)
+}
+
+/// Announce a post to every follower and to its author.
+async fn relay(
+    state: &AppState,
+    tx: &mut Tx,
+    author: &str,
+    post_id: &str,
+    create_id: &str,
+    create: &Value,
+) -> Result<(), InboxError> {
+    let c = &state.coalition;
+    let now = Utc::now().trunc_subsecs(0);
+    let announce = json!({
+        "@context": AS_CONTEXT,
+        "id": activity_id(c),
+        "type": "Announce",
+        "actor": c.urls.actor.as_str(),
+        "published": now.to_rfc3339_opts(SecondsFormat::Secs, true),
+        "to": [PUBLIC],
+        "cc": [c.urls.followers.as_str(), author],
+        // By id: Mastodon ignores an embedded object not attributed to the announcer and
+        // fetches the post from its origin (mastodon-interop.md §6).
+        "object": post_id,
+    });
+    let announce_id = announce["id"].as_str().unwrap_or_default().to_owned();
+    let row = RelayRow {
+        post_id: post_id.to_owned(),
+        member_id: author.to_owned(),
+        create_id: create_id.to_owned(),
+        create_json: create.to_string(),
+        announce_id: announce_id.clone(),
+        relayed_at: now,
+        removed_at: None,
+        undone_at: None,
+    };
+    if !db::relays::insert_relay(tx, &row).await? {
+        return Ok(());
+    }
+    send_to_followers_and(tx, &announce, "Announce", author).await
+}
+
+async fn send_to_followers_and(
+    tx: &mut Tx,
+    activity: &Value,
+    kind: &str,
+    author: &str,
+) -> Result<(), InboxError> {
+    let id = activity["id"].as_str().unwrap_or_default();
+    let new = NewActivity {
+        id,
+        kind,
+        body: &activity.to_string(),
+        in_outbox: true,
+    };
+    db::deliveries::fan_out(tx, &new, now_ms()).await?;
+    // The member is told too (Mastodon notifies it unless it follows the coalition).
+    if let Some(actor) = db::remote_actors::get_in(tx, author).await? {
+        let inbox = actor.shared_inbox.as_deref().unwrap_or(&actor.inbox);
+        if let Ok(inbox) = Url::parse(inbox) {
+            db::deliveries::enqueue(tx, &new, &[inbox], now_ms()).await?;
+        }
+    }
+    Ok(())
+}
+
+/// A member deleted a post: if it was relayed, the relay is marked removed (Mastodon drops
+/// boosts of a deleted post by itself, so nothing is sent). True when it was one of ours.
+pub async fn post_deleted(tx: &mut Tx, activity: &Envelope) -> Result<bool, InboxError> {
+    let Some(post_id) = id_of(activity.object()) else {
+        return Ok(false);
+    };
+    match db::relays::relay_in(tx, post_id).await? {
+        Some(r) if r.member_id == activity.actor.as_str() => {
+            // Already marked (a repeated Delete) is fine too.
+            db::relays::mark_removed(tx, post_id).await?;
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    #[error("no pending post {0}")]
+    NotPending(String),
+    #[error("{0} is not public: Mastodon refuses boosts of followers-only posts")]
+    NotPublic(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<db::DbError> for RelayError {
+    fn from(e: db::DbError) -> Self {
+        RelayError::Internal(e.into())
+    }
+}
+
+impl From<InboxError> for RelayError {
+    fn from(e: InboxError) -> Self {
+        RelayError::Internal(anyhow::anyhow!("{e}"))
+    }
+}
+
+/// An admin approves a held post: it is relayed (if public) whatever the rule said.
+pub async fn approve(state: &AppState, post_id: &str) -> Result<String, RelayError> {
+    let mut tx = state.db.begin().await?;
+    let pending = db::relays::pending_in(&mut tx, post_id)
+        .await?
+        .ok_or_else(|| RelayError::NotPending(post_id.to_owned()))?;
+    let create: Value =
+        serde_json::from_str(&pending.create_json).map_err(|e| RelayError::Internal(e.into()))?;
+    let envelope = Envelope {
+        id: Url::parse(&pending.create_id).map_err(|e| RelayError::Internal(e.into()))?,
+        kind: "Create".into(),
+        actor: Url::parse(&pending.actor_id).map_err(|e| RelayError::Internal(e.into()))?,
+        raw: create.clone(),
+        request: None,
+    };
+    let public = read(state, &envelope).is_some_and(|p| p.public);
+    if !public {
+        return Err(RelayError::NotPublic(post_id.to_owned()));
+    }
+    db::relays::decide(&mut tx, post_id, "approved").await?;
+    relay(
+        state,
+        &mut tx,
+        &pending.actor_id,
+        post_id,
+        &pending.create_id,
+        &create,
+    )
+    .await?;
+    tx.commit().await?;
+    state.wakeup.notify();
+    Ok(post_id.to_owned())
+}
+
+pub async fn reject(state: &AppState, post_id: &str) -> Result<(), RelayError> {
+    let mut tx = state.db.begin().await?;
+    if !db::relays::decide(&mut tx, post_id, "rejected").await? {
+        return Err(RelayError::NotPending(post_id.to_owned()));
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Undo the live relays of a member (when it is struck off and the setting says so).
+pub async fn undo_relays_of(
+    state: &AppState,
+    tx: &mut Tx,
+    member: &str,
+) -> Result<usize, InboxError> {
+    let c = &state.coalition;
+    let relays = db::relays::live_relays_of(tx, member).await?;
+    for r in &relays {
+        let undo = json!({
+            "@context": AS_CONTEXT,
+            "id": format!("{}/undo", r.announce_id),
+            "type": "Undo",
+            "actor": c.urls.actor.as_str(),
+            "to": [PUBLIC],
+            "cc": [c.urls.followers.as_str(), member],
+            "object": {"id": r.announce_id, "type": "Announce", "actor": c.urls.actor.as_str(), "object": r.post_id},
+        });
+        db::relays::mark_undone(tx, &r.post_id).await?;
+        send_to_followers_and(tx, &undo, "Undo", member).await?;
+    }
+    Ok(relays.len())
+}
