@@ -151,8 +151,11 @@ async fn delete(
         db::remote_actors::delete_in(tx, activity.actor.as_str()).await?;
         return Ok(Received::Applied);
     }
+    if relay::post_deleted(tx, activity).await? {
+        return Ok(Received::Applied);
+    }
     Ok(Received::Ignored(
-        "a Delete of something other than its actor",
+        "a Delete of something tribune does not keep",
     ))
 }
 

@@ -226,6 +226,20 @@ pub async fn receive(
         });
     }
     envelope.request = Some(audit_record(&req));
+    // Fetch what applying will need before the transaction: on SQLite a fetch that stores
+    // an actor inside it would wait for the very write lock the transaction holds.
+    if envelope.kind == "Move"
+        && let Some(target) = envelope
+            .raw
+            .get("target")
+            .and_then(id_of)
+            .and_then(|t| Url::parse(t).ok())
+    {
+        let target: RemoteActorId = target.into();
+        if let Err(e) = target.dereference(data).await {
+            tracing::info!(error = %e, "cannot fetch a Move's target");
+        }
+    }
 
     let mut tx = data.db.begin().await?;
     if !db::received::record(

@@ -63,8 +63,9 @@ pub async fn moved(
         return Err(InboxError::BadRequest("a Move needs a target".into()));
     };
     let target_id: RemoteActorId = target.clone().into();
+    // Fetched by the inbox before the transaction began.
     let target_actor = target_id
-        .dereference(data)
+        .dereference_local(data)
         .await
         .map_err(|e| InboxError::Unprocessable(format!("cannot fetch the Move's target: {e}")))?;
     let doc = target_actor

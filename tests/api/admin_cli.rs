@@ -33,6 +33,7 @@ async fn followers_are_approved_rejected_and_removed_from_the_cli(backend: Backe
     let cli = Cli {
         db_url: db.url.clone(),
         public_url: app.base.clone(),
+        env: Vec::new(),
     };
     let pem = app.get_ap(&coalition).await["publicKey"]["publicKeyPem"]
         .as_str()
@@ -116,6 +117,7 @@ async fn blocks_from_the_cli(backend: Backend) {
     let cli = Cli {
         db_url: db.url.clone(),
         public_url: app.base.clone(),
+        env: Vec::new(),
     };
 
     let res = peer

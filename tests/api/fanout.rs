@@ -140,6 +140,7 @@ async fn kill_9_during_a_fan_out_to_1000_inboxes_loses_none(backend: Backend) {
     let cli = Cli {
         db_url: db.url.clone(),
         public_url: format!("http://localhost:{port}"),
+        env: Vec::new(),
     };
     let file = dir.path().join("s.md");
     std::fs::write(&file, STATEMENT).unwrap();
@@ -195,6 +196,7 @@ async fn two_processes_on_one_postgresql_send_each_row_once() {
     let cli = Cli {
         db_url: db.url.clone(),
         public_url: format!("http://localhost:{port_a}"),
+        env: Vec::new(),
     };
     let file = dir.path().join("s.md");
     std::fs::write(&file, STATEMENT).unwrap();

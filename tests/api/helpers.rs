@@ -373,6 +373,8 @@ pub async fn assert_json_error(res: Response, status: u16) -> String {
 pub struct Cli {
     pub db_url: String,
     pub public_url: String,
+    /// More `TRIBUNE__…` settings for the command.
+    pub env: Vec<(String, String)>,
 }
 
 pub struct Output {
@@ -386,6 +388,7 @@ impl Cli {
         Cli {
             db_url: db.url.clone(),
             public_url: app.base.clone(),
+            env: Vec::new(),
         }
     }
 
@@ -400,6 +403,9 @@ impl Cli {
             .env("TRIBUNE__DATABASE__URL", &self.db_url)
             .env("TRIBUNE__SERVER__PUBLIC_URL", &self.public_url)
             .env("RUST_LOG", "warn");
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
         let out = tokio::task::spawn_blocking(move || cmd.output().expect("run tribune"))
             .await
             .unwrap();

@@ -13,6 +13,7 @@ mod discovery;
 mod fanout;
 mod fixtures;
 mod follows;
+mod relay;
 mod statements;
 mod storage;
 mod two_instances;

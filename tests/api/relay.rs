@@ -1,0 +1,380 @@
+//! Members and the group relay (mastodon-interop.md §6).
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::{
+    helpers::{Backend, Cli, TestApp, TestDb, on_both_backends},
+    peer::{Peer, verify_as_mastodon},
+};
+
+on_both_backends!(
+    a_members_public_post_is_relayed_to_followers_and_the_member,
+    everything_else_waits_for_an_admin,
+    limits_removal_and_moves,
+    a_relay_due_while_a_follower_is_down_arrives_after_a_restart,
+    real_servers_group_posts_follow_the_rule,
+);
+
+const WAIT: Duration = Duration::from_secs(20);
+const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
+
+struct World {
+    app: TestApp,
+    db: TestDb,
+    cli: Cli,
+    coalition: String,
+    members: Peer,
+    followers: Peer,
+}
+
+impl World {
+    async fn new(backend: Backend, extra: &str) -> World {
+        let db = TestDb::new(backend).await;
+        let app = TestApp::spawn(&db, extra).await;
+        let cli = Cli::for_app(&db, &app);
+        let coalition = format!("{}/ap/coalition", app.base);
+        let members = Peer::start(&["asso", "union", "stranger"]).await;
+        let followers = Peer::start(&["alice"]).await;
+        let w = World {
+            app,
+            db,
+            cli,
+            coalition,
+            members,
+            followers,
+        };
+        // alice follows the coalition; asso and union are members.
+        let follow = json!({"id": format!("{}/f/1", w.followers.base), "type": "Follow",
+                            "actor": w.followers.actor_id("alice"), "object": w.coalition});
+        assert_eq!(w.send(&w.followers, "alice", &follow).await.status(), 202);
+        w.followers.wait_for("/users/alice/inbox", 1, WAIT).await;
+        for name in ["asso", "union"] {
+            let out = w
+                .cli
+                .ok(&["members", "add", &w.members.actor_id(name)])
+                .await;
+            assert!(out.starts_with("added "), "{out}");
+        }
+        w
+    }
+
+    async fn send(&self, peer: &Peer, name: &str, activity: &Value) -> reqwest::Response {
+        let client = peer.client(&[("localhost", self.app.addr)]);
+        peer.post(
+            &client,
+            name,
+            &format!("{}/inbox", self.app.base),
+            activity.to_string().as_bytes(),
+        )
+        .await
+    }
+
+    /// A post by `name` of the members' peer, as Mastodon sends a public mention.
+    fn post(&self, name: &str, n: u32) -> Value {
+        let actor = self.members.actor_id(name);
+        let id = format!("{actor}/statuses/{n}");
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{id}/activity"), "type": "Create", "actor": actor,
+            "to": [PUBLIC], "cc": [format!("{actor}/followers"), self.coalition, format!("{}/followers", self.coalition)],
+            "object": {
+                "id": id, "type": "Note", "attributedTo": actor,
+                "content": "<p>Notre communiqué <span class=\"h-card\"><a href=\"#\" class=\"u-url mention\">@<span>coalition</span></a></span></p>",
+                "to": [PUBLIC], "cc": [format!("{actor}/followers"), self.coalition],
+                "tag": [{"type": "Mention", "href": self.coalition, "name": "@coalition@example.org"}],
+            },
+        })
+    }
+
+    /// Announces that reached alice's server (the follower's shared inbox).
+    fn announces(&self) -> Vec<Value> {
+        self.followers
+            .received()
+            .iter()
+            .filter(|r| r.path == "/inbox")
+            .map(|r| r.json())
+            .collect()
+    }
+
+    async fn pem(&self) -> String {
+        self.app.get_ap(&self.coalition).await["publicKey"]["publicKeyPem"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+}
+
+async fn a_members_public_post_is_relayed_to_followers_and_the_member(backend: Backend) {
+    let w = World::new(backend, "").await;
+    // The roster is public.
+    let actor = w.app.get_ap(&w.coalition).await;
+    let roster = w.app.get_ap(actor["members"].as_str().unwrap()).await;
+    assert_eq!(roster["totalItems"], 2);
+    assert!(
+        w.app
+            .get(&format!("{}/@coalition", w.app.base), "text/html")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("asso (peer)")
+    );
+    let listed = w.cli.ok(&["members", "list"]).await;
+    assert_eq!(listed.lines().count(), 2, "{listed}");
+
+    let post = w.post("asso", 1);
+    assert_eq!(w.send(&w.members, "asso", &post).await.status(), 202);
+    let got = w.followers.wait_for("/inbox", 1, WAIT).await;
+    let announce = got[0].json();
+    assert_eq!(announce["type"], "Announce");
+    assert_eq!(announce["actor"], w.coalition.as_str());
+    assert_eq!(announce["object"], post["object"]["id"], "the post by id");
+    assert_eq!(announce["to"], json!([PUBLIC]));
+    assert_eq!(
+        announce["cc"],
+        json!([
+            format!("{}/followers", w.coalition),
+            w.members.actor_id("asso")
+        ])
+    );
+    verify_as_mastodon(&got[0], &w.pem().await).unwrap();
+    // The member is told too.
+    let to_member = w.members.wait_for("/inbox", 1, WAIT).await;
+    assert_eq!(to_member[0].json()["id"], announce["id"]);
+    // Listed in the outbox; shown by `relay list`.
+    let outbox = w
+        .app
+        .get_ap(&format!("{}/outbox?page=1", w.coalition))
+        .await;
+    assert_eq!(outbox["orderedItems"][0]["type"], "Announce");
+    assert!(w.cli.ok(&["relay", "list"]).await.ends_with("\trelayed\n"));
+
+    // The same Create again: one relay.
+    assert_eq!(w.send(&w.members, "asso", &post).await.status(), 202);
+    // The member deletes the post: the relay is marked removed.
+    let delete = json!({"id": format!("{}#delete", post["object"]["id"].as_str().unwrap()), "type": "Delete",
+                        "actor": w.members.actor_id("asso"),
+                        "object": {"id": post["object"]["id"], "type": "Tombstone"}, "to": [PUBLIC]});
+    assert_eq!(w.send(&w.members, "asso", &delete).await.status(), 202);
+    assert!(w.cli.ok(&["relay", "list"]).await.ends_with("\tremoved\n"));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(w.announces().len(), 1);
+}
+
+async fn everything_else_waits_for_an_admin(backend: Backend) {
+    let w = World::new(backend, "").await;
+    let from_stranger = w.post("stranger", 1);
+    let mut reply = w.post("asso", 2);
+    reply["object"]["inReplyTo"] = json!("https://elsewhere.example/statuses/9");
+    let mut followers_only = w.post("union", 3);
+    let union = w.members.actor_id("union");
+    for v in [&mut followers_only] {
+        v["to"] = json!([format!("{union}/followers")]);
+        v["cc"] = json!([w.coalition]);
+        v["object"]["to"] = json!([format!("{union}/followers")]);
+        v["object"]["cc"] = json!([w.coalition]);
+    }
+    let mut not_for_us = w.post("asso", 4);
+    not_for_us["cc"] = json!([]);
+    not_for_us["object"]["cc"] = json!([]);
+    not_for_us["object"]["tag"] = json!([]);
+    for (name, post) in [
+        ("stranger", &from_stranger),
+        ("asso", &reply),
+        ("union", &followers_only),
+        ("asso", &not_for_us),
+    ] {
+        assert_eq!(w.send(&w.members, name, post).await.status(), 202);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(w.announces().is_empty(), "nothing relayed by itself");
+    let pending = w.cli.ok(&["relay", "pending"]).await;
+    let reasons: Vec<&str> = pending
+        .lines()
+        .map(|l| l.split('\t').nth(2).unwrap())
+        .collect();
+    assert_eq!(pending.lines().count(), 3, "{pending}");
+    for reason in ["not a member", "a reply", "not public"] {
+        assert!(reasons.contains(&reason), "{pending}");
+    }
+
+    // Approving relays it; a followers-only post cannot be; rejecting drops it.
+    let stranger_post = from_stranger["object"]["id"].as_str().unwrap();
+    w.cli.ok(&["relay", "approve", stranger_post]).await;
+    let got = w.followers.wait_for("/inbox", 1, WAIT).await;
+    assert_eq!(got[0].json()["object"], stranger_post);
+    let out = w
+        .cli
+        .run(&[
+            "relay",
+            "approve",
+            followers_only["object"]["id"].as_str().unwrap(),
+        ])
+        .await;
+    assert_eq!(out.code, Some(1));
+    assert!(out.stderr.contains("not public"), "{}", out.stderr);
+    w.cli
+        .ok(&["relay", "reject", reply["object"]["id"].as_str().unwrap()])
+        .await;
+    let pending = w.cli.ok(&["relay", "pending"]).await;
+    assert_eq!(pending.lines().count(), 1, "{pending}");
+}
+
+async fn limits_removal_and_moves(backend: Backend) {
+    let mut w = World::new(
+        backend,
+        "[relay]\nmax_per_member_per_hour = 2\nundo_on_member_removal = true\n",
+    )
+    .await;
+    w.cli.env.push((
+        "TRIBUNE__RELAY__UNDO_ON_MEMBER_REMOVAL".into(),
+        "true".into(),
+    ));
+    for n in 1..=3 {
+        assert_eq!(
+            w.send(&w.members, "asso", &w.post("asso", n))
+                .await
+                .status(),
+            202
+        );
+    }
+    w.followers.wait_for("/inbox", 2, WAIT).await;
+    let pending = w.cli.ok(&["relay", "pending"]).await;
+    assert!(pending.contains("hourly relay limit"), "{pending}");
+
+    // Removing the member withdraws its relays.
+    let out = w
+        .cli
+        .ok(&["members", "remove", &w.members.actor_id("asso")])
+        .await;
+    assert!(out.contains("2 relay(s) withdrawn"), "{out}");
+    let got = w.followers.wait_for("/inbox", 4, WAIT).await;
+    let undos: Vec<Value> = got
+        .iter()
+        .map(|r| r.json())
+        .filter(|a| a["type"] == "Undo")
+        .collect();
+    assert_eq!(undos.len(), 2);
+    assert_eq!(undos[0]["object"]["type"], "Announce");
+    assert!(w.cli.ok(&["relay", "list"]).await.contains("\tundone"));
+    let out = w
+        .cli
+        .run(&["members", "remove", &w.members.actor_id("asso")])
+        .await;
+    assert_eq!(out.code, Some(1));
+
+    // The union moves to a new account that names the old one: membership follows.
+    let moved = Peer::start(&["union2"]).await;
+    moved.set_actor_field(
+        "union2",
+        "alsoKnownAs",
+        json!([w.members.actor_id("union")]),
+    );
+    let union = w.members.actor_id("union");
+    let mv = json!({"id": format!("{union}#moves/1"), "type": "Move", "actor": union, "object": union,
+                    "target": moved.actor_id("union2")});
+    assert_eq!(w.send(&w.members, "union", &mv).await.status(), 202);
+    let members = w.cli.ok(&["members", "list"]).await;
+    assert!(members.starts_with(&moved.actor_id("union2")), "{members}");
+    // A Move to an account that does not name the origin is refused.
+    let mv = json!({"id": format!("{union}#moves/2"), "type": "Move", "actor": moved.actor_id("union2"),
+                    "object": moved.actor_id("union2"), "target": w.members.actor_id("stranger")});
+    let res = w.send(&moved, "union2", &mv).await;
+    assert_eq!(res.status(), 422);
+}
+
+async fn a_relay_due_while_a_follower_is_down_arrives_after_a_restart(backend: Backend) {
+    let w = World::new(backend, "").await;
+    w.followers.set_inbox_status(503);
+    assert_eq!(
+        w.send(&w.members, "asso", &w.post("asso", 1))
+            .await
+            .status(),
+        202
+    );
+    w.followers.wait_for("/inbox", 1, WAIT).await;
+    let app = w.app.restart(&w.db, "").await;
+    w.followers.set_inbox_status(202);
+    let got = w
+        .followers
+        .wait_for("/inbox", 2, Duration::from_secs(30))
+        .await;
+    let last = got.last().unwrap();
+    assert_eq!(last.json()["type"], "Announce");
+    let pem = app.get_ap(&w.coalition).await["publicKey"]["publicKeyPem"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    verify_as_mastodon(last, &pem).unwrap();
+}
+
+async fn real_servers_group_posts_follow_the_rule(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = TestApp::spawn(&db, "").await;
+    let cli = Cli::for_app(&db, &app);
+    let coalition = format!("{}/ap/coalition", app.base);
+    let servers = ["mastodon", "lemmy", "pleroma"];
+    let peer = Peer::start(&servers).await;
+    let client = peer.client(&[("localhost", app.addr)]);
+    for server in servers {
+        cli.ok(&["members", "add", &peer.actor_id(server)]).await;
+    }
+    let fixture = |server: &str, name: &str| -> Option<Value> {
+        let path = format!(
+            "{}/tests/fixtures/{server}/{name}.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).unwrap();
+        Some(v["activity"].clone())
+    };
+    let cases = [
+        ("mastodon", "create_mention", true),
+        ("mastodon", "create_mention_reply", false),
+        ("mastodon", "create_mention_followers_only", false),
+        ("lemmy", "create_page", true),
+        ("pleroma", "create_group_post", true),
+    ];
+    for (server, name, relayed) in cases {
+        let Some(activity) = fixture(server, name) else {
+            panic!("{server}/{name} is missing")
+        };
+        let account = fixture(server, "follow").unwrap()["actor"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let text = activity
+            .to_string()
+            .replace(&account, &peer.actor_id(server))
+            .replace("https://example.org/ap/coalition", &coalition);
+        let res = peer
+            .post(
+                &client,
+                server,
+                &format!("{}/inbox", app.base),
+                text.as_bytes(),
+            )
+            .await;
+        assert_eq!(
+            res.status(),
+            202,
+            "{server}/{name}: {}",
+            res.text().await.unwrap_or_default()
+        );
+        let post: Value = serde_json::from_str(&text).unwrap();
+        let post_id = post["object"]["id"].as_str().unwrap();
+        let relays = cli.ok(&["relay", "list"]).await;
+        let pending = cli.ok(&["relay", "pending"]).await;
+        assert_eq!(
+            relays.contains(post_id),
+            relayed,
+            "{server}/{name} relayed? {relays}"
+        );
+        assert_eq!(
+            pending.contains(post_id),
+            !relayed,
+            "{server}/{name} held? {pending}"
+        );
+    }
+}
