@@ -170,12 +170,10 @@ async fn everything_else_waits_for_an_admin(backend: Backend) {
     reply["object"]["inReplyTo"] = json!("https://elsewhere.example/statuses/9");
     let mut followers_only = w.post("union", 3);
     let union = w.members.actor_id("union");
-    for v in [&mut followers_only] {
-        v["to"] = json!([format!("{union}/followers")]);
-        v["cc"] = json!([w.coalition]);
-        v["object"]["to"] = json!([format!("{union}/followers")]);
-        v["object"]["cc"] = json!([w.coalition]);
-    }
+    followers_only["to"] = json!([format!("{union}/followers")]);
+    followers_only["cc"] = json!([w.coalition]);
+    followers_only["object"]["to"] = json!([format!("{union}/followers")]);
+    followers_only["object"]["cc"] = json!([w.coalition]);
     let mut not_for_us = w.post("asso", 4);
     not_for_us["cc"] = json!([]);
     not_for_us["object"]["cc"] = json!([]);
