@@ -24,3 +24,6 @@ CREATE TABLE pending_posts (
     decided_at TEXT,
     decision TEXT CHECK (decision IN ('approved', 'rejected'))
 );
+
+-- Actors a statement mentions (JSON: id, name, url): Mention tags, cc, and deliveries.
+ALTER TABLE statements ADD COLUMN mentions TEXT NOT NULL DEFAULT '[]';

@@ -137,6 +137,18 @@ pub async fn deliveries(
     result.map_err(|e| Failure::Other(e.into()))
 }
 
+/// Resolve the mentions (WebFinger), when there are any.
+async fn mentions(
+    state: &AppState,
+    draft: &StatementDraft,
+) -> Result<Vec<statements::Resolved>, StatementError> {
+    if draft.mentions.is_empty() {
+        return Ok(Vec::new());
+    }
+    let data = crate::startup::federation_data(state).await?;
+    statements::resolve_mentions(&data, draft).await
+}
+
 fn report(p: &Published) {
     for (activity, inboxes) in &p.activities {
         println!("queued {activity} for {inboxes} inbox(es)");
@@ -148,7 +160,8 @@ async fn execute(state: &AppState, action: StatementCommand) -> Result<(), State
     match action {
         StatementCommand::Publish { file, wait } => {
             let (draft, image) = read(state, &file)?;
-            let published = statements::publish(state, &draft, image).await?;
+            let mentions = mentions(state, &draft).await?;
+            let published = statements::publish(state, &draft, image, &mentions).await?;
             if wait {
                 wait_for(state, &published).await?;
             }
@@ -156,7 +169,8 @@ async fn execute(state: &AppState, action: StatementCommand) -> Result<(), State
         }
         StatementCommand::Edit { slug: s, file } => {
             let (draft, image) = read(state, &file)?;
-            report(&statements::edit(state, &slug(&s)?, &draft, image).await?);
+            let mentions = mentions(state, &draft).await?;
+            report(&statements::edit(state, &slug(&s)?, &draft, image, &mentions).await?);
         }
         StatementCommand::Delete { slug: s } => {
             report(&statements::delete(state, &slug(&s)?).await?)

@@ -21,11 +21,13 @@ pub struct StatementRow {
     pub version_hash: String,
     /// JSON array of `{lang, title, markdown, html}`.
     pub texts: String,
+    /// JSON array of `{id, name, url}`: the actors the statement mentions.
+    pub mentions: String,
 }
 
 const SELECT: &str = "SELECT s.slug, s.current_version, s.tags, s.image_hash, s.image_alt, \
      m.media_type AS image_type, s.pinned, s.published_at, s.updated_at, s.deleted_at, \
-     v.hash AS version_hash, v.texts \
+     v.hash AS version_hash, v.texts, s.mentions \
      FROM statements s \
      JOIN statement_versions v ON v.slug = s.slug AND v.version = s.current_version \
      LEFT JOIN media m ON m.hash = s.image_hash";
@@ -89,13 +91,14 @@ pub struct NewVersion<'a> {
     pub tags: &'a str,
     pub image_hash: Option<&'a str>,
     pub image_alt: Option<&'a str>,
+    pub mentions: &'a str,
     pub at: DateTime<Utc>,
 }
 
 /// A new statement with its first version.
 pub async fn insert(tx: &mut Tx, v: &NewVersion<'_>, pinned: bool) -> Result<(), DbError> {
     let statement = "INSERT INTO statements (slug, current_version, tags, image_hash, image_alt, \
-                     pinned, published_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+                     pinned, published_at, mentions) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
     on_tx!(tx, conn => {
         sqlx::query(statement)
             .bind(v.slug)
@@ -105,6 +108,7 @@ pub async fn insert(tx: &mut Tx, v: &NewVersion<'_>, pinned: bool) -> Result<(),
             .bind(v.image_alt)
             .bind(pinned)
             .bind(v.at)
+            .bind(v.mentions)
             .execute(&mut *conn)
             .await?;
     });
@@ -130,7 +134,7 @@ async fn insert_version(tx: &mut Tx, v: &NewVersion<'_>) -> Result<(), DbError> 
 pub async fn add_version(tx: &mut Tx, v: &NewVersion<'_>) -> Result<(), DbError> {
     insert_version(tx, v).await?;
     let sql = "UPDATE statements SET current_version = $1, tags = $2, image_hash = $3, \
-               image_alt = $4, updated_at = $5 WHERE slug = $6";
+               image_alt = $4, updated_at = $5, mentions = $7 WHERE slug = $6";
     on_tx!(tx, conn => sqlx::query(sql)
         .bind(v.version)
         .bind(v.tags)
@@ -138,6 +142,7 @@ pub async fn add_version(tx: &mut Tx, v: &NewVersion<'_>) -> Result<(), DbError>
         .bind(v.image_alt)
         .bind(v.at)
         .bind(v.slug)
+        .bind(v.mentions)
         .execute(conn)
         .await
         .map(|_| ())?);

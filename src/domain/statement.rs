@@ -8,6 +8,7 @@
 //! pinned = true
 //! image = "affiche.jpg"
 //! image_alt = "Affiche / Poster"
+//! mentions = ["@coalition@example.org"]
 //!
 //! [title]
 //! fr = "Manifeste 2026"
@@ -134,6 +135,8 @@ pub struct StatementDraft {
     pub tags: Vec<Hashtag>,
     pub image: Option<ImageRef>,
     pub pinned: bool,
+    /// Actors to mention, as written: `@user@host` or an actor URL.
+    pub mentions: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -148,6 +151,8 @@ struct FrontMatter {
     image_alt: Option<String>,
     #[serde(default)]
     pinned: bool,
+    #[serde(default)]
+    mentions: Vec<String>,
 }
 
 /// Parse a statement file against the coalition's languages.
@@ -263,12 +268,30 @@ pub fn parse(source: &str, languages: &[LanguageTag]) -> Result<StatementDraft, 
         (None, None) => None,
     };
 
+    let mut mentions = Vec::new();
+    for (i, m) in front.mentions.iter().enumerate() {
+        let m = m.trim();
+        let handle = m.trim_start_matches('@');
+        let is_url = m.starts_with("https://") || m.starts_with("http://");
+        let is_handle = handle
+            .split_once('@')
+            .is_some_and(|(u, h)| !u.is_empty() && !h.is_empty() && !h.contains('@'));
+        if !is_url && !is_handle {
+            return Err(invalid(
+                &format!("mentions[{i}]"),
+                format!("{m:?} is neither @user@host nor an actor URL"),
+            ));
+        }
+        mentions.push(m.to_owned());
+    }
+
     Ok(StatementDraft {
         slug,
         texts,
         tags,
         image,
         pinned: front.pinned,
+        mentions,
     })
 }
 

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::{
     delivery::now_ms,
-    objects::statement::{self as wire, Counts, StoredText},
+    objects::statement::{self as wire, Counts, Mentioned, StoredText},
 };
 use crate::{
     db::{self, Tx, deliveries::NewActivity, statements::NewVersion},
@@ -64,11 +64,17 @@ pub struct Published {
 struct Prepared {
     texts: String,
     tags: String,
+    mentions: String,
+    inboxes: Vec<url::Url>,
     hash: String,
     image: Option<(String, &'static str, Vec<u8>, String)>,
 }
 
-fn prepare(draft: &StatementDraft, image: Option<ImageUpload>) -> Result<Prepared, StatementError> {
+fn prepare(
+    draft: &StatementDraft,
+    image: Option<ImageUpload>,
+    mentions: &[Resolved],
+) -> Result<Prepared, StatementError> {
     let texts: Vec<StoredText> = draft
         .texts
         .iter()
@@ -106,12 +112,17 @@ fn prepare(draft: &StatementDraft, image: Option<ImageUpload>) -> Result<Prepare
         })).collect::<Vec<_>>(),
         "tags": tags,
         "image": image.as_ref().map(|(h, _, _, alt)| serde_json::json!({"sha256": h, "alt": alt})),
+        "mentions": mentions.iter().map(|m| m.mentioned.id.as_str()).collect::<Vec<_>>(),
     });
     let hash =
         hex(ring::digest::digest(&ring::digest::SHA256, canonical.to_string().as_bytes()).as_ref());
     Ok(Prepared {
         texts: serde_json::to_string(&texts)?,
         tags: serde_json::to_string(&tags)?,
+        mentions: serde_json::to_string(
+            &mentions.iter().map(|m| &m.mentioned).collect::<Vec<_>>(),
+        )?,
+        inboxes: mentions.iter().map(|m| m.inbox.clone()).collect(),
         hash,
         image,
     })
@@ -126,19 +137,80 @@ async fn fan_out(
     kind: &str,
     activity: &Value,
 ) -> Result<(String, u64), StatementError> {
+    fan_out_and(tx, kind, activity, &[]).await
+}
+
+/// To every follower, and to the mentioned actors' inboxes.
+async fn fan_out_and(
+    tx: &mut Tx,
+    kind: &str,
+    activity: &Value,
+    also: &[url::Url],
+) -> Result<(String, u64), StatementError> {
     let id = activity["id"].as_str().unwrap_or_default().to_owned();
-    let n = db::deliveries::fan_out(
-        tx,
-        &NewActivity {
-            id: &id,
-            kind,
-            body: &activity.to_string(),
-            in_outbox: true,
-        },
-        now_ms(),
-    )
-    .await?;
-    Ok((id, n))
+    let new = NewActivity {
+        id: &id,
+        kind,
+        body: &activity.to_string(),
+        in_outbox: true,
+    };
+    let n = db::deliveries::fan_out(tx, &new, now_ms()).await?;
+    if !also.is_empty() {
+        db::deliveries::enqueue(tx, &new, also, now_ms()).await?;
+    }
+    Ok((id, n + also.len() as u64))
+}
+
+/// A mentioned actor, resolved.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub mentioned: Mentioned,
+    /// Where the statement is delivered to reach it.
+    pub inbox: url::Url,
+}
+
+/// Resolve the draft's mentions (WebFinger for handles); an unknown one is an input error
+/// naming it.
+pub async fn resolve_mentions(
+    data: &activitypub_federation::config::Data<AppState>,
+    draft: &StatementDraft,
+) -> Result<Vec<Resolved>, StatementError> {
+    let mut out = Vec::new();
+    for (i, m) in draft.mentions.iter().enumerate() {
+        let actor = super::following::resolve(data, m)
+            .await
+            .map_err(|e| InputError {
+                field: format!("mentions[{i}]"),
+                problem: e.to_string(),
+            })?;
+        let doc = actor
+            .document()
+            .map_err(|e| StatementError::Internal(e.into()))?;
+        let url = doc
+            .raw
+            .get("url")
+            .and_then(Value::as_str)
+            .unwrap_or(actor.id.as_str())
+            .to_owned();
+        let name = match &actor.row.preferred_username {
+            Some(u) => format!("@{u}@{}", actor.row.host),
+            None => m.clone(),
+        };
+        let inbox = actor
+            .row
+            .shared_inbox
+            .as_deref()
+            .unwrap_or(&actor.row.inbox);
+        out.push(Resolved {
+            mentioned: Mentioned {
+                id: actor.id.to_string(),
+                name,
+                url,
+            },
+            inbox: url::Url::parse(inbox).map_err(|e| StatementError::Internal(e.into()))?,
+        });
+    }
+    Ok(out)
 }
 
 async fn counts(state: &AppState, slug: &str) -> Result<Counts, StatementError> {
@@ -149,12 +221,13 @@ pub async fn publish(
     state: &AppState,
     draft: &StatementDraft,
     image: Option<ImageUpload>,
+    mentions: &[Resolved],
 ) -> Result<Published, StatementError> {
     let slug = draft.slug.as_ref().ok_or_else(|| InputError {
         field: "slug".into(),
         problem: "required to publish".into(),
     })?;
-    let prepared = prepare(draft, image)?;
+    let prepared = prepare(draft, image, mentions)?;
     let now = Utc::now().trunc_subsecs(0);
     let mut tx = state.db.begin().await?;
     if db::statements::slug_taken(&mut tx, slug.as_str()).await? {
@@ -175,6 +248,7 @@ pub async fn publish(
             tags: &prepared.tags,
             image_hash: prepared.image.as_ref().map(|i| i.0.as_str()),
             image_alt: prepared.image.as_ref().map(|i| i.3.as_str()),
+            mentions: &prepared.mentions,
             at: now,
         },
         draft.pinned,
@@ -185,10 +259,11 @@ pub async fn publish(
         .ok_or_else(|| StatementError::NotFound(slug.to_string()))?;
     let note = wire::note(&state.coalition, &row, Counts::default())?;
     let mut activities = vec![
-        fan_out(
+        fan_out_and(
             &mut tx,
             "Create",
             &wire::wrap(&state.coalition, "Create", note, now),
+            &prepared.inboxes,
         )
         .await?,
     ];
@@ -222,6 +297,7 @@ pub async fn edit(
     slug: &Slug,
     draft: &StatementDraft,
     image: Option<ImageUpload>,
+    mentions: &[Resolved],
 ) -> Result<Published, StatementError> {
     if let Some(other) = draft.slug.as_ref().filter(|s| *s != slug) {
         return Err(InputError {
@@ -230,7 +306,7 @@ pub async fn edit(
         }
         .into());
     }
-    let prepared = prepare(draft, image)?;
+    let prepared = prepare(draft, image, mentions)?;
     let now = Utc::now().trunc_subsecs(0);
     let mut tx = state.db.begin().await?;
     let row = live(&mut tx, slug).await?;
@@ -254,6 +330,7 @@ pub async fn edit(
                 tags: &prepared.tags,
                 image_hash: prepared.image.as_ref().map(|i| i.0.as_str()),
                 image_alt: prepared.image.as_ref().map(|i| i.3.as_str()),
+                mentions: &prepared.mentions,
                 at,
             },
         )
@@ -261,10 +338,11 @@ pub async fn edit(
         let row = live(&mut tx, slug).await?;
         let note = wire::note(&state.coalition, &row, counts(state, slug.as_str()).await?)?;
         activities.push(
-            fan_out(
+            fan_out_and(
                 &mut tx,
                 "Update",
                 &wire::wrap(&state.coalition, "Update", note, at),
+                &prepared.inboxes,
             )
             .await?,
         );

@@ -197,12 +197,13 @@ async fn list(_: Admin, State(state): State<AppState>) -> Result<Json<Value>> {
 
 async fn publish(
     _: Admin,
-    State(state): State<AppState>,
+    data: activitypub_federation::config::Data<AppState>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
-    let (draft, image) = read_statement(&state, &headers, body).await?;
-    let p = statements::publish(&state, &draft, image).await?;
+    let (draft, image) = read_statement(&data, &headers, body).await?;
+    let mentions = statements::resolve_mentions(&data, &draft).await?;
+    let p = statements::publish(&data, &draft, image, &mentions).await?;
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, p.object_id.clone())],
@@ -213,15 +214,17 @@ async fn publish(
 
 async fn edit(
     _: Admin,
-    State(state): State<AppState>,
+    data: activitypub_federation::config::Data<AppState>,
     Path(s): Path<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Value>> {
     let slug = slug(&s)?;
-    let (draft, image) = read_statement(&state, &headers, body).await?;
+    let (draft, image) = read_statement(&data, &headers, body).await?;
+    let mentions = statements::resolve_mentions(&data, &draft).await?;
+    let state: &AppState = &data;
     Ok(Json(published(
-        &statements::edit(&state, &slug, &draft, image).await?,
+        &statements::edit(state, &slug, &draft, image, &mentions).await?,
     )))
 }
 

@@ -10,6 +10,16 @@ use crate::{db::statements::StatementRow, federation::AS_CONTEXT, util::escape_h
 
 pub const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
 
+/// An actor a statement mentions.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Mentioned {
+    pub id: String,
+    /// `@user@host`.
+    pub name: String,
+    /// Its profile page (or its id).
+    pub url: String,
+}
+
 /// One language of a stored version.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct StoredText {
@@ -56,6 +66,24 @@ pub fn note(
     let id = statement_url(coalition, &row.slug);
     let texts: Vec<StoredText> = serde_json::from_str(&row.texts)?;
     let tags: Vec<String> = serde_json::from_str(&row.tags)?;
+    let mentions: Vec<Mentioned> = serde_json::from_str(&row.mentions)?;
+    // Mentions as Mastodon writes them (an h-card link), so the post reads and links right.
+    let mentions_html = if mentions.is_empty() {
+        String::new()
+    } else {
+        let links: Vec<String> = mentions
+            .iter()
+            .map(|m| {
+                let user = m.name.trim_start_matches('@').split('@').next().unwrap_or_default();
+                format!(
+                    "<span class=\"h-card\"><a href=\"{}\" class=\"u-url mention\">@<span>{}</span></a></span>",
+                    escape_html(&m.url),
+                    escape_html(user)
+                )
+            })
+            .collect();
+        format!("<p>{}</p>", links.join(" "))
+    };
     let tags_html = if tags.is_empty() {
         String::new()
     } else {
@@ -71,6 +99,7 @@ pub fn note(
             .collect();
         format!("<p>{}</p>", links.join(" "))
     };
+    let tags_html = mentions_html + &tags_html;
     // `content` holds every language in order: Mastodon shows `content` and takes the post's
     // language from the first `contentMap` key, so all languages are shown and the primary
     // one is the post's language.
@@ -87,15 +116,21 @@ pub fn note(
         "published": rfc3339(row.published_at),
         "url": id,
         "to": [PUBLIC],
-        "cc": [coalition.urls.followers.as_str()],
+        "cc": std::iter::once(coalition.urls.followers.to_string())
+            .chain(mentions.iter().map(|m| m.id.clone()))
+            .collect::<Vec<_>>(),
         "sensitive": false,
         "content": content,
         "contentMap": content_map,
-        "tag": tags.iter().map(|t| json!({
+        "tag": mentions.iter().map(|m| json!({
+            "type": "Mention",
+            "href": m.id,
+            "name": m.name,
+        })).chain(tags.iter().map(|t| json!({
             "type": "Hashtag",
             "name": format!("#{t}"),
             "href": tag_url(coalition, t),
-        })).collect::<Vec<_>>(),
+        }))).collect::<Vec<_>>(),
         "attachment": [],
         "shares": {"id": format!("{id}/shares"), "type": "Collection", "totalItems": counts.shares},
         "likes": {"id": format!("{id}/likes"), "type": "Collection", "totalItems": counts.likes},
@@ -148,8 +183,8 @@ pub fn wrap(coalition: &Coalition, kind: &str, note: Value, at: DateTime<Utc>) -
         "type": kind,
         "actor": coalition.urls.actor.as_str(),
         "published": rfc3339(at),
-        "to": [PUBLIC],
-        "cc": [coalition.urls.followers.as_str()],
+        "to": note["to"].clone(),
+        "cc": note["cc"].clone(),
         "object": without_context(note),
     })
 }
