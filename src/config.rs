@@ -54,6 +54,7 @@ struct RawSettings {
 pub struct RelaySettings {
     pub max_per_member_per_hour: u32,
     pub undo_on_member_removal: bool,
+    pub announce_create_to_lemmy_family: bool,
 }
 
 /// Whose boosts count as co-signatures.

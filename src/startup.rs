@@ -46,6 +46,8 @@ pub struct AppState {
     pub admin_token_hash: Option<[u8; 32]>,
     /// Per-actor limits on boosts, likes and undos.
     pub rate: Arc<crate::federation::inbox::ActorRate>,
+    /// For the few GETs we make ourselves (NodeInfo); actors go through the federation crate.
+    pub http: reqwest::Client,
 }
 
 impl AppState {
@@ -98,7 +100,14 @@ impl AppState {
         let rate = Arc::new(crate::federation::inbox::ActorRate::new(
             settings.cosign.max_per_actor_per_minute,
         ));
+        let http = delivery_client(
+            &settings.delivery,
+            settings.federation.allow_private_addresses,
+            &user_agent(&settings),
+        )
+        .context("building the HTTP client")?;
         Ok(AppState {
+            http,
             rate,
             admin_token_hash,
             settings: Arc::new(settings),

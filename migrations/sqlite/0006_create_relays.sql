@@ -27,3 +27,10 @@ CREATE TABLE pending_posts (
 
 -- Actors a statement mentions (JSON: id, name, url): Mention tags, cc, and deliveries.
 ALTER TABLE statements ADD COLUMN mentions TEXT NOT NULL DEFAULT '[]';
+
+-- What software other servers run (NodeInfo), where behaviour depends on it.
+CREATE TABLE instances (
+    host TEXT PRIMARY KEY,
+    software TEXT,
+    fetched_at TEXT NOT NULL
+);

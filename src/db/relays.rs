@@ -195,3 +195,40 @@ pub async fn is_member(db: &Db, actor_id: &str) -> Result<bool, DbError> {
         on_pool!(db, pool => sqlx::query_scalar(sql).bind(actor_id).fetch_one(pool).await?);
     Ok(n > 0)
 }
+
+/// When an instance's software was last looked up.
+pub async fn instance_fetched_at(db: &Db, host: &str) -> Result<Option<DateTime<Utc>>, DbError> {
+    let sql = "SELECT fetched_at FROM instances WHERE host = $1";
+    Ok(
+        on_pool!(db, pool => sqlx::query_scalar::<_, DateTime<Utc>>(sql).bind(host).fetch_optional(pool).await?),
+    )
+}
+
+pub async fn set_instance_software(
+    db: &Db,
+    host: &str,
+    software: Option<&str>,
+) -> Result<(), DbError> {
+    let sql = "INSERT INTO instances (host, software, fetched_at) VALUES ($1, $2, $3) \
+               ON CONFLICT (host) DO UPDATE SET software = excluded.software, fetched_at = excluded.fetched_at";
+    on_pool!(db, pool => sqlx::query(sql).bind(host).bind(software).bind(Utc::now()).execute(pool).await.map(|_| ())?);
+    Ok(())
+}
+
+/// Inboxes of followers on servers running one of `software` (lower-case names).
+pub async fn follower_inboxes_on(tx: &mut Tx, software: &[&str]) -> Result<Vec<String>, DbError> {
+    let placeholders: Vec<String> = (1..=software.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT DISTINCT COALESCE(a.shared_inbox, a.inbox) FROM followers f \
+         JOIN remote_actors a ON a.id = f.actor_id JOIN instances i ON i.host = a.host \
+         WHERE f.state = 'accepted' AND i.software IN ({})",
+        placeholders.join(", ")
+    );
+    Ok(on_tx!(tx, conn => {
+        let mut q = sqlx::query_scalar::<_, String>(&sql);
+        for s in software {
+            q = q.bind(*s);
+        }
+        q.fetch_all(conn).await?
+    }))
+}

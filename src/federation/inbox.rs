@@ -226,6 +226,9 @@ pub async fn receive(
         });
     }
     envelope.request = Some(audit_record(&req));
+    if envelope.kind == "Follow" && data.settings.relay.announce_create_to_lemmy_family {
+        super::nodeinfo::remember_software(data, &data.http, &envelope.actor).await;
+    }
     // Fetch what applying will need before the transaction: on SQLite a fetch that stores
     // an actor inside it would wait for the very write lock the transaction holds.
     if envelope.kind == "Move"

@@ -10,6 +10,7 @@ pub mod following;
 pub mod inbox;
 pub mod keys;
 pub mod members;
+pub mod nodeinfo;
 pub mod objects;
 pub mod protocol;
 pub mod relay;

@@ -160,7 +160,48 @@ async fn relay(
     if !db::relays::insert_relay(tx, &row).await? {
         return Ok(());
     }
-    send_to_followers_and(tx, &announce, "Announce", author).await
+    send_to_followers_and(tx, &announce, "Announce", author).await?;
+    if state.settings.relay.announce_create_to_lemmy_family {
+        announce_create(state, tx, create).await?;
+    }
+    Ok(())
+}
+
+/// FEP-1b12's form for Lemmy, Mbin and PieFed followers: the member's Create, verbatim,
+/// announced by the group (mastodon-interop.md §6, comparison).
+async fn announce_create(state: &AppState, tx: &mut Tx, create: &Value) -> Result<(), InboxError> {
+    let inboxes: Vec<Url> = db::relays::follower_inboxes_on(tx, &["lemmy", "mbin", "piefed"])
+        .await?
+        .iter()
+        .filter_map(|i| Url::parse(i).ok())
+        .collect();
+    if inboxes.is_empty() {
+        return Ok(());
+    }
+    let c = &state.coalition;
+    let mut inner = create.clone();
+    if let Some(o) = inner.as_object_mut() {
+        o.shift_remove("@context");
+    }
+    let announce = json!({
+        "@context": AS_CONTEXT,
+        "id": activity_id(c),
+        "type": "Announce",
+        "actor": c.urls.actor.as_str(),
+        "to": [PUBLIC],
+        "cc": [c.urls.followers.as_str()],
+        "audience": c.urls.actor.as_str(),
+        "object": inner,
+    });
+    let id = announce["id"].as_str().unwrap_or_default();
+    let new = NewActivity {
+        id,
+        kind: "Announce",
+        body: &announce.to_string(),
+        in_outbox: false,
+    };
+    db::deliveries::enqueue(tx, &new, &inboxes, now_ms()).await?;
+    Ok(())
 }
 
 async fn send_to_followers_and(

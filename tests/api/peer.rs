@@ -60,6 +60,8 @@ struct Shared {
     /// Wait this long before answering an inbox POST.
     delay_ms: std::sync::atomic::AtomicU64,
     actor_status: Mutex<HashMap<String, u16>>,
+    /// What its NodeInfo says it runs.
+    software: Mutex<String>,
 }
 
 pub struct Peer {
@@ -97,6 +99,7 @@ impl Peer {
             black_hole: Default::default(),
             delay_ms: Default::default(),
             actor_status: Mutex::new(HashMap::new()),
+            software: Mutex::new("mastodon".into()),
         });
         let mut peer = Peer {
             addr,
@@ -156,6 +159,8 @@ impl Peer {
             .route("/users/{name}", get(actor))
             .route("/users/{name}/inbox", post(inbox))
             .route("/inbox", post(inbox))
+            .route("/.well-known/nodeinfo", get(nodeinfo_links))
+            .route("/nodeinfo/2.0", get(nodeinfo))
             .with_state(self.shared.clone());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         self.stop = Some(tx);
@@ -211,6 +216,11 @@ impl Peer {
         rotated.doc["publicKey"]["publicKeyPem"] = Value::String(public_pem);
         rotated.key = Arc::new(key);
         *a = Arc::new(rotated);
+    }
+
+    /// Say in NodeInfo that this server runs `software`.
+    pub fn set_software(&self, software: &str) {
+        *self.shared.software.lock().unwrap() = software.to_owned();
     }
 
     /// Take inbox POSTs and never answer them (or answer again, with `false`).
@@ -385,6 +395,28 @@ pub struct Sign<'a> {
     /// Put the digest of these bytes instead of the body's.
     pub digest_of: Option<&'a [u8]>,
     pub unsigned: bool,
+}
+
+async fn nodeinfo_links(headers: HeaderMap) -> Response {
+    let host = headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    axum::Json(
+        json!({"links": [{"rel": "http://nodeinfo.diaspora.software/ns/schema/2.0",
+                                 "href": format!("http://{host}/nodeinfo/2.0")}]}),
+    )
+    .into_response()
+}
+
+async fn nodeinfo(State(shared): State<Arc<Shared>>) -> Response {
+    let name = shared.software.lock().unwrap().clone();
+    axum::Json(
+        json!({"version": "2.0", "software": {"name": name, "version": "1.0"},
+                      "protocols": ["activitypub"]}),
+    )
+    .into_response()
 }
 
 async fn actor(State(shared): State<Arc<Shared>>, Path(name): Path<String>) -> Response {

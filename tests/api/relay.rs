@@ -15,6 +15,7 @@ on_both_backends!(
     limits_removal_and_moves,
     a_relay_due_while_a_follower_is_down_arrives_after_a_restart,
     real_servers_group_posts_follow_the_rule,
+    lemmy_family_followers_also_get_announce_create,
 );
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -375,4 +376,29 @@ async fn real_servers_group_posts_follow_the_rule(backend: Backend) {
             "{server}/{name} held? {pending}"
         );
     }
+}
+
+async fn lemmy_family_followers_also_get_announce_create(backend: Backend) {
+    let w = World::new(backend, "[relay]\nannounce_create_to_lemmy_family = true\n").await;
+    let lemmy = Peer::start(&["bob"]).await;
+    lemmy.set_software("lemmy");
+    let follow = json!({"id": format!("{}/f/bob", lemmy.base), "type": "Follow", "actor": lemmy.actor_id("bob"), "object": w.coalition});
+    assert_eq!(w.send(&lemmy, "bob", &follow).await.status(), 202);
+    lemmy.wait_for("/users/bob/inbox", 1, WAIT).await;
+
+    let post = w.post("asso", 1);
+    assert_eq!(w.send(&w.members, "asso", &post).await.status(), 202);
+    // Lemmy gets both forms; Mastodon only the Announce of the id.
+    let got = lemmy.wait_for("/inbox", 2, WAIT).await;
+    let mut forms: Vec<Value> = got.iter().map(|r| r.json()).collect();
+    forms.sort_by_key(|a| a["object"].is_object());
+    assert_eq!(forms[0]["object"], post["object"]["id"]);
+    assert_eq!(forms[1]["object"]["type"], "Create");
+    assert_eq!(forms[1]["object"]["id"], post["id"]);
+    assert_eq!(forms[1]["object"]["object"], post["object"]);
+    assert_eq!(forms[1]["audience"], w.coalition.as_str());
+    w.followers.wait_for("/inbox", 1, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(w.announces().len(), 1);
+    assert_eq!(w.announces()[0]["object"], post["object"]["id"]);
 }
