@@ -16,6 +16,7 @@ on_both_backends!(
     a_relay_due_while_a_follower_is_down_arrives_after_a_restart,
     real_servers_group_posts_follow_the_rule,
     lemmy_family_followers_also_get_announce_create,
+    the_roster_and_moderation_through_the_admin_api,
 );
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -401,4 +402,88 @@ async fn lemmy_family_followers_also_get_announce_create(backend: Backend) {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(w.announces().len(), 1);
     assert_eq!(w.announces()[0]["object"], post["object"]["id"]);
+}
+
+async fn the_roster_and_moderation_through_the_admin_api(backend: Backend) {
+    let token = "a-token-for-the-admin-api";
+    let w = World::new(backend, &format!("[admin]\ntoken = \"{token}\"\n")).await;
+    let api = |method: reqwest::Method, path: &str| {
+        w.app
+            .client
+            .request(method, format!("{}/api/admin{path}", w.app.base))
+            .bearer_auth(token)
+    };
+    use reqwest::Method;
+    let list: Value = api(Method::GET, "/members")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["count"], 2);
+    // Add by URL (the peer serves no WebFinger); an unknown handle names the field.
+    let res = api(Method::POST, "/members")
+        .json(&json!({"actor": w.members.actor_id("stranger")}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let res = api(Method::POST, "/members")
+        .json(&json!({"actor": "@nobody@nowhere.invalid"}))
+        .send()
+        .await
+        .unwrap();
+    let err: Value = res.json().await.unwrap();
+    assert_eq!(err["field"], "actor");
+    // A reply is held; the API lists and approves it.
+    let mut reply = w.post("stranger", 1);
+    reply["object"]["inReplyTo"] = json!("https://elsewhere.example/statuses/1");
+    assert_eq!(w.send(&w.members, "stranger", &reply).await.status(), 202);
+    let pending: Value = api(Method::GET, "/relay/pending")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(pending[0]["reason"], "a reply");
+    let post_id = reply["object"]["id"].as_str().unwrap();
+    let res = api(Method::POST, "/relay/approve")
+        .json(&json!({"post": post_id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let got = w.followers.wait_for("/inbox", 1, WAIT).await;
+    assert_eq!(got[0].json()["object"], post_id);
+    let res = api(Method::POST, "/relay/reject")
+        .json(&json!({"post": post_id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    // Remove.
+    let res = api(Method::DELETE, "/members")
+        .json(&json!({"actor": w.members.actor_id("stranger")}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let list: Value = api(Method::GET, "/members")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["count"], 2);
+    let res = w
+        .app
+        .client
+        .get(format!("{}/api/admin/members", w.app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
 }
