@@ -279,3 +279,14 @@ pub async fn move_signatures(tx: &mut Tx, from: &str, to: &str) -> Result<u64, D
         on_tx!(tx, conn => sqlx::query(sql).bind(to).bind(from).execute(conn).await?.rows_affected()),
     )
 }
+
+/// Every signature of a statement that is not hidden, withdrawn ones included, oldest first.
+pub async fn history(db: &Db, slug: &str) -> Result<Vec<SignatureRow>, DbError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM cosignatures WHERE slug = $1 AND hidden_at IS NULL \
+         ORDER BY signed_at, announce_id"
+    );
+    Ok(
+        on_pool!(db, pool => sqlx::query_as::<_, SignatureRow>(&sql).bind(slug).fetch_all(pool).await?),
+    )
+}

@@ -66,13 +66,14 @@ fn check_username(state: &AppState, username: &str) -> Result<()> {
 async fn actor(
     State(state): State<AppState>,
     Path(username): Path<String>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response> {
     check_username(&state, &username)?;
     if wants_activitypub(&headers) {
         Ok(ActivityJson(state.coalition.to_actor()?).into_response())
     } else {
-        pages::profile_response(&state).await
+        pages::profile_response(&state, query.as_deref(), &headers).await
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod activitypub;
 pub mod admin;
 pub mod error;
+pub mod i18n;
 pub mod inbox;
 pub mod media;
 pub mod negotiate;
