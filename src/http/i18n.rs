@@ -190,37 +190,6 @@ pub enum Key {
     NoMembers,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use axum::http::HeaderValue;
-
-    fn with(accept: &str) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        h.insert(
-            header::ACCEPT_LANGUAGE,
-            HeaderValue::from_str(accept).unwrap(),
-        );
-        h
-    }
-
-    #[test]
-    fn chooses_the_interface_language() {
-        let fr = LanguageTag::parse("fr").unwrap();
-        assert_eq!(Ui::choose(None, &HeaderMap::new(), Some(&fr)), Ui::Fr);
-        assert_eq!(
-            Ui::choose(None, &with("en-GB,en;q=0.9,fr;q=0.5"), Some(&fr)),
-            Ui::En
-        );
-        assert_eq!(
-            Ui::choose(None, &with("de-DE,fr;q=0.4,en;q=0.3"), Some(&fr)),
-            Ui::Fr
-        );
-        assert_eq!(Ui::choose(Some("lang=en"), &with("fr"), Some(&fr)), Ui::En);
-        assert_eq!(Ui::choose(None, &with("de"), None), Ui::En);
-    }
-}
-
 impl Ui {
     /// The word for a template's key (templates name keys by string).
     pub fn w(self, key: &str) -> &'static str {
@@ -263,5 +232,36 @@ impl Ui {
             _ => NoMembers,
         };
         self.t(k)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn with(accept: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::ACCEPT_LANGUAGE,
+            HeaderValue::from_str(accept).unwrap(),
+        );
+        h
+    }
+
+    #[test]
+    fn chooses_the_interface_language() {
+        let fr = LanguageTag::parse("fr").unwrap();
+        assert_eq!(Ui::choose(None, &HeaderMap::new(), Some(&fr)), Ui::Fr);
+        assert_eq!(
+            Ui::choose(None, &with("en-GB,en;q=0.9,fr;q=0.5"), Some(&fr)),
+            Ui::En
+        );
+        assert_eq!(
+            Ui::choose(None, &with("de-DE,fr;q=0.4,en;q=0.3"), Some(&fr)),
+            Ui::Fr
+        );
+        assert_eq!(Ui::choose(Some("lang=en"), &with("fr"), Some(&fr)), Ui::En);
+        assert_eq!(Ui::choose(None, &with("de"), None), Ui::En);
     }
 }
