@@ -152,6 +152,20 @@ struct StatementCard {
     signatures: u64,
 }
 
+impl StatementCard {
+    /// The card without its text, for the list.
+    fn clone_light(&self) -> StatementCard {
+        StatementCard {
+            lang: self.lang.clone(),
+            title: self.title.clone(),
+            url: self.url.clone(),
+            html: String::new(),
+            date: self.date.clone(),
+            signatures: self.signatures,
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "profile.html")]
 struct ProfilePage {
@@ -207,11 +221,12 @@ async fn card(
         html: String::new(),
     });
     let tally = db::cosign::tally(&state.db, &row.slug).await?;
+    let html = body_without_title(&text);
     Ok(StatementCard {
         lang: text.lang,
         title: text.title,
         url: statement_url(&state.coalition, &row.slug),
-        html: text.html,
+        html,
         date: day(row.published_at),
         signatures: tally.signatures,
     })
@@ -240,10 +255,11 @@ pub async fn profile_response(
     for row in &statements {
         let card = card(state, row, ui).await?;
         cosignatures += card.signatures;
+        if latest.len() < 20 {
+            latest.push(card.clone_light());
+        }
         if row.pinned {
             pinned.push(card);
-        } else if latest.len() < 20 {
-            latest.push(card);
         }
     }
     let page = ProfilePage {

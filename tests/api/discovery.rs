@@ -18,6 +18,7 @@ on_both_backends!(
     images_are_served,
     bad_requests_get_json_errors_never_5xx,
     configured_profile_reaches_the_wire,
+    the_follow_form_sends_visitors_to_their_server,
 );
 
 async fn start(backend: Backend) -> (TestApp, TestDb) {
@@ -382,4 +383,42 @@ async fn configured_profile_reaches_the_wire(backend: Backend) {
         .await;
     assert_eq!(res.status(), 200);
     assert_json_error(app.get("/ap/coalition", AP_ACCEPT).await, 404).await;
+}
+
+async fn the_follow_form_sends_visitors_to_their_server(backend: Backend) {
+    let (app, _db) = start(backend).await;
+    let actor = format!("{}/ap/coalition", app.base);
+    let encoded: String = url::form_urlencoded::byte_serialize(actor.as_bytes()).collect();
+    let go = |handle: &str, uri: &str| {
+        let q: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("handle", handle)
+            .append_pair("uri", uri)
+            .finish();
+        app.client.get(format!("{}/interact?{q}", app.base)).send()
+    };
+    // An instance only: Mastodon's authorize_interaction.
+    let res = go("mastodon.example", &actor).await.unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        res.headers()["location"],
+        format!("https://mastodon.example/authorize_interaction?uri={encoded}")
+    );
+    // An address: the server's own template from WebFinger.
+    let peer = crate::peer::Peer::start(&[]).await;
+    let host = peer.base.trim_start_matches("http://");
+    let res = go(&format!("@you@{host}"), &actor).await.unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        res.headers()["location"],
+        format!("http://{host}/authorize_interaction?uri={encoded}&from=template")
+    );
+    // Only this coalition's addresses, and a readable error otherwise.
+    assert_json_error(
+        go("mastodon.example", "https://evil.example/")
+            .await
+            .unwrap(),
+        422,
+    )
+    .await;
+    assert_json_error(go("not a server!", &actor).await.unwrap(), 422).await;
 }

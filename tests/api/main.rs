@@ -6,6 +6,7 @@ mod peer;
 
 mod admin_api;
 mod admin_cli;
+mod browser;
 mod cli;
 mod cosign;
 mod crash;

@@ -160,6 +160,7 @@ impl Peer {
             .route("/users/{name}/inbox", post(inbox))
             .route("/inbox", post(inbox))
             .route("/.well-known/nodeinfo", get(nodeinfo_links))
+            .route("/.well-known/webfinger", get(webfinger))
             .route("/nodeinfo/2.0", get(nodeinfo))
             .with_state(self.shared.clone());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -407,6 +408,19 @@ async fn nodeinfo_links(headers: HeaderMap) -> Response {
         json!({"links": [{"rel": "http://nodeinfo.diaspora.software/ns/schema/2.0",
                                  "href": format!("http://{host}/nodeinfo/2.0")}]}),
     )
+    .into_response()
+}
+
+/// A WebFinger answer with the remote-interaction template, as Mastodon serves it.
+async fn webfinger(headers: HeaderMap) -> Response {
+    let host = headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    axum::Json(json!({"subject": "acct:someone@example", "links": [
+        {"rel": "http://ostatus.org/schema/1.0/subscribe", "template": format!("http://{host}/authorize_interaction?uri={{uri}}&from=template")}
+    ]}))
     .into_response()
 }
 
