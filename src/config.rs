@@ -43,6 +43,7 @@ struct RawSettings {
     coalition: RawCoalition,
     #[serde(default)]
     federation: RawFederation,
+    inbox: InboxSettings,
     delivery: DeliverySettings,
     cosign: CosignSettings,
     relay: RelaySettings,
@@ -132,6 +133,15 @@ struct RawFederation {
     blocked_actors: Vec<String>,
 }
 
+/// Limits on what the inboxes take.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InboxSettings {
+    pub max_per_host_per_minute: u32,
+    pub max_per_ip_per_minute: u32,
+    pub max_concurrent: usize,
+}
+
 /// The persistent delivery queue.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -182,6 +192,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub coalition: CoalitionSettings,
     pub federation: FederationSettings,
+    pub inbox: InboxSettings,
     pub delivery: DeliverySettings,
     pub cosign: CosignSettings,
     pub relay: RelaySettings,
@@ -496,6 +507,15 @@ impl RawSettings {
         }
         let d = &self.delivery;
         for (setting, value) in [
+            (
+                "inbox.max_per_host_per_minute",
+                u64::from(self.inbox.max_per_host_per_minute),
+            ),
+            (
+                "inbox.max_per_ip_per_minute",
+                u64::from(self.inbox.max_per_ip_per_minute),
+            ),
+            ("inbox.max_concurrent", self.inbox.max_concurrent as u64),
             ("delivery.concurrency", d.concurrency as u64),
             (
                 "delivery.per_host_concurrency",
@@ -562,6 +582,7 @@ impl RawSettings {
                 blocked_domains,
                 blocked_actors,
             },
+            inbox: self.inbox,
             delivery: self.delivery,
             cosign: self.cosign,
             relay: self.relay,

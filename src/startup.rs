@@ -45,7 +45,9 @@ pub struct AppState {
     /// SHA-256 of `admin.token`, when the admin API is on.
     pub admin_token_hash: Option<[u8; 32]>,
     /// Per-actor limits on boosts, likes and undos.
-    pub rate: Arc<crate::federation::inbox::ActorRate>,
+    pub rate: Arc<crate::federation::inbox::RateLimiter>,
+    /// Inbox limits: per remote host, per client address, and activities in process.
+    pub inbox_limits: Arc<InboxLimits>,
     /// For the few GETs we make ourselves (NodeInfo); actors go through the federation crate.
     pub http: reqwest::Client,
 }
@@ -97,7 +99,7 @@ impl AppState {
             Signer::from_pkcs8_pem(coalition.urls.key_id.clone(), coalition.private_key_pem())
                 .context("reading the coalition's private key")?;
         let admin_token_hash = settings.admin.token().map(crate::http::admin::token_hash);
-        let rate = Arc::new(crate::federation::inbox::ActorRate::new(
+        let rate = Arc::new(crate::federation::inbox::RateLimiter::new(
             settings.cosign.max_per_actor_per_minute,
         ));
         let http = delivery_client(
@@ -106,7 +108,17 @@ impl AppState {
             &user_agent(&settings),
         )
         .context("building the HTTP client")?;
+        let inbox_limits = Arc::new(InboxLimits {
+            per_host: crate::federation::inbox::RateLimiter::new(
+                settings.inbox.max_per_host_per_minute,
+            ),
+            per_ip: crate::federation::inbox::RateLimiter::new(
+                settings.inbox.max_per_ip_per_minute,
+            ),
+            in_process: tokio::sync::Semaphore::new(settings.inbox.max_concurrent),
+        });
         Ok(AppState {
+            inbox_limits,
             http,
             rate,
             admin_token_hash,
@@ -118,6 +130,13 @@ impl AppState {
             wakeup: Wakeup::default(),
         })
     }
+}
+
+#[derive(Debug)]
+pub struct InboxLimits {
+    pub per_host: crate::federation::inbox::RateLimiter,
+    pub per_ip: crate::federation::inbox::RateLimiter,
+    pub in_process: tokio::sync::Semaphore,
 }
 
 pub struct Application {
@@ -197,9 +216,12 @@ impl Application {
         let refreshes = tokio::spawn(refresh_counts(state.clone(), stop_rx.clone()));
         let worker = tokio::spawn(worker.run(stop_rx));
         let app = crate::http::router(state, federation);
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let served = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
         let _ = stop_tx.send(true);
         if let Err(e) = worker.await {
             tracing::error!(error = %e, "the delivery worker ended badly");

@@ -283,23 +283,23 @@ fn audit_record(req: &IncomingRequest<'_>) -> String {
     .to_string()
 }
 
-/// Per-actor limits on boosts, likes and undos: a fixed one-minute window.
+/// A per-key limit over a fixed one-minute window (per actor, per host, per address).
 #[derive(Debug)]
-pub struct ActorRate {
+pub struct RateLimiter {
     per_minute: u32,
     windows: std::sync::Mutex<std::collections::HashMap<String, (i64, u32)>>,
 }
 
-impl ActorRate {
+impl RateLimiter {
     pub fn new(per_minute: u32) -> Self {
-        ActorRate {
+        RateLimiter {
             per_minute,
             windows: Default::default(),
         }
     }
 
-    /// Count one more activity from `actor`; `Err(seconds to wait)` past the limit.
-    pub fn check(&self, actor: &str) -> Result<(), u64> {
+    /// Count one more for `key`; `Err(seconds to wait)` past the limit.
+    pub fn check(&self, key: &str) -> Result<(), u64> {
         let now = Utc::now().timestamp();
         let minute = now - now.rem_euclid(60);
         let mut windows = self
@@ -309,7 +309,7 @@ impl ActorRate {
         if windows.len() > 100_000 {
             windows.retain(|_, (start, _)| *start == minute);
         }
-        let entry = windows.entry(actor.to_owned()).or_insert((minute, 0));
+        let entry = windows.entry(key.to_owned()).or_insert((minute, 0));
         if entry.0 != minute {
             *entry = (minute, 0);
         }

@@ -12,7 +12,8 @@ const FRESH_FOR: chrono::Duration = chrono::Duration::days(7);
 /// NodeInfo documents are small; refuse more.
 const MAX_BYTES: usize = 256 * 1024;
 
-async fn get_json(client: &reqwest::Client, url: &str) -> Option<Value> {
+/// GET a small JSON document: bounded in time and size, errors as None.
+pub async fn get_json(client: &reqwest::Client, url: &str) -> Option<Value> {
     let mut res = client
         .get(url)
         .header("accept", "application/json")

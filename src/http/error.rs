@@ -30,6 +30,8 @@ pub enum HttpError {
     Conflict(String),
     #[error("{message}")]
     TooManyRequests { message: String, retry_after: u64 },
+    #[error("too busy; retry shortly")]
+    TooBusy,
     #[error("{0}")]
     Gone(String),
     #[error("{0}")]
@@ -53,6 +55,7 @@ impl HttpError {
             }
             HttpError::Conflict(_) => StatusCode::CONFLICT,
             HttpError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            HttpError::TooBusy => StatusCode::SERVICE_UNAVAILABLE,
             HttpError::Gone(_) => StatusCode::GONE,
             HttpError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             HttpError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -96,6 +99,12 @@ impl IntoResponse for HttpError {
             && let Ok(v) = axum::http::HeaderValue::from_str(&retry_after.to_string())
         {
             res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        if let HttpError::TooBusy = &self {
+            res.headers_mut().insert(
+                header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("5"),
+            );
         }
         if status == StatusCode::UNAUTHORIZED {
             res.headers_mut().insert(

@@ -2,11 +2,13 @@
 //! error otherwise (401 for every signature or digest failure, so that RFC 9421 senders fall
 //! back to draft-cavage, mastodon-interop.md §2).
 
+use std::net::SocketAddr;
+
 use activitypub_federation::config::Data;
 use axum::{
     Router,
     body::Body,
-    extract::{OriginalUri, Path},
+    extract::{ConnectInfo, OriginalUri, Path},
     http::{HeaderMap, Method, StatusCode, header},
     routing::post,
 };
@@ -45,6 +47,7 @@ impl From<InboxError> for HttpError {
 async fn personal_inbox(
     data: Data<AppState>,
     Path(username): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     method: Method,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
@@ -53,27 +56,55 @@ async fn personal_inbox(
     if data.coalition.username.as_str() != username {
         return Err(HttpError::not_found("no such actor"));
     }
-    receive(&data, &method, &uri, &headers, body).await
+    receive(&data, peer, &method, &uri, &headers, body).await
 }
 
 async fn shared_inbox(
     data: Data<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     method: Method,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     body: Body,
 ) -> Result<StatusCode> {
-    receive(&data, &method, &uri, &headers, body).await
+    receive(&data, peer, &method, &uri, &headers, body).await
 }
 
 #[tracing::instrument(skip_all, fields(path = %uri.path()))]
 async fn receive(
     data: &Data<AppState>,
+    peer: SocketAddr,
     method: &Method,
     uri: &axum::http::Uri,
     headers: &HeaderMap,
     body: Body,
 ) -> Result<StatusCode> {
+    // Limits first, before any work: per client address, per signing host, in process.
+    let limits = &data.inbox_limits;
+    let too_many = |retry_after: u64, who: String| HttpError::TooManyRequests {
+        message: format!("too many activities from {who}; retry in {retry_after} s"),
+        retry_after,
+    };
+    limits
+        .per_ip
+        .check(&peer.ip().to_string())
+        .map_err(|r| too_many(r, peer.ip().to_string()))?;
+    if let Some(host) = signing_host(headers) {
+        limits
+            .per_host
+            .check(&host)
+            .map_err(|r| too_many(r, host.clone()))?;
+    }
+    // Wait a little for a place; a server that stays saturated asks senders to come back.
+    let _in_process = match tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        limits.in_process.acquire(),
+    )
+    .await
+    {
+        Ok(Ok(permit)) => permit,
+        _ => return Err(HttpError::TooBusy),
+    };
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -98,4 +129,12 @@ async fn receive(
     .inspect_err(|e| tracing::info!(error = %e, "inbox refused an activity"))?;
     tracing::debug!(?outcome, "inbox accepted an activity");
     Ok(StatusCode::ACCEPTED)
+}
+
+/// The host of the signature's key id, cheaply, before anything is verified.
+fn signing_host(headers: &HeaderMap) -> Option<String> {
+    let sig = headers.get("signature")?.to_str().ok()?;
+    let key_id = sig.split("keyId=\"").nth(1)?.split('"').next()?;
+    let url = url::Url::parse(key_id).ok()?;
+    Some(crate::db::deliveries::authority(&url))
 }

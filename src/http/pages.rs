@@ -744,19 +744,7 @@ async fn interact(State(state): State<AppState>, RawQuery(query): RawQuery) -> R
 }
 
 async fn subscribe_template(client: &reqwest::Client, url: &str) -> Option<String> {
-    let res = client
-        .get(url)
-        .header("accept", "application/jrd+json, application/json")
-        .timeout(std::time::Duration::from_secs(5))
-        .send()
-        .await
-        .ok()?
-        .error_for_status()
-        .ok()?;
-    if res.content_length().is_some_and(|n| n > 256 * 1024) {
-        return None;
-    }
-    let jrd: serde_json::Value = res.json().await.ok()?;
+    let jrd = crate::federation::nodeinfo::get_json(client, url).await?;
     jrd.get("links")?
         .as_array()?
         .iter()

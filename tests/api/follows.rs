@@ -18,6 +18,8 @@ on_both_backends!(
     blocked_domains_get_403,
     a_rotated_key_is_refetched_once,
     manual_approval_keeps_follows_pending,
+    inbox_limits_answer_429,
+    private_addresses_are_refused_when_not_allowed,
 );
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -466,4 +468,64 @@ async fn a_rotated_key_is_refetched_once(backend: Backend) {
         )
         .await;
     assert_json_error(res, 401).await;
+}
+
+async fn inbox_limits_answer_429(backend: Backend) {
+    let w = world(
+        backend,
+        "[inbox]\nmax_per_host_per_minute = 5\nmax_per_ip_per_minute = 8\n",
+    )
+    .await;
+    let mut statuses = Vec::new();
+    for n in 0..7 {
+        statuses.push(
+            w.send("alice", &w.follow("alice", n))
+                .await
+                .status()
+                .as_u16(),
+        );
+    }
+    assert_eq!(
+        statuses,
+        [202, 202, 202, 202, 202, 429, 429],
+        "per signing host"
+    );
+    let res = w.send("bob", &w.follow("bob", 9)).await;
+    assert!(res.headers().get("retry-after").is_some());
+    assert_json_error(res, 429).await;
+    // Per address, whatever is sent (here, unsigned junk).
+    let res = w
+        .client
+        .post(format!("{}/inbox", w.app.base))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_json_error(res, 429).await;
+}
+
+async fn private_addresses_are_refused_when_not_allowed(backend: Backend) {
+    // The peer's actor is on 127.0.0.1: with the guard on, tribune will not fetch it, so
+    // the Follow cannot be verified and nothing is stored.
+    let w = world(backend, "[federation]\nallow_private_addresses = false\n").await;
+    let res = w.send("alice", &w.follow("alice", 1)).await;
+    assert_json_error(res, 401).await;
+    assert_eq!(w.db.count("SELECT COUNT(*) FROM remote_actors").await, 0);
+    // The delivery client refuses loopback too, whatever the port.
+    let settings = tribune::config::Settings::defaults().unwrap();
+    let client =
+        tribune::federation::delivery::delivery_client(&settings.delivery, false, "test").unwrap();
+    let err = client
+        .get(format!("{}/users/alice", w.peer.base))
+        .send()
+        .await
+        .unwrap_err();
+    let chain = format!("{err:?}");
+    assert!(
+        chain.contains("127.0.0.1")
+            || chain.to_lowercase().contains("local")
+            || chain.contains("resolve"),
+        "{chain}"
+    );
+    assert!(w.peer.received().is_empty());
 }
