@@ -14,9 +14,8 @@ use crate::{
     federation::{
         delivery::{DeliveryWorker, Wakeup, delivery_client},
         inbox::KeyCache,
-        keys,
+        keys::{self, Keyring},
         objects::coalition::{Coalition, CoalitionParts, LocalActor},
-        signatures::Signer,
     },
     media::{self, ImageRole},
 };
@@ -36,8 +35,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub db: Db,
     pub coalition: Arc<Coalition>,
-    /// Our signing key, parsed once.
-    pub signer: Arc<Signer>,
+    /// Our key pair, parsed once, replaced in place on rotation.
+    pub keyring: Arc<Keyring>,
     /// Remote public keys, parsed once.
     pub keys: KeyCache,
     /// Tells the delivery workers that rows were queued.
@@ -95,9 +94,12 @@ impl AppState {
             },
         )
         .context("building the coalition's URLs from server.public_url")?;
-        let signer =
-            Signer::from_pkcs8_pem(coalition.urls.key_id.clone(), coalition.private_key_pem())
-                .context("reading the coalition's private key")?;
+        let keyring = Keyring::new(
+            coalition.urls.key_id.clone(),
+            &coalition.public_key_pem,
+            coalition.private_key_pem(),
+        )
+        .context("reading the coalition's private key")?;
         let admin_token_hash = settings.admin.token().map(crate::http::admin::token_hash);
         let rate = Arc::new(crate::federation::inbox::RateLimiter::new(
             settings.cosign.max_per_actor_per_minute,
@@ -125,7 +127,7 @@ impl AppState {
             settings: Arc::new(settings),
             db,
             coalition: Arc::new(coalition),
-            signer: Arc::new(signer),
+            keyring: Arc::new(keyring),
             keys: KeyCache::default(),
             wakeup: Wakeup::default(),
         })
@@ -202,7 +204,7 @@ impl Application {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let worker = DeliveryWorker {
             db: db.clone(),
-            signer: state.signer.clone(),
+            keys: state.keyring.clone(),
             client: delivery_client(
                 &state.settings.delivery,
                 state.settings.federation.allow_private_addresses,
@@ -214,6 +216,7 @@ impl Application {
         };
         let notifications = listen_for_wakeups(&db, state.wakeup.clone(), stop_rx.clone());
         let refreshes = tokio::spawn(refresh_counts(state.clone(), stop_rx.clone()));
+        let key_watch = tokio::spawn(watch_keys(state.clone(), stop_rx.clone()));
         let worker = tokio::spawn(worker.run(stop_rx));
         let app = crate::http::router(state, federation);
         let served = axum::serve(
@@ -227,11 +230,36 @@ impl Application {
             tracing::error!(error = %e, "the delivery worker ended badly");
         }
         let _ = refreshes.await;
+        let _ = key_watch.await;
         if let Some(notifications) = notifications {
             notifications.abort();
         }
         db.close().await;
         served
+    }
+}
+
+/// Pick up a key stored by `tribune keys rotate` (in another process) within two seconds.
+async fn watch_keys(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        match db::local_actor::get(&state.db).await {
+            Ok(Some(row)) => match state
+                .keyring
+                .replace(&row.public_key_pem, &row.private_key_pem)
+            {
+                Ok(true) => {
+                    tracing::info!("the coalition's key was rotated: now signing with the new one")
+                }
+                Ok(false) => {}
+                Err(e) => tracing::error!(error = %e, "the stored key cannot be read"),
+            },
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "checking the coalition's key"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(std::time::Duration::from_secs(2)) => {},
+            _ = stop.changed() => return,
+        }
     }
 }
 

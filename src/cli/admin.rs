@@ -189,3 +189,47 @@ pub async fn following(settings: Settings, action: FollowingCommand) -> Result<(
     state.db.close().await;
     result.map_err(Failure::Other)
 }
+
+/// `tribune keys rotate`: a new RSA-2048 pair, stored with an `Update` of the actor queued
+/// to every follower, in one transaction.
+pub async fn rotate_keys(settings: Settings) -> Result<(), Failure> {
+    let state = AppState::open(settings).await.map_err(Failure::Other)?;
+    let result = async {
+        let pair =
+            tokio::task::spawn_blocking(crate::federation::keys::generate_rsa_2048).await??;
+        let c = &state.coalition;
+        let mut actor = serde_json::to_value(c.to_actor_with_key(pair.public_key_pem.clone())?)?;
+        if let Some(o) = actor.as_object_mut() {
+            o.shift_remove("@context");
+        }
+        let update = serde_json::json!({
+            "@context": crate::federation::protocol::actor::actor_context(),
+            "id": format!("{}#updates/{:032x}", c.urls.actor, rand::random::<u128>()),
+            "type": "Update",
+            "actor": c.urls.actor.as_str(),
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+            "cc": [c.urls.followers.as_str()],
+            "object": actor,
+        });
+        let id = update["id"].as_str().unwrap_or_default().to_owned();
+        let mut tx = state.db.begin().await?;
+        db::local_actor::replace_keys(&mut tx, &pair.public_key_pem, &pair.private_key_pem).await?;
+        let n = db::deliveries::fan_out(
+            &mut tx,
+            &db::deliveries::NewActivity {
+                id: &id,
+                kind: "Update",
+                body: &update.to_string(),
+                in_outbox: false,
+            },
+            crate::federation::delivery::now_ms(),
+        )
+        .await?;
+        tx.commit().await?;
+        println!("new key stored; Update {id} queued for {n} inbox(es)");
+        Ok::<(), anyhow::Error>(())
+    }
+    .await;
+    state.db.close().await;
+    result.map_err(Failure::Other)
+}

@@ -72,6 +72,11 @@ pub enum Command {
         #[command(subcommand)]
         action: FollowingCommand,
     },
+    /// The coalition's key pair.
+    Keys {
+        #[command(subcommand)]
+        action: KeysCommand,
+    },
     /// Block domains and actors: their activities get 403 and nothing of theirs is stored.
     Block {
         #[command(subcommand)]
@@ -174,6 +179,14 @@ pub enum FollowingCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Replace the key pair and send followers an Update with the new public key. A running
+    /// server takes the new key within seconds; Follows that servers send again afterwards
+    /// are accepted.
+    Rotate,
+}
+
+#[derive(Debug, Subcommand)]
 pub enum BlockTarget {
     /// A domain, with its subdomains; blocking it removes its followers.
     Domain {
@@ -222,6 +235,9 @@ impl Cli {
             Command::Followers { action } => admin::followers(settings, action).await,
             Command::Following { action } => admin::following(settings, action).await,
             Command::Block { target } => admin::block(settings, target).await,
+            Command::Keys {
+                action: KeysCommand::Rotate,
+            } => admin::rotate_keys(settings).await,
         }
     }
 }

@@ -46,3 +46,19 @@ pub async fn insert_if_absent(
         .await?
         .ok_or_else(|| DbError::Setup("the coalition's row vanished after insert".into()))
 }
+
+/// Store a new key pair (key rotation).
+pub async fn replace_keys(
+    tx: &mut super::Tx,
+    public_key_pem: &str,
+    private_key_pem: &str,
+) -> Result<(), DbError> {
+    let sql = "UPDATE local_actor SET public_key_pem = $1, private_key_pem = $2 WHERE id = 1";
+    super::on_tx!(tx, conn => sqlx::query(sql)
+        .bind(public_key_pem)
+        .bind(private_key_pem)
+        .execute(conn)
+        .await
+        .map(|_| ())?);
+    Ok(())
+}

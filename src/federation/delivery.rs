@@ -17,7 +17,6 @@ use crate::{
         self, Db,
         deliveries::{self, Claimed, Outcome},
     },
-    federation::signatures::Signer,
 };
 
 /// Milliseconds since the epoch.
@@ -58,7 +57,7 @@ pub fn delivery_client(
 
 pub struct DeliveryWorker {
     pub db: Db,
-    pub signer: Arc<Signer>,
+    pub keys: Arc<super::keys::Keyring>,
     pub client: reqwest::Client,
     pub settings: DeliverySettings,
     pub wakeup: Wakeup,
@@ -292,7 +291,7 @@ impl DeliveryWorker {
         let Ok(_signing) = shared.signing.acquire().await else {
             return Attempt::Transient(None, "shutting down".into());
         };
-        let signer = self.signer.clone();
+        let signer = self.keys.signer();
         let (sign_url, sign_body) = (url.clone(), body.clone());
         let signed = tokio::task::spawn_blocking(move || {
             signer.sign_post(&sign_url, &sign_body, SystemTime::now())

@@ -49,3 +49,63 @@ mod tests {
         assert_eq!(public.size() * 8, 2048);
     }
 }
+
+/// The coalition's key pair as the running server uses it: replaced in place when
+/// `tribune keys rotate` stores a new one, so that signatures and the actor document change
+/// together without a restart.
+pub struct Keyring {
+    key_id: String,
+    inner: std::sync::RwLock<(String, std::sync::Arc<super::signatures::Signer>)>,
+}
+
+impl std::fmt::Debug for Keyring {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keyring")
+            .field("key_id", &self.key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Keyring {
+    pub fn new(
+        key_id: String,
+        public_key_pem: &str,
+        private_key_pem: &str,
+    ) -> Result<Self, super::signatures::SignatureError> {
+        let signer = super::signatures::Signer::from_pkcs8_pem(key_id.clone(), private_key_pem)?;
+        Ok(Keyring {
+            key_id,
+            inner: std::sync::RwLock::new((public_key_pem.to_owned(), std::sync::Arc::new(signer))),
+        })
+    }
+
+    pub fn public_key_pem(&self) -> String {
+        self.inner.read().map(|g| g.0.clone()).unwrap_or_default()
+    }
+
+    pub fn signer(&self) -> std::sync::Arc<super::signatures::Signer> {
+        match self.inner.read() {
+            Ok(g) => g.1.clone(),
+            Err(poisoned) => poisoned.into_inner().1.clone(),
+        }
+    }
+
+    /// Take the stored pair if it differs from the one in use; true when it changed.
+    pub fn replace(
+        &self,
+        public_key_pem: &str,
+        private_key_pem: &str,
+    ) -> Result<bool, super::signatures::SignatureError> {
+        if self.public_key_pem() == public_key_pem {
+            return Ok(false);
+        }
+        let signer =
+            super::signatures::Signer::from_pkcs8_pem(self.key_id.clone(), private_key_pem)?;
+        let mut g = self
+            .inner
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *g = (public_key_pem.to_owned(), std::sync::Arc::new(signer));
+        Ok(true)
+    }
+}

@@ -71,7 +71,10 @@ async fn actor(
 ) -> Result<Response> {
     check_username(&state, &username)?;
     if wants_activitypub(&headers) {
-        Ok(ActivityJson(state.coalition.to_actor()?).into_response())
+        let actor = state
+            .coalition
+            .to_actor_with_key(state.keyring.public_key_pem())?;
+        Ok(ActivityJson(actor).into_response())
     } else {
         pages::profile_response(&state, query.as_deref(), &headers).await
     }

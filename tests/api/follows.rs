@@ -20,6 +20,7 @@ on_both_backends!(
     manual_approval_keeps_follows_pending,
     inbox_limits_answer_429,
     private_addresses_are_refused_when_not_allowed,
+    keys_rotate_without_losing_followers,
 );
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -528,4 +529,45 @@ async fn private_addresses_are_refused_when_not_allowed(backend: Backend) {
         "{chain}"
     );
     assert!(w.peer.received().is_empty());
+}
+
+async fn keys_rotate_without_losing_followers(backend: Backend) {
+    let w = world(backend, "").await;
+    assert_eq!(w.send("alice", &w.follow("alice", 1)).await.status(), 202);
+    w.peer.wait_for("/users/alice/inbox", 1, WAIT).await;
+    let old = w.coalition_pem().await;
+
+    let out = crate::helpers::Cli::for_app(&w.db, &w.app)
+        .ok(&["keys", "rotate"])
+        .await;
+    assert!(out.contains("queued for 1 inbox"), "{out}");
+    // Followers are told the new key.
+    let got = w.peer.wait_for("/inbox", 1, WAIT).await;
+    let update = got[0].json();
+    assert_eq!(update["type"], "Update");
+    assert_eq!(update["object"]["id"], w.coalition.as_str());
+    let new = update["object"]["publicKey"]["publicKeyPem"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(new, old);
+    // The running server serves and signs with it within seconds.
+    let deadline = std::time::Instant::now() + WAIT;
+    while w.coalition_pem().await != new {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server takes the new key"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Mastodon re-Follows after a key change: accepted, signed with the new key.
+    assert_eq!(w.send("alice", &w.follow("alice", 2)).await.status(), 202);
+    let got = w.peer.wait_for("/users/alice/inbox", 2, WAIT).await;
+    let accept = got.last().unwrap();
+    verify_as_mastodon(accept, &new).expect("signed with the new key");
+    assert!(verify_as_mastodon(accept, &old).is_err());
+    assert_eq!(
+        w.app.get_ap(&format!("{}/followers", w.coalition)).await["totalItems"],
+        1
+    );
 }

@@ -138,6 +138,13 @@ impl Coalition {
             .collect()
     }
 
+    /// The actor document with the key currently in use.
+    pub fn to_actor_with_key(&self, public_key_pem: String) -> Result<GroupActor, url::ParseError> {
+        let mut actor = self.to_actor()?;
+        actor.public_key.public_key_pem = public_key_pem;
+        Ok(actor)
+    }
+
     pub fn to_actor(&self) -> Result<GroupActor, url::ParseError> {
         let urls = &self.urls;
         let image = |img: &Image| -> Result<ImageObject, url::ParseError> {
