@@ -30,26 +30,6 @@ pub fn generate_rsa_2048() -> Result<KeyPairPem, rsa::Error> {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use rsa::{RsaPublicKey, pkcs8::DecodePublicKey, traits::PublicKeyParts};
-
-    #[test]
-    fn generates_a_2048_bit_pem_pair() {
-        let pair = super::generate_rsa_2048().unwrap();
-        assert!(
-            pair.public_key_pem
-                .starts_with("-----BEGIN PUBLIC KEY-----\n")
-        );
-        assert!(
-            pair.private_key_pem
-                .starts_with("-----BEGIN PRIVATE KEY-----\n")
-        );
-        let public = RsaPublicKey::from_public_key_pem(&pair.public_key_pem).unwrap();
-        assert_eq!(public.size() * 8, 2048);
-    }
-}
-
 /// The coalition's key pair as the running server uses it: replaced in place when
 /// `tribune keys rotate` stores a new one, so that signatures and the actor document change
 /// together without a restart.
@@ -107,5 +87,25 @@ impl Keyring {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         *g = (public_key_pem.to_owned(), std::sync::Arc::new(signer));
         Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rsa::{RsaPublicKey, pkcs8::DecodePublicKey, traits::PublicKeyParts};
+
+    #[test]
+    fn generates_a_2048_bit_pem_pair() {
+        let pair = super::generate_rsa_2048().unwrap();
+        assert!(
+            pair.public_key_pem
+                .starts_with("-----BEGIN PUBLIC KEY-----\n")
+        );
+        assert!(
+            pair.private_key_pem
+                .starts_with("-----BEGIN PRIVATE KEY-----\n")
+        );
+        let public = RsaPublicKey::from_public_key_pem(&pair.public_key_pem).unwrap();
+        assert_eq!(public.size() * 8, 2048);
     }
 }
