@@ -128,6 +128,8 @@ struct RawField {
 struct RawFederation {
     allow_private_addresses: Option<bool>,
     #[serde(default)]
+    authorized_fetch: bool,
+    #[serde(default)]
     blocked_domains: Vec<String>,
     #[serde(default)]
     blocked_actors: Vec<String>,
@@ -238,6 +240,8 @@ pub struct ProfileField {
 #[derive(Debug, Clone)]
 pub struct FederationSettings {
     pub allow_private_addresses: bool,
+    /// ActivityPub GETs of objects and collections must be signed.
+    pub authorized_fetch: bool,
     /// Lower-cased host names (with a port where one was given).
     pub blocked_domains: Vec<String>,
     pub blocked_actors: Vec<url::Url>,
@@ -579,6 +583,7 @@ impl RawSettings {
             },
             federation: FederationSettings {
                 allow_private_addresses,
+                authorized_fetch: self.federation.authorized_fetch,
                 blocked_domains,
                 blocked_actors,
             },

@@ -2,6 +2,7 @@
 
 pub mod activitypub;
 pub mod admin;
+pub mod authorized_fetch;
 pub mod error;
 pub mod i18n;
 pub mod inbox;
@@ -34,6 +35,10 @@ pub fn router(
         .merge(admin::router())
         .fallback(|| async { HttpError::not_found("not found") })
         .method_not_allowed_fallback(|| async { HttpError::MethodNotAllowed })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            authorized_fetch::require_signature,
+        ))
         .with_state(state)
         .layer(activitypub_federation::config::FederationMiddleware::new(
             federation,

@@ -21,6 +21,7 @@ on_both_backends!(
     inbox_limits_answer_429,
     private_addresses_are_refused_when_not_allowed,
     keys_rotate_without_losing_followers,
+    authorized_fetch_requires_signed_gets,
 );
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -570,4 +571,37 @@ async fn keys_rotate_without_losing_followers(backend: Backend) {
         w.app.get_ap(&format!("{}/followers", w.coalition)).await["totalItems"],
         1
     );
+}
+
+async fn authorized_fetch_requires_signed_gets(backend: Backend) {
+    let w = world(backend, "[federation]\nauthorized_fetch = true\n").await;
+    let followers = format!("{}/followers", w.coalition);
+    // Unsigned: refused for collections; the actor and the pages stay public.
+    assert_json_error(w.app.get(&followers, crate::helpers::AP_ACCEPT).await, 401).await;
+    assert_eq!(
+        w.app
+            .get(&w.coalition, crate::helpers::AP_ACCEPT)
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        w.app
+            .get(&format!("{}/@coalition", w.app.base), "text/html")
+            .await
+            .status(),
+        200
+    );
+    let jrd = w
+        .app
+        .webfinger(&format!("acct:coalition@localhost:{}", w.app.addr.port()))
+        .await;
+    assert_eq!(jrd.status(), 200);
+    // Signed by an actor it can fetch: served.
+    let res = w.peer.get_signed(&w.client, "alice", &followers).await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["type"], "OrderedCollection");
+    // The inbox still takes signed POSTs.
+    assert_eq!(w.send("alice", &w.follow("alice", 1)).await.status(), 202);
 }

@@ -323,6 +323,54 @@ impl Peer {
         .await
     }
 
+    /// GET `url` signed by `name` as Mastodon signs fetches: `host date (request-target)`.
+    pub async fn get_signed(
+        &self,
+        client: &reqwest::Client,
+        name: &str,
+        url: &str,
+    ) -> reqwest::Response {
+        let parsed = url::Url::parse(url).unwrap();
+        let host = match parsed.port() {
+            Some(p) => format!("{}:{p}", parsed.host_str().unwrap()),
+            None => parsed.host_str().unwrap().to_owned(),
+        };
+        let date = httpdate::fmt_http_date(SystemTime::now());
+        let target = match parsed.query() {
+            Some(q) => format!("{}?{q}", parsed.path()),
+            None => parsed.path().to_owned(),
+        };
+        let signing_string = format!("host: {host}\ndate: {date}\n(request-target): get {target}");
+        let signature = {
+            let actors = self.shared.actors.lock().unwrap();
+            let key = &actors[name].key;
+            let mut out = vec![0u8; key.public().modulus_len()];
+            key.sign(
+                &RSA_PKCS1_SHA256,
+                &ring::rand::SystemRandom::new(),
+                signing_string.as_bytes(),
+                &mut out,
+            )
+            .unwrap();
+            BASE64.encode(out)
+        };
+        client
+            .get(url)
+            .header("host", &host)
+            .header("date", &date)
+            .header("accept", "application/activity+json, application/ld+json")
+            .header(
+                "signature",
+                format!(
+                    "keyId=\"{}#main-key\",algorithm=\"rsa-sha256\",headers=\"host date (request-target)\",signature=\"{signature}\"",
+                    self.actor_id(name)
+                ),
+            )
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn post_with(
         &self,
         client: &reqwest::Client,

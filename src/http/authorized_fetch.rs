@@ -1,0 +1,148 @@
+//! `federation.authorized_fetch`: ActivityPub GETs of objects and collections must be signed
+//! by an actor we can fetch, as on Mastodon servers in secure mode. The actor document and
+//! its key stay public (mastodon-interop.md §2), and so do the pages for people, WebFinger,
+//! NodeInfo and the images.
+
+use std::time::SystemTime;
+
+use activitypub_federation::config::Data;
+use axum::{
+    extract::{FromRequestParts, Request, State},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use url::Url;
+
+use super::{error::HttpError, negotiate::wants_activitypub};
+use crate::{
+    federation::{
+        inbox::is_blocked,
+        objects::remote_actor::RemoteActorId,
+        signatures::{RequestParts, check_request, parse_signature_header, verify_signature},
+    },
+    startup::AppState,
+};
+
+/// Paths that are ActivityPub-only collections or objects.
+fn protected(path: &str, username: &str, wants_ap: bool) -> bool {
+    let actor = format!("/ap/{username}");
+    if path == actor {
+        return false;
+    }
+    if path.starts_with(&format!("{actor}/")) || path.starts_with("/ap/activities/") {
+        return !path.ends_with("/inbox");
+    }
+    if let Some(rest) = path.strip_prefix("/statements/") {
+        // The statement itself only when asked for as JSON; its collections always.
+        return rest.contains('/') || wants_ap;
+    }
+    false
+}
+
+pub async fn require_signature(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if !state.settings.federation.authorized_fetch || request.method() != axum::http::Method::GET {
+        return next.run(request).await;
+    }
+    let wants_ap = wants_activitypub(request.headers());
+    if !protected(
+        request.uri().path(),
+        state.coalition.username.as_str(),
+        wants_ap,
+    ) {
+        return next.run(request).await;
+    }
+    let (mut parts, body) = request.into_parts();
+    let data = match Data::<AppState>::from_request_parts(&mut parts, &state).await {
+        Ok(d) => d,
+        Err(_) => {
+            return HttpError::Internal(anyhow::anyhow!("no federation data")).into_response();
+        }
+    };
+    if let Err(e) = verify_get(&data, &parts).await {
+        return e.into_response();
+    }
+    next.run(Request::from_parts(parts, body)).await
+}
+
+async fn verify_get(
+    data: &Data<AppState>,
+    parts: &axum::http::request::Parts,
+) -> Result<(), HttpError> {
+    let unauthorized = |m: String| HttpError::Unauthorized(m);
+    let header = parts
+        .headers
+        .get("signature")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| {
+            unauthorized("this server requires signed fetches (authorized fetch)".into())
+        })?;
+    let sig = parse_signature_header(header).map_err(|e| unauthorized(e.to_string()))?;
+    let req = RequestParts {
+        method: "GET",
+        path: parts.uri.path(),
+        query: parts.uri.query(),
+        headers: &parts.headers,
+    };
+    check_request(&sig, &req, None, SystemTime::now()).map_err(|e| unauthorized(e.to_string()))?;
+    // The signer: the actor the key id names (`…#main-key`, or GoToSocial's `…/main-key`).
+    let mut actor_url =
+        Url::parse(&sig.key_id).map_err(|_| unauthorized("the keyId is not a URL".into()))?;
+    actor_url.set_fragment(None);
+    if actor_url.path().ends_with("/main-key") {
+        let path = actor_url.path().trim_end_matches("/main-key").to_owned();
+        actor_url.set_path(&path);
+    }
+    if is_blocked(data, &actor_url).await? {
+        return Err(HttpError::Forbidden(
+            "this server or actor is blocked".into(),
+        ));
+    }
+    let actor_id: RemoteActorId = actor_url.into();
+    let actor = actor_id
+        .dereference(data)
+        .await
+        .map_err(|e| unauthorized(format!("cannot fetch the signing actor: {e}")))?;
+    let pem = if actor.row.public_key_id == sig.key_id {
+        actor.row.public_key_pem.clone()
+    } else {
+        let doc = actor
+            .document()
+            .map_err(|e| HttpError::Internal(e.into()))?;
+        doc.key(&sig.key_id)
+            .map(|k| k.public_key_pem.clone())
+            .ok_or_else(|| unauthorized("the key is not the signer's".into()))?
+    };
+    let key = data
+        .keys
+        .get_or_parse(&sig.key_id, &pem)
+        .map_err(|e| unauthorized(e.to_string()))?;
+    verify_signature(&sig, &req, &key).map_err(|e| unauthorized(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::protected;
+
+    #[test]
+    fn what_authorized_fetch_covers() {
+        assert!(
+            !protected("/ap/coalition", "coalition", true),
+            "the actor stays public"
+        );
+        assert!(protected("/ap/coalition/outbox", "coalition", false));
+        assert!(!protected("/ap/coalition/inbox", "coalition", true));
+        assert!(protected("/ap/activities/ab", "coalition", true));
+        assert!(protected("/statements/s", "coalition", true));
+        assert!(
+            !protected("/statements/s", "coalition", false),
+            "the page for people"
+        );
+        assert!(protected("/statements/s/ledger", "coalition", false));
+        assert!(!protected("/.well-known/webfinger", "coalition", true));
+        assert!(!protected("/media/avatar-1.png", "coalition", true));
+    }
+}
