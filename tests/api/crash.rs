@@ -11,7 +11,10 @@ use crate::{
     peer::{Peer, verify_as_mastodon},
 };
 
-on_both_backends!(an_accept_due_during_a_crash_arrives_after_the_restart);
+on_both_backends!(
+    an_accept_due_during_a_crash_arrives_after_the_restart,
+    what_was_answered_202_survives_a_kill_during_inbox_processing,
+);
 
 fn start(dir: &std::path::Path, db: &TestDb, port: u16) -> Running {
     let (child, got) = serve(
@@ -108,4 +111,66 @@ async fn an_accept_due_during_a_crash_arrives_after_the_restart(backend: Backend
         1,
         "the follow answered 202 is kept"
     );
+}
+
+async fn what_was_answered_202_survives_a_kill_during_inbox_processing(backend: Backend) {
+    tribune::install_crypto_provider();
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(backend).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let mut server = start(dir.path(), &db, port);
+    let names: Vec<String> = (0..60).map(|i| format!("f{i}")).collect();
+    let peer = Peer::start_sharing_a_key(&names).await;
+    let client = peer.client(&[("localhost", addr)]);
+    let coalition = format!("http://localhost:{port}/ap/coalition");
+
+    // Sixty Follows at once; the server is killed while they are being processed.
+    let mut sends = tokio::task::JoinSet::new();
+    for name in names.clone() {
+        let (peer_actor, client, coalition) =
+            (peer.actor_id(&name), client.clone(), coalition.clone());
+        let body = json!({"id": format!("{peer_actor}/follow"), "type": "Follow", "actor": peer_actor, "object": coalition}).to_string();
+        let signed = peer.prepare_post(&name, &format!("{coalition}/inbox"), body.as_bytes());
+        sends.spawn(async move {
+            let ok = signed
+                .send_with(&client)
+                .await
+                .map(|r| r.status().as_u16() == 202)
+                .unwrap_or(false);
+            (name, ok)
+        });
+    }
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    server.0.kill().unwrap();
+    server.0.wait().unwrap();
+    let mut acknowledged = Vec::new();
+    while let Some(r) = sends.join_next().await {
+        let (name, ok) = r.unwrap();
+        if ok {
+            acknowledged.push(name);
+        }
+    }
+    println!(
+        "kill -9 during inbox processing: {} of 60 Follows acknowledged",
+        acknowledged.len()
+    );
+
+    // After a restart, every acknowledged Follow is a follower and gets its Accept.
+    let _server = start(dir.path(), &db, port);
+    for name in &acknowledged {
+        let sql = format!(
+            "SELECT COUNT(*) FROM followers WHERE actor_id = '{}'",
+            peer.actor_id(name)
+        );
+        assert_eq!(db.count(&sql).await, 1, "{name} was answered 202");
+    }
+    for name in &acknowledged {
+        peer.wait_for(&format!("/users/{name}/inbox"), 1, Duration::from_secs(30))
+            .await;
+    }
 }

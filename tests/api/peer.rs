@@ -323,6 +323,54 @@ impl Peer {
         .await
     }
 
+    /// A POST signed now by `name`, to send later (from another task).
+    pub fn prepare_post(&self, name: &str, url: &str, body: &[u8]) -> Prepared {
+        let parsed = url::Url::parse(url).unwrap();
+        let host = match parsed.port() {
+            Some(p) => format!("{}:{p}", parsed.host_str().unwrap()),
+            None => parsed.host_str().unwrap().to_owned(),
+        };
+        let date = httpdate::fmt_http_date(SystemTime::now());
+        let digest = format!(
+            "SHA-256={}",
+            BASE64.encode(ring::digest::digest(&ring::digest::SHA256, body))
+        );
+        let signing_string = format!(
+            "host: {host}\ndate: {date}\ncontent-type: application/activity+json\ndigest: {digest}\n(request-target): post {}",
+            parsed.path()
+        );
+        let signature = {
+            let actors = self.shared.actors.lock().unwrap();
+            let key = &actors[name].key;
+            let mut out = vec![0u8; key.public().modulus_len()];
+            key.sign(
+                &RSA_PKCS1_SHA256,
+                &ring::rand::SystemRandom::new(),
+                signing_string.as_bytes(),
+                &mut out,
+            )
+            .unwrap();
+            BASE64.encode(out)
+        };
+        Prepared {
+            url: url.to_owned(),
+            headers: vec![
+                ("host".into(), host),
+                ("date".into(), date),
+                ("content-type".into(), "application/activity+json".into()),
+                ("digest".into(), digest),
+                (
+                    "signature".into(),
+                    format!(
+                        "keyId=\"{}#main-key\",algorithm=\"rsa-sha256\",headers=\"host date content-type digest (request-target)\",signature=\"{signature}\"",
+                        self.actor_id(name)
+                    ),
+                ),
+            ],
+            body: body.to_vec(),
+        }
+    }
+
     /// GET `url` signed by `name` as Mastodon signs fetches: `host date (request-target)`.
     pub async fn get_signed(
         &self,
@@ -564,4 +612,24 @@ pub fn verify_as_mastodon(r: &Recorded, public_pem: &str) -> Result<String, Stri
         .verify(lines.join("\n").as_bytes(), &signature)
         .map_err(|_| "the signature does not verify".to_owned())?;
     Ok(params["keyId"].clone())
+}
+
+/// A signed request ready to send.
+pub struct Prepared {
+    url: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Prepared {
+    pub async fn send_with(
+        self,
+        client: &reqwest::Client,
+    ) -> Result<reqwest::Response, reqwest::Error> {
+        let mut req = client.post(&self.url).body(self.body);
+        for (k, v) in &self.headers {
+            req = req.header(k.as_str(), v.as_str());
+        }
+        req.send().await
+    }
 }
