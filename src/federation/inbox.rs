@@ -158,23 +158,16 @@ pub async fn receive(
     data: &Data<AppState>,
     req: IncomingRequest<'_>,
 ) -> Result<Received, InboxError> {
-    let header = req
-        .headers
-        .get("signature")
-        .ok_or(SignatureError::Missing)?
-        .to_str()
-        .map_err(|_| SignatureError::Malformed("not text".into()))?;
-    let sig = parse_signature_header(header)?;
     let parts = RequestParts {
         method: req.method,
         path: req.path,
         query: req.query,
         headers: req.headers,
     };
-    check_request(&sig, &parts, Some(req.body), SystemTime::now())?;
+    let presented = presented_signature(data, &parts, req.body)?;
     let mut envelope = Envelope::parse(req.body)?;
 
-    let key_url = Url::parse(&sig.key_id).ok();
+    let key_url = Url::parse(presented.key_id()).ok();
     if is_blocked(data, &envelope.actor).await?
         || match &key_url {
             Some(k) => is_blocked(data, k).await?,
@@ -205,7 +198,7 @@ pub async fn receive(
         }
     };
     let fetched_now = actor.row.fetched_at >= started;
-    let verified = verify_with(data, &sig, &parts, &actor);
+    let verified = verify_with(data, &presented, &parts, &actor);
     if let Err(first) = verified {
         if fetched_now {
             return Err(first);
@@ -214,7 +207,7 @@ pub async fn receive(
         let actor = actor_id.dereference_forced(data).await.map_err(|e| {
             InboxError::Unauthorized(format!("{first}; refetching the actor failed: {e}"))
         })?;
-        verify_with(data, &sig, &parts, &actor)?;
+        verify_with(data, &presented, &parts, &actor)?;
     }
 
     if matches!(envelope.kind.as_str(), "Announce" | "Like" | "Undo")
@@ -321,30 +314,88 @@ impl RateLimiter {
     }
 }
 
+/// A request's signature, either scheme, checked but for the cryptography.
+pub enum Presented {
+    /// draft-cavage, with `Digest`.
+    Cavage(signatures::SignatureHeader),
+    /// RFC 9421, with `Content-Digest`; the signature base computed.
+    Message(Box<signatures::MessageSignature>, String),
+}
+
+impl Presented {
+    pub fn key_id(&self) -> &str {
+        match self {
+            Presented::Cavage(s) => &s.key_id,
+            Presented::Message(s, _) => &s.key_id,
+        }
+    }
+
+    fn verify(&self, parts: &RequestParts<'_>, key: &PublicKey) -> Result<(), SignatureError> {
+        match self {
+            Presented::Cavage(s) => signatures::verify_signature(s, parts, key),
+            Presented::Message(s, base) => s.verify(base, key),
+        }
+    }
+}
+
+/// Read and check the request's signature: RFC 9421 when `Signature-Input` is present (as
+/// Mastodon 4.5+ sends after a 401, and Fedify first), draft-cavage otherwise.
+pub fn presented_signature(
+    state: &AppState,
+    parts: &RequestParts<'_>,
+    body: &[u8],
+) -> Result<Presented, InboxError> {
+    let header = |name: &str| -> Result<Option<&str>, SignatureError> {
+        match parts.headers.get(name) {
+            None => Ok(None),
+            Some(v) => v
+                .to_str()
+                .map(Some)
+                .map_err(|_| SignatureError::Malformed(format!("{name} is not text"))),
+        }
+    };
+    let signature = header("signature")?.ok_or(SignatureError::Missing)?;
+    if let Some(input) = header("signature-input")? {
+        let sig = signatures::parse_message_signature(input, signature)?;
+        sig.check(Some(body), parts, SystemTime::now())?;
+        let target = match parts.query {
+            Some(q) => format!("{}?{q}", parts.path),
+            None => parts.path.to_owned(),
+        };
+        let target_uri = state.coalition.urls.base.join(&target);
+        let base = sig.base(parts, &target_uri)?;
+        return Ok(Presented::Message(Box::new(sig), base));
+    }
+    let sig = parse_signature_header(signature)?;
+    check_request(&sig, parts, Some(body), SystemTime::now())?;
+    Ok(Presented::Cavage(sig))
+}
+
 /// Verify with the actor's key named by the signature.
 fn verify_with(
     state: &AppState,
-    sig: &signatures::SignatureHeader,
+    presented: &Presented,
     parts: &RequestParts<'_>,
     actor: &RemoteActor,
 ) -> Result<(), InboxError> {
-    let pem = if actor.row.public_key_id == sig.key_id {
+    let key_id = presented.key_id();
+    let pem = if actor.row.public_key_id == key_id {
         actor.row.public_key_pem.clone()
     } else {
         let doc = actor
             .document()
             .map_err(|e| InboxError::Internal(e.into()))?;
-        doc.key(&sig.key_id)
+        doc.key(key_id)
             .map(|k| k.public_key_pem.clone())
             .ok_or_else(|| {
                 InboxError::Unauthorized(format!(
-                    "the key {} is not one of {}'s keys",
-                    sig.key_id, actor.id
+                    "the key {key_id} is not one of {}'s keys",
+                    actor.id
                 ))
             })?
     };
-    let key = state.keys.get_or_parse(&sig.key_id, &pem)?;
-    signatures::verify_signature(sig, parts, &key)?;
+    let key = state.keys.get_or_parse(key_id, &pem)?;
+    presented.verify(parts, &key)?;
     Ok(())
 }
 

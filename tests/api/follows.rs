@@ -22,6 +22,7 @@ on_both_backends!(
     private_addresses_are_refused_when_not_allowed,
     keys_rotate_without_losing_followers,
     authorized_fetch_requires_signed_gets,
+    rfc9421_message_signatures_are_verified,
 );
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -604,4 +605,61 @@ async fn authorized_fetch_requires_signed_gets(backend: Backend) {
     assert_eq!(body["type"], "OrderedCollection");
     // The inbox still takes signed POSTs.
     assert_eq!(w.send("alice", &w.follow("alice", 1)).await.status(), 202);
+}
+
+async fn rfc9421_message_signatures_are_verified(backend: Backend) {
+    use crate::peer::Rfc9421Tweak;
+    let w = world(backend, "").await;
+    let inbox = format!("{}/inbox", w.coalition);
+    let body = w.follow("alice", 1).to_string();
+    for (what, tweak) in [
+        (
+            "a digest of another body",
+            Rfc9421Tweak {
+                wrong_digest: true,
+                ..Default::default()
+            },
+        ),
+        (
+            "no content-digest covered",
+            Rfc9421Tweak {
+                without_digest: true,
+                ..Default::default()
+            },
+        ),
+        (
+            "created two hours ago",
+            Rfc9421Tweak {
+                age_seconds: 7200,
+                ..Default::default()
+            },
+        ),
+        (
+            "signed with bob's key",
+            Rfc9421Tweak {
+                key_of: Some("bob"),
+                ..Default::default()
+            },
+        ),
+    ] {
+        let res = w
+            .peer
+            .post_rfc9421(&w.client, "alice", &inbox, body.as_bytes(), tweak)
+            .await;
+        assert_eq!(res.status(), 401, "{what}");
+    }
+    assert_eq!(w.db.count("SELECT COUNT(*) FROM followers").await, 0);
+    let res = w
+        .peer
+        .post_rfc9421(
+            &w.client,
+            "alice",
+            &inbox,
+            body.as_bytes(),
+            Rfc9421Tweak::default(),
+        )
+        .await;
+    assert_eq!(res.status(), 202, "{:?}", res.text().await);
+    let got = w.peer.wait_for("/users/alice/inbox", 1, WAIT).await;
+    assert_eq!(got[0].json()["type"], "Accept");
 }

@@ -323,6 +323,70 @@ impl Peer {
         .await
     }
 
+    /// POST `body` signed with an RFC 9421 message signature, as Mastodon 4.5+ does after a
+    /// 401: `("@method" "@target-uri" "content-digest")`, `created`, `keyid`.
+    pub async fn post_rfc9421(
+        &self,
+        client: &reqwest::Client,
+        name: &str,
+        url: &str,
+        body: &[u8],
+        tweak: Rfc9421Tweak<'_>,
+    ) -> reqwest::Response {
+        let digested = if tweak.wrong_digest {
+            b"other".as_slice()
+        } else {
+            body
+        };
+        let digest = format!(
+            "sha-256=:{}:",
+            BASE64.encode(ring::digest::digest(&ring::digest::SHA256, digested))
+        );
+        let created = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            .saturating_sub(tweak.age_seconds);
+        let components = if tweak.without_digest {
+            "(\"@method\" \"@target-uri\")"
+        } else {
+            "(\"@method\" \"@target-uri\" \"content-digest\")"
+        };
+        let params = format!(
+            "{components};created={created};keyid=\"{}#main-key\"",
+            self.actor_id(name)
+        );
+        let mut base = format!("\"@method\": POST\n\"@target-uri\": {url}\n");
+        if !tweak.without_digest {
+            base.push_str(&format!("\"content-digest\": {digest}\n"));
+        }
+        base.push_str(&format!("\"@signature-params\": {params}"));
+        let signer = tweak.key_of.unwrap_or(name);
+        let signature = {
+            let actors = self.shared.actors.lock().unwrap();
+            let key = &actors[signer].key;
+            let mut out = vec![0u8; key.public().modulus_len()];
+            key.sign(
+                &RSA_PKCS1_SHA256,
+                &ring::rand::SystemRandom::new(),
+                base.as_bytes(),
+                &mut out,
+            )
+            .unwrap();
+            BASE64.encode(out)
+        };
+        client
+            .post(url)
+            .header("content-type", "application/activity+json")
+            .header("content-digest", digest)
+            .header("signature-input", format!("sig1={params}"))
+            .header("signature", format!("sig1=:{signature}:"))
+            .body(body.to_vec())
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// A POST signed now by `name`, to send later (from another task).
     pub fn prepare_post(&self, name: &str, url: &str, body: &[u8]) -> Prepared {
         let parsed = url::Url::parse(url).unwrap();
@@ -632,4 +696,13 @@ impl Prepared {
         }
         req.send().await
     }
+}
+
+/// Ways to spoil an RFC 9421 signature.
+#[derive(Default, Clone, Copy)]
+pub struct Rfc9421Tweak<'a> {
+    pub wrong_digest: bool,
+    pub without_digest: bool,
+    pub age_seconds: u64,
+    pub key_of: Option<&'a str>,
 }
