@@ -141,6 +141,7 @@ impl DeliveryWorker {
                 threshold: settings.breaker_failures,
                 open_ms: i64::try_from(settings.breaker_open_seconds * 1000).unwrap_or(i64::MAX),
             },
+            rfc9421_hosts: Default::default(),
         });
         let claimed_slots = Arc::new(Semaphore::new(settings.concurrency * CLAIM_FACTOR));
         let lease_ms = i64::try_from(settings.lease_seconds * 1000).unwrap_or(i64::MAX);
@@ -285,7 +286,29 @@ impl DeliveryWorker {
             Ok(u) => u,
             Err(e) => return Attempt::Final(None, format!("bad inbox URL: {e}")),
         };
-        let body = row.body.clone().into_bytes();
+        let host = db::deliveries::authority(&url);
+        let knows_9421 = shared
+            .rfc9421_hosts
+            .lock()
+            .map(|h| h.contains(&host))
+            .unwrap_or(false);
+        let first = self.send(shared, &url, &row.body, knows_9421).await;
+        // Double knock, as Mastodon 4.7 does: a 401 to draft-cavage may mean the server
+        // wants RFC 9421; try once with it, and remember the host if that works.
+        if !knows_9421 && matches!(first, Attempt::Transient(Some(401), _)) {
+            let second = self.send(shared, &url, &row.body, true).await;
+            if let Attempt::Delivered(_) = second
+                && let Ok(mut hosts) = shared.rfc9421_hosts.lock()
+            {
+                hosts.insert(host);
+            }
+            return second;
+        }
+        first
+    }
+
+    async fn send(&self, shared: &Shared, url: &Url, body: &str, rfc9421: bool) -> Attempt {
+        let body = body.as_bytes().to_vec();
         // Signing takes about a millisecond of CPU: keep it off the async workers, one
         // signature per core at a time.
         let Ok(_signing) = shared.signing.acquire().await else {
@@ -294,31 +317,51 @@ impl DeliveryWorker {
         let signer = self.keys.signer();
         let (sign_url, sign_body) = (url.clone(), body.clone());
         let signed = tokio::task::spawn_blocking(move || {
-            signer.sign_post(&sign_url, &sign_body, SystemTime::now())
+            let now = SystemTime::now();
+            if rfc9421 {
+                signer
+                    .sign_post_rfc9421(&sign_url, &sign_body, now)
+                    .map(Signed::Message)
+            } else {
+                signer
+                    .sign_post(&sign_url, &sign_body, now)
+                    .map(Signed::Cavage)
+            }
         })
         .await;
-        let headers = match signed {
+        drop(_signing);
+        let signed = match signed {
             Ok(Ok(h)) => h,
             Ok(Err(e)) => return Attempt::Final(None, format!("signing failed: {e}")),
             Err(e) => return Attempt::Transient(None, format!("signing task failed: {e}")),
         };
-        let result = self
+        let request = self
             .client
-            .post(url)
-            .header("host", headers.host)
-            .header("date", headers.date)
-            .header("digest", headers.digest)
-            .header("content-type", headers.content_type)
-            .header("accept", "application/activity+json, application/ld+json")
-            .header("signature", headers.signature)
-            .body(body)
-            .send()
-            .await;
-        match result {
+            .post(url.clone())
+            .header("accept", "application/activity+json, application/ld+json");
+        let request = match signed {
+            Signed::Cavage(h) => request
+                .header("host", h.host)
+                .header("date", h.date)
+                .header("digest", h.digest)
+                .header("content-type", h.content_type)
+                .header("signature", h.signature),
+            Signed::Message(h) => request
+                .header("content-type", h.content_type)
+                .header("content-digest", h.content_digest)
+                .header("signature-input", h.signature_input)
+                .header("signature", h.signature),
+        };
+        match request.body(body).send().await {
             Ok(res) => classify(res.status().as_u16()),
             Err(e) => Attempt::Transient(None, error_chain(&e)),
         }
     }
+}
+
+enum Signed {
+    Cavage(crate::federation::signatures::SignedHeaders),
+    Message(crate::federation::signatures::MessageSignedHeaders),
 }
 
 /// Limits shared by a process's delivery tasks.
@@ -326,6 +369,8 @@ struct Shared {
     sending: Semaphore,
     signing: Semaphore,
     hosts: Hosts,
+    /// Hosts that answered 401 to draft-cavage and 2xx to RFC 9421 ("double knock").
+    rfc9421_hosts: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 enum Attempt {

@@ -23,6 +23,7 @@ on_both_backends!(
     keys_rotate_without_losing_followers,
     authorized_fetch_requires_signed_gets,
     rfc9421_message_signatures_are_verified,
+    a_401_is_answered_with_a_second_knock_in_rfc9421,
 );
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -662,4 +663,30 @@ async fn rfc9421_message_signatures_are_verified(backend: Backend) {
     assert_eq!(res.status(), 202, "{:?}", res.text().await);
     let got = w.peer.wait_for("/users/alice/inbox", 1, WAIT).await;
     assert_eq!(got[0].json()["type"], "Accept");
+}
+
+async fn a_401_is_answered_with_a_second_knock_in_rfc9421(backend: Backend) {
+    let w = world(backend, "").await;
+    // A server that only takes RFC 9421 (answers 401 to draft-cavage).
+    w.peer.require_rfc9421(&w.coalition_pem().await);
+    assert_eq!(w.send("alice", &w.follow("alice", 1)).await.status(), 202);
+    // First knock (cavage) refused, second (RFC 9421) accepted: recorded as delivered.
+    let got = w.peer.wait_for("/users/alice/inbox", 2, WAIT).await;
+    assert!(got[0].headers.get("signature-input").is_none());
+    assert!(got[1].headers.get("signature-input").is_some());
+    let deadline = std::time::Instant::now() + WAIT;
+    while w.db.text("SELECT state FROM deliveries").await.as_deref() != Some("delivered") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "delivered on the second knock"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The host is remembered: the next delivery goes straight to RFC 9421.
+    assert_eq!(w.send("alice", &w.follow("alice", 2)).await.status(), 202);
+    let got = w.peer.wait_for("/users/alice/inbox", 3, WAIT).await;
+    assert!(
+        got[2].headers.get("signature-input").is_some(),
+        "one knock only"
+    );
 }

@@ -62,6 +62,9 @@ struct Shared {
     actor_status: Mutex<HashMap<String, u16>>,
     /// What its NodeInfo says it runs.
     software: Mutex<String>,
+    /// When set, inbox POSTs must carry an RFC 9421 signature verifying with this PEM;
+    /// draft-cavage gets 401 (a server that only takes RFC 9421).
+    require_rfc9421: Mutex<Option<String>>,
 }
 
 pub struct Peer {
@@ -100,6 +103,7 @@ impl Peer {
             delay_ms: Default::default(),
             actor_status: Mutex::new(HashMap::new()),
             software: Mutex::new("mastodon".into()),
+            require_rfc9421: Mutex::new(None),
         });
         let mut peer = Peer {
             addr,
@@ -217,6 +221,11 @@ impl Peer {
         rotated.doc["publicKey"]["publicKeyPem"] = Value::String(public_pem);
         rotated.key = Arc::new(key);
         *a = Arc::new(rotated);
+    }
+
+    /// Take only RFC 9421 signatures by the holder of `public_pem` (401 otherwise).
+    pub fn require_rfc9421(&self, public_pem: &str) {
+        *self.shared.require_rfc9421.lock().unwrap() = Some(public_pem.to_owned());
     }
 
     /// Say in NodeInfo that this server runs `software`.
@@ -618,7 +627,11 @@ async fn inbox(
     if delay > 0 {
         tokio::time::sleep(Duration::from_millis(delay)).await;
     }
-    let status = *shared.inbox_status.lock().unwrap();
+    let required = shared.require_rfc9421.lock().unwrap().clone();
+    let status = match required {
+        Some(pem) if !rfc9421_ok(&headers, uri.path(), &body, &pem) => 401,
+        _ => *shared.inbox_status.lock().unwrap(),
+    };
     shared.received.lock().unwrap().push(Recorded {
         path: uri.path().to_owned(),
         headers,
@@ -705,4 +718,43 @@ pub struct Rfc9421Tweak<'a> {
     pub without_digest: bool,
     pub age_seconds: u64,
     pub key_of: Option<&'a str>,
+}
+
+/// The peer's own RFC 9421 check, for `("@method" "@target-uri" "content-digest")`.
+fn rfc9421_ok(headers: &HeaderMap, path: &str, body: &[u8], pem: &str) -> bool {
+    let (Some(input), Some(sig), Some(digest), Some(host)) = (
+        headers.get("signature-input").and_then(|v| v.to_str().ok()),
+        headers.get("signature").and_then(|v| v.to_str().ok()),
+        headers.get("content-digest").and_then(|v| v.to_str().ok()),
+        headers.get("host").and_then(|v| v.to_str().ok()),
+    ) else {
+        return false;
+    };
+    let expected = format!(
+        "sha-256=:{}:",
+        BASE64.encode(ring::digest::digest(&ring::digest::SHA256, body))
+    );
+    let Some(params) = input.strip_prefix("sig1=") else {
+        return false;
+    };
+    let Some(sig) = sig.strip_prefix("sig1=:").and_then(|s| s.strip_suffix(':')) else {
+        return false;
+    };
+    if digest != expected || !params.starts_with("(\"@method\" \"@target-uri\" \"content-digest\")")
+    {
+        return false;
+    }
+    let base = format!(
+        "\"@method\": POST\n\"@target-uri\": http://{host}{path}\n\"content-digest\": {digest}\n\"@signature-params\": {params}"
+    );
+    let der = RsaPublicKey::from_public_key_pem(pem)
+        .unwrap()
+        .to_pkcs1_der()
+        .unwrap();
+    let Ok(signature) = BASE64.decode(sig) else {
+        return false;
+    };
+    UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, der.as_bytes())
+        .verify(base.as_bytes(), &signature)
+        .is_ok()
 }
