@@ -379,22 +379,24 @@ fn verify_with(
     actor: &RemoteActor,
 ) -> Result<(), InboxError> {
     let key_id = presented.key_id();
-    let pem = if actor.row.public_key_id == key_id {
-        actor.row.public_key_pem.clone()
+    let key = if actor.row.public_key_id == key_id {
+        state.keys.get_or_parse(key_id, &actor.row.public_key_pem)?
     } else {
         let doc = actor
             .document()
             .map_err(|e| InboxError::Internal(e.into()))?;
-        doc.key(key_id)
-            .map(|k| k.public_key_pem.clone())
-            .ok_or_else(|| {
-                InboxError::Unauthorized(format!(
-                    "the key {key_id} is not one of {}'s keys",
-                    actor.id
-                ))
-            })?
+        if let Some(k) = doc.key(key_id) {
+            state.keys.get_or_parse(key_id, &k.public_key_pem)?
+        } else if let Some(multibase) = doc.multikey(key_id) {
+            // An FEP-521a Ed25519 key, for RFC 9421 signatures.
+            PublicKey::from_multibase(&multibase)?
+        } else {
+            return Err(InboxError::Unauthorized(format!(
+                "the key {key_id} is not one of {}'s keys",
+                actor.id
+            )));
+        }
     };
-    let key = state.keys.get_or_parse(key_id, &pem)?;
     presented.verify(parts, &key)?;
     Ok(())
 }

@@ -274,11 +274,13 @@ pub fn digest_value(body: &[u8]) -> String {
     BASE64.encode(ring::digest::digest(&ring::digest::SHA256, body))
 }
 
-/// A remote RSA public key, parsed once.
+/// A remote public key, parsed once: RSA (from an SPKI PEM) or Ed25519 (from an FEP-521a
+/// `publicKeyMultibase`).
 #[derive(Debug, Clone)]
 pub struct PublicKey {
-    /// PKCS#1 `RSAPublicKey` DER, what ring verifies with.
-    pkcs1_der: Arc<[u8]>,
+    /// PKCS#1 `RSAPublicKey` DER, or the 32 bytes of an Ed25519 key.
+    der: Arc<[u8]>,
+    ed25519: bool,
 }
 
 impl PublicKey {
@@ -294,12 +296,36 @@ impl PublicKey {
             .to_pkcs1_der()
             .map_err(|e| SignatureError::BadKey(e.to_string()))?;
         Ok(PublicKey {
-            pkcs1_der: der.as_bytes().into(),
+            der: der.as_bytes().into(),
+            ed25519: false,
         })
     }
 
+    /// From a multibase (`z`, base58btc) Ed25519 multikey: the 0xed01 prefix, 32 bytes.
+    pub fn from_multibase(multibase: &str) -> Result<Self, SignatureError> {
+        let bad = || SignatureError::BadKey("not a base58btc Ed25519 multikey".into());
+        let encoded = multibase.strip_prefix('z').ok_or_else(bad)?;
+        let bytes = bs58::decode(encoded).into_vec().map_err(|_| bad())?;
+        match bytes.as_slice() {
+            [0xed, 0x01, key @ ..] if key.len() == 32 => Ok(PublicKey {
+                der: key.into(),
+                ed25519: true,
+            }),
+            _ => Err(bad()),
+        }
+    }
+
+    pub fn is_ed25519(&self) -> bool {
+        self.ed25519
+    }
+
     fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
-        UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, &self.pkcs1_der[..])
+        let alg: &dyn ring::signature::VerificationAlgorithm = if self.ed25519 {
+            &ring::signature::ED25519
+        } else {
+            &RSA_PKCS1_2048_8192_SHA256
+        };
+        UnparsedPublicKey::new(alg, &self.der[..])
             .verify(message, signature)
             .is_ok()
     }
@@ -809,7 +835,7 @@ impl MessageSignature {
         now: SystemTime,
     ) -> Result<(), SignatureError> {
         match self.alg.as_deref() {
-            None | Some("rsa-v1_5-sha256") => {}
+            None | Some("rsa-v1_5-sha256") | Some("ed25519") => {}
             Some(other) => return Err(SignatureError::Algorithm(other.to_owned())),
         }
         let covers = |c: &str| self.components.iter().any(|x| x == c);
@@ -859,6 +885,13 @@ impl MessageSignature {
     }
 
     pub fn verify(&self, base: &str, key: &PublicKey) -> Result<(), SignatureError> {
+        // The algorithm named must be the key's.
+        let named_ed25519 = self.alg.as_deref() == Some("ed25519");
+        if self.alg.is_some() && named_ed25519 != key.is_ed25519() {
+            return Err(SignatureError::Algorithm(
+                "the algorithm does not match the key".into(),
+            ));
+        }
         if key.verify(base.as_bytes(), &self.signature) {
             Ok(())
         } else {

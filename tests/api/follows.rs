@@ -24,6 +24,7 @@ on_both_backends!(
     authorized_fetch_requires_signed_gets,
     rfc9421_message_signatures_are_verified,
     a_401_is_answered_with_a_second_knock_in_rfc9421,
+    rfc9421_with_an_ed25519_key,
 );
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -689,4 +690,62 @@ async fn a_401_is_answered_with_a_second_knock_in_rfc9421(backend: Backend) {
         got[2].headers.get("signature-input").is_some(),
         "one knock only"
     );
+}
+
+async fn rfc9421_with_an_ed25519_key(backend: Backend) {
+    use base64::{Engine, engine::general_purpose::STANDARD as BASE64};
+    use ring::signature::{Ed25519KeyPair, KeyPair};
+    let w = world(backend, "").await;
+    let rng = ring::rand::SystemRandom::new();
+    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
+    let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
+    let alice = w.peer.actor_id("alice");
+    let key_id = format!("{alice}#ed25519-key");
+    let mut multikey = vec![0xed, 0x01];
+    multikey.extend_from_slice(pair.public_key().as_ref());
+    w.peer.set_actor_field(
+        "alice",
+        "assertionMethod",
+        json!([{
+            "id": key_id, "type": "Multikey", "controller": alice,
+            "publicKeyMultibase": format!("z{}", bs58::encode(&multikey).into_string()),
+        }]),
+    );
+    let inbox = format!("{}/inbox", w.coalition);
+    let send = |body: String, sign_with: &Ed25519KeyPair| {
+        let digest = format!(
+            "sha-256=:{}:",
+            BASE64.encode(ring::digest::digest(&ring::digest::SHA256, body.as_bytes()))
+        );
+        let created = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let params = format!(
+            "(\"@method\" \"@target-uri\" \"content-digest\");created={created};keyid=\"{key_id}\";alg=\"ed25519\""
+        );
+        let base = format!(
+            "\"@method\": POST\n\"@target-uri\": {inbox}\n\"content-digest\": {digest}\n\"@signature-params\": {params}"
+        );
+        let signature = BASE64.encode(sign_with.sign(base.as_bytes()).as_ref());
+        w.client
+            .post(&inbox)
+            .header("content-type", "application/activity+json")
+            .header("content-digest", digest)
+            .header("signature-input", format!("sig1={params}"))
+            .header("signature", format!("sig1=:{signature}:"))
+            .body(body)
+            .send()
+    };
+    // Signed by another Ed25519 key: refused.
+    let other =
+        Ed25519KeyPair::from_pkcs8(Ed25519KeyPair::generate_pkcs8(&rng).unwrap().as_ref()).unwrap();
+    let res = send(w.follow("alice", 1).to_string(), &other)
+        .await
+        .unwrap();
+    assert_json_error(res, 401).await;
+    // Signed by the key alice publishes: accepted.
+    let res = send(w.follow("alice", 1).to_string(), &pair).await.unwrap();
+    assert_eq!(res.status(), 202, "{:?}", res.text().await);
+    w.peer.wait_for("/users/alice/inbox", 1, WAIT).await;
 }

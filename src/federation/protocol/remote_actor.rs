@@ -25,6 +25,9 @@ pub struct ActorFields {
     pub icon: Option<Value>,
     #[serde(default)]
     pub public_key: Option<OneOrMany<PublicKeyField>>,
+    /// FEP-521a keys (Mastodon 4.7 publishes Ed25519 ones here).
+    #[serde(default)]
+    pub assertion_method: Option<Value>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -84,6 +87,20 @@ impl ActorDocument {
             .find(|k| k.id == key_id)
     }
 
+    /// An FEP-521a `Multikey` with this id: its `publicKeyMultibase`.
+    pub fn multikey(&self, key_id: &str) -> Option<String> {
+        let methods = match self.fields.assertion_method.as_ref()? {
+            Value::Array(a) => a.iter().collect::<Vec<_>>(),
+            one => vec![one],
+        };
+        methods
+            .into_iter()
+            .filter(|k| k.get("id").and_then(Value::as_str) == Some(key_id))
+            .filter(|k| k.get("type").and_then(Value::as_str) == Some("Multikey"))
+            .find_map(|k| k.get("publicKeyMultibase").and_then(Value::as_str))
+            .map(str::to_owned)
+    }
+
     /// The first key: the one we store.
     pub fn main_key(&self) -> Option<&PublicKeyField> {
         self.fields.public_key.as_ref()?.iter().next()
@@ -107,5 +124,25 @@ impl ActorDocument {
             Value::String(_) => None,
             other => url_of(other),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ActorDocument;
+
+    #[test]
+    fn finds_fep_521a_multikeys() {
+        let doc: ActorDocument = serde_json::from_value(serde_json::json!({
+            "id": "https://a.example/u", "type": "Person", "inbox": "https://a.example/u/inbox",
+            "publicKey": {"id": "https://a.example/u#main-key", "owner": "https://a.example/u", "publicKeyPem": "x"},
+            "assertionMethod": [{"id": "https://a.example/u#ed", "type": "Multikey", "controller": "https://a.example/u", "publicKeyMultibase": "z6Mk"}],
+        }))
+        .unwrap();
+        assert_eq!(
+            doc.multikey("https://a.example/u#ed").as_deref(),
+            Some("z6Mk")
+        );
+        assert!(doc.multikey("https://a.example/u#main-key").is_none());
     }
 }
