@@ -12,7 +12,10 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use proptest::{prelude::*, strategy::ValueTree, test_runner::TestRunner};
 use tribune::{
     domain::{LanguageTag, statement},
-    federation::{inbox::Envelope, signatures::parse_signature_header},
+    federation::{
+        inbox::Envelope,
+        signatures::{parse_message_signature, parse_signature_header},
+    },
     http::{negotiate::wants_activitypub, well_known::parse_resource},
 };
 
@@ -66,6 +69,43 @@ fn signature_text() -> impl Strategy<Value = String> {
         ".{0,10}",
     ];
     proptest::collection::vec(param, 0..7).prop_map(|p| p.join(","))
+}
+
+/// `Signature-Input` and `Signature` pairs, RFC 9421.
+fn message_signature_text() -> impl Strategy<Value = (String, String)> {
+    let component = prop_oneof![
+        Just("\"@method\"".to_owned()),
+        Just("\"@target-uri\"".to_owned()),
+        Just("\"content-digest\"".to_owned()),
+        "\"[a-z@-]{0,12}\"(;[a-z]{1,3}=\"[a-z]{0,3}\")?",
+        "[^ )]{0,6}",
+    ];
+    let param = prop_oneof![
+        "created=[0-9]{0,12}",
+        "expires=[0-9]{0,12}",
+        "keyid=\"[a-z:/.#-]{0,20}\"",
+        "alg=\"(rsa-v1_5-sha256|ed25519|[a-z]{0,4})\"",
+        ".{0,8}",
+    ];
+    (
+        "[a-z0-9]{1,4}",
+        proptest::collection::vec(component, 0..5),
+        proptest::collection::vec(param, 0..5),
+        "(:[A-Za-z0-9+/=]{0,30}:|.{0,10})",
+        any::<bool>(),
+    )
+        .prop_map(|(label, comps, params, sig, same_label)| {
+            let input = format!("{label}=({});{}", comps.join(" "), params.join(";"));
+            let sig_label = if same_label { label } else { "other".into() };
+            (input, format!("{sig_label}={sig}"))
+        })
+}
+
+fn check_message_signature((input, signature): &(String, String)) {
+    if let Ok(s) = parse_message_signature(input, signature) {
+        assert!(!s.key_id.is_empty());
+        assert!(s.params.starts_with('('));
+    }
 }
 
 fn statement_text() -> impl Strategy<Value = String> {
@@ -138,6 +178,9 @@ proptest! {
     fn signature_headers_never_panic(text in signature_text()) { check_signature(&text); }
 
     #[test]
+    fn message_signatures_never_panic(pair in message_signature_text()) { check_message_signature(&pair); }
+
+    #[test]
     fn statement_files_never_panic(text in statement_text()) { check_statement(&text); }
 
     #[test]
@@ -162,7 +205,7 @@ fn soak() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(10);
-    let per_target = Duration::from_secs(seconds) / 4;
+    let per_target = Duration::from_secs(seconds) / 5;
     let mut report = Vec::new();
     macro_rules! run {
         ($name:expr, $strategy:expr, $check:expr) => {{
@@ -180,6 +223,11 @@ fn soak() {
     }
     run!("activity JSON", activity_text(), check_envelope);
     run!("Signature header", signature_text(), check_signature);
+    run!(
+        "Signature-Input (RFC 9421)",
+        message_signature_text(),
+        check_message_signature
+    );
     run!("statement files", statement_text(), check_statement);
     run!(
         "WebFinger resource and Accept",
