@@ -335,7 +335,9 @@ async fn federation_config(
     let allow_private = settings.federation.allow_private_addresses;
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
-        .timeout(std::time::Duration::from_secs(10))
+        // Fetches of actors happen while a sender waits for our answer (Mastodon gives up
+        // after 10 s, mastodon-interop.md §7): keep them well under that.
+        .timeout(std::time::Duration::from_secs(5))
         .connect_timeout(std::time::Duration::from_secs(5))
         .user_agent(user_agent(settings))
         .dns_resolver(Arc::new(
@@ -355,6 +357,7 @@ async fn federation_config(
         .allow_http_urls(allow_private || settings.server.public_url.url().scheme() == "http")
         // Sign `date`, not `(created)`: Mastodon and others expect it (federation-crate.md).
         .http_signature_compat(true)
+        .request_timeout(std::time::Duration::from_secs(5))
         .client(reqwest_middleware::ClientWithMiddleware::from(client))
         .signed_fetch_actor(&local)
         .build()
