@@ -220,7 +220,11 @@ pub async fn receive(
     }
     envelope.request = Some(audit_record(&req));
     if envelope.kind == "Follow" && data.settings.relay.announce_create_to_lemmy_family {
-        super::nodeinfo::remember_software(data, &data.http, &envelope.actor).await;
+        // Off the request's path: the sender should not wait for a third fetch.
+        let (state, actor): (AppState, Url) = ((**data).clone(), envelope.actor.clone());
+        tokio::spawn(async move {
+            super::nodeinfo::remember_software(&state, &state.http, &actor).await;
+        });
     }
     // Fetch what applying will need before the transaction: on SQLite a fetch that stores
     // an actor inside it would wait for the very write lock the transaction holds.

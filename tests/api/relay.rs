@@ -386,6 +386,17 @@ async fn lemmy_family_followers_also_get_announce_create(backend: Backend) {
     let follow = json!({"id": format!("{}/f/bob", lemmy.base), "type": "Follow", "actor": lemmy.actor_id("bob"), "object": w.coalition});
     assert_eq!(w.send(&lemmy, "bob", &follow).await.status(), 202);
     lemmy.wait_for("/users/bob/inbox", 1, WAIT).await;
+    // Its server's software is looked up beside the Follow, not in its way.
+    let deadline = std::time::Instant::now() + WAIT;
+    while w
+        .db
+        .count("SELECT COUNT(*) FROM instances WHERE software = 'lemmy'")
+        .await
+        != 1
+    {
+        assert!(std::time::Instant::now() < deadline, "the NodeInfo is read");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 
     let post = w.post("asso", 1);
     assert_eq!(w.send(&w.members, "asso", &post).await.status(), 202);
