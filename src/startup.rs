@@ -47,11 +47,22 @@ pub struct AppState {
     pub rate: Arc<crate::federation::inbox::RateLimiter>,
     /// Inbox limits: per remote host, per client address, and activities in process.
     pub inbox_limits: Arc<InboxLimits>,
+    /// When the delivery workers last went round their loop (ms since the epoch; 0 when
+    /// not running).
+    pub worker_heartbeat: Arc<std::sync::atomic::AtomicI64>,
     /// For the few GETs we make ourselves (NodeInfo); actors go through the federation crate.
     pub http: reqwest::Client,
 }
 
 impl AppState {
+    /// The delivery workers went round their loop within the last 10 seconds.
+    pub fn workers_alive(&self) -> bool {
+        let beat = self
+            .worker_heartbeat
+            .load(std::sync::atomic::Ordering::Relaxed);
+        beat > 0 && crate::federation::delivery::now_ms() - beat < 10_000
+    }
+
     /// Open the database (migrating it) and load the coalition, for a command that does not
     /// serve.
     pub async fn open(settings: Settings) -> anyhow::Result<AppState> {
@@ -120,6 +131,7 @@ impl AppState {
             in_process: tokio::sync::Semaphore::new(settings.inbox.max_concurrent),
         });
         Ok(AppState {
+            worker_heartbeat: Arc::new(std::sync::atomic::AtomicI64::new(0)),
             inbox_limits,
             http,
             rate,
@@ -213,6 +225,7 @@ impl Application {
             .map_err(std::io::Error::other)?,
             settings: state.settings.delivery.clone(),
             wakeup: state.wakeup.clone(),
+            heartbeat: state.worker_heartbeat.clone(),
         };
         let notifications = listen_for_wakeups(&db, state.wakeup.clone(), stop_rx.clone());
         let refreshes = tokio::spawn(refresh_counts(state.clone(), stop_rx.clone()));

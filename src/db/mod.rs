@@ -152,6 +152,30 @@ impl Db {
     }
 }
 
+/// The database answers and every embedded migration is applied.
+pub async fn ready(db: &Db) -> Result<(), DbError> {
+    let (applied, expected): (i64, usize) = match db {
+        Db::Sqlite(pool) => (
+            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+                .fetch_one(pool)
+                .await?,
+            sqlx::migrate!("migrations/sqlite").iter().count(),
+        ),
+        Db::Postgres(pool) => (
+            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+                .fetch_one(pool)
+                .await?,
+            sqlx::migrate!("migrations/postgres").iter().count(),
+        ),
+    };
+    if usize::try_from(applied).unwrap_or(0) < expected {
+        return Err(DbError::Setup(format!(
+            "{applied} of {expected} migrations applied"
+        )));
+    }
+    Ok(())
+}
+
 fn create_dir(dir: &Path) -> Result<(), DbError> {
     std::fs::create_dir_all(dir).map_err(|e| {
         DbError::Setup(format!(

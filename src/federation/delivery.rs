@@ -61,6 +61,8 @@ pub struct DeliveryWorker {
     pub client: reqwest::Client,
     pub settings: DeliverySettings,
     pub wakeup: Wakeup,
+    /// Set at each turn of the loop, for `/readyz`.
+    pub heartbeat: Arc<std::sync::atomic::AtomicI64>,
 }
 
 /// What the workers of one process know of a remote host.
@@ -148,6 +150,8 @@ impl DeliveryWorker {
         let this = Arc::new(self);
         let mut tasks = tokio::task::JoinSet::new();
         loop {
+            this.heartbeat
+                .store(now_ms(), std::sync::atomic::Ordering::Relaxed);
             if *stop.borrow() {
                 break;
             }
@@ -204,6 +208,8 @@ impl DeliveryWorker {
             }
         }
         while tasks.join_next().await.is_some() {}
+        this.heartbeat
+            .store(0, std::sync::atomic::Ordering::Relaxed);
     }
 
     #[tracing::instrument(skip_all, fields(activity = %row.activity_id, inbox = %row.inbox))]

@@ -4,6 +4,7 @@ pub mod activitypub;
 pub mod admin;
 pub mod authorized_fetch;
 pub mod error;
+pub mod health;
 pub mod i18n;
 pub mod inbox;
 pub mod media;
@@ -33,6 +34,7 @@ pub fn router(
         .merge(media::router())
         .merge(statements::router())
         .merge(admin::router())
+        .merge(health::router())
         .fallback(|| async { HttpError::not_found("not found") })
         .method_not_allowed_fallback(|| async { HttpError::MethodNotAllowed })
         .layer(axum::middleware::from_fn_with_state(

@@ -19,6 +19,7 @@ on_both_backends!(
     bad_requests_get_json_errors_never_5xx,
     configured_profile_reaches_the_wire,
     the_follow_form_sends_visitors_to_their_server,
+    health_and_readiness,
 );
 
 async fn start(backend: Backend) -> (TestApp, TestDb) {
@@ -421,4 +422,26 @@ async fn the_follow_form_sends_visitors_to_their_server(backend: Backend) {
     )
     .await;
     assert_json_error(go("not a server!", &actor).await.unwrap(), 422).await;
+}
+
+async fn health_and_readiness(backend: Backend) {
+    let (app, _db) = start(backend).await;
+    let res = app.get("/healthz", "*/*").await;
+    assert_eq!(res.status(), 200);
+    // Ready once the database answers with every migration and the workers run.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let res = app.get("/readyz", "*/*").await;
+        let status = res.status();
+        let body: Value = res.json().await.unwrap();
+        if status == 200 {
+            assert_eq!(
+                body,
+                serde_json::json!({"status": "ready", "database": "ok", "workers": "running"})
+            );
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{body}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
