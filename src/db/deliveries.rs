@@ -374,3 +374,22 @@ pub async fn hosts(db: &Db, limit: i64) -> Result<Vec<HostProgress>, DbError> {
         .fetch_all(pool)
         .await?))
 }
+
+/// Give back leases (at shutdown): the rows are due again at once for any process.
+pub async fn release(db: &Db, ids: &[i64]) -> Result<(), DbError> {
+    for chunk in ids.chunks(500) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "UPDATE deliveries SET leased_until = NULL WHERE state = 'pending' AND id IN ({})",
+            placeholders.join(", ")
+        );
+        on_pool!(db, pool => {
+            let mut q = sqlx::query(&sql);
+            for id in chunk {
+                q = q.bind(id);
+            }
+            q.execute(pool).await.map(|_| ())?
+        });
+    }
+    Ok(())
+}

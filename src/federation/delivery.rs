@@ -144,6 +144,8 @@ impl DeliveryWorker {
                 open_ms: i64::try_from(settings.breaker_open_seconds * 1000).unwrap_or(i64::MAX),
             },
             rfc9421_hosts: Default::default(),
+            leased: Default::default(),
+            stopping: Default::default(),
         });
         let claimed_slots = Arc::new(Semaphore::new(settings.concurrency * CLAIM_FACTOR));
         let lease_ms = i64::try_from(settings.lease_seconds * 1000).unwrap_or(i64::MAX);
@@ -169,6 +171,9 @@ impl DeliveryWorker {
                 }
             };
             let claimed_any = !claimed.is_empty();
+            if let Ok(mut leased) = shared.leased.lock() {
+                leased.extend(claimed.iter().map(|r| r.id));
+            }
             for row in claimed {
                 let Ok(slot) = claimed_slots.clone().acquire_owned().await else {
                     break;
@@ -207,7 +212,26 @@ impl DeliveryWorker {
                 _ = stop.changed() => {},
             }
         }
-        while tasks.join_next().await.is_some() {}
+        // Shutting down: sends under way finish (each bounded by the request timeout), none
+        // starts; then every lease still held is released so that the rows are due at once
+        // for the next process, rather than after their lease.
+        shared
+            .stopping
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        let bound = Duration::from_secs(this.settings.timeout_seconds + 1);
+        let drained =
+            tokio::time::timeout(bound, async { while tasks.join_next().await.is_some() {} }).await;
+        if drained.is_err() {
+            tasks.abort_all();
+        }
+        let held: Vec<i64> = shared
+            .leased
+            .lock()
+            .map(|l| l.iter().copied().collect())
+            .unwrap_or_default();
+        if let Err(e) = deliveries::release(&this.db, &held).await {
+            tracing::error!(error = %e, "releasing delivery leases at shutdown");
+        }
         this.heartbeat
             .store(0, std::sync::atomic::Ordering::Relaxed);
     }
@@ -224,7 +248,8 @@ impl DeliveryWorker {
         };
         // Put off, without an attempt, while the host's breaker is open.
         if let Some(until) = shared.hosts.open_until(&host, now_ms()) {
-            self.finish(&row, row.attempts, &postpone(until)).await;
+            self.finish(shared, &row, row.attempts, &postpone(until))
+                .await;
             return;
         }
         let host_permits = shared.hosts.permits(&host);
@@ -234,8 +259,13 @@ impl DeliveryWorker {
         let Ok(_send_permit) = shared.sending.acquire().await else {
             return;
         };
+        if shared.stopping.load(std::sync::atomic::Ordering::Relaxed) {
+            // Not started: its lease is released at shutdown.
+            return;
+        }
         if let Some(until) = shared.hosts.open_until(&host, now_ms()) {
-            self.finish(&row, row.attempts, &postpone(until)).await;
+            self.finish(shared, &row, row.attempts, &postpone(until))
+                .await;
             return;
         }
         let attempts = row.attempts.saturating_add(1);
@@ -277,11 +307,15 @@ impl DeliveryWorker {
             }
             Outcome::Failed { error, .. } => tracing::warn!(%error, attempts, "delivery given up"),
         }
-        self.finish(&row, attempts, &outcome).await;
+        self.finish(shared, &row, attempts, &outcome).await;
     }
 
-    async fn finish(&self, row: &Claimed, attempts: i32, outcome: &Outcome) {
-        if let Err(e) = deliveries::finish(&self.db, row.id, attempts, outcome, now_ms()).await {
+    async fn finish(&self, shared: &Shared, row: &Claimed, attempts: i32, outcome: &Outcome) {
+        let result = deliveries::finish(&self.db, row.id, attempts, outcome, now_ms()).await;
+        if let Ok(mut leased) = shared.leased.lock() {
+            leased.remove(&row.id);
+        }
+        if let Err(e) = result {
             // The lease will run out and the row be tried again: nothing is lost.
             tracing::error!(error = %e, "recording a delivery's outcome failed");
         }
@@ -377,6 +411,10 @@ struct Shared {
     hosts: Hosts,
     /// Hosts that answered 401 to draft-cavage and 2xx to RFC 9421 ("double knock").
     rfc9421_hosts: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// Rows this process holds a lease on, released at shutdown.
+    leased: std::sync::Mutex<std::collections::HashSet<i64>>,
+    /// Shutting down: no new sends start.
+    stopping: std::sync::atomic::AtomicBool,
 }
 
 enum Attempt {

@@ -16,6 +16,7 @@ on_both_backends!(
     a_host_that_never_answers_trips_its_breaker_and_holds_up_no_one,
     kill_9_during_a_fan_out_to_1000_inboxes_loses_none,
     publish_wait_and_the_deliveries_report,
+    sigterm_during_a_fan_out_leaves_no_lease_and_loses_nothing,
 );
 
 const STATEMENT: &str = "+++\nslug = \"appel\"\n[title]\nfr = \"Appel\"\n+++\n::: fr\nTexte.\n";
@@ -274,4 +275,61 @@ async fn publish_wait_and_the_deliveries_report(backend: Backend) {
             .starts_with(&format!("{refusing_host}\t0\t0\t5\t")),
         "{report}"
     );
+}
+
+async fn sigterm_during_a_fan_out_leaves_no_lease_and_loses_nothing(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(backend).await;
+    let port = free_port();
+    let mut server = start(dir.path(), &db, port, port);
+    let sink = Peer::start(&[]).await;
+    sink.set_delay(Duration::from_millis(20));
+    db.seed_followers(&sink.base, 400).await;
+    let cli = Cli {
+        db_url: db.url.clone(),
+        public_url: format!("http://localhost:{port}"),
+        env: Vec::new(),
+    };
+    let file = dir.path().join("s.md");
+    std::fs::write(&file, STATEMENT).unwrap();
+    cli.ok(&["statement", "publish", file.to_str().unwrap()])
+        .await;
+    eventually("the fan-out starts", Duration::from_secs(20), async || {
+        inbox_counts(&sink).len() >= 50
+    })
+    .await;
+
+    // SIGTERM: in-flight sends finish, none starts, leases are given back, a clean exit.
+    let pid = server.0.id().to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    let status = tokio::task::spawn_blocking(move || {
+        let status = server.0.wait().unwrap();
+        std::mem::forget(server);
+        status
+    })
+    .await
+    .unwrap();
+    assert!(status.success(), "{status}");
+    let leased = db
+        .count(
+            "SELECT COUNT(*) FROM deliveries WHERE state = 'pending' AND leased_until IS NOT NULL",
+        )
+        .await;
+    assert_eq!(leased, 0, "no row stays leased");
+    let at_stop = inbox_counts(&sink).len();
+    assert!(at_stop < 400, "stopped in the middle ({at_stop})");
+
+    let _server = start(dir.path(), &db, port, port);
+    eventually(
+        "every inbox receives it",
+        Duration::from_secs(60),
+        async || inbox_counts(&sink).len() == 400,
+    )
+    .await;
+    let twice = inbox_counts(&sink).values().filter(|n| **n > 1).count();
+    println!("SIGTERM at {at_stop}/400 delivered: {twice} inbox(es) received it twice");
+    assert_eq!(twice, 0, "a graceful stop sends nothing twice");
 }
