@@ -47,7 +47,24 @@ struct RawSettings {
     delivery: DeliverySettings,
     cosign: CosignSettings,
     relay: RelaySettings,
+    metrics: MetricsSettings,
     admin: RawAdmin,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    pub enabled: bool,
+    #[serde(deserialize_with = "lenient_string")]
+    pub token: String,
+}
+
+impl fmt::Debug for MetricsSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MetricsSettings")
+            .field("enabled", &self.enabled)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -198,6 +215,7 @@ pub struct Settings {
     pub delivery: DeliverySettings,
     pub cosign: CosignSettings,
     pub relay: RelaySettings,
+    pub metrics: MetricsSettings,
     pub admin: AdminSettings,
 }
 
@@ -591,6 +609,7 @@ impl RawSettings {
             delivery: self.delivery,
             cosign: self.cosign,
             relay: self.relay,
+            metrics: self.metrics,
             admin: AdminSettings { token },
         })
     }

@@ -7,6 +7,7 @@ pub mod domain;
 pub mod federation;
 pub mod http;
 pub mod media;
+pub mod metrics;
 pub mod startup;
 pub mod util;
 

@@ -50,6 +50,8 @@ pub struct AppState {
     /// When the delivery workers last went round their loop (ms since the epoch; 0 when
     /// not running).
     pub worker_heartbeat: Arc<std::sync::atomic::AtomicI64>,
+    /// Counters for /metrics.
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// For the few GETs we make ourselves (NodeInfo); actors go through the federation crate.
     pub http: reqwest::Client,
 }
@@ -131,6 +133,7 @@ impl AppState {
             in_process: tokio::sync::Semaphore::new(settings.inbox.max_concurrent),
         });
         Ok(AppState {
+            metrics: Arc::new(crate::metrics::Metrics::default()),
             worker_heartbeat: Arc::new(std::sync::atomic::AtomicI64::new(0)),
             inbox_limits,
             http,
@@ -226,6 +229,7 @@ impl Application {
             settings: state.settings.delivery.clone(),
             wakeup: state.wakeup.clone(),
             heartbeat: state.worker_heartbeat.clone(),
+            metrics: state.metrics.clone(),
         };
         let notifications = listen_for_wakeups(&db, state.wakeup.clone(), stop_rx.clone());
         let refreshes = tokio::spawn(refresh_counts(state.clone(), stop_rx.clone()));

@@ -393,3 +393,17 @@ pub async fn release(db: &Db, ids: &[i64]) -> Result<(), DbError> {
     }
     Ok(())
 }
+
+/// Pending deliveries, the oldest due time among them (ms), followers, visible
+/// co-signatures and relays: the gauges of `/metrics`.
+pub async fn gauges(db: &Db) -> Result<(i64, Option<i64>, i64, i64, i64), DbError> {
+    let sql = "SELECT \
+         (SELECT COUNT(*) FROM deliveries WHERE state = 'pending'), \
+         (SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'pending'), \
+         (SELECT COUNT(*) FROM followers WHERE state = 'accepted'), \
+         (SELECT COUNT(*) FROM cosignatures WHERE withdrawn_at IS NULL AND hidden_at IS NULL AND counts), \
+         (SELECT COUNT(*) FROM relays)";
+    Ok(
+        on_pool!(db, pool => sqlx::query_as::<_, (i64, Option<i64>, i64, i64, i64)>(sql).fetch_one(pool).await?),
+    )
+}

@@ -63,6 +63,7 @@ pub struct DeliveryWorker {
     pub wakeup: Wakeup,
     /// Set at each turn of the loop, for `/readyz`.
     pub heartbeat: Arc<std::sync::atomic::AtomicI64>,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// What the workers of one process know of a remote host.
@@ -97,6 +98,17 @@ impl Hosts {
             open_until_ms: None,
         });
         f(state)
+    }
+
+    /// Hosts whose breaker is open now.
+    fn open_count(&self, now: i64) -> i64 {
+        let map = self
+            .map
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.values()
+            .filter(|h| h.open_until_ms.is_some_and(|t| t > now))
+            .count() as i64
     }
 
     fn permits(&self, host: &str) -> Arc<Semaphore> {
@@ -300,6 +312,14 @@ impl DeliveryWorker {
                 }
             }
         };
+        self.metrics.delivery(match &outcome {
+            Outcome::Delivered { .. } => "delivered",
+            Outcome::Retry { .. } => "retry",
+            Outcome::Failed { .. } => "failed",
+        });
+        self.metrics
+            .open_breakers
+            .set(shared.hosts.open_count(now_ms()));
         match &outcome {
             Outcome::Delivered { status } => tracing::debug!(status, "delivered"),
             Outcome::Retry { error, .. } => {

@@ -16,6 +16,55 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+}
+
+/// Prometheus metrics, when `metrics.enabled`; behind a bearer token when `metrics.token`.
+async fn metrics(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    use subtle::ConstantTimeEq;
+    let settings = &state.settings.metrics;
+    if !settings.enabled {
+        return super::error::HttpError::not_found("metrics are off (metrics.enabled)")
+            .into_response();
+    }
+    if !settings.token.is_empty() {
+        let presented = headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        let ok = super::admin::token_hash(presented.trim())
+            .ct_eq(&super::admin::token_hash(&settings.token));
+        if !bool::from(ok) {
+            return super::error::HttpError::Unauthorized(
+                "a metrics bearer token is required".into(),
+            )
+            .into_response();
+        }
+    }
+    let gauges = match crate::db::deliveries::gauges(&state.db).await {
+        Ok((depth, oldest, followers, cosignatures, relays)) => crate::metrics::Gauges {
+            queue_depth: depth,
+            oldest_due_seconds: oldest
+                .map(|t| ((crate::federation::delivery::now_ms() - t) / 1000).max(0))
+                .unwrap_or(0),
+            followers,
+            cosignatures,
+            relays,
+        },
+        Err(e) => return super::error::HttpError::Internal(e.into()).into_response(),
+    };
+    match state.metrics.render(&gauges) {
+        Ok(text) => (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
+            text,
+        )
+            .into_response(),
+        Err(e) => super::error::HttpError::Internal(anyhow::anyhow!("{e}")).into_response(),
+    }
 }
 
 async fn healthz() -> Response {

@@ -22,6 +22,8 @@ on_both_backends!(
     health_and_readiness,
 );
 
+crate::helpers::on_both_backends!(metrics_parse_and_move);
+
 async fn start(backend: Backend) -> (TestApp, TestDb) {
     let db = TestDb::new(backend).await;
     (TestApp::spawn(&db, "").await, db)
@@ -444,4 +446,110 @@ async fn health_and_readiness(backend: Backend) {
         assert!(std::time::Instant::now() < deadline, "{body}");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+}
+
+/// Parse the Prometheus text format: `name{labels} value` samples and `# HELP/TYPE` lines.
+fn parse_prometheus(text: &str) -> std::collections::HashMap<String, f64> {
+    let mut samples = std::collections::HashMap::new();
+    for line in text.lines() {
+        if line.is_empty()
+            || line.starts_with("# HELP ")
+            || line.starts_with("# TYPE ")
+            || line == "# EOF"
+        {
+            continue;
+        }
+        assert!(!line.starts_with('#'), "an unknown comment: {line}");
+        let (series, value) = line
+            .rsplit_once(' ')
+            .unwrap_or_else(|| panic!("not a sample: {line}"));
+        let name_end = series.find('{').unwrap_or(series.len());
+        let name = &series[..name_end];
+        assert!(
+            !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':'),
+            "bad metric name in {line}"
+        );
+        if name_end < series.len() {
+            assert!(series.ends_with('}'), "unclosed labels: {line}");
+        }
+        samples.insert(
+            series.to_owned(),
+            value
+                .parse::<f64>()
+                .unwrap_or_else(|_| panic!("bad value: {line}")),
+        );
+    }
+    samples
+}
+
+async fn metrics_parse_and_move(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = TestApp::spawn(
+        &db,
+        "[metrics]\nenabled = true\ntoken = \"a-token-for-metrics-1\"\n",
+    )
+    .await;
+    assert_json_error(app.get("/metrics", "*/*").await, 401).await;
+    let scrape = || async {
+        let res = app
+            .client
+            .get(app.url("/metrics"))
+            .bearer_auth("a-token-for-metrics-1")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        assert!(content_type(&res).starts_with("text/plain; version=0.0.4"));
+        parse_prometheus(&res.text().await.unwrap())
+    };
+    let before = scrape().await;
+    assert_eq!(before.get("tribune_followers"), Some(&0.0));
+    // A Follow arrives: the inbox counter, the followers and the deliveries move.
+    let peer = crate::peer::Peer::start(&["alice"]).await;
+    let client = peer.client(&[("localhost", app.addr)]);
+    let follow = serde_json::json!({"id": format!("{}/f/1", peer.base), "type": "Follow",
+        "actor": peer.actor_id("alice"), "object": format!("{}/ap/coalition", app.base)});
+    peer.post(
+        &client,
+        "alice",
+        &format!("{}/inbox", app.base),
+        follow.to_string().as_bytes(),
+    )
+    .await;
+    peer.post(&client, "alice", &format!("{}/inbox", app.base), b"{}")
+        .await;
+    app.client
+        .post(app.url("/inbox"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    peer.wait_for("/users/alice/inbox", 1, std::time::Duration::from_secs(20))
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let after = scrape().await;
+    assert_eq!(after.get("tribune_followers"), Some(&1.0));
+    assert_eq!(
+        after.get("tribune_inbox_requests_total{kind=\"Follow\",outcome=\"applied\"}"),
+        Some(&1.0),
+        "{after:?}"
+    );
+    assert_eq!(
+        after.get("tribune_inbox_requests_total{kind=\"unparsed\",outcome=\"bad_request\"}"),
+        Some(&1.0),
+        "{after:?}"
+    );
+    assert_eq!(
+        after.get("tribune_deliveries_total{outcome=\"delivered\"}"),
+        Some(&1.0),
+        "{after:?}"
+    );
+    assert_eq!(
+        after.get("tribune_signature_failures_total{reason=\"missing\"}"),
+        Some(&1.0),
+        "{after:?}"
+    );
 }

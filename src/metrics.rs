@@ -1,0 +1,120 @@
+//! Prometheus metrics: counters kept as things happen, gauges read from the database when
+//! `/metrics` is scraped.
+
+use prometheus_client::{
+    encoding::{EncodeLabelSet, text::encode},
+    metrics::{counter::Counter, family::Family, gauge::Gauge},
+    registry::Registry,
+};
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct InboxLabels {
+    pub kind: String,
+    pub outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabels {
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabels {
+    pub outcome: String,
+}
+
+/// The process's counters.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    pub inbox: Family<InboxLabels, Counter>,
+    pub signature_failures: Family<ReasonLabels, Counter>,
+    pub deliveries: Family<OutcomeLabels, Counter>,
+    pub open_breakers: Gauge,
+}
+
+impl Metrics {
+    pub fn inbox(&self, kind: &str, outcome: &str) {
+        self.inbox
+            .get_or_create(&InboxLabels {
+                kind: kind.to_owned(),
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+    }
+
+    pub fn signature_failure(&self, reason: &str) {
+        self.signature_failures
+            .get_or_create(&ReasonLabels {
+                reason: reason.to_owned(),
+            })
+            .inc();
+    }
+
+    pub fn delivery(&self, outcome: &str) {
+        self.deliveries
+            .get_or_create(&OutcomeLabels {
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+    }
+
+    /// The text exposition, with the database's gauges of this scrape.
+    pub fn render(&self, gauges: &Gauges) -> Result<String, std::fmt::Error> {
+        let mut registry = Registry::with_prefix("tribune");
+        registry.register(
+            "inbox_requests",
+            "Inbox requests by activity type and outcome",
+            self.inbox.clone(),
+        );
+        registry.register(
+            "signature_failures",
+            "Refused signatures by reason",
+            self.signature_failures.clone(),
+        );
+        registry.register(
+            "deliveries",
+            "Delivery attempts by outcome",
+            self.deliveries.clone(),
+        );
+        registry.register(
+            "open_breakers",
+            "Hosts whose circuit breaker is open (this process)",
+            self.open_breakers.clone(),
+        );
+        let gauge = |v: i64| {
+            let g: Gauge = Gauge::default();
+            g.set(v);
+            g
+        };
+        registry.register(
+            "queue_depth",
+            "Deliveries pending",
+            gauge(gauges.queue_depth),
+        );
+        registry.register(
+            "queue_oldest_due_seconds",
+            "Age of the oldest due pending delivery",
+            gauge(gauges.oldest_due_seconds),
+        );
+        registry.register("followers", "Accepted followers", gauge(gauges.followers));
+        registry.register(
+            "cosignatures",
+            "Current visible co-signatures, all statements",
+            gauge(gauges.cosignatures),
+        );
+        registry.register("relays", "Relays of members' posts", gauge(gauges.relays));
+        let mut out = String::new();
+        encode(&mut out, &registry)?;
+        Ok(out)
+    }
+}
+
+/// Values read from the database at scrape time.
+#[derive(Debug, Default)]
+pub struct Gauges {
+    pub queue_depth: i64,
+    pub oldest_due_seconds: i64,
+    pub followers: i64,
+    pub cosignatures: i64,
+    pub relays: i64,
+}
