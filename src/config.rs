@@ -48,7 +48,21 @@ struct RawSettings {
     cosign: CosignSettings,
     relay: RelaySettings,
     metrics: MetricsSettings,
+    log: LogSettings,
     admin: RawAdmin,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
 }
 
 #[derive(Clone, Deserialize)]
@@ -216,6 +230,7 @@ pub struct Settings {
     pub cosign: CosignSettings,
     pub relay: RelaySettings,
     pub metrics: MetricsSettings,
+    pub log: LogSettings,
     pub admin: AdminSettings,
 }
 
@@ -610,6 +625,7 @@ impl RawSettings {
             cosign: self.cosign,
             relay: self.relay,
             metrics: self.metrics,
+            log: self.log,
             admin: AdminSettings { token },
         })
     }

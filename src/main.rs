@@ -1,18 +1,11 @@
-use std::{io::IsTerminal, process::ExitCode};
+use std::process::ExitCode;
 
 use clap::Parser;
-use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> ExitCode {
     tribune::install_crypto_provider();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+    // Logging starts once the settings are read (they choose text or JSON).
     match tribune::cli::Cli::parse().run().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(tribune::cli::Failure::Config(message)) => {

@@ -223,6 +223,7 @@ impl Cli {
             environment: true,
         })
         .map_err(|e| Failure::Config(e.to_string()))?;
+        init_logging(&settings);
         match self.command {
             Command::Serve => serve(settings).await,
             Command::Statement { action } => statement::run(settings, action).await,
@@ -267,4 +268,21 @@ fn classify(e: anyhow::Error) -> Failure {
     } else {
         Failure::Other(e)
     }
+}
+
+/// Logs to standard error, text or JSON (`log.format`); `RUST_LOG` overrides the level.
+fn init_logging(settings: &Settings) {
+    use std::io::IsTerminal;
+    use tracing_subscriber::EnvFilter;
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match settings.log.format {
+        crate::config::LogFormat::Json => builder.json().with_current_span(true).try_init(),
+        crate::config::LogFormat::Text => builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .try_init(),
+    };
 }

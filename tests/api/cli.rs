@@ -189,3 +189,39 @@ async fn file_then_environment_layers_apply() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn logs_can_be_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = tribune(dir.path())
+        .arg("serve")
+        .env("TRIBUNE__SERVER__LISTEN", "127.0.0.1:0")
+        .env("TRIBUNE__LOG__FORMAT", "json")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let child = Running(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.contains("tribune is serving") {
+                let _ = tx.send(line);
+            }
+        }
+    });
+    let line = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("a serving line");
+    let v: Value = serde_json::from_str(&line).expect("one JSON object a line");
+    assert_eq!(v["level"], "INFO");
+    assert_eq!(v["fields"]["message"], "tribune is serving");
+    assert!(
+        v["fields"]["listen"]
+            .as_str()
+            .unwrap()
+            .starts_with("127.0.0.1:")
+    );
+    drop(child);
+}
