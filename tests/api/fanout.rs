@@ -333,3 +333,86 @@ async fn sigterm_during_a_fan_out_leaves_no_lease_and_loses_nothing(backend: Bac
     println!("SIGTERM at {at_stop}/400 delivered: {twice} inbox(es) received it twice");
     assert_eq!(twice, 0, "a graceful stop sends nothing twice");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_processes_share_inbox_traffic_and_a_2000_inbox_fan_out() {
+    if !postgres_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(Backend::Postgres).await;
+    let ports = [free_port(), free_port(), free_port()];
+    // One instance, three processes: the same public URL, each on its own port.
+    let _servers: Vec<Running> = ports
+        .iter()
+        .map(|p| start(dir.path(), &db, *p, ports[0]))
+        .collect();
+    let names: Vec<String> = (0..30).map(|i| format!("a{i}")).collect();
+    let peer = Peer::start_sharing_a_key(&names).await;
+    let coalition = format!("http://localhost:{}/ap/coalition", ports[0]);
+
+    // Follows spread over the three processes.
+    for (i, name) in names.iter().enumerate() {
+        let port = ports[i % 3];
+        let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let client = peer.client(&[("localhost", addr)]);
+        let follow = serde_json::json!({"id": format!("{}/follow", peer.actor_id(name)), "type": "Follow",
+                                        "actor": peer.actor_id(name), "object": coalition});
+        let res = peer
+            .post(
+                &client,
+                name,
+                &format!("http://localhost:{port}/inbox"),
+                follow.to_string().as_bytes(),
+            )
+            .await;
+        assert_eq!(res.status(), 202, "{name} via {port}");
+    }
+    for name in &names {
+        peer.wait_for(&format!("/users/{name}/inbox"), 1, Duration::from_secs(30))
+            .await;
+    }
+    assert_eq!(db.count("SELECT COUNT(*) FROM followers").await, 30);
+
+    // A fan-out of 2,000 inboxes (plus the peer's shared inbox), claimed by all three.
+    let sink = Peer::start(&[]).await;
+    sink.set_delay(Duration::from_millis(2));
+    db.seed_followers(&sink.base, 2000).await;
+    let cli = Cli {
+        db_url: db.url.clone(),
+        public_url: format!("http://localhost:{}", ports[0]),
+        env: Vec::new(),
+    };
+    let file = dir.path().join("s.md");
+    std::fs::write(&file, STATEMENT).unwrap();
+    cli.ok(&["statement", "publish", file.to_str().unwrap()])
+        .await;
+    eventually(
+        "every inbox receives it",
+        Duration::from_secs(120),
+        async || inbox_counts(&sink).len() == 2000,
+    )
+    .await;
+    peer.wait_for("/inbox", 1, Duration::from_secs(30)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let twice = inbox_counts(&sink).values().filter(|n| **n > 1).count();
+    assert_eq!(twice, 0, "no inbox twice");
+    assert_eq!(
+        peer.received()
+            .iter()
+            .filter(|r| r.path == "/inbox")
+            .count(),
+        1
+    );
+    // Counts agree: every delivery row delivered, once.
+    assert_eq!(
+        db.count("SELECT COUNT(*) FROM deliveries WHERE state = 'delivered'")
+            .await,
+        2000 + 30 + 1
+    );
+    assert_eq!(
+        db.count("SELECT COUNT(*) FROM deliveries WHERE state <> 'delivered'")
+            .await,
+        0
+    );
+}

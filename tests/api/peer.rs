@@ -91,6 +91,7 @@ fn new_key() -> (RsaKeyPair, String) {
 impl Peer {
     /// Start a peer with the given actors (`/users/NAME`).
     pub async fn start(names: &[&str]) -> Peer {
+        tribune::install_crypto_provider();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let base = format!("http://localhost:{}", addr.port());
