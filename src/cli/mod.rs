@@ -11,6 +11,7 @@ use crate::{
 
 mod admin;
 mod cosigners;
+mod doctor;
 mod members;
 mod statement;
 
@@ -33,6 +34,9 @@ pub struct Cli {
 pub enum Command {
     /// Run the server.
     Serve,
+    /// Check the configuration, the database, the clock and the WebFinger loop-back through
+    /// server.public_url (with the server running), and say what to fix.
+    Doctor,
     /// Publish and manage statements.
     Statement {
         #[command(subcommand)]
@@ -226,6 +230,7 @@ impl Cli {
         init_logging(&settings);
         match self.command {
             Command::Serve => serve(settings).await,
+            Command::Doctor => doctor::run(settings).await,
             Command::Statement { action } => statement::run(settings, action).await,
             Command::Members { action } => members::run(settings, action).await,
             Command::Relay { action } => members::relay(settings, action).await,

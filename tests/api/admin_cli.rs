@@ -12,7 +12,8 @@ use crate::{
 
 on_both_backends!(
     followers_are_approved_rejected_and_removed_from_the_cli,
-    blocks_from_the_cli
+    blocks_from_the_cli,
+    the_doctor_checks_the_loop_back,
 );
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -182,4 +183,43 @@ async fn blocks_from_the_cli(backend: Backend) {
         .run(&["block", "domain", "add", "https://x.example/"])
         .await;
     assert_eq!(out.code, Some(1));
+}
+
+async fn the_doctor_checks_the_loop_back(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = TestApp::spawn(&db, "").await;
+    let out = Cli::for_app(&db, &app).run(&["doctor"]).await;
+    assert_eq!(out.code, Some(0), "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout
+            .contains("ok    WebFinger loop-back: @coalition@localhost:"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("ok    actor: served as application/activity+json"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.ends_with("nothing to fix\n"), "{}", out.stdout);
+
+    // Pointed at an address where nothing answers: it says what to fix, and fails.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let cli = Cli {
+        db_url: db.url.clone(),
+        public_url: format!("http://localhost:{closed}"),
+        env: Vec::new(),
+    };
+    let out = cli.run(&["doctor"]).await;
+    assert_eq!(out.code, Some(1));
+    assert!(
+        out.stdout.contains("FIX   WebFinger loop-back"),
+        "{}",
+        out.stdout
+    );
 }
