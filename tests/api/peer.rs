@@ -224,6 +224,21 @@ impl Peer {
         *a = Arc::new(rotated);
     }
 
+    /// RSA-SHA256 (PKCS#1 v1.5) of `message` with `name`'s key, in base64.
+    fn sign_as(&self, name: &str, message: &[u8]) -> String {
+        let actors = self.shared.actors.lock().unwrap();
+        let key = &actors[name].key;
+        let mut out = vec![0u8; key.public().modulus_len()];
+        key.sign(
+            &RSA_PKCS1_SHA256,
+            &ring::rand::SystemRandom::new(),
+            message,
+            &mut out,
+        )
+        .unwrap();
+        BASE64.encode(out)
+    }
+
     /// Take only RFC 9421 signatures by the holder of `public_pem` (401 otherwise).
     pub fn require_rfc9421(&self, public_pem: &str) {
         *self.shared.require_rfc9421.lock().unwrap() = Some(public_pem.to_owned());
@@ -372,19 +387,7 @@ impl Peer {
         }
         base.push_str(&format!("\"@signature-params\": {params}"));
         let signer = tweak.key_of.unwrap_or(name);
-        let signature = {
-            let actors = self.shared.actors.lock().unwrap();
-            let key = &actors[signer].key;
-            let mut out = vec![0u8; key.public().modulus_len()];
-            key.sign(
-                &RSA_PKCS1_SHA256,
-                &ring::rand::SystemRandom::new(),
-                base.as_bytes(),
-                &mut out,
-            )
-            .unwrap();
-            BASE64.encode(out)
-        };
+        let signature = self.sign_as(signer, base.as_bytes());
         client
             .post(url)
             .header("content-type", "application/activity+json")
@@ -413,19 +416,7 @@ impl Peer {
             "host: {host}\ndate: {date}\ncontent-type: application/activity+json\ndigest: {digest}\n(request-target): post {}",
             parsed.path()
         );
-        let signature = {
-            let actors = self.shared.actors.lock().unwrap();
-            let key = &actors[name].key;
-            let mut out = vec![0u8; key.public().modulus_len()];
-            key.sign(
-                &RSA_PKCS1_SHA256,
-                &ring::rand::SystemRandom::new(),
-                signing_string.as_bytes(),
-                &mut out,
-            )
-            .unwrap();
-            BASE64.encode(out)
-        };
+        let signature = self.sign_as(name, signing_string.as_bytes());
         Prepared {
             url: url.to_owned(),
             headers: vec![
@@ -463,19 +454,7 @@ impl Peer {
             None => parsed.path().to_owned(),
         };
         let signing_string = format!("host: {host}\ndate: {date}\n(request-target): get {target}");
-        let signature = {
-            let actors = self.shared.actors.lock().unwrap();
-            let key = &actors[name].key;
-            let mut out = vec![0u8; key.public().modulus_len()];
-            key.sign(
-                &RSA_PKCS1_SHA256,
-                &ring::rand::SystemRandom::new(),
-                signing_string.as_bytes(),
-                &mut out,
-            )
-            .unwrap();
-            BASE64.encode(out)
-        };
+        let signature = self.sign_as(name, signing_string.as_bytes());
         client
             .get(url)
             .header("host", &host)
@@ -527,19 +506,7 @@ impl Peer {
             parsed.path()
         );
         let key_owner = how.key_of.unwrap_or(how.name);
-        let signature = {
-            let actors = self.shared.actors.lock().unwrap();
-            let key = &actors[key_owner].key;
-            let mut out = vec![0u8; key.public().modulus_len()];
-            key.sign(
-                &RSA_PKCS1_SHA256,
-                &ring::rand::SystemRandom::new(),
-                signing_string.as_bytes(),
-                &mut out,
-            )
-            .unwrap();
-            BASE64.encode(out)
-        };
+        let signature = self.sign_as(key_owner, signing_string.as_bytes());
         let key_id = how
             .key_id
             .map(str::to_owned)
