@@ -10,6 +10,7 @@ use crate::{
 };
 
 mod admin;
+mod archive;
 mod cosigners;
 mod doctor;
 mod members;
@@ -34,6 +35,18 @@ pub struct Cli {
 pub enum Command {
     /// Run the server.
     Serve,
+    /// Write the whole state (statements, versions, followers, members, co-signatures with
+    /// their ledger, relays, blocks) as one JSON archive; the key pair only if asked.
+    Export {
+        /// Include the coalition's private key (keep the archive secret then).
+        #[arg(long)]
+        include_keys: bool,
+        /// Where to write; standard output by default.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Load an archive into an empty database (either backend): the SQLite → PostgreSQL move.
+    Import { file: PathBuf },
     /// Check the configuration, the database, the clock and the WebFinger loop-back through
     /// server.public_url (with the server running), and say what to fix.
     Doctor,
@@ -231,6 +244,11 @@ impl Cli {
         match self.command {
             Command::Serve => serve(settings).await,
             Command::Doctor => doctor::run(settings).await,
+            Command::Export {
+                include_keys,
+                output,
+            } => archive::export(settings, include_keys, output).await,
+            Command::Import { file } => archive::import(settings, file).await,
             Command::Statement { action } => statement::run(settings, action).await,
             Command::Members { action } => members::run(settings, action).await,
             Command::Relay { action } => members::relay(settings, action).await,

@@ -12,6 +12,7 @@ use sqlx::{
 
 use crate::config::DatabaseSettings;
 
+pub mod archive;
 pub mod blocks;
 pub mod cosign;
 pub mod deliveries;

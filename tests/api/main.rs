@@ -6,6 +6,7 @@ mod peer;
 
 mod admin_api;
 mod admin_cli;
+mod archive;
 mod browser;
 mod cli;
 mod cosign;
