@@ -1,0 +1,381 @@
+//! tribune's benchmarks, on loopback only. `cargo bench --bench tribune` runs the full set;
+//! `cargo bench --bench tribune -- --quick` runs every benchmark at small sizes. Figures are
+//! printed as a table and written to `target/bench-results.json`; goals are ratios to
+//! ceilings measured in the same run, so that a noisy machine cannot fool us.
+//!
+//! This first set: B1 (crypto against OpenSSL and the `rsa` crate the federation crate uses),
+//! B5 (reads against a trivial axum handler under the same load generator) and B6 (binary
+//! size, idle RSS, idle CPU). B2–B4 and the crate's own send/receive paths are to come.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+use std::time::{Duration, Instant, SystemTime};
+
+use figment::providers::Format;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tribune::federation::signatures::{
+    PublicKey, RequestParts, Signer, parse_signature_header, verify_signature,
+};
+
+struct Run {
+    quick: bool,
+    rows: Vec<(String, String, String)>,
+    json: serde_json::Map<String, Value>,
+}
+
+impl Run {
+    fn record(&mut self, name: &str, figure: String, goal: String, value: Value) {
+        println!("{name:<44} {figure:<34} {goal}");
+        self.rows.push((name.to_owned(), figure, goal));
+        self.json.insert(name.to_owned(), value);
+    }
+}
+
+/// Operations a second of `f`, run for `d`.
+fn rate(d: Duration, mut f: impl FnMut()) -> f64 {
+    let start = Instant::now();
+    let mut n = 0u64;
+    while start.elapsed() < d {
+        f();
+        n += 1;
+    }
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+/// `openssl speed rsa2048`: (sign/s, verify/s) on one core, when openssl is installed.
+fn openssl_speed(seconds: u64) -> Option<(f64, f64)> {
+    let out = std::process::Command::new("openssl")
+        .args(["speed", "-seconds", &seconds.to_string(), "rsa2048"])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().find(|l| {
+        l.trim_start().starts_with("rsa 2048") || l.trim_start().starts_with("rsa  2048")
+    })?;
+    let nums: Vec<f64> = line
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    // "rsa 2048 bits 0.000868s 0.000025s 1152.1 40000.0"
+    match nums.as_slice() {
+        [.., sign, verify] => Some((*sign, *verify)),
+        _ => None,
+    }
+}
+
+fn b1_crypto(run: &mut Run) {
+    let d = Duration::from_millis(if run.quick { 300 } else { 3000 });
+    let pair = tribune::federation::keys::generate_rsa_2048().unwrap();
+    let signer = Signer::from_pkcs8_pem(
+        "https://a.example/actor#main-key".into(),
+        &pair.private_key_pem,
+    )
+    .unwrap();
+    let key = PublicKey::from_pem(&pair.public_key_pem).unwrap();
+    let url = url::Url::parse("https://b.example/inbox").unwrap();
+    let body = vec![b'x'; 2048];
+    let now = SystemTime::now();
+    let sign = rate(d, || {
+        std::hint::black_box(signer.sign_post(&url, &body, now).unwrap());
+    });
+    let signed = signer.sign_post(&url, &body, now).unwrap();
+    let mut headers = axum::http::HeaderMap::new();
+    for (k, v) in [
+        ("host", &signed.host),
+        ("date", &signed.date),
+        ("digest", &signed.digest),
+    ] {
+        headers.insert(k, v.parse().unwrap());
+    }
+    headers.insert("content-type", signed.content_type.parse().unwrap());
+    let sig = parse_signature_header(&signed.signature).unwrap();
+    let parts = RequestParts {
+        method: "POST",
+        path: "/inbox",
+        query: None,
+        headers: &headers,
+    };
+    let verify = rate(d, || {
+        verify_signature(&sig, &parts, &key).unwrap();
+    });
+
+    // The federation crate's RSA: the pure-Rust `rsa` crate, PKCS#1 v1.5 with SHA-256.
+    use rsa::{
+        pkcs1v15,
+        pkcs8::{DecodePrivateKey, DecodePublicKey},
+        signature::{SignatureEncoding, Signer as _, Verifier as _},
+    };
+    let private = rsa::RsaPrivateKey::from_pkcs8_pem(&pair.private_key_pem).unwrap();
+    let rsa_signer = pkcs1v15::SigningKey::<sha2::Sha256>::new(private);
+    let rsa_verifier = pkcs1v15::VerifyingKey::<sha2::Sha256>::new(
+        rsa::RsaPublicKey::from_public_key_pem(&pair.public_key_pem).unwrap(),
+    );
+    let message = b"(request-target): post /inbox\nhost: b.example\ndate: x\ndigest: y";
+    let crate_sign = rate(d, || {
+        std::hint::black_box(rsa_signer.sign(message).to_bytes());
+    });
+    let rsa_sig = rsa_signer.sign(message);
+    let crate_verify = rate(d, || {
+        rsa_verifier.verify(message, &rsa_sig).unwrap();
+    });
+
+    let openssl = openssl_speed(if run.quick { 1 } else { 3 });
+    let (goal_sign, goal_verify) = match openssl {
+        Some((s, v)) => (
+            format!("{:.2}× OpenSSL ({s:.0}/s), goal ≥ 0.9", sign / s),
+            format!("{:.2}× OpenSSL ({v:.0}/s), goal ≥ 0.7", verify / v),
+        ),
+        None => (
+            "OpenSSL not installed".into(),
+            "OpenSSL not installed".into(),
+        ),
+    };
+    run.record(
+        "B1 sign RSA-2048 (ours, ring), per core",
+        format!("{sign:.0}/s"),
+        goal_sign,
+        json!({"per_second": sign, "openssl": openssl.map(|o| o.0)}),
+    );
+    run.record(
+        "B1 verify RSA-2048 (ours, ring), per core",
+        format!("{verify:.0}/s"),
+        goal_verify,
+        json!({"per_second": verify, "openssl": openssl.map(|o| o.1)}),
+    );
+    run.record(
+        "B1 sign, the federation crate's rsa",
+        format!("{crate_sign:.0}/s"),
+        format!("ours is {:.1}× faster", sign / crate_sign),
+        json!({"per_second": crate_sign}),
+    );
+    run.record(
+        "B1 verify, the federation crate's rsa",
+        format!("{crate_verify:.0}/s"),
+        format!("ours is {:.1}× faster", verify / crate_verify),
+        json!({"per_second": crate_verify}),
+    );
+}
+
+/// Requests a second and p99 latency of GET `url` with `connections` concurrent clients.
+async fn load(url: &str, accept: &str, connections: usize, d: Duration) -> (f64, Duration) {
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .pool_max_idle_per_host(connections)
+        .build()
+        .unwrap();
+    let stop = Instant::now() + d;
+    let mut tasks = Vec::new();
+    for _ in 0..connections {
+        let (client, url, accept) = (client.clone(), url.to_owned(), accept.to_owned());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            while Instant::now() < stop {
+                let t = Instant::now();
+                let res = client
+                    .get(&url)
+                    .header("accept", &accept)
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(res.status().is_success(), "{url}: {}", res.status());
+                let _ = res.bytes().await.unwrap();
+                latencies.push(t.elapsed());
+            }
+            latencies
+        }));
+    }
+    let start = Instant::now();
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    all.sort();
+    let p99 = all.get(all.len() * 99 / 100).copied().unwrap_or_default();
+    (all.len() as f64 / elapsed, p99)
+}
+
+async fn b5_reads(run: &mut Run) {
+    let d = Duration::from_millis(if run.quick { 500 } else { 5000 });
+    let connections = 64;
+    // A trivial axum handler: the ceiling of this load generator on this machine.
+    let trivial = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let trivial_addr = trivial.local_addr().unwrap();
+    tokio::spawn(async move {
+        let app = axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
+        axum::serve(trivial, app).await.unwrap();
+    });
+
+    // tribune itself, on a fresh SQLite database, with a published statement.
+    let dir = tempfile::tempdir().unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let base = format!("http://localhost:{}", addr.port());
+    let toml = format!(
+        "[server]\npublic_url = \"{base}\"\n[database]\nurl = \"sqlite://{}/b.db\"\n",
+        dir.path().display()
+    );
+    let settings = tribune::config::Settings::from_figment(
+        &figment::Figment::from(figment::providers::Toml::string(
+            tribune::config::DEFAULT_TOML,
+        ))
+        .merge(figment::providers::Toml::string(&toml)),
+    )
+    .unwrap();
+    let app = tribune::startup::Application::build_with_listener(settings, listener)
+        .await
+        .unwrap();
+    let state = app.state().clone();
+    tokio::spawn(app.run_until(std::future::pending()));
+    let draft = tribune::domain::statement::parse(
+        "+++\nslug = \"s\"\n[title]\nfr = \"Titre\"\nen = \"Title\"\n+++\n::: fr\nTexte.\n::: en\nText.\n",
+        &state.coalition.languages,
+    )
+    .unwrap();
+    tribune::federation::statements::publish(&state, &draft, None, &[])
+        .await
+        .unwrap();
+    let local = format!("http://127.0.0.1:{}", addr.port());
+
+    let (ceiling, ceiling_p99) =
+        load(&format!("http://{trivial_addr}/"), "*/*", connections, d).await;
+    run.record(
+        "B5 trivial axum handler (ceiling)",
+        format!("{ceiling:.0} req/s, p99 {ceiling_p99:.1?}"),
+        String::new(),
+        json!({"per_second": ceiling, "p99_ms": ceiling_p99.as_secs_f64() * 1000.0}),
+    );
+    let handle = format!("acct:coalition@localhost:{}", addr.port());
+    for (name, path, accept) in [
+        (
+            "B5 WebFinger",
+            format!("/.well-known/webfinger?resource={handle}"),
+            "application/jrd+json",
+        ),
+        (
+            "B5 actor (JSON)",
+            "/ap/coalition".to_owned(),
+            "application/activity+json",
+        ),
+        (
+            "B5 statement (JSON)",
+            "/statements/s".to_owned(),
+            "application/activity+json",
+        ),
+        (
+            "B5 statement (HTML)",
+            "/statements/s".to_owned(),
+            "text/html",
+        ),
+    ] {
+        let (rps, p99) = load(&format!("{local}{path}"), accept, connections, d).await;
+        run.record(
+            name,
+            format!("{rps:.0} req/s, p99 {p99:.1?}"),
+            format!("{:.2}× the trivial handler, goal ≥ 0.85", rps / ceiling),
+            json!({"per_second": rps, "p99_ms": p99.as_secs_f64() * 1000.0, "ratio": rps / ceiling}),
+        );
+    }
+}
+
+fn proc_field(pid: u32, file: &str, key: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/{file}")).ok()?;
+    text.lines()
+        .find(|l| l.starts_with(key))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// utime + stime of a process, in clock ticks (100 a second on Linux).
+fn cpu_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+}
+
+fn b6_footprint(run: &mut Run) {
+    let bin = env!("CARGO_BIN_EXE_tribune");
+    let size = std::fs::metadata(bin).map(|m| m.len()).unwrap_or(0);
+    run.record(
+        "B6 binary size",
+        format!("{:.1} MB", size as f64 / 1e6),
+        "goal ≤ 30 MB".into(),
+        json!({"bytes": size}),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = std::process::Command::new(bin)
+        .arg("serve")
+        .current_dir(dir.path())
+        .env("TRIBUNE__SERVER__LISTEN", format!("127.0.0.1:{port}"))
+        .env(
+            "TRIBUNE__SERVER__PUBLIC_URL",
+            format!("http://localhost:{port}"),
+        )
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    std::thread::sleep(Duration::from_secs(2));
+    let rss_kb = proc_field(pid, "status", "VmRSS:").unwrap_or(0);
+    let idle = Duration::from_secs(if run.quick { 5 } else { 60 });
+    let before = cpu_ticks(pid).unwrap_or(0);
+    std::thread::sleep(idle);
+    let after = cpu_ticks(pid).unwrap_or(0);
+    let _ = child.kill();
+    let _ = child.wait();
+    let cpu_ms_per_minute = (after - before) as f64 * 10.0 * 60.0 / idle.as_secs_f64();
+    run.record(
+        "B6 RSS idle after start",
+        format!("{:.1} MB", rss_kb as f64 / 1024.0),
+        "goal ≤ 20 MB".into(),
+        json!({"kib": rss_kb}),
+    );
+    run.record(
+        "B6 CPU while idle",
+        format!(
+            "{cpu_ms_per_minute:.0} ms per minute ({}s measured)",
+            idle.as_secs()
+        ),
+        "goal ≤ 50 ms per idle minute".into(),
+        json!({"ms_per_minute": cpu_ms_per_minute}),
+    );
+}
+
+fn main() {
+    tribune::install_crypto_provider();
+    let quick = std::env::args().any(|a| a == "--quick");
+    let mut run = Run {
+        quick,
+        rows: Vec::new(),
+        json: serde_json::Map::new(),
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!(
+        "tribune benchmarks ({}), {cores} cores",
+        if quick { "quick" } else { "full" }
+    );
+    println!("{:<44} {:<34} goal / ratio", "benchmark", "figure");
+    b1_crypto(&mut run);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(b5_reads(&mut run));
+    drop(rt);
+    b6_footprint(&mut run);
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-results.json");
+    let doc =
+        json!({"quick": quick, "cores": cores, "results": run.json, "at": chrono::Utc::now()});
+    std::fs::write(&out, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+    println!("results written to {}", out.display());
+}
