@@ -373,7 +373,11 @@ fn main() {
     rt.block_on(b5_reads(&mut run));
     drop(rt);
     b6_footprint(&mut run);
-    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-results.json");
+    let dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("bench-results.json");
     let doc =
         json!({"quick": quick, "cores": cores, "results": run.json, "at": chrono::Utc::now()});
     std::fs::write(&out, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
