@@ -16,10 +16,6 @@ use crate::{
     startup::{AppState, federation_data},
 };
 
-fn other(e: impl Into<anyhow::Error>) -> Failure {
-    Failure::Other(e.into())
-}
-
 pub async fn followers(settings: Settings, action: FollowersCommand) -> Result<(), Failure> {
     let state = AppState::open(settings).await.map_err(Failure::Other)?;
     let result = match action {
@@ -79,20 +75,23 @@ fn follower_line(f: &FollowerRow) -> String {
 
 /// An actor id URL, or a handle `@user@host` of a known actor.
 async fn resolve(state: &AppState, actor: &str) -> Result<String, Failure> {
+    actor_id(state, actor).await.map_err(Failure::Other)
+}
+
+/// The actor id an operator means by `actor`: an actor URL as given, or a
+/// `@user@host` handle looked up among the actors this server already knows.
+pub(super) async fn actor_id(state: &AppState, actor: &str) -> anyhow::Result<String> {
     let actor = actor.trim();
     if actor.starts_with("http://") || actor.starts_with("https://") {
         return Ok(actor.to_owned());
     }
     let handle = actor.trim_start_matches('@');
-    let (user, host) = handle.rsplit_once('@').ok_or_else(|| {
-        other(anyhow::anyhow!(
-            "{actor:?} is neither an actor URL nor @user@host"
-        ))
-    })?;
+    let (user, host) = handle
+        .rsplit_once('@')
+        .ok_or_else(|| anyhow::anyhow!("{actor:?} is neither an actor URL nor @user@host"))?;
     db::remote_actors::find_by_handle(&state.db, user, host)
-        .await
-        .map_err(other)?
-        .ok_or_else(|| other(anyhow::anyhow!("no known actor is @{user}@{host}")))
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no known actor is @{user}@{host}"))
 }
 
 pub async fn block(settings: Settings, target: BlockTarget) -> Result<(), Failure> {

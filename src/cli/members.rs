@@ -22,17 +22,7 @@ pub async fn run(settings: Settings, action: MembersCommand) -> Result<(), Failu
                 println!("{} {id}", if added { "added" } else { "already a member:" });
             }
             MembersCommand::Remove { actor } => {
-                let id = if actor.starts_with("http") {
-                    actor.clone()
-                } else {
-                    let handle = actor.trim_start_matches('@');
-                    let (user, host) = handle.rsplit_once('@').ok_or_else(|| {
-                        anyhow::anyhow!("{actor:?} is neither an actor URL nor @user@host")
-                    })?;
-                    db::remote_actors::find_by_handle(&state.db, user, host)
-                        .await?
-                        .ok_or_else(|| anyhow::anyhow!("no known actor is @{user}@{host}"))?
-                };
+                let id = super::admin::actor_id(&state, &actor).await?;
                 match members::remove(&state, &id)
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?
