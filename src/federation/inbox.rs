@@ -375,8 +375,9 @@ pub fn presented_signature(
     Ok(Presented::Cavage(sig))
 }
 
-/// Verify with the actor's key named by the signature.
-fn verify_with(
+/// Verify with the actor's key named by the signature (inbox POSTs, and signed GETs when
+/// authorized fetch is on).
+pub fn verify_with(
     state: &AppState,
     presented: &Presented,
     parts: &RequestParts<'_>,

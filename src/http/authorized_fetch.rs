@@ -16,9 +16,9 @@ use url::Url;
 use super::{error::HttpError, negotiate::wants_activitypub};
 use crate::{
     federation::{
-        inbox::is_blocked,
+        inbox::{self, Presented, is_blocked},
         objects::remote_actor::RemoteActorId,
-        signatures::{RequestParts, check_request, parse_signature_header, verify_signature},
+        signatures::{RequestParts, check_request, parse_signature_header},
     },
     startup::AppState,
 };
@@ -106,21 +106,12 @@ async fn verify_get(
         .dereference(data)
         .await
         .map_err(|e| unauthorized(format!("cannot fetch the signing actor: {e}")))?;
-    let pem = if actor.row.public_key_id == sig.key_id {
-        actor.row.public_key_pem.clone()
-    } else {
-        let doc = actor
-            .document()
-            .map_err(|e| HttpError::Internal(e.into()))?;
-        doc.key(&sig.key_id)
-            .map(|k| k.public_key_pem.clone())
-            .ok_or_else(|| unauthorized("the key is not the signer's".into()))?
-    };
-    let key = data
-        .keys
-        .get_or_parse(&sig.key_id, &pem)
-        .map_err(|e| unauthorized(e.to_string()))?;
-    verify_signature(&sig, &req, &key).map_err(|e| unauthorized(e.to_string()))
+    Ok(inbox::verify_with(
+        data,
+        &Presented::Cavage(sig),
+        &req,
+        &actor,
+    )?)
 }
 
 #[cfg(test)]
