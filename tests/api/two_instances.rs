@@ -1,49 +1,19 @@
 //! Two tribune servers on loopback: one follows the other through the same inbox code that
 //! serves Mastodon, and each verifies the other's signatures.
 
-use std::{
-    process::Command,
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, TestDb, on_both_backends};
+use crate::helpers::{Backend, Cli, TestApp, TestDb, on_both_backends};
 
 on_both_backends!(
     one_tribune_follows_another,
     a_member_tribune_mentions_the_coalition_and_gets_relayed,
 );
 
-/// Run the CLI off the runtime's workers: the servers it talks to run on them.
 async fn tribune(db: &TestDb, app: &TestApp, args: &[&str]) -> String {
-    let (db_url, base) = (db.url.clone(), app.base.clone());
-    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-    tokio::task::spawn_blocking(move || run(&db_url, &base, &args))
-        .await
-        .unwrap()
-}
-
-fn run(db_url: &str, base: &str, args: &[String]) -> String {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tribune"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("TRIBUNE__") {
-            cmd.env_remove(k);
-        }
-    }
-    let out = cmd
-        .args(args)
-        .env("TRIBUNE__DATABASE__URL", db_url)
-        .env("TRIBUNE__SERVER__PUBLIC_URL", base)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run tribune");
-    assert!(
-        out.status.success(),
-        "tribune {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    Cli::for_app(db, app).ok(args).await
 }
 
 async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
