@@ -3,10 +3,18 @@
 //! printed as a table and written to `target/bench-results.json`; goals are ratios to
 //! ceilings measured in the same run, so that a noisy machine cannot fool us.
 //!
-//! This first set: B1 (crypto against OpenSSL and the `rsa` crate the federation crate uses),
-//! B5 (reads against a trivial axum handler under the same load generator) and B6 (binary
-//! size, idle RSS, idle CPU). B2–B4 and the crate's own send/receive paths are to come.
+//! B1 crypto against OpenSSL and the `rsa` crate the federation crate uses; B2 sustained
+//! delivery and B3 fan-out (`delivery.rs`), against the crate's send path; B4 inbox
+//! (`inbox.rs`), against the crate's receive path; B5 reads against a trivial axum handler
+//! under the same load generator; B6 footprint (binary size, RSS idle and peak, idle CPU).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+#[path = "tribune/crate_peer.rs"]
+mod crate_peer;
+#[path = "tribune/delivery.rs"]
+mod delivery;
+#[path = "tribune/inbox.rs"]
+mod inbox;
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -29,6 +37,17 @@ impl Run {
         self.rows.push((name.to_owned(), figure, goal));
         self.json.insert(name.to_owned(), value);
     }
+}
+
+/// Settings: the built-in defaults, then `toml`.
+fn settings(toml: &str) -> tribune::config::Settings {
+    tribune::config::Settings::from_figment(
+        &figment::Figment::from(figment::providers::Toml::string(
+            tribune::config::DEFAULT_TOML,
+        ))
+        .merge(figment::providers::Toml::string(toml)),
+    )
+    .unwrap()
 }
 
 /// Operations a second of `f`, run for `d`.
@@ -63,7 +82,8 @@ fn openssl_speed(seconds: u64) -> Option<(f64, f64)> {
     }
 }
 
-fn b1_crypto(run: &mut Run) {
+/// Returns our sign rate per core.
+fn b1_crypto(run: &mut Run) -> f64 {
     let d = Duration::from_millis(if run.quick { 300 } else { 3000 });
     let pair = tribune::federation::keys::generate_rsa_2048().unwrap();
     let signer = Signer::from_pkcs8_pem(
@@ -154,6 +174,36 @@ fn b1_crypto(run: &mut Run) {
         format!("ours is {:.1}× faster", verify / crate_verify),
         json!({"per_second": crate_verify}),
     );
+    sign
+}
+
+/// B2 and the crate's send path on the same kind of sink.
+async fn b2_delivery(run: &mut Run, sign_rate: f64) {
+    let ours = delivery::b2_sustained(run, sign_rate).await;
+    let n = if run.quick { 300 } else { 3_000 };
+    let (sink_addr, sink) = delivery::start_sink(Duration::ZERO, Default::default()).await;
+    let pair = tribune::federation::keys::generate_rsa_2048().unwrap();
+    let inbox = url::Url::parse(&format!("http://{sink_addr}/inbox")).unwrap();
+    let actor = url::Url::parse("http://localhost:1/ap/coalition").unwrap();
+    let ticks = cpu_ticks(std::process::id()).unwrap();
+    let rate = crate_peer::send(
+        inbox,
+        n,
+        64,
+        actor,
+        pair.private_key_pem,
+        pair.public_key_pem,
+    )
+    .await;
+    // This process runs the sink too: its CPU is an upper bound of the crate's.
+    let cpu_us = (cpu_ticks(std::process::id()).unwrap() - ticks) as f64 * 10_000.0 / n as f64;
+    assert!(sink.posts.load(std::sync::atomic::Ordering::Relaxed) >= n as u64);
+    run.record(
+        "B2 the crate's sign_and_send",
+        format!("{rate:.0}/s ({n}), ≤ {cpu_us:.0} µs CPU each"),
+        format!("ours is {:.1}× faster, goal ≥ 3", ours / rate),
+        json!({"per_second": rate, "deliveries": n, "ratio_ours_to_crate": ours / rate}),
+    );
 }
 
 /// Requests a second and p99 latency of GET `url` with `connections` concurrent clients.
@@ -215,14 +265,7 @@ async fn b5_reads(run: &mut Run) {
         "[server]\npublic_url = \"{base}\"\n[database]\nurl = \"sqlite://{}/b.db\"\n",
         dir.path().display()
     );
-    let settings = tribune::config::Settings::from_figment(
-        &figment::Figment::from(figment::providers::Toml::string(
-            tribune::config::DEFAULT_TOML,
-        ))
-        .merge(figment::providers::Toml::string(&toml)),
-    )
-    .unwrap();
-    let app = tribune::startup::Application::build_with_listener(settings, listener)
+    let app = tribune::startup::Application::build_with_listener(settings(&toml), listener)
         .await
         .unwrap();
     let state = app.state().clone();
@@ -365,14 +408,39 @@ fn main() {
         if quick { "quick" } else { "full" }
     );
     println!("{:<44} {:<34} goal / ratio", "benchmark", "figure");
-    b1_crypto(&mut run);
+    // `--only B2,B4` runs those alone (B2 needs B1's sign rate, so B1 runs with it).
+    let args: Vec<String> = std::env::args().collect();
+    let only: Option<Vec<String>> = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+        .map(|list| list.split(',').map(|b| b.trim().to_uppercase()).collect());
+    let wanted = |b: &str| only.as_ref().is_none_or(|o| o.iter().any(|x| x == b));
+    let sign_rate = if wanted("B1") || wanted("B2") {
+        b1_crypto(&mut run)
+    } else {
+        0.0
+    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
-    rt.block_on(b5_reads(&mut run));
+    if wanted("B2") {
+        rt.block_on(b2_delivery(&mut run, sign_rate));
+    }
+    if wanted("B3") {
+        rt.block_on(delivery::b3_fan_out(&mut run));
+    }
+    if wanted("B4") {
+        rt.block_on(inbox::b4_inbox(&mut run));
+    }
+    if wanted("B5") {
+        rt.block_on(b5_reads(&mut run));
+    }
     drop(rt);
-    b6_footprint(&mut run);
+    if wanted("B6") {
+        b6_footprint(&mut run);
+    }
     let dir = std::env::var_os("CARGO_TARGET_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));

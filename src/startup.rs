@@ -54,7 +54,18 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// For the few GETs we make ourselves (NodeInfo); actors go through the federation crate.
     pub http: reqwest::Client,
+    /// Rendered statements, while nothing changed (`http::cache`).
+    pub response_cache: crate::http::cache::ResponseCache,
+    /// For the benchmark only, reached by no setting and no request: when true, the inbox
+    /// skips the cryptographic check of signatures (everything else is done), so that the
+    /// cost of verification can be measured as a ratio (BENCHMARKS.md, B4).
+    #[doc(hidden)]
+    pub bench_skip_signature_crypto: Arc<std::sync::atomic::AtomicBool>,
 }
+
+/// How long a loop waiting on `Wakeup` sleeps at most, should a change go unseen (a
+/// PostgreSQL listener reconnecting, say).
+const FALLBACK_POLL: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl AppState {
     /// The delivery workers went round their loop within the last 10 seconds.
@@ -135,6 +146,8 @@ impl AppState {
         Ok(AppState {
             metrics: Arc::new(crate::metrics::Metrics::default()),
             worker_heartbeat: Arc::new(std::sync::atomic::AtomicI64::new(0)),
+            bench_skip_signature_crypto: Arc::default(),
+            response_cache: Default::default(),
             inbox_limits,
             http,
             rate,
@@ -231,7 +244,14 @@ impl Application {
             heartbeat: state.worker_heartbeat.clone(),
             metrics: state.metrics.clone(),
         };
-        let notifications = listen_for_wakeups(&db, state.wakeup.clone(), stop_rx.clone());
+        let notifications = match &db {
+            Db::Postgres(_) => listen_for_wakeups(&db, state.clone(), stop_rx.clone()),
+            Db::Sqlite(pool) => Some(tokio::spawn(watch_sqlite_files(
+                pool.connect_options().get_filename().to_owned(),
+                state.clone(),
+                stop_rx.clone(),
+            ))),
+        };
         let refreshes = tokio::spawn(refresh_counts(state.clone(), stop_rx.clone()));
         let key_watch = tokio::spawn(watch_keys(state.clone(), stop_rx.clone()));
         let worker = tokio::spawn(worker.run(stop_rx));
@@ -256,8 +276,10 @@ impl Application {
     }
 }
 
-/// Pick up a key stored by `tribune keys rotate` (in another process) within two seconds.
+/// Pick up a key stored by `tribune keys rotate` (in another process) once the database
+/// tells us it changed.
 async fn watch_keys(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut changes = state.wakeup.subscribe();
     loop {
         match db::local_actor::get(&state.db).await {
             Ok(Some(row)) => match state
@@ -274,21 +296,71 @@ async fn watch_keys(state: AppState, mut stop: tokio::sync::watch::Receiver<bool
             Err(e) => tracing::warn!(error = %e, "checking the coalition's key"),
         }
         tokio::select! {
-            () = tokio::time::sleep(std::time::Duration::from_secs(2)) => {},
+            _ = changes.changed() => {},
+            () = tokio::time::sleep(FALLBACK_POLL) => {},
             _ = stop.changed() => return,
         }
     }
 }
 
-/// Send due count refreshes of statements, once a second.
+/// Send count refreshes of statements when they are due: sleep until the earliest, or
+/// until the database changes (a refresh asked for meanwhile).
 async fn refresh_counts(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut changes = state.wakeup.subscribe();
     loop {
         if let Err(e) = crate::federation::cosign::send_due_refreshes(&state).await {
             tracing::error!(error = %e, "sending count refreshes failed");
         }
+        let wait = match db::cosign::next_refresh_ms(&state.db).await {
+            Ok(Some(due)) => std::time::Duration::from_millis(
+                u64::try_from(due - crate::federation::delivery::now_ms()).unwrap_or(0),
+            )
+            .min(FALLBACK_POLL),
+            Ok(None) => FALLBACK_POLL,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the next count refresh");
+                FALLBACK_POLL
+            }
+        };
         tokio::select! {
-            () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {},
+            _ = changes.changed() => {},
+            () = tokio::time::sleep(wait.max(std::time::Duration::from_millis(100))) => {},
             _ = stop.changed() => return,
+        }
+    }
+}
+
+/// On SQLite, other processes (a CLI command, another `serve` on the same file) write to
+/// the same files: look at their size and time four times a second — a `stat`, not a
+/// query — and tell the loops when they changed.
+async fn watch_sqlite_files(
+    path: std::path::PathBuf,
+    state: AppState,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut wal = path.clone().into_os_string();
+    wal.push("-wal");
+    let files = [path, std::path::PathBuf::from(wal)];
+    let stamp = || {
+        files
+            .iter()
+            .map(|f| {
+                std::fs::metadata(f)
+                    .ok()
+                    .map(|m| (m.len(), m.modified().ok()))
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut last = stamp();
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(std::time::Duration::from_millis(250)) => {},
+            _ = stop.changed() => return,
+        }
+        let now = stamp();
+        if now != last {
+            last = now;
+            state.wakeup.notify();
         }
     }
 }
@@ -297,7 +369,7 @@ async fn refresh_counts(state: AppState, mut stop: tokio::sync::watch::Receiver<
 /// deliveries: wake our workers at once rather than at the next poll.
 fn listen_for_wakeups(
     db: &Db,
-    wakeup: Wakeup,
+    state: AppState,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> Option<tokio::task::JoinHandle<()>> {
     let Db::Postgres(pool) = db else { return None };
@@ -320,7 +392,7 @@ fn listen_for_wakeups(
             loop {
                 tokio::select! {
                     n = listener.recv() => match n {
-                        Ok(_) => wakeup.notify(),
+                        Ok(_) => state.wakeup.notify(),
                         Err(e) => {
                             tracing::warn!(error = %e, "LISTEN connection lost");
                             break;
@@ -357,12 +429,7 @@ async fn federation_config(
         .timeout(std::time::Duration::from_secs(5))
         .connect_timeout(std::time::Duration::from_secs(5))
         .user_agent(user_agent(settings))
-        .dns_resolver(Arc::new(
-            activitypub_federation::resolver::ValidatingDnsResolver::new(
-                Vec::new(),
-                !allow_private,
-            ),
-        ))
+        .dns_resolver(crate::federation::resolver::resolver(allow_private))
         .build()
         .context("building the HTTP client")?;
     let config = FederationConfig::builder()

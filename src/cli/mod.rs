@@ -267,6 +267,7 @@ impl Cli {
 }
 
 async fn serve(settings: Settings) -> Result<(), Failure> {
+    raise_open_files_limit(settings.delivery.concurrency);
     let app = Application::build(settings).await.map_err(classify)?;
     let addr = app.local_addr().map_err(|e| Failure::Other(e.into()))?;
     let c = &app.state().coalition;
@@ -280,6 +281,23 @@ async fn serve(settings: Settings) -> Result<(), Failure> {
     app.run_until(shutdown_signal())
         .await
         .map_err(|e| Failure::Other(e.into()))
+}
+
+/// Every delivery in flight and every client connection holds a file descriptor: raise the
+/// soft limit on open files to the hard limit (many systems start services with 1,024), and
+/// say so when even that is short of what `delivery.concurrency` may need.
+fn raise_open_files_limit(concurrency: usize) {
+    let wanted = concurrency as u64 + 1024;
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) if limit < wanted => tracing::warn!(
+            limit,
+            wanted,
+            "the limit on open files is low for delivery.concurrency; raise it (LimitNOFILE= \
+             in the systemd unit) or lower delivery.concurrency"
+        ),
+        Ok(limit) => tracing::debug!(limit, "limit on open files"),
+        Err(e) => tracing::warn!(error = %e, "cannot read or raise the limit on open files"),
+    }
 }
 
 /// Configuration problems found while building (images, binding) keep their own exit code.

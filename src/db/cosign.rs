@@ -265,6 +265,12 @@ pub async fn due_refreshes(db: &Db, now_ms: i64) -> Result<Vec<String>, DbError>
     )
 }
 
+/// When the earliest pending count refresh is due.
+pub async fn next_refresh_ms(db: &Db) -> Result<Option<i64>, DbError> {
+    let sql = "SELECT MIN(due_at) FROM count_refreshes";
+    Ok(on_pool!(db, pool => sqlx::query_scalar::<_, Option<i64>>(sql).fetch_one(pool).await?))
+}
+
 /// Take a due refresh; false when another process took it first.
 pub async fn take_refresh(tx: &mut Tx, slug: &str, now_ms: i64) -> Result<bool, DbError> {
     let sql = "DELETE FROM count_refreshes WHERE slug = $1 AND due_at <= $2";

@@ -39,12 +39,13 @@ pub async fn insert_activity(tx: &mut Tx, activity: &NewActivity<'_>) -> Result<
 pub async fn fan_out(tx: &mut Tx, activity: &NewActivity<'_>, now_ms: i64) -> Result<u64, DbError> {
     insert_activity(tx, activity).await?;
     // SQLite needs the WHERE for INSERT … SELECT … ON CONFLICT to parse.
+    // `delivery_inbox` is the follower's shared inbox or its own, kept by triggers
+    // (migration 0007): one covering index scan, already grouped.
     let sql = "INSERT INTO deliveries \
         (activity_id, inbox, host, state, attempts, next_attempt_at, created_at) \
-        SELECT $1, COALESCE(a.shared_inbox, a.inbox), MIN(a.host), 'pending', 0, $2, $2 \
-        FROM followers f JOIN remote_actors a ON a.id = f.actor_id \
-        WHERE f.state = 'accepted' \
-        GROUP BY COALESCE(a.shared_inbox, a.inbox) \
+        SELECT $1, delivery_inbox, MIN(delivery_host), 'pending', 0, $2, $2 \
+        FROM followers WHERE state = 'accepted' \
+        GROUP BY delivery_inbox \
         ON CONFLICT (activity_id, inbox) DO NOTHING";
     let n = on_tx!(tx, conn => sqlx::query(sql)
         .bind(activity.id)
@@ -110,8 +111,9 @@ pub async fn enqueue(
 /// The PostgreSQL channel on which processes tell each other that deliveries were queued.
 pub const WAKEUP_CHANNEL: &str = "tribune_deliveries";
 
-/// On PostgreSQL, wake every process's workers when the transaction commits.
-async fn notify(tx: &mut Tx) -> Result<(), DbError> {
+/// On PostgreSQL, wake every process's workers (and loops, and page caches) when the
+/// transaction commits.
+pub async fn notify(tx: &mut Tx) -> Result<(), DbError> {
     if let Tx::Postgres(t) = tx {
         sqlx::query("SELECT pg_notify($1, '')")
             .bind(WAKEUP_CHANNEL)
@@ -131,13 +133,26 @@ pub fn authority(url: &url::Url) -> String {
 }
 
 /// A claimed delivery, leased to the caller.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Claimed {
     pub id: i64,
     pub activity_id: String,
     pub inbox: String,
     pub attempts: i32,
-    pub body: String,
+    /// The activity, shared by every claimed row of it (one copy in memory, however many
+    /// inboxes it goes to).
+    pub body: bytes::Bytes,
+    /// Until when the lease runs (ms since the epoch).
+    pub leased_until: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct ClaimedRow {
+    id: i64,
+    activity_id: String,
+    inbox: String,
+    attempts: i32,
+    leased_until: i64,
 }
 
 /// Claim up to `limit` due deliveries until `now_ms + lease_ms`, taking hosts in turn
@@ -199,19 +214,77 @@ pub async fn claim(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let placeholders = |n: usize| {
+        (1..=n)
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let sql = format!(
-        "SELECT d.id, d.activity_id, d.inbox, d.attempts, a.body FROM deliveries d \
-         JOIN outgoing_activities a ON a.id = d.activity_id WHERE d.id IN ({}) ORDER BY d.id",
-        placeholders.join(", ")
+        "SELECT id, activity_id, inbox, attempts, leased_until FROM deliveries \
+         WHERE id IN ({}) ORDER BY id",
+        placeholders(ids.len())
     );
-    Ok(on_pool!(db, pool => {
-        let mut q = sqlx::query_as::<_, Claimed>(&sql);
+    let rows: Vec<ClaimedRow> = on_pool!(db, pool => {
+        let mut q = sqlx::query_as::<_, ClaimedRow>(&sql);
         for id in &ids {
             q = q.bind(id);
         }
         q.fetch_all(pool).await?
-    }))
+    });
+    // Each activity's body once.
+    let mut activities: Vec<&str> = rows.iter().map(|r| r.activity_id.as_str()).collect();
+    activities.sort_unstable();
+    activities.dedup();
+    let sql = format!(
+        "SELECT id, body FROM outgoing_activities WHERE id IN ({})",
+        placeholders(activities.len())
+    );
+    let bodies: Vec<(String, String)> = on_pool!(db, pool => {
+        let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+        for id in &activities {
+            q = q.bind(*id);
+        }
+        q.fetch_all(pool).await?
+    });
+    let bodies: std::collections::HashMap<String, bytes::Bytes> = bodies
+        .into_iter()
+        .map(|(id, body)| (id, bytes::Bytes::from(body)))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            let body = bodies.get(&r.activity_id)?.clone();
+            Some(Claimed {
+                id: r.id,
+                activity_id: r.activity_id,
+                inbox: r.inbox,
+                attempts: r.attempts,
+                body,
+                leased_until: r.leased_until,
+            })
+        })
+        .collect())
+}
+
+/// Extend a lease that is still ours (`held_until` is the lease we were given): false when
+/// the row was claimed again meanwhile (the lease ran out) or is finished.
+pub async fn extend_lease(
+    db: &Db,
+    id: i64,
+    held_until: i64,
+    new_until: i64,
+) -> Result<bool, DbError> {
+    let sql = "UPDATE deliveries SET leased_until = $1 \
+               WHERE id = $2 AND leased_until = $3 AND state = 'pending'";
+    let n = on_pool!(db, pool => sqlx::query(sql)
+        .bind(new_until)
+        .bind(id)
+        .bind(held_until)
+        .execute(pool)
+        .await?
+        .rows_affected());
+    Ok(n == 1)
 }
 
 /// How an attempt ended.
@@ -241,6 +314,30 @@ pub async fn finish(
     outcome: &Outcome,
     now_ms: i64,
 ) -> Result<(), DbError> {
+    finish_many(db, &[(id, attempts, outcome)], now_ms).await
+}
+
+/// Record the ends of several attempts in one transaction: one commit (one `fsync` on
+/// SQLite) for many deliveries.
+pub async fn finish_many(
+    db: &Db,
+    rows: &[(i64, i32, &Outcome)],
+    now_ms: i64,
+) -> Result<(), DbError> {
+    let mut tx = db.begin().await?;
+    for (id, attempts, outcome) in rows {
+        finish_in(&mut tx, *id, *attempts, outcome, now_ms).await?;
+    }
+    tx.commit().await
+}
+
+async fn finish_in(
+    tx: &mut Tx,
+    id: i64,
+    attempts: i32,
+    outcome: &Outcome,
+    now_ms: i64,
+) -> Result<(), DbError> {
     let (state, status, error, next, finished) = match outcome {
         Outcome::Delivered { status } => ("delivered", Some(*status), None, None, Some(now_ms)),
         Outcome::Retry {
@@ -261,7 +358,7 @@ pub async fn finish(
     let sql = "UPDATE deliveries SET state = $1, attempts = $2, last_status = $3, last_error = $4, \
                next_attempt_at = COALESCE($5, next_attempt_at), leased_until = NULL, finished_at = $6 \
                WHERE id = $7";
-    on_pool!(db, pool => sqlx::query(sql)
+    on_tx!(tx, conn => sqlx::query(sql)
         .bind(state)
         .bind(attempts)
         .bind(status.map(i32::from))
@@ -269,7 +366,7 @@ pub async fn finish(
         .bind(next)
         .bind(finished)
         .bind(id)
-        .execute(pool)
+        .execute(conn)
         .await
         .map(|_| ())?);
     Ok(())

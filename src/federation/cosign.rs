@@ -326,8 +326,13 @@ pub async fn hide(
     }
     if !hidden.is_empty() {
         changed(state, &mut tx, slug).await?;
+        // Other processes' cached pages, on PostgreSQL.
+        db::deliveries::notify(&mut tx).await?;
     }
     tx.commit().await?;
+    if !hidden.is_empty() {
+        state.wakeup.notify();
+    }
     Ok(hidden)
 }
 

@@ -24,13 +24,33 @@ pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-/// Wakes the workers when something was queued.
-#[derive(Debug, Clone, Default)]
-pub struct Wakeup(Arc<Notify>);
+/// Wakes the workers when something was queued, and the server's other loops (count
+/// refreshes, key reloads) when the database may have changed: by this process, or by
+/// another (PostgreSQL's NOTIFY, SQLite's files changing). Loops wait on it instead of
+/// polling, so that an idle server costs next to no CPU (BENCHMARKS.md, B6).
+#[derive(Debug, Clone)]
+pub struct Wakeup(Arc<Notify>, Arc<watch::Sender<u64>>);
+
+impl Default for Wakeup {
+    fn default() -> Self {
+        Wakeup(Arc::default(), Arc::new(watch::Sender::new(0)))
+    }
+}
 
 impl Wakeup {
     pub fn notify(&self) {
         self.0.notify_one();
+        self.1.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// How many changes were signalled so far.
+    pub fn generation(&self) -> u64 {
+        *self.1.borrow()
+    }
+
+    /// Changes to wait on, for loops other than the delivery workers.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.1.subscribe()
     }
 }
 
@@ -46,12 +66,7 @@ pub fn delivery_client(
         .timeout(Duration::from_secs(settings.timeout_seconds))
         .connect_timeout(Duration::from_secs(settings.connect_timeout_seconds))
         .user_agent(user_agent)
-        .dns_resolver(Arc::new(
-            activitypub_federation::resolver::ValidatingDnsResolver::new(
-                Vec::new(),
-                !allow_private_addresses,
-            ),
-        ))
+        .dns_resolver(super::resolver::resolver(allow_private_addresses))
         .build()
 }
 
@@ -145,6 +160,8 @@ impl DeliveryWorker {
     /// request timeout), and anything unfinished is claimed again after its lease.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         let settings = &self.settings;
+        let (outcomes_tx, outcomes_rx) = tokio::sync::mpsc::channel(OUTCOME_BATCH * 4);
+        let recorder = tokio::spawn(record_outcomes(self.db.clone(), outcomes_rx));
         let shared = Arc::new(Shared {
             sending: Semaphore::new(settings.concurrency),
             // Signing is CPU: at most one per core at a time, on the blocking pool.
@@ -158,6 +175,7 @@ impl DeliveryWorker {
             rfc9421_hosts: Default::default(),
             leased: Default::default(),
             stopping: Default::default(),
+            outcomes: outcomes_tx,
         });
         let claimed_slots = Arc::new(Semaphore::new(settings.concurrency * CLAIM_FACTOR));
         let lease_ms = i64::try_from(settings.lease_seconds * 1000).unwrap_or(i64::MAX);
@@ -200,12 +218,9 @@ impl DeliveryWorker {
                 continue;
             }
             // Nothing due, or no room: sleep until the next due row, a wake-up (this
-            // process queued something, or PostgreSQL told us another did), a finished
-            // delivery, or the idle poll, for other processes' work on SQLite.
-            let idle = Duration::from_millis(match this.db {
-                Db::Sqlite(_) => 250,
-                Db::Postgres(_) => 1000,
-            });
+            // process queued something, or another did: PostgreSQL's NOTIFY, or SQLite's
+            // files changing), or a finished delivery; the long idle poll is a fallback.
+            let idle = Duration::from_secs(30);
             let wait = if free == 0 {
                 idle
             } else {
@@ -236,11 +251,16 @@ impl DeliveryWorker {
         if drained.is_err() {
             tasks.abort_all();
         }
+        drop(tasks);
         let held: Vec<i64> = shared
             .leased
             .lock()
             .map(|l| l.iter().copied().collect())
             .unwrap_or_default();
+        // Every outcome was committed before its task ended; the recorder stops with the
+        // last sender.
+        drop(shared);
+        let _ = recorder.await;
         if let Err(e) = deliveries::release(&this.db, &held).await {
             tracing::error!(error = %e, "releasing delivery leases at shutdown");
         }
@@ -279,6 +299,25 @@ impl DeliveryWorker {
             self.finish(shared, &row, row.attempts, &postpone(until))
                 .await;
             return;
+        }
+        // A row may wait here for its host's turn (many rows for one slow host): past half
+        // its lease, extend it before sending, or drop it if the lease ran out and the row
+        // was claimed again (by this process or another), so that no row is sent twice.
+        let lease_ms = i64::try_from(self.settings.lease_seconds * 1000).unwrap_or(i64::MAX);
+        let now = now_ms();
+        if now > row.leased_until - lease_ms / 2 {
+            match deliveries::extend_lease(&self.db, row.id, row.leased_until, now + lease_ms).await
+            {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::debug!("lease ran out while waiting; claimed again meanwhile");
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "extending a delivery's lease");
+                    return;
+                }
+            }
         }
         let attempts = row.attempts.saturating_add(1);
         let outcome = self.attempt(shared, &row).await;
@@ -330,15 +369,24 @@ impl DeliveryWorker {
         self.finish(shared, &row, attempts, &outcome).await;
     }
 
+    /// Record the outcome (with others finishing at the same time, in one transaction) and
+    /// return once it is committed.
     async fn finish(&self, shared: &Shared, row: &Claimed, attempts: i32, outcome: &Outcome) {
-        let result = deliveries::finish(&self.db, row.id, attempts, outcome, now_ms()).await;
-        if let Ok(mut leased) = shared.leased.lock() {
+        let (done, committed) = tokio::sync::oneshot::channel();
+        let sent = shared
+            .outcomes
+            .send(Finished {
+                id: row.id,
+                attempts,
+                outcome: outcome.clone(),
+                done,
+            })
+            .await;
+        let recorded = sent.is_ok() && committed.await.unwrap_or(false);
+        if recorded && let Ok(mut leased) = shared.leased.lock() {
             leased.remove(&row.id);
         }
-        if let Err(e) = result {
-            // The lease will run out and the row be tried again: nothing is lost.
-            tracing::error!(error = %e, "recording a delivery's outcome failed");
-        }
+        // Otherwise the lease runs out and the row is tried again: nothing is lost.
     }
 
     async fn attempt(&self, shared: &Shared, row: &Claimed) -> Attempt {
@@ -367,8 +415,14 @@ impl DeliveryWorker {
         first
     }
 
-    async fn send(&self, shared: &Shared, url: &Url, body: &str, rfc9421: bool) -> Attempt {
-        let body = body.as_bytes().to_vec();
+    async fn send(
+        &self,
+        shared: &Shared,
+        url: &Url,
+        body: &bytes::Bytes,
+        rfc9421: bool,
+    ) -> Attempt {
+        let body = body.clone();
         // Signing takes about a millisecond of CPU: keep it off the async workers, one
         // signature per core at a time.
         let Ok(_signing) = shared.signing.acquire().await else {
@@ -419,6 +473,38 @@ impl DeliveryWorker {
     }
 }
 
+/// Outcomes recorded in one transaction at most.
+const OUTCOME_BATCH: usize = 256;
+
+/// An outcome waiting to be recorded.
+struct Finished {
+    id: i64,
+    attempts: i32,
+    outcome: Outcome,
+    /// Told whether the outcome was committed.
+    done: tokio::sync::oneshot::Sender<bool>,
+}
+
+/// Record outcomes as they come, all those waiting in one transaction: while one commit
+/// runs, the next batch gathers (group commit). A delivery's 2xx is so recorded for a
+/// fraction of a commit each, not a commit each (BENCHMARKS.md, B2).
+async fn record_outcomes(db: Db, mut outcomes: tokio::sync::mpsc::Receiver<Finished>) {
+    let mut batch = Vec::with_capacity(OUTCOME_BATCH);
+    while outcomes.recv_many(&mut batch, OUTCOME_BATCH).await > 0 {
+        let rows: Vec<(i64, i32, &Outcome)> = batch
+            .iter()
+            .map(|f| (f.id, f.attempts, &f.outcome))
+            .collect();
+        let result = deliveries::finish_many(&db, &rows, now_ms()).await;
+        if let Err(e) = &result {
+            tracing::error!(error = %e, n = rows.len(), "recording delivery outcomes failed");
+        }
+        for f in batch.drain(..) {
+            let _ = f.done.send(result.is_ok());
+        }
+    }
+}
+
 enum Signed {
     Cavage(crate::federation::signatures::SignedHeaders),
     Message(crate::federation::signatures::MessageSignedHeaders),
@@ -435,6 +521,8 @@ struct Shared {
     leased: std::sync::Mutex<std::collections::HashSet<i64>>,
     /// Shutting down: no new sends start.
     stopping: std::sync::atomic::AtomicBool,
+    /// To the task that records outcomes.
+    outcomes: tokio::sync::mpsc::Sender<Finished>,
 }
 
 enum Attempt {

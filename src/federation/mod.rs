@@ -14,6 +14,7 @@ pub mod nodeinfo;
 pub mod objects;
 pub mod protocol;
 pub mod relay;
+pub mod resolver;
 pub mod signatures;
 pub mod statements;
 

@@ -3,6 +3,7 @@
 pub mod activitypub;
 pub mod admin;
 pub mod authorized_fetch;
+pub mod cache;
 pub mod error;
 pub mod health;
 pub mod i18n;
@@ -37,6 +38,10 @@ pub fn router(
         .merge(health::router())
         .fallback(|| async { HttpError::not_found("not found") })
         .method_not_allowed_fallback(|| async { HttpError::MethodNotAllowed })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            cache::serve_cached,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             authorized_fetch::require_signature,

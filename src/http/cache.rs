@@ -1,0 +1,145 @@
+//! A small cache of rendered statements (`/statements/{slug}`, the Note as JSON and the page
+//! as HTML): building them takes several queries and a template, and they are what a
+//! popular statement's readers and every follower's server fetch.
+//!
+//! An entry is used only while nothing has changed since it was made: it carries the
+//! `Wakeup` generation, bumped by every write this process makes that queues deliveries or
+//! changes co-signatures, and by other processes' writes (PostgreSQL's NOTIFY, SQLite's files
+//! changing). Entries also expire after `TTL`, which bounds what a change that signals
+//! nothing could leave stale; pages say `Cache-Control: max-age=60` anyway.
+
+use std::{sync::Arc, time::Duration};
+
+use axum::{
+    body::{Body, Bytes},
+    extract::{Request, State},
+    http::{HeaderMap, Method, StatusCode, header},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+
+use crate::startup::AppState;
+
+const TTL: Duration = Duration::from_secs(2);
+/// Bytes of bodies kept at most.
+const CAPACITY_BYTES: u64 = 16 * 1024 * 1024;
+/// Larger responses are not kept.
+const MAX_BODY: usize = 512 * 1024;
+
+#[derive(Clone)]
+struct Entry {
+    generation: u64,
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+#[derive(Clone)]
+pub struct ResponseCache(moka::sync::Cache<String, Arc<Entry>>);
+
+impl std::fmt::Debug for ResponseCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseCache")
+            .field("entries", &self.0.entry_count())
+            .finish()
+    }
+}
+
+impl Default for ResponseCache {
+    fn default() -> Self {
+        ResponseCache(
+            moka::sync::Cache::builder()
+                .max_capacity(CAPACITY_BYTES)
+                .weigher(|k: &String, e: &Arc<Entry>| {
+                    u32::try_from(k.len() + e.body.len() + 512).unwrap_or(u32::MAX)
+                })
+                .time_to_live(TTL)
+                .build(),
+        )
+    }
+}
+
+/// `/statements/{slug}` and nothing under it.
+fn cacheable_path(path: &str) -> bool {
+    path.strip_prefix("/statements/")
+        .is_some_and(|slug| !slug.is_empty() && !slug.contains('/'))
+}
+
+/// The request's variant: path and query, and what the answer depends on (`Vary: Accept,
+/// Accept-Language`, and `?lang=` in the query).
+fn key(req: &Request) -> String {
+    let h = |name: header::HeaderName| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    };
+    format!(
+        "{}\n{}\n{}",
+        req.uri().path_and_query().map_or("", |p| p.as_str()),
+        h(header::ACCEPT),
+        h(header::ACCEPT_LANGUAGE)
+    )
+}
+
+pub async fn serve_cached(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if req.method() != Method::GET
+        || !cacheable_path(req.uri().path())
+        || req.headers().contains_key(header::AUTHORIZATION)
+    {
+        return next.run(req).await;
+    }
+    let key = key(&req);
+    let generation = state.wakeup.generation();
+    if let Some(e) = state.response_cache.0.get(&key)
+        && e.generation == generation
+    {
+        return (e.status, e.headers.clone(), Body::from(e.body.clone())).into_response();
+    }
+    let response = next.run(req).await;
+    if response.status() != StatusCode::OK {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    // Our own response, already in memory: read it whole, keep it only if small.
+    let body = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::warn!(error = %e, "reading a response to cache it");
+            return (StatusCode::INTERNAL_SERVER_ERROR, "").into_response();
+        }
+    };
+    if body.len() > MAX_BODY {
+        return Response::from_parts(parts, Body::from(body));
+    }
+    state.response_cache.0.insert(
+        key,
+        Arc::new(Entry {
+            generation,
+            status: parts.status,
+            headers: parts.headers.clone(),
+            body: body.clone(),
+        }),
+    );
+    Response::from_parts(parts, Body::from(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_statements_themselves_are_cached() {
+        assert!(cacheable_path("/statements/manifeste-2026"));
+        for no in [
+            "/statements/",
+            "/statements/s/cosigners",
+            "/statements/s/ledger",
+            "/ap/coalition",
+            "/",
+        ] {
+            assert!(!cacheable_path(no), "{no}");
+        }
+    }
+}
