@@ -151,13 +151,13 @@ fn b1_crypto(run: &mut Run) -> f64 {
         ),
     };
     run.record(
-        "B1 sign RSA-2048 (ours, ring), per core",
+        "B1 sign RSA-2048 (ours, aws-lc-rs), per core",
         format!("{sign:.0}/s"),
         goal_sign,
         json!({"per_second": sign, "openssl": openssl.map(|o| o.0)}),
     );
     run.record(
-        "B1 verify RSA-2048 (ours, ring), per core",
+        "B1 verify RSA-2048 (ours, aws-lc-rs), per core",
         format!("{verify:.0}/s"),
         goal_verify,
         json!({"per_second": verify, "openssl": openssl.map(|o| o.1)}),

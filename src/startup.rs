@@ -287,7 +287,9 @@ async fn watch_keys(state: AppState, mut stop: tokio::sync::watch::Receiver<bool
                 .replace(&row.public_key_pem, &row.private_key_pem)
             {
                 Ok(true) => {
-                    tracing::info!("the coalition's key was rotated: now signing with the new one")
+                    tracing::info!("the coalition's key was rotated: now signing with the new one");
+                    // The cached actor document carries the old key.
+                    state.wakeup.notify();
                 }
                 Ok(false) => {}
                 Err(e) => tracing::error!(error = %e, "the stored key cannot be read"),

@@ -1,6 +1,6 @@
-//! A small cache of rendered statements (`/statements/{slug}`, the Note as JSON and the page
-//! as HTML): building them takes several queries and a template, and they are what a
-//! popular statement's readers and every follower's server fetch.
+//! A small cache of the documents fetched most: statements (`/statements/{slug}`, the Note as
+//! JSON and the page as HTML: several queries and a template each), the actor and the
+//! WebFinger answer (what every remote server fetches first).
 //!
 //! An entry is used only while nothing has changed since it was made: it carries the
 //! `Wakeup` generation, bumped by every write this process makes that queues deliveries or
@@ -59,10 +59,13 @@ impl Default for ResponseCache {
     }
 }
 
-/// `/statements/{slug}` and nothing under it.
+/// `/statements/{slug}`, `/ap/{username}` (nothing under them) and WebFinger.
 fn cacheable_path(path: &str) -> bool {
-    path.strip_prefix("/statements/")
-        .is_some_and(|slug| !slug.is_empty() && !slug.contains('/'))
+    let single = |prefix: &str| {
+        path.strip_prefix(prefix)
+            .is_some_and(|rest| !rest.is_empty() && !rest.contains('/'))
+    };
+    single("/statements/") || single("/ap/") || path == "/.well-known/webfinger"
 }
 
 /// The request's variant: path and query, and what the answer depends on (`Vary: Accept,
@@ -130,13 +133,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_statements_themselves_are_cached() {
-        assert!(cacheable_path("/statements/manifeste-2026"));
+    fn only_statements_the_actor_and_webfinger_are_cached() {
+        for yes in [
+            "/statements/manifeste-2026",
+            "/ap/coalition",
+            "/.well-known/webfinger",
+        ] {
+            assert!(cacheable_path(yes), "{yes}");
+        }
         for no in [
             "/statements/",
             "/statements/s/cosigners",
             "/statements/s/ledger",
-            "/ap/coalition",
+            "/ap/coalition/outbox",
+            "/ap/coalition/followers",
+            "/ap/activities/x",
             "/",
         ] {
             assert!(!cacheable_path(no), "{no}");
