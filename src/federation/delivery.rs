@@ -219,8 +219,9 @@ impl DeliveryWorker {
             }
             // Nothing due, or no room: sleep until the next due row, a wake-up (this
             // process queued something, or another did: PostgreSQL's NOTIFY, or SQLite's
-            // files changing), or a finished delivery; the long idle poll is a fallback.
-            let idle = Duration::from_secs(30);
+            // files changing), or a finished delivery. The idle turn every 5 s is a fallback,
+            // and the heartbeat `/readyz` reads (alive: a turn within 10 s).
+            let idle = Duration::from_secs(5);
             let wait = if free == 0 {
                 idle
             } else {

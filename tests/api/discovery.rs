@@ -446,6 +446,11 @@ async fn health_and_readiness(backend: Backend) {
         assert!(std::time::Instant::now() < deadline, "{body}");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+    // Still ready after more than the heartbeat's 10 s with nothing to do: the idle
+    // workers wait for work without polling, but still go round their loop.
+    tokio::time::sleep(std::time::Duration::from_secs(12)).await;
+    let res = app.get("/readyz", "*/*").await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
 }
 
 /// Parse the Prometheus text format: `name{labels} value` samples and `# HELP/TYPE` lines.
