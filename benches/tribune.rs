@@ -84,7 +84,10 @@ fn openssl_speed(seconds: u64) -> Option<(f64, f64)> {
 
 /// Returns our sign rate per core.
 fn b1_crypto(run: &mut Run) -> f64 {
-    let d = Duration::from_millis(if run.quick { 300 } else { 3000 });
+    // Ours and OpenSSL are measured in turns, `rounds` times, and the best of each kept: a
+    // neighbour's burst on a shared machine then lowers neither alone.
+    let rounds = if run.quick { 1 } else { 3 };
+    let d = Duration::from_millis(if run.quick { 300 } else { 1000 });
     let pair = tribune::federation::keys::generate_rsa_2048().unwrap();
     let signer = Signer::from_pkcs8_pem(
         "https://a.example/actor#main-key".into(),
@@ -95,9 +98,11 @@ fn b1_crypto(run: &mut Run) -> f64 {
     let url = url::Url::parse("https://b.example/inbox").unwrap();
     let body = vec![b'x'; 2048];
     let now = SystemTime::now();
-    let sign = rate(d, || {
-        std::hint::black_box(signer.sign_post(&url, &body, now).unwrap());
-    });
+    let sign_once = || {
+        rate(d, || {
+            std::hint::black_box(signer.sign_post(&url, &body, now).unwrap());
+        })
+    };
     let signed = signer.sign_post(&url, &body, now).unwrap();
     let mut headers = axum::http::HeaderMap::new();
     for (k, v) in [
@@ -115,9 +120,20 @@ fn b1_crypto(run: &mut Run) -> f64 {
         query: None,
         headers: &headers,
     };
-    let verify = rate(d, || {
-        verify_signature(&sig, &parts, &key).unwrap();
-    });
+    let verify_once = || {
+        rate(d, || {
+            verify_signature(&sig, &parts, &key).unwrap();
+        })
+    };
+    let (mut sign, mut verify, mut openssl): (f64, f64, Option<(f64, f64)>) = (0.0, 0.0, None);
+    for _ in 0..rounds {
+        sign = sign.max(sign_once());
+        verify = verify.max(verify_once());
+        if let Some((s, v)) = openssl_speed(1) {
+            let (bs, bv) = openssl.unwrap_or((0.0, 0.0));
+            openssl = Some((bs.max(s), bv.max(v)));
+        }
+    }
 
     // The federation crate's RSA: the pure-Rust `rsa` crate, PKCS#1 v1.5 with SHA-256.
     use rsa::{
@@ -139,7 +155,6 @@ fn b1_crypto(run: &mut Run) -> f64 {
         rsa_verifier.verify(message, &rsa_sig).unwrap();
     });
 
-    let openssl = openssl_speed(if run.quick { 1 } else { 3 });
     let (goal_sign, goal_verify) = match openssl {
         Some((s, v)) => (
             format!("{:.2}× OpenSSL ({s:.0}/s), goal ≥ 0.9", sign / s),

@@ -179,6 +179,7 @@ impl DeliveryWorker {
         });
         let claimed_slots = Arc::new(Semaphore::new(settings.concurrency * CLAIM_FACTOR));
         let lease_ms = i64::try_from(settings.lease_seconds * 1000).unwrap_or(i64::MAX);
+        let batch = (settings.concurrency * CLAIM_FACTOR / 8).max(1);
         let this = Arc::new(self);
         let mut tasks = tokio::task::JoinSet::new();
         loop {
@@ -188,11 +189,19 @@ impl DeliveryWorker {
                 break;
             }
             while tasks.try_join_next().is_some() {}
+            // Claim in batches: a claim sorts the earliest due rows, so running one for each
+            // delivery that ends would cost more than the deliveries (BENCHMARKS.md, B2).
+            // Wait until an eighth of the room is free, unless nothing is in hand.
             let free = claimed_slots.available_permits();
-            let claimed = if free == 0 {
+            let room = if free >= batch || tasks.is_empty() {
+                free
+            } else {
+                0
+            };
+            let claimed = if room == 0 {
                 Vec::new()
             } else {
-                match deliveries::claim(&this.db, now_ms(), lease_ms, free as i64).await {
+                match deliveries::claim(&this.db, now_ms(), lease_ms, room as i64).await {
                     Ok(c) => c,
                     Err(e) => {
                         tracing::error!(error = %e, "claiming deliveries failed");
@@ -222,7 +231,7 @@ impl DeliveryWorker {
             // files changing), or a finished delivery. The idle turn every 5 s is a fallback,
             // and the heartbeat `/readyz` reads (alive: a turn within 10 s).
             let idle = Duration::from_secs(5);
-            let wait = if free == 0 {
+            let wait = if room == 0 {
                 idle
             } else {
                 match deliveries::next_due_ms(&this.db).await {
