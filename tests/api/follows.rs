@@ -238,10 +238,23 @@ async fn actor_delete_and_update_are_applied(backend: Backend) {
             .wait_for(&format!("/users/{name}/inbox"), 1, WAIT)
             .await;
     }
-    // Update: bob's new display name and avatar reach the stored profile.
+    // Update: bob's new display name and avatar reach the stored profile, and his new
+    // shared inbox is where deliveries go (the followers' copy kept by migration 0007's
+    // triggers, which the fan-out reads).
     let bob = w.peer.actor_id("bob");
+    let delivery_inbox = async || {
+        w.db.text(&format!(
+            "SELECT delivery_inbox FROM followers WHERE actor_id = '{bob}'"
+        ))
+        .await
+    };
+    assert_eq!(
+        delivery_inbox().await,
+        Some(format!("{}/inbox", w.peer.base))
+    );
     let mut doc = w.peer.actor_doc("bob");
     doc["name"] = json!("Bob, renamed");
+    doc["endpoints"] = json!({"sharedInbox": format!("{}/shared-v2", w.peer.base)});
     doc["icon"] = json!({"type": "Image", "url": format!("{}/avatars/new.png", w.peer.base)});
     let update = json!({"id": format!("{bob}#updates/1"), "type": "Update", "actor": bob,
                         "to": ["https://www.w3.org/ns/activitystreams#Public"], "object": doc});
@@ -260,6 +273,10 @@ async fn actor_delete_and_update_are_applied(backend: Backend) {
         ))
         .await,
         Some(format!("{}/avatars/new.png", w.peer.base))
+    );
+    assert_eq!(
+        delivery_inbox().await,
+        Some(format!("{}/shared-v2", w.peer.base))
     );
 
     // Delete: alice's account is gone (her actor answers 410); her Delete is accepted and
