@@ -364,11 +364,7 @@ fn b6_footprint(run: &mut Run) {
         json!({"bytes": size}),
     );
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = delivery::free_port();
     let mut child = std::process::Command::new(bin)
         .arg("serve")
         .current_dir(dir.path())

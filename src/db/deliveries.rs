@@ -306,19 +306,8 @@ pub enum Outcome {
     },
 }
 
-/// Record the end of an attempt and release the lease.
-pub async fn finish(
-    db: &Db,
-    id: i64,
-    attempts: i32,
-    outcome: &Outcome,
-    now_ms: i64,
-) -> Result<(), DbError> {
-    finish_many(db, &[(id, attempts, outcome)], now_ms).await
-}
-
-/// Record the ends of several attempts in one transaction: one commit (one `fsync` on
-/// SQLite) for many deliveries.
+/// Record the ends of attempts and release their leases, in one transaction: one commit
+/// (one `fsync` on SQLite) for many deliveries.
 pub async fn finish_many(
     db: &Db,
     rows: &[(i64, i32, &Outcome)],
