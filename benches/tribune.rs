@@ -21,7 +21,7 @@ use std::time::{Duration, Instant, SystemTime};
 use figment::providers::Format;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
-use tribune::federation::signatures::{
+use tribune::transport::signatures::{
     PublicKey, RequestParts, Signer, parse_signature_header, verify_signature,
 };
 
@@ -88,7 +88,7 @@ fn b1_crypto(run: &mut Run) -> f64 {
     // neighbour's burst on a shared machine then lowers neither alone.
     let rounds = if run.quick { 1 } else { 3 };
     let d = Duration::from_millis(if run.quick { 300 } else { 1000 });
-    let pair = tribune::federation::keys::generate_rsa_2048().unwrap();
+    let pair = tribune::transport::keyring::generate_rsa_2048().unwrap();
     let signer = Signer::from_pkcs8_pem(
         "https://a.example/actor#main-key".into(),
         &pair.private_key_pem,
@@ -197,7 +197,7 @@ async fn b2_delivery(run: &mut Run, sign_rate: f64) {
     let ours = delivery::b2_sustained(run, sign_rate).await;
     let n = if run.quick { 300 } else { 3_000 };
     let (sink_addr, sink) = delivery::start_sink(Duration::ZERO, Default::default()).await;
-    let pair = tribune::federation::keys::generate_rsa_2048().unwrap();
+    let pair = tribune::transport::keyring::generate_rsa_2048().unwrap();
     let inbox = url::Url::parse(&format!("http://{sink_addr}/inbox")).unwrap();
     let actor = url::Url::parse("http://localhost:1/ap/coalition").unwrap();
     let ticks = cpu_ticks(std::process::id()).unwrap();
@@ -290,7 +290,7 @@ async fn b5_reads(run: &mut Run) {
         &state.coalition.languages,
     )
     .unwrap();
-    tribune::federation::statements::publish(&state, &draft, None, &[])
+    tribune::app::statements::publish(&state, &draft, None, &[])
         .await
         .unwrap();
     let local = format!("http://127.0.0.1:{}", addr.port());

@@ -9,15 +9,22 @@ use tokio::net::TcpListener;
 use activitypub_federation::config::FederationConfig;
 
 use crate::{
+    app::background,
     config::Settings,
     db::{self, Db},
-    federation::{
-        delivery::{DeliveryWorker, Wakeup, delivery_client},
-        inbox::KeyCache,
-        keys::{self, Keyring},
-        objects::coalition::{Coalition, CoalitionParts, LocalActor},
-    },
+    federation::local_actor::LocalActor,
     media::{self, ImageRole},
+    metrics::Metrics,
+    protocol::coalition::{Coalition, CoalitionParts},
+    state::AppState,
+    transport::{
+        client::delivery_client,
+        delivery::DeliveryWorker,
+        key_cache::KeyCache,
+        keyring::{self, Keyring},
+        limits::{InboxLimits, RateLimiter},
+        wakeup::Wakeup,
+    },
 };
 
 /// `tribune/VERSION (+PUBLIC_URL)`, sent with every request we make.
@@ -29,144 +36,84 @@ pub fn user_agent(settings: &Settings) -> String {
     )
 }
 
-/// What every handler can reach.
-#[derive(Debug, Clone)]
-pub struct AppState {
-    pub settings: Arc<Settings>,
-    pub db: Db,
-    pub coalition: Arc<Coalition>,
-    /// Our key pair, parsed once, replaced in place on rotation.
-    pub keyring: Arc<Keyring>,
-    /// Remote public keys, parsed once.
-    pub keys: KeyCache,
-    /// Tells the delivery workers that rows were queued.
-    pub wakeup: Wakeup,
-    /// SHA-256 of `admin.token`, when the admin API is on.
-    pub admin_token_hash: Option<[u8; 32]>,
-    /// Per-actor limits on boosts, likes and undos.
-    pub rate: Arc<crate::federation::inbox::RateLimiter>,
-    /// Inbox limits: per remote host, per client address, and activities in process.
-    pub inbox_limits: Arc<InboxLimits>,
-    /// When the delivery workers last went round their loop (ms since the epoch; 0 when
-    /// not running).
-    pub worker_heartbeat: Arc<std::sync::atomic::AtomicI64>,
-    /// Counters for /metrics.
-    pub metrics: Arc<crate::metrics::Metrics>,
-    /// For the few GETs we make ourselves (NodeInfo); actors go through the federation crate.
-    pub http: reqwest::Client,
-    /// Rendered statements, while nothing changed (`http::cache`).
-    pub response_cache: crate::http::cache::ResponseCache,
-    /// For the benchmark only, reached by no setting and no request: when true, the inbox
-    /// skips the cryptographic check of signatures (everything else is done), so that the
-    /// cost of verification can be measured as a ratio (BENCHMARKS.md, B4).
-    #[doc(hidden)]
-    pub bench_skip_signature_crypto: Arc<std::sync::atomic::AtomicBool>,
+/// Open the database (migrating it) and load the coalition, for a command that does not
+/// serve.
+pub async fn open_state(settings: Settings) -> anyhow::Result<AppState> {
+    let images = load_images(&settings)?;
+    load_state(settings, images).await
 }
 
-/// How long a loop waiting on `Wakeup` sleeps at most, should a change go unseen (a
-/// PostgreSQL listener reconnecting, say).
-const FALLBACK_POLL: std::time::Duration = std::time::Duration::from_secs(30);
-
-impl AppState {
-    /// The delivery workers went round their loop within the last 10 seconds.
-    pub fn workers_alive(&self) -> bool {
-        let beat = self
-            .worker_heartbeat
-            .load(std::sync::atomic::Ordering::Relaxed);
-        beat > 0 && crate::federation::delivery::now_ms() - beat < 10_000
+async fn load_state(
+    settings: Settings,
+    (avatar, header): (media::Image, media::Image),
+) -> anyhow::Result<AppState> {
+    let db = Db::connect(&settings.database).await?;
+    for domain in &settings.federation.blocked_domains {
+        db::blocks::purge(&db, db::blocks::BlockKind::Domain, domain).await?;
     }
-
-    /// Open the database (migrating it) and load the coalition, for a command that does not
-    /// serve.
-    pub async fn open(settings: Settings) -> anyhow::Result<AppState> {
-        let images = load_images(&settings)?;
-        Self::load(settings, images).await
+    for actor in &settings.federation.blocked_actors {
+        db::blocks::purge(&db, db::blocks::BlockKind::Actor, actor.as_str()).await?;
     }
-
-    async fn load(
-        settings: Settings,
-        (avatar, header): (media::Image, media::Image),
-    ) -> anyhow::Result<AppState> {
-        let db = Db::connect(&settings.database).await?;
-        for domain in &settings.federation.blocked_domains {
-            db::blocks::purge(&db, db::blocks::BlockKind::Domain, domain).await?;
+    let row = match db::local_actor::get(&db).await? {
+        Some(row) => row,
+        None => {
+            tracing::info!("first start: generating the coalition's RSA-2048 key pair");
+            let pair = tokio::task::spawn_blocking(keyring::generate_rsa_2048)
+                .await
+                .context("key generation task")?
+                .context("generating the coalition's key pair")?;
+            db::local_actor::insert_if_absent(&db, &pair.public_key_pem, &pair.private_key_pem)
+                .await?
         }
-        for actor in &settings.federation.blocked_actors {
-            db::blocks::purge(&db, db::blocks::BlockKind::Actor, actor.as_str()).await?;
-        }
-        let row = match db::local_actor::get(&db).await? {
-            Some(row) => row,
-            None => {
-                tracing::info!("first start: generating the coalition's RSA-2048 key pair");
-                let pair = tokio::task::spawn_blocking(keys::generate_rsa_2048)
-                    .await
-                    .context("key generation task")?
-                    .context("generating the coalition's key pair")?;
-                db::local_actor::insert_if_absent(&db, &pair.public_key_pem, &pair.private_key_pem)
-                    .await?
-            }
-        };
-        let coalition = Coalition::new(
-            &settings.coalition,
-            &settings.server.public_url,
-            CoalitionParts {
-                avatar,
-                header,
-                public_key_pem: row.public_key_pem,
-                private_key_pem: row.private_key_pem,
-                published: row.created_at,
-            },
-        )
-        .context("building the coalition's URLs from server.public_url")?;
-        let keyring = Keyring::new(
-            coalition.urls.key_id.clone(),
-            &coalition.public_key_pem,
-            coalition.private_key_pem(),
-        )
-        .context("reading the coalition's private key")?;
-        let admin_token_hash = settings.admin.token().map(crate::http::admin::token_hash);
-        let rate = Arc::new(crate::federation::inbox::RateLimiter::new(
-            settings.cosign.max_per_actor_per_minute,
-        ));
-        let http = delivery_client(
-            &settings.delivery,
-            settings.federation.allow_private_addresses,
-            &user_agent(&settings),
-        )
-        .context("building the HTTP client")?;
-        let inbox_limits = Arc::new(InboxLimits {
-            per_host: crate::federation::inbox::RateLimiter::new(
-                settings.inbox.max_per_host_per_minute,
-            ),
-            per_ip: crate::federation::inbox::RateLimiter::new(
-                settings.inbox.max_per_ip_per_minute,
-            ),
-            in_process: tokio::sync::Semaphore::new(settings.inbox.max_concurrent),
-        });
-        Ok(AppState {
-            metrics: Arc::new(crate::metrics::Metrics::default()),
-            worker_heartbeat: Arc::new(std::sync::atomic::AtomicI64::new(0)),
-            bench_skip_signature_crypto: Arc::default(),
-            response_cache: Default::default(),
-            inbox_limits,
-            http,
-            rate,
-            admin_token_hash,
-            settings: Arc::new(settings),
-            db,
-            coalition: Arc::new(coalition),
-            keyring: Arc::new(keyring),
-            keys: KeyCache::default(),
-            wakeup: Wakeup::default(),
-        })
-    }
-}
-
-#[derive(Debug)]
-pub struct InboxLimits {
-    pub per_host: crate::federation::inbox::RateLimiter,
-    pub per_ip: crate::federation::inbox::RateLimiter,
-    pub in_process: tokio::sync::Semaphore,
+    };
+    let coalition = Coalition::new(
+        &settings.coalition,
+        &settings.server.public_url,
+        CoalitionParts {
+            avatar,
+            header,
+            public_key_pem: row.public_key_pem,
+            private_key_pem: row.private_key_pem,
+            published: row.created_at,
+        },
+    )
+    .context("building the coalition's URLs from server.public_url")?;
+    let keyring = Keyring::new(
+        coalition.urls.key_id.clone(),
+        &coalition.public_key_pem,
+        coalition.private_key_pem(),
+    )
+    .context("reading the coalition's private key")?;
+    let admin_token_hash = settings.admin.token().map(crate::util::token_hash);
+    let rate = Arc::new(RateLimiter::new(settings.cosign.max_per_actor_per_minute));
+    let http = delivery_client(
+        &settings.delivery,
+        settings.federation.allow_private_addresses,
+        &user_agent(&settings),
+    )
+    .context("building the HTTP client")?;
+    let inbox_limits = Arc::new(InboxLimits {
+        per_host: RateLimiter::new(settings.inbox.max_per_host_per_minute),
+        per_ip: RateLimiter::new(settings.inbox.max_per_ip_per_minute),
+        in_process: tokio::sync::Semaphore::new(settings.inbox.max_concurrent),
+    });
+    Ok(AppState {
+        metrics: Arc::new(Metrics::default()),
+        worker_heartbeat: Arc::new(std::sync::atomic::AtomicI64::new(0)),
+        #[cfg(feature = "bench")]
+        bench_skip_signature_crypto: Arc::default(),
+        response_cache: Default::default(),
+        inbox_limits,
+        http,
+        rate,
+        admin_token_hash,
+        settings: Arc::new(settings),
+        db,
+        coalition: Arc::new(coalition),
+        keyring: Arc::new(keyring),
+        keys: KeyCache::default(),
+        wakeup: Wakeup::default(),
+    })
 }
 
 pub struct Application {
@@ -201,7 +148,7 @@ impl Application {
         listener: TcpListener,
         images: (media::Image, media::Image),
     ) -> anyhow::Result<Application> {
-        let state = AppState::load(settings, images).await?;
+        let state = load_state(settings, images).await?;
         let federation = federation_config(&state, LocalActor(state.coalition.clone())).await?;
         Ok(Application {
             listener,
@@ -244,16 +191,16 @@ impl Application {
             heartbeat: state.worker_heartbeat.clone(),
             metrics: state.metrics.clone(),
         };
-        let notifications = match &db {
-            Db::Postgres(_) => listen_for_wakeups(&db, state.clone(), stop_rx.clone()),
-            Db::Sqlite(pool) => Some(tokio::spawn(watch_sqlite_files(
-                pool.connect_options().get_filename().to_owned(),
+        let notifications = match db.sqlite_file() {
+            None => background::listen_for_wakeups(state.clone(), stop_rx.clone()),
+            Some(file) => Some(tokio::spawn(background::watch_sqlite_files(
+                file,
                 state.clone(),
                 stop_rx.clone(),
             ))),
         };
-        let refreshes = tokio::spawn(refresh_counts(state.clone(), stop_rx.clone()));
-        let key_watch = tokio::spawn(watch_keys(state.clone(), stop_rx.clone()));
+        let refreshes = tokio::spawn(background::refresh_counts(state.clone(), stop_rx.clone()));
+        let key_watch = tokio::spawn(background::watch_keys(state.clone(), stop_rx.clone()));
         let worker = tokio::spawn(worker.run(stop_rx));
         let app = crate::http::router(state, federation);
         let served = axum::serve(
@@ -274,137 +221,6 @@ impl Application {
         db.close().await;
         served
     }
-}
-
-/// Pick up a key stored by `tribune keys rotate` (in another process) once the database
-/// tells us it changed.
-async fn watch_keys(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
-    let mut changes = state.wakeup.subscribe();
-    loop {
-        match db::local_actor::get(&state.db).await {
-            Ok(Some(row)) => match state
-                .keyring
-                .replace(&row.public_key_pem, &row.private_key_pem)
-            {
-                Ok(true) => {
-                    tracing::info!("the coalition's key was rotated: now signing with the new one");
-                    // The cached actor document carries the old key.
-                    state.wakeup.notify();
-                }
-                Ok(false) => {}
-                Err(e) => tracing::error!(error = %e, "the stored key cannot be read"),
-            },
-            Ok(None) => {}
-            Err(e) => tracing::warn!(error = %e, "checking the coalition's key"),
-        }
-        tokio::select! {
-            _ = changes.changed() => {},
-            () = tokio::time::sleep(FALLBACK_POLL) => {},
-            _ = stop.changed() => return,
-        }
-    }
-}
-
-/// Send count refreshes of statements when they are due: sleep until the earliest, or
-/// until the database changes (a refresh asked for meanwhile).
-async fn refresh_counts(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
-    let mut changes = state.wakeup.subscribe();
-    loop {
-        if let Err(e) = crate::federation::cosign::send_due_refreshes(&state).await {
-            tracing::error!(error = %e, "sending count refreshes failed");
-        }
-        let wait = match db::cosign::next_refresh_ms(&state.db).await {
-            Ok(Some(due)) => std::time::Duration::from_millis(
-                u64::try_from(due - crate::federation::delivery::now_ms()).unwrap_or(0),
-            )
-            .min(FALLBACK_POLL),
-            Ok(None) => FALLBACK_POLL,
-            Err(e) => {
-                tracing::warn!(error = %e, "reading the next count refresh");
-                FALLBACK_POLL
-            }
-        };
-        tokio::select! {
-            _ = changes.changed() => {},
-            () = tokio::time::sleep(wait.max(std::time::Duration::from_millis(100))) => {},
-            _ = stop.changed() => return,
-        }
-    }
-}
-
-/// On SQLite, other processes (a CLI command, another `serve` on the same file) write to
-/// the same files: look at their size and time four times a second — a `stat`, not a
-/// query — and tell the loops when they changed.
-async fn watch_sqlite_files(
-    path: std::path::PathBuf,
-    state: AppState,
-    mut stop: tokio::sync::watch::Receiver<bool>,
-) {
-    let mut wal = path.clone().into_os_string();
-    wal.push("-wal");
-    let files = [path, std::path::PathBuf::from(wal)];
-    let stamp = || {
-        files
-            .iter()
-            .map(|f| {
-                std::fs::metadata(f)
-                    .ok()
-                    .map(|m| (m.len(), m.modified().ok()))
-            })
-            .collect::<Vec<_>>()
-    };
-    let mut last = stamp();
-    loop {
-        tokio::select! {
-            () = tokio::time::sleep(std::time::Duration::from_millis(250)) => {},
-            _ = stop.changed() => return,
-        }
-        let now = stamp();
-        if now != last {
-            last = now;
-            state.wakeup.notify();
-        }
-    }
-}
-
-/// On PostgreSQL, other processes (another `serve`, a CLI command) NOTIFY when they queue
-/// deliveries: wake our workers at once rather than at the next poll.
-fn listen_for_wakeups(
-    db: &Db,
-    state: AppState,
-    mut stop: tokio::sync::watch::Receiver<bool>,
-) -> Option<tokio::task::JoinHandle<()>> {
-    let Db::Postgres(pool) = db else { return None };
-    let pool = pool.clone();
-    Some(tokio::spawn(async move {
-        loop {
-            let mut listener = match sqlx::postgres::PgListener::connect_with(&pool).await {
-                Ok(l) => l,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot LISTEN for deliveries; polling instead");
-                    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
-                    continue;
-                }
-            };
-            if let Err(e) = listener.listen(db::deliveries::WAKEUP_CHANNEL).await {
-                tracing::warn!(error = %e, "cannot LISTEN for deliveries; polling instead");
-                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
-                continue;
-            }
-            loop {
-                tokio::select! {
-                    n = listener.recv() => match n {
-                        Ok(_) => state.wakeup.notify(),
-                        Err(e) => {
-                            tracing::warn!(error = %e, "LISTEN connection lost");
-                            break;
-                        }
-                    },
-                    _ = stop.changed() => return,
-                }
-            }
-        }
-    }))
 }
 
 /// The federation crate's request data, for commands that fetch remote actors without
@@ -431,7 +247,7 @@ async fn federation_config(
         .timeout(std::time::Duration::from_secs(5))
         .connect_timeout(std::time::Duration::from_secs(5))
         .user_agent(user_agent(settings))
-        .dns_resolver(crate::federation::resolver::resolver(allow_private))
+        .dns_resolver(crate::transport::resolver::resolver(allow_private))
         .build()
         .context("building the HTTP client")?;
     let config = FederationConfig::builder()

@@ -12,11 +12,9 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use proptest::{prelude::*, strategy::ValueTree, test_runner::TestRunner};
 use tribune::{
     domain::{LanguageTag, statement},
-    federation::{
-        inbox::Envelope,
-        signatures::{parse_message_signature, parse_signature_header},
-    },
+    federation::inbox::Envelope,
     http::{negotiate::wants_activitypub, well_known::parse_resource},
+    transport::signatures::{parse_message_signature, parse_signature_header},
 };
 
 fn langs() -> Vec<LanguageTag> {

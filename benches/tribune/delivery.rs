@@ -144,7 +144,7 @@ where
     let file = dir.path().join("tribune.toml");
     std::fs::write(&file, config(dir.path(), port, extra)).unwrap();
     let settings = crate::settings(&std::fs::read_to_string(&file).unwrap());
-    let state = tribune::startup::AppState::open(settings).await.unwrap();
+    let state = tribune::startup::open_state(settings).await.unwrap();
     let tribune::db::Db::Sqlite(pool) = state.db.clone() else {
         unreachable!("the benchmarks run on SQLite")
     };

@@ -40,7 +40,7 @@ fn pem_der(pem: &str) -> Vec<u8> {
 pub fn actors(n: usize) -> Actors {
     let keys = (0..KEY_PAIRS)
         .map(|_| {
-            let pair = tribune::federation::keys::generate_rsa_2048().unwrap();
+            let pair = tribune::transport::keyring::generate_rsa_2048().unwrap();
             let kp =
                 ring::signature::RsaKeyPair::from_pkcs8(&pem_der(&pair.private_key_pem)).unwrap();
             (kp, pair.public_key_pem)
@@ -235,7 +235,7 @@ pub async fn b4_inbox(run: &mut Run) {
             &state.coalition.languages,
         )
         .unwrap();
-        let p = tribune::federation::statements::publish(&state, &draft, None, &[])
+        let p = tribune::app::statements::publish(&state, &draft, None, &[])
             .await
             .unwrap();
         objects.push(p.object_id);

@@ -3,21 +3,24 @@
 
 use super::{BlockAction, BlockTarget, Failure, FollowersCommand, FollowingCommand};
 use crate::{
+    app::{
+        followers::{self as follower_ops, FollowerError},
+        following,
+    },
     config::Settings,
     db::{
         self,
         blocks::BlockKind,
         followers::{FollowState, FollowerRow},
     },
-    federation::{
-        followers::{self as follower_ops, FollowerError},
-        following,
-    },
-    startup::{AppState, federation_data},
+    startup::federation_data,
+    state::AppState,
 };
 
 pub async fn followers(settings: Settings, action: FollowersCommand) -> Result<(), Failure> {
-    let state = AppState::open(settings).await.map_err(Failure::Other)?;
+    let state = crate::startup::open_state(settings)
+        .await
+        .map_err(Failure::Other)?;
     let result = match action {
         FollowersCommand::List => print_followers(&state, FollowState::Accepted).await,
         FollowersCommand::Pending => print_followers(&state, FollowState::Pending).await,
@@ -95,7 +98,9 @@ pub(super) async fn actor_id(state: &AppState, actor: &str) -> anyhow::Result<St
 }
 
 pub async fn block(settings: Settings, target: BlockTarget) -> Result<(), Failure> {
-    let state = AppState::open(settings).await.map_err(Failure::Other)?;
+    let state = crate::startup::open_state(settings)
+        .await
+        .map_err(Failure::Other)?;
     let (kind, action) = match target {
         BlockTarget::Domain { action } => (BlockKind::Domain, action),
         BlockTarget::Actor { action } => (BlockKind::Actor, action),
@@ -155,7 +160,9 @@ fn normalise(kind: BlockKind, value: &str) -> anyhow::Result<String> {
 }
 
 pub async fn following(settings: Settings, action: FollowingCommand) -> Result<(), Failure> {
-    let state = AppState::open(settings).await.map_err(Failure::Other)?;
+    let state = crate::startup::open_state(settings)
+        .await
+        .map_err(Failure::Other)?;
     let result = async {
         match action {
             FollowingCommand::Add { actor } => {
@@ -192,17 +199,19 @@ pub async fn following(settings: Settings, action: FollowingCommand) -> Result<(
 /// `tribune keys rotate`: a new RSA-2048 pair, stored with an `Update` of the actor queued
 /// to every follower, in one transaction.
 pub async fn rotate_keys(settings: Settings) -> Result<(), Failure> {
-    let state = AppState::open(settings).await.map_err(Failure::Other)?;
+    let state = crate::startup::open_state(settings)
+        .await
+        .map_err(Failure::Other)?;
     let result = async {
         let pair =
-            tokio::task::spawn_blocking(crate::federation::keys::generate_rsa_2048).await??;
+            tokio::task::spawn_blocking(crate::transport::keyring::generate_rsa_2048).await??;
         let c = &state.coalition;
         let mut actor = serde_json::to_value(c.to_actor_with_key(pair.public_key_pem.clone())?)?;
         if let Some(o) = actor.as_object_mut() {
             o.shift_remove("@context");
         }
         let update = serde_json::json!({
-            "@context": crate::federation::protocol::actor::actor_context(),
+            "@context": crate::protocol::actor::actor_context(),
             "id": format!("{}#updates/{:032x}", c.urls.actor, rand::random::<u128>()),
             "type": "Update",
             "actor": c.urls.actor.as_str(),
@@ -221,7 +230,7 @@ pub async fn rotate_keys(settings: Settings) -> Result<(), Failure> {
                 body: &update.to_string(),
                 in_outbox: false,
             },
-            crate::federation::delivery::now_ms(),
+            crate::util::now_ms(),
         )
         .await?;
         tx.commit().await?;

@@ -5,7 +5,7 @@ use std::{io::Write, path::PathBuf};
 use serde_json::{Map, Value, json};
 
 use super::Failure;
-use crate::{config::Settings, db::archive, startup::AppState};
+use crate::{config::Settings, db::archive};
 
 const FORMAT: &str = "tribune-archive";
 
@@ -14,7 +14,9 @@ pub async fn export(
     include_keys: bool,
     output: Option<PathBuf>,
 ) -> Result<(), Failure> {
-    let state = AppState::open(settings).await.map_err(Failure::Other)?;
+    let state = crate::startup::open_state(settings)
+        .await
+        .map_err(Failure::Other)?;
     let result = async {
         let mut tables = Map::new();
         for table in archive::TABLES {
@@ -64,7 +66,9 @@ pub async fn import(settings: Settings, file: PathBuf) -> Result<(), Failure> {
             file.display()
         )));
     }
-    let state = AppState::open(settings).await.map_err(Failure::Other)?;
+    let state = crate::startup::open_state(settings)
+        .await
+        .map_err(Failure::Other)?;
     let result = async {
         if !archive::is_empty(&state.db).await? {
             anyhow::bail!("the database is not empty: import into a new database");
@@ -84,9 +88,10 @@ pub async fn import(settings: Settings, file: PathBuf) -> Result<(), Failure> {
                 for row in &mut rows {
                     if row.get("private_key_pem").is_none() {
                         // Keys were not exported: a new pair, followers' servers will fetch it.
-                        let pair =
-                            tokio::task::spawn_blocking(crate::federation::keys::generate_rsa_2048)
-                                .await??;
+                        let pair = tokio::task::spawn_blocking(
+                            crate::transport::keyring::generate_rsa_2048,
+                        )
+                        .await??;
                         row["public_key_pem"] = Value::String(pair.public_key_pem);
                         row["private_key_pem"] = Value::String(pair.private_key_pem);
                     }

@@ -1,10 +1,12 @@
 //! `tribune cosigners list|verify|hide`.
 
 use super::{CosignersCommand, Failure, Format};
-use crate::{config::Settings, db, domain::ledger, federation, startup::AppState};
+use crate::{app, config::Settings, db, domain::ledger, state::AppState};
 
 pub async fn run(settings: Settings, action: CosignersCommand) -> Result<(), Failure> {
-    let state = AppState::open(settings).await.map_err(Failure::Other)?;
+    let state = crate::startup::open_state(settings)
+        .await
+        .map_err(Failure::Other)?;
     let result = execute(&state, action).await;
     state.db.close().await;
     result.map_err(Failure::Other)
@@ -13,7 +15,7 @@ pub async fn run(settings: Settings, action: CosignersCommand) -> Result<(), Fai
 async fn execute(state: &AppState, action: CosignersCommand) -> anyhow::Result<()> {
     match action {
         CosignersCommand::List { slug, format } => {
-            let export = federation::export::signers(state, &slug)
+            let export = app::export::signers(state, &slug)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("no statement {slug}"))?;
             let signers = export["signers"].as_array().cloned().unwrap_or_default();
@@ -61,7 +63,7 @@ async fn execute(state: &AppState, action: CosignersCommand) -> anyhow::Result<(
             if reason.trim().is_empty() {
                 anyhow::bail!("--reason must say why");
             }
-            let hidden = federation::cosign::hide(state, &slug, &actor, reason.trim())
+            let hidden = app::cosign::hide(state, &slug, &actor, reason.trim())
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             if hidden.is_empty() {

@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use super::Failure;
-use crate::{config::Settings, db, startup::AppState};
+use crate::{config::Settings, db, state::AppState};
 
 struct Report {
     problems: usize,
@@ -38,7 +38,7 @@ pub async fn run(settings: Settings) -> Result<(), Failure> {
         r.warn("admin.token is empty: the admin API is off (the CLI still works)");
     }
 
-    let state = match AppState::open(settings).await {
+    let state = match crate::startup::open_state(settings).await {
         Ok(s) => s,
         Err(e) => {
             r.fix(&format!("database: {e:#}"));
@@ -52,11 +52,8 @@ pub async fn run(settings: Settings) -> Result<(), Failure> {
         )),
         Err(e) => r.fix(&format!("database: {e}")),
     }
-    if let db::Db::Postgres(pool) = &state.db {
-        match sqlx::query_scalar::<_, chrono::DateTime<chrono::Utc>>("SELECT now()")
-            .fetch_one(pool)
-            .await
-        {
+    if state.db.backend() == "postgres" {
+        match db::server_clock(&state.db).await {
             Ok(db_now) => {
                 let skew = (chrono::Utc::now() - db_now).num_seconds().abs();
                 if skew > 60 {
@@ -140,7 +137,7 @@ async fn check_actor(r: &mut Report, state: &AppState, href: &str) {
                 .and_then(|d| d["id"].as_str())
                 .unwrap_or_default()
                 .to_owned();
-            if ct != crate::federation::ACTIVITY_JSON {
+            if ct != crate::protocol::ACTIVITY_JSON {
                 r.fix(&format!(
                     "actor: served as {ct:?}, Mastodon needs application/activity+json"
                 ));

@@ -2,10 +2,10 @@
 
 use super::{Failure, MembersCommand, RelayCommand};
 use crate::{
+    app::{members, relay},
     config::Settings,
     db,
-    federation::{members, relay},
-    startup::{AppState, federation_data},
+    startup::federation_data,
 };
 
 fn when(t: chrono::DateTime<chrono::Utc>) -> String {
@@ -13,7 +13,9 @@ fn when(t: chrono::DateTime<chrono::Utc>) -> String {
 }
 
 pub async fn run(settings: Settings, action: MembersCommand) -> Result<(), Failure> {
-    let state = AppState::open(settings).await.map_err(Failure::Other)?;
+    let state = crate::startup::open_state(settings)
+        .await
+        .map_err(Failure::Other)?;
     let result = async {
         match action {
             MembersCommand::Add { actor } => {
@@ -58,7 +60,9 @@ pub async fn run(settings: Settings, action: MembersCommand) -> Result<(), Failu
 }
 
 pub async fn relay(settings: Settings, action: RelayCommand) -> Result<(), Failure> {
-    let state = AppState::open(settings).await.map_err(Failure::Other)?;
+    let state = crate::startup::open_state(settings)
+        .await
+        .map_err(Failure::Other)?;
     let result = async {
         match action {
             RelayCommand::Pending => {

@@ -4,18 +4,18 @@ use std::path::Path;
 
 use super::{Failure, StatementCommand};
 use crate::{
+    app::statements::{self, ImageUpload, Published, StatementError},
     config::Settings,
     db,
     domain::statement::{InputError, Slug, StatementDraft, parse},
-    federation::{
-        objects::statement::StoredText,
-        statements::{self, ImageUpload, Published, StatementError},
-    },
-    startup::AppState,
+    protocol::note::StoredText,
+    state::AppState,
 };
 
 pub async fn run(settings: Settings, action: StatementCommand) -> Result<(), Failure> {
-    let state = AppState::open(settings).await.map_err(Failure::Other)?;
+    let state = crate::startup::open_state(settings)
+        .await
+        .map_err(Failure::Other)?;
     let result = execute(&state, action).await;
     state.db.close().await;
     result.map_err(|e| match e {
@@ -97,7 +97,9 @@ pub async fn deliveries(
     activity: Option<String>,
     limit: i64,
 ) -> Result<(), Failure> {
-    let state = AppState::open(settings).await.map_err(Failure::Other)?;
+    let state = crate::startup::open_state(settings)
+        .await
+        .map_err(Failure::Other)?;
     let result = async {
         let activities = match &activity {
             Some(id) => db::deliveries::progress_of(&state.db, id)

@@ -148,8 +148,25 @@ impl Db {
         }
     }
 
+    /// The SQLite database's file, or `None` on PostgreSQL.
+    pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
+        match self {
+            Db::Sqlite(pool) => Some(pool.connect_options().get_filename().to_owned()),
+            Db::Postgres(_) => None,
+        }
+    }
+
     pub async fn close(&self) {
         on_pool!(self, pool => pool.close().await)
+    }
+}
+
+/// The database server's clock (read-only): PostgreSQL's `now()`; on SQLite, which runs in
+/// this process, this machine's.
+pub async fn server_clock(db: &Db) -> Result<chrono::DateTime<chrono::Utc>, DbError> {
+    match db {
+        Db::Sqlite(_) => Ok(chrono::Utc::now()),
+        Db::Postgres(pool) => Ok(sqlx::query_scalar("SELECT now()").fetch_one(pool).await?),
     }
 }
 
@@ -184,4 +201,41 @@ fn create_dir(dir: &Path) -> Result<(), DbError> {
             dir.display()
         ))
     })
+}
+
+/// On PostgreSQL, LISTEN on the deliveries' channel and call `on_notify` for each NOTIFY,
+/// reconnecting when the connection drops, until `stop` changes. Returns at once on SQLite.
+pub async fn listen_for_notifications(
+    db: &Db,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+    on_notify: impl Fn(),
+) {
+    let Db::Postgres(pool) = db else { return };
+    loop {
+        let mut listener = match sqlx::postgres::PgListener::connect_with(pool).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot LISTEN for deliveries; polling instead");
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                continue;
+            }
+        };
+        if let Err(e) = listener.listen(deliveries::WAKEUP_CHANNEL).await {
+            tracing::warn!(error = %e, "cannot LISTEN for deliveries; polling instead");
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            continue;
+        }
+        loop {
+            tokio::select! {
+                n = listener.recv() => match n {
+                    Ok(_) => on_notify(),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "LISTEN connection lost");
+                        break;
+                    }
+                },
+                _ = stop.changed() => return,
+            }
+        }
+    }
 }

@@ -16,13 +16,13 @@ use serde_json::Value;
 use url::Url;
 
 use super::{
-    activities,
-    objects::remote_actor::{RemoteActor, RemoteActorId},
-    signatures::{
-        self, PublicKey, RequestParts, SignatureError, check_request, parse_signature_header,
-    },
+    dispatch as activities,
+    remote_actor::{RemoteActor, RemoteActorId},
 };
-use crate::{db, startup::AppState};
+use crate::transport::signatures::{
+    self, PublicKey, RequestParts, SignatureError, check_request, parse_signature_header,
+};
+use crate::{db, state::AppState};
 
 #[derive(Debug, thiserror::Error)]
 pub enum InboxError {
@@ -198,10 +198,7 @@ pub async fn receive(
         }
     };
     let fetched_now = actor.row.fetched_at >= started;
-    let verified = if data
-        .bench_skip_signature_crypto
-        .load(std::sync::atomic::Ordering::Relaxed)
-    {
+    let verified = if data.skips_signature_crypto() {
         Ok(())
     } else {
         verify_with(data, &presented, &parts, &actor)
@@ -230,7 +227,7 @@ pub async fn receive(
         // Off the request's path: the sender should not wait for a third fetch.
         let (state, actor): (AppState, Url) = ((**data).clone(), envelope.actor.clone());
         tokio::spawn(async move {
-            super::nodeinfo::remember_software(&state, &state.http, &actor).await;
+            crate::app::nodeinfo::remember_software(&state, &state.http, &actor).await;
         });
     }
     // Fetch what applying will need before the transaction: on SQLite a fetch that stores
@@ -285,44 +282,6 @@ fn audit_record(req: &IncomingRequest<'_>) -> String {
         "body": String::from_utf8_lossy(req.body),
     })
     .to_string()
-}
-
-/// A per-key limit over a fixed one-minute window (per actor, per host, per address).
-#[derive(Debug)]
-pub struct RateLimiter {
-    per_minute: u32,
-    windows: std::sync::Mutex<std::collections::HashMap<String, (i64, u32)>>,
-}
-
-impl RateLimiter {
-    pub fn new(per_minute: u32) -> Self {
-        RateLimiter {
-            per_minute,
-            windows: Default::default(),
-        }
-    }
-
-    /// Count one more for `key`; `Err(seconds to wait)` past the limit.
-    pub fn check(&self, key: &str) -> Result<(), u64> {
-        let now = Utc::now().timestamp();
-        let minute = now - now.rem_euclid(60);
-        let mut windows = self
-            .windows
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if windows.len() > 100_000 {
-            windows.retain(|_, (start, _)| *start == minute);
-        }
-        let entry = windows.entry(key.to_owned()).or_insert((minute, 0));
-        if entry.0 != minute {
-            *entry = (minute, 0);
-        }
-        if entry.1 >= self.per_minute {
-            return Err(u64::try_from(minute + 60 - now).unwrap_or(60).max(1));
-        }
-        entry.1 += 1;
-        Ok(())
-    }
 }
 
 /// A request's signature, either scheme, checked but for the cryptography.
@@ -411,36 +370,4 @@ pub fn verify_with(
     };
     presented.verify(parts, &key)?;
     Ok(())
-}
-
-/// Parsed public keys by key id, so that a PEM is parsed once, not on every request.
-#[derive(Clone)]
-pub struct KeyCache(moka::sync::Cache<String, (String, PublicKey)>);
-
-impl std::fmt::Debug for KeyCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeyCache")
-            .field("entries", &self.0.entry_count())
-            .finish()
-    }
-}
-
-impl Default for KeyCache {
-    fn default() -> Self {
-        KeyCache(moka::sync::Cache::new(50_000))
-    }
-}
-
-impl KeyCache {
-    pub fn get_or_parse(&self, key_id: &str, pem: &str) -> Result<PublicKey, SignatureError> {
-        if let Some((cached_pem, key)) = self.0.get(key_id)
-            && cached_pem == pem
-        {
-            return Ok(key);
-        }
-        let key = PublicKey::from_pem(pem)?;
-        self.0
-            .insert(key_id.to_owned(), (pem.to_owned(), key.clone()));
-        Ok(key)
-    }
 }

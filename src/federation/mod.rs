@@ -1,27 +1,8 @@
-//! ActivityPub: wire types (`protocol`), our objects and how they map to the wire
-//! (`objects`), and the coalition's keys.
+//! Inbound ActivityPub: the inbox's checks (signature, envelope, blocks, limits), the
+//! decoding of activities, and their dispatch to the use cases in `app/`. Also the federation
+//! crate's object traits, where they read or store records.
 
-pub mod activities;
-pub mod cosign;
-pub mod delivery;
-pub mod export;
-pub mod followers;
-pub mod following;
+pub mod dispatch;
 pub mod inbox;
-pub mod keys;
-pub mod members;
-pub mod nodeinfo;
-pub mod objects;
-pub mod protocol;
-pub mod relay;
-pub mod resolver;
-pub mod signatures;
-pub mod statements;
-
-/// The ActivityStreams context URL; Mastodon requires this exact string in `@context`
-/// (mastodon-interop.md §1).
-pub const AS_CONTEXT: &str = "https://www.w3.org/ns/activitystreams";
-
-/// The media type we serve and send; Mastodon accepts no plain `application/json`
-/// (mastodon-interop.md §1).
-pub const ACTIVITY_JSON: &str = activitypub_federation::FEDERATION_CONTENT_TYPE;
+pub mod local_actor;
+pub mod remote_actor;

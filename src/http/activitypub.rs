@@ -16,11 +16,8 @@ use super::{
 };
 use crate::{
     db::{self, followers::FollowState},
-    federation::{
-        ACTIVITY_JSON,
-        objects::{collections, statement},
-    },
-    startup::AppState,
+    protocol::{ACTIVITY_JSON, collection as collections, note as statement},
+    state::AppState,
 };
 
 pub fn router() -> Router<AppState> {
@@ -203,7 +200,7 @@ async fn featured(
     let id = state.coalition.urls.featured.as_str();
     let mut items = Vec::new();
     for row in db::statements::pinned(&state.db).await? {
-        let counts = crate::federation::cosign::counts(&state, &row.slug).await?;
+        let counts = crate::app::cosign::counts(&state, &row.slug).await?;
         let mut note = statement::note(&state.coalition, &row, counts)
             .map_err(|e| HttpError::Internal(e.into()))?;
         if let Some(o) = note.as_object_mut() {

@@ -17,13 +17,11 @@ use subtle::ConstantTimeEq;
 
 use super::error::{HttpError, Result};
 use crate::{
+    app::statements::{self, ImageUpload, MAX_STATEMENT_IMAGE, Published, StatementError},
     db,
     domain::statement::{InputError, Slug, parse},
-    federation::{
-        objects::statement::StoredText,
-        statements::{self, ImageUpload, MAX_STATEMENT_IMAGE, Published, StatementError},
-    },
-    startup::AppState,
+    protocol::note::StoredText,
+    state::AppState,
 };
 
 /// A statement with a base64 image is larger than the inbox's 1 MiB.
@@ -48,14 +46,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/admin/relay/reject", post(reject))
 }
 
-/// The SHA-256 of a token, what is kept in memory.
-pub fn token_hash(token: &str) -> [u8; 32] {
-    let digest = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
-    let mut out = [0u8; 32];
-    out.copy_from_slice(digest.as_ref());
-    out
-}
-
 /// Proof that the request carries the admin token.
 pub struct Admin;
 
@@ -75,7 +65,7 @@ impl FromRequestParts<AppState> for Admin {
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or_else(|| HttpError::Unauthorized("an admin bearer token is required".into()))?;
         // Compare hashes: equal lengths, and the time taken says nothing about the token.
-        if bool::from(token_hash(presented.trim()).ct_eq(&expected)) {
+        if bool::from(crate::util::token_hash(presented.trim()).ct_eq(&expected)) {
             Ok(Admin)
         } else {
             Err(HttpError::Unauthorized(
@@ -183,7 +173,7 @@ async fn list(_: Admin, State(state): State<AppState>) -> Result<Json<Value>> {
             serde_json::from_str(&row.texts).map_err(|e| HttpError::Internal(e.into()))?;
         out.push(json!({
             "slug": row.slug,
-            "id": crate::federation::objects::statement::statement_url(&state.coalition, &row.slug),
+            "id": crate::protocol::note::statement_url(&state.coalition, &row.slug),
             "version": row.current_version,
             "pinned": row.pinned,
             "published": row.published_at,
@@ -266,7 +256,7 @@ async fn cosigners(
     Path(s): Path<String>,
 ) -> Result<Json<Value>> {
     let slug = slug(&s)?;
-    crate::federation::export::signers(&state, slug.as_str())
+    crate::app::export::signers(&state, slug.as_str())
         .await?
         .map(Json)
         .ok_or_else(|| HttpError::not_found(format!("no statement {slug}")))
@@ -294,10 +284,9 @@ async fn hide(
             problem: "must say why".into(),
         });
     }
-    let hidden =
-        crate::federation::cosign::hide(&state, slug.as_str(), &req.actor, req.reason.trim())
-            .await
-            .map_err(|e| HttpError::Internal(anyhow::anyhow!("{e}")))?;
+    let hidden = crate::app::cosign::hide(&state, slug.as_str(), &req.actor, req.reason.trim())
+        .await
+        .map_err(|e| HttpError::Internal(anyhow::anyhow!("{e}")))?;
     if hidden.is_empty() {
         return Err(HttpError::not_found(format!(
             "{} has no visible signature on {slug}",
@@ -343,15 +332,16 @@ async fn add_member(
     body: axum::body::Bytes,
 ) -> Result<Response> {
     let req: ActorRequest = json_body(&body, "{\"actor\": \"@user@host or URL\"}")?;
-    let (actor, added) = crate::federation::members::add(&data, &req.actor)
-        .await
-        .map_err(|e| match e {
-            crate::federation::following::FollowingError::Internal(e) => HttpError::Internal(e),
-            e => HttpError::Invalid {
-                field: "actor".into(),
-                problem: e.to_string(),
-            },
-        })?;
+    let (actor, added) =
+        crate::app::members::add(&data, &req.actor)
+            .await
+            .map_err(|e| match e {
+                crate::app::following::FollowingError::Internal(e) => HttpError::Internal(e),
+                e => HttpError::Invalid {
+                    field: "actor".into(),
+                    problem: e.to_string(),
+                },
+            })?;
     let status = if added {
         StatusCode::CREATED
     } else {
@@ -366,7 +356,7 @@ async fn remove_member(
     body: axum::body::Bytes,
 ) -> Result<Json<Value>> {
     let req: ActorRequest = json_body(&body, "{\"actor\": \"URL\"}")?;
-    match crate::federation::members::remove(&state, &req.actor)
+    match crate::app::members::remove(&state, &req.actor)
         .await
         .map_err(|e| HttpError::Internal(anyhow::anyhow!("{e}")))?
     {
@@ -388,8 +378,8 @@ async fn pending(_: Admin, State(state): State<AppState>) -> Result<Json<Value>>
     Ok(Json(Value::Array(items)))
 }
 
-fn relay_error(e: crate::federation::relay::RelayError) -> HttpError {
-    use crate::federation::relay::RelayError;
+fn relay_error(e: crate::app::relay::RelayError) -> HttpError {
+    use crate::app::relay::RelayError;
     match e {
         RelayError::NotPending(p) => HttpError::not_found(format!("no pending post {p}")),
         e @ RelayError::NotPublic(_) => HttpError::Invalid {
@@ -406,7 +396,7 @@ async fn approve(
     body: axum::body::Bytes,
 ) -> Result<Json<Value>> {
     let req: PostRequest = json_body(&body, "{\"post\": \"URL\"}")?;
-    crate::federation::relay::approve(&state, &req.post)
+    crate::app::relay::approve(&state, &req.post)
         .await
         .map_err(relay_error)?;
     Ok(Json(json!({"relayed": req.post})))
@@ -418,7 +408,7 @@ async fn reject(
     body: axum::body::Bytes,
 ) -> Result<Json<Value>> {
     let req: PostRequest = json_body(&body, "{\"post\": \"URL\"}")?;
-    crate::federation::relay::reject(&state, &req.post)
+    crate::app::relay::reject(&state, &req.post)
         .await
         .map_err(relay_error)?;
     Ok(Json(json!({"rejected": req.post})))

@@ -17,10 +17,10 @@ use super::{error::HttpError, negotiate::wants_activitypub};
 use crate::{
     federation::{
         inbox::{self, Presented, is_blocked},
-        objects::remote_actor::RemoteActorId,
-        signatures::{RequestParts, check_request, parse_signature_header},
+        remote_actor::RemoteActorId,
     },
-    startup::AppState,
+    state::AppState,
+    transport::signatures::{RequestParts, check_request, parse_signature_header},
 };
 
 /// Paths that are ActivityPub-only collections or objects.

@@ -8,56 +8,18 @@
 //! changing). Entries also expire after `TTL`, which bounds what a change that signals
 //! nothing could leave stale; pages say `Cache-Control: max-age=60` anyway.
 
-use std::{sync::Arc, time::Duration};
-
 use axum::{
-    body::{Body, Bytes},
+    body::Body,
     extract::{Request, State},
-    http::{HeaderMap, Method, StatusCode, header},
+    http::{Method, StatusCode, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
 
-use crate::startup::AppState;
+use crate::{state::AppState, transport::response_cache::Entry};
 
-const TTL: Duration = Duration::from_secs(2);
-/// Bytes of bodies kept at most.
-const CAPACITY_BYTES: u64 = 16 * 1024 * 1024;
 /// Larger responses are not kept.
 const MAX_BODY: usize = 512 * 1024;
-
-#[derive(Clone)]
-struct Entry {
-    generation: u64,
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Bytes,
-}
-
-#[derive(Clone)]
-pub struct ResponseCache(moka::sync::Cache<String, Arc<Entry>>);
-
-impl std::fmt::Debug for ResponseCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ResponseCache")
-            .field("entries", &self.0.entry_count())
-            .finish()
-    }
-}
-
-impl Default for ResponseCache {
-    fn default() -> Self {
-        ResponseCache(
-            moka::sync::Cache::builder()
-                .max_capacity(CAPACITY_BYTES)
-                .weigher(|k: &String, e: &Arc<Entry>| {
-                    u32::try_from(k.len() + e.body.len() + 512).unwrap_or(u32::MAX)
-                })
-                .time_to_live(TTL)
-                .build(),
-        )
-    }
-}
 
 /// `/statements/{slug}`, `/ap/{username}` (nothing under them) and WebFinger.
 fn cacheable_path(path: &str) -> bool {
@@ -95,9 +57,7 @@ pub async fn serve_cached(State(state): State<AppState>, req: Request, next: Nex
     }
     let key = key(&req);
     let generation = state.wakeup.generation();
-    if let Some(e) = state.response_cache.0.get(&key)
-        && e.generation == generation
-    {
+    if let Some(e) = state.response_cache.get(&key, generation) {
         return (e.status, e.headers.clone(), Body::from(e.body.clone())).into_response();
     }
     let response = next.run(req).await;
@@ -116,14 +76,14 @@ pub async fn serve_cached(State(state): State<AppState>, req: Request, next: Nex
     if body.len() > MAX_BODY {
         return Response::from_parts(parts, Body::from(body));
     }
-    state.response_cache.0.insert(
+    state.response_cache.insert(
         key,
-        Arc::new(Entry {
+        Entry {
             generation,
             status: parts.status,
             headers: parts.headers.clone(),
             body: body.clone(),
-        }),
+        },
     );
     Response::from_parts(parts, Body::from(body))
 }

@@ -10,7 +10,7 @@ use axum::{
 };
 use serde_json::json;
 
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -33,8 +33,8 @@ async fn metrics(State(state): State<AppState>, headers: axum::http::HeaderMap) 
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .unwrap_or_default();
-        let ok = super::admin::token_hash(presented.trim())
-            .ct_eq(&super::admin::token_hash(&settings.token));
+        let ok = crate::util::token_hash(presented.trim())
+            .ct_eq(&crate::util::token_hash(&settings.token));
         if !bool::from(ok) {
             return super::error::HttpError::Unauthorized(
                 "a metrics bearer token is required".into(),
@@ -46,7 +46,7 @@ async fn metrics(State(state): State<AppState>, headers: axum::http::HeaderMap) 
         Ok((depth, oldest, followers, cosignatures, relays)) => crate::metrics::Gauges {
             queue_depth: depth,
             oldest_due_seconds: oldest
-                .map(|t| ((crate::federation::delivery::now_ms() - t) / 1000).max(0))
+                .map(|t| ((crate::util::now_ms() - t) / 1000).max(0))
                 .unwrap_or(0),
             followers,
             cosignatures,

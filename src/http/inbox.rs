@@ -19,7 +19,7 @@ use super::{
 };
 use crate::{
     federation::inbox::{self, InboxError, IncomingRequest},
-    startup::AppState,
+    state::AppState,
 };
 
 pub fn router() -> Router<AppState> {

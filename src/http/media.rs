@@ -9,7 +9,7 @@ use axum::{
 };
 
 use super::error::{HttpError, Result};
-use crate::{db, startup::AppState};
+use crate::{db, state::AppState};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/media/{file}", get(image))

@@ -17,7 +17,7 @@ pub mod well_known;
 use axum::Router;
 use tower_http::{catch_panic::CatchPanicLayer, trace::TraceLayer};
 
-use crate::startup::AppState;
+use crate::state::AppState;
 use error::HttpError;
 
 /// Request bodies larger than this are refused (Mastodon's own inbox limit, 1 MB).

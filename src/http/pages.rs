@@ -19,11 +19,11 @@ use super::{
 };
 use crate::{
     db,
-    federation::objects::{
+    protocol::{
         coalition::field_value_html,
-        statement::{StoredText, statement_url},
+        note::{StoredText, statement_url},
     },
-    startup::AppState,
+    state::AppState,
     util::text_to_html_paragraphs,
 };
 
@@ -681,7 +681,7 @@ async fn interact(State(state): State<AppState>, RawQuery(query): RawQuery) -> R
     let uri = params.get("uri").map(String::as_str).unwrap_or_default();
     // Only our own actor and statements: this is not an open redirect.
     let ours = uri == state.coalition.urls.actor.as_str()
-        || crate::federation::cosign::our_slug(&state, uri).is_some();
+        || crate::app::cosign::our_slug(&state, uri).is_some();
     if !ours {
         return Err(HttpError::Invalid {
             field: "uri".into(),
@@ -744,7 +744,7 @@ async fn interact(State(state): State<AppState>, RawQuery(query): RawQuery) -> R
 }
 
 async fn subscribe_template(client: &reqwest::Client, url: &str) -> Option<String> {
-    let jrd = crate::federation::nodeinfo::get_json(client, url).await?;
+    let jrd = crate::app::nodeinfo::get_json(client, url).await?;
     jrd.get("links")?
         .as_array()?
         .iter()

@@ -15,15 +15,13 @@ use super::{
     negotiate::wants_activitypub,
 };
 use crate::{
+    app::cosign,
     db,
-    federation::{
-        cosign,
-        objects::{
-            collections,
-            statement::{self as wire},
-        },
+    protocol::{
+        collection as collections,
+        note::{self as wire},
     },
-    startup::AppState,
+    state::AppState,
 };
 
 pub fn router() -> Router<AppState> {
@@ -141,7 +139,7 @@ async fn shares(State(state): State<AppState>, Path(slug): Path<String>) -> Resu
     let counts = cosign::counts(&state, &slug).await?;
     let id = format!("{}/shares", wire::statement_url(&state.coalition, &slug));
     Ok(ActivityJson(serde_json::json!({
-        "@context": crate::federation::AS_CONTEXT, "id": id, "type": "Collection", "totalItems": counts.shares,
+        "@context": crate::protocol::AS_CONTEXT, "id": id, "type": "Collection", "totalItems": counts.shares,
     }))
     .into_response())
 }
@@ -151,7 +149,7 @@ async fn likes(State(state): State<AppState>, Path(slug): Path<String>) -> Resul
     let counts = cosign::counts(&state, &slug).await?;
     let id = format!("{}/likes", wire::statement_url(&state.coalition, &slug));
     Ok(ActivityJson(serde_json::json!({
-        "@context": crate::federation::AS_CONTEXT, "id": id, "type": "Collection", "totalItems": counts.likes,
+        "@context": crate::protocol::AS_CONTEXT, "id": id, "type": "Collection", "totalItems": counts.likes,
     }))
     .into_response())
 }

@@ -12,7 +12,7 @@ use serde_json::json;
 use url::Url;
 
 use super::error::{HttpError, Result};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -120,7 +120,7 @@ async fn webfinger(State(state): State<AppState>, RawQuery(query): RawQuery) -> 
             // Mastodon requires this exact type and an href byte-identical to the actor id.
             JrdLink {
                 rel: "self",
-                kind: crate::federation::ACTIVITY_JSON,
+                kind: crate::protocol::ACTIVITY_JSON,
                 href: urls.actor.to_string(),
             },
         ],

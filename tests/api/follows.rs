@@ -536,7 +536,7 @@ async fn private_addresses_are_refused_when_not_allowed(backend: Backend) {
     // The delivery client refuses loopback too, whatever the port.
     let settings = tribune::config::Settings::defaults().unwrap();
     let client =
-        tribune::federation::delivery::delivery_client(&settings.delivery, false, "test").unwrap();
+        tribune::transport::client::delivery_client(&settings.delivery, false, "test").unwrap();
     let err = client
         .get(format!("{}/users/alice", w.peer.base))
         .send()

@@ -77,7 +77,7 @@ pub struct Peer {
 }
 
 fn new_key() -> (RsaKeyPair, String) {
-    let pair = tribune::federation::keys::generate_rsa_2048().expect("a key");
+    let pair = tribune::transport::keyring::generate_rsa_2048().expect("a key");
     let der = RsaPrivateKey::from_pkcs8_pem(&pair.private_key_pem)
         .unwrap()
         .to_pkcs8_der()

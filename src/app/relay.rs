@@ -6,15 +6,14 @@ use chrono::{SecondsFormat, SubsecRound, Utc};
 use serde_json::{Value, json};
 use url::Url;
 
-use super::{
-    AS_CONTEXT,
-    delivery::now_ms,
-    inbox::{Envelope, InboxError, Received, id_of},
-    objects::statement::{PUBLIC, activity_id},
-};
 use crate::{
     db::{self, Tx, deliveries::NewActivity, relays::RelayRow},
-    startup::AppState,
+    state::AppState,
+};
+use crate::{
+    federation::inbox::{Envelope, InboxError, Received, id_of},
+    protocol::{AS_CONTEXT, PUBLIC, note::activity_id},
+    util::now_ms,
 };
 
 fn ids(v: Option<&Value>) -> Vec<&str> {

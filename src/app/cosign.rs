@@ -8,16 +8,19 @@
 use chrono::{SecondsFormat, SubsecRound, Utc};
 use serde_json::{Value, json};
 
-use super::{
-    delivery::now_ms,
-    inbox::{Envelope, InboxError, Received, id_of},
-    objects::statement::{self as wire, Counts, PUBLIC},
-};
 use crate::{
     config::CosignAccept,
     db::{self, Tx, cosign::SignatureRow, deliveries::NewActivity},
     domain::ledger::{GENESIS, LedgerEntry, sha256_hex},
-    startup::AppState,
+    state::AppState,
+};
+use crate::{
+    federation::inbox::{Envelope, InboxError, Received, id_of},
+    protocol::{
+        PUBLIC,
+        note::{self as wire, Counts},
+    },
+    util::now_ms,
 };
 
 /// The slug of one of our statements' ids, `BASE/statements/SLUG`.

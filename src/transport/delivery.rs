@@ -8,7 +8,7 @@ use std::{
     time::{Duration, SystemTime},
 };
 
-use tokio::sync::{Notify, Semaphore, watch};
+use tokio::sync::{Semaphore, watch};
 use url::Url;
 
 use crate::{
@@ -17,65 +17,15 @@ use crate::{
         self, Db,
         deliveries::{self, Claimed, Outcome},
     },
+    util::now_ms,
 };
-
-/// Milliseconds since the epoch.
-pub fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
-
-/// Wakes the workers when something was queued, and the server's other loops (count
-/// refreshes, key reloads) when the database may have changed: by this process, or by
-/// another (PostgreSQL's NOTIFY, SQLite's files changing). Loops wait on it instead of
-/// polling, so that an idle server costs next to no CPU (BENCHMARKS.md, B6).
-#[derive(Debug, Clone)]
-pub struct Wakeup(Arc<Notify>, Arc<watch::Sender<u64>>);
-
-impl Default for Wakeup {
-    fn default() -> Self {
-        Wakeup(Arc::default(), Arc::new(watch::Sender::new(0)))
-    }
-}
-
-impl Wakeup {
-    pub fn notify(&self) {
-        self.0.notify_one();
-        self.1.send_modify(|n| *n = n.wrapping_add(1));
-    }
-
-    /// How many changes were signalled so far.
-    pub fn generation(&self) -> u64 {
-        *self.1.borrow()
-    }
-
-    /// Changes to wait on, for loops other than the delivery workers.
-    pub fn subscribe(&self) -> watch::Receiver<u64> {
-        self.1.subscribe()
-    }
-}
-
-/// The outgoing HTTP client for deliveries: no redirects (a signature is bound to its path,
-/// mastodon-interop.md §7), bounded times, and private addresses refused unless allowed.
-pub fn delivery_client(
-    settings: &DeliverySettings,
-    allow_private_addresses: bool,
-    user_agent: &str,
-) -> Result<reqwest::Client, reqwest::Error> {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(settings.timeout_seconds))
-        .connect_timeout(Duration::from_secs(settings.connect_timeout_seconds))
-        .user_agent(user_agent)
-        .dns_resolver(super::resolver::resolver(allow_private_addresses))
-        .build()
-}
 
 pub struct DeliveryWorker {
     pub db: Db,
-    pub keys: Arc<super::keys::Keyring>,
+    pub keys: Arc<super::keyring::Keyring>,
     pub client: reqwest::Client,
     pub settings: DeliverySettings,
-    pub wakeup: Wakeup,
+    pub wakeup: super::wakeup::Wakeup,
     /// Set at each turn of the loop, for `/readyz`.
     pub heartbeat: Arc<std::sync::atomic::AtomicI64>,
     pub metrics: Arc<crate::metrics::Metrics>,
@@ -243,7 +193,7 @@ impl DeliveryWorker {
                 .min(idle)
             };
             tokio::select! {
-                () = this.wakeup.0.notified() => {},
+                () = this.wakeup.queued() => {},
                 () = tokio::time::sleep(wait.max(Duration::from_millis(5))) => {},
                 Some(_) = tasks.join_next(), if !tasks.is_empty() => {},
                 _ = stop.changed() => {},
@@ -516,8 +466,8 @@ async fn record_outcomes(db: Db, mut outcomes: tokio::sync::mpsc::Receiver<Finis
 }
 
 enum Signed {
-    Cavage(crate::federation::signatures::SignedHeaders),
-    Message(crate::federation::signatures::MessageSignedHeaders),
+    Cavage(crate::transport::signatures::SignedHeaders),
+    Message(crate::transport::signatures::MessageSignedHeaders),
 }
 
 /// Limits shared by a process's delivery tasks.

@@ -7,8 +7,8 @@ use url::Url;
 
 use crate::{
     db::{self, DbError, remote_actors::RemoteActorRow},
-    federation::protocol::remote_actor::{ACTOR_TYPES, ActorDocument},
-    startup::AppState,
+    protocol::remote_actor::{ACTOR_TYPES, ActorDocument},
+    state::AppState,
 };
 
 #[derive(Debug, thiserror::Error)]

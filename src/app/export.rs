@@ -2,8 +2,8 @@
 
 use serde_json::{Value, json};
 
-use super::objects::statement::statement_url;
-use crate::{db, startup::AppState};
+use crate::protocol::note::statement_url;
+use crate::{db, state::AppState};
 
 /// One line of the export.
 pub fn signer_record(s: &db::cosign::SignatureRow) -> Value {

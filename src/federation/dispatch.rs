@@ -17,13 +17,16 @@ use serde_json::{Value, json};
 use url::Url;
 
 use super::{
-    AS_CONTEXT, cosign,
-    delivery::now_ms,
     inbox::{Envelope, InboxError, Received, id_of},
-    members,
-    objects::remote_actor::RemoteActor,
-    protocol::remote_actor::{ACTOR_TYPES, ActorDocument},
-    relay,
+    remote_actor::RemoteActor,
+};
+use crate::{
+    app::{cosign, members, relay},
+    protocol::{
+        AS_CONTEXT,
+        remote_actor::{ACTOR_TYPES, ActorDocument},
+    },
+    util::now_ms,
 };
 use crate::{
     db::{
@@ -31,7 +34,7 @@ use crate::{
         deliveries::NewActivity,
         followers::{FollowState, FollowerRow},
     },
-    startup::AppState,
+    state::AppState,
 };
 
 pub async fn apply(

@@ -2,10 +2,10 @@
 //! Each change commits with the Accept or Reject it sends; a running server's delivery
 //! workers pick the rows up.
 
-use super::activities::{Answer, queue_answer};
+use crate::federation::dispatch::{Answer, queue_answer};
 use crate::{
     db::{self, followers::FollowState},
-    startup::AppState,
+    state::AppState,
 };
 
 #[derive(Debug, thiserror::Error)]

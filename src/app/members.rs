@@ -4,13 +4,12 @@ use activitypub_federation::config::Data;
 use serde_json::Value;
 use url::Url;
 
-use super::{
-    following,
+use super::{following, relay};
+use crate::federation::{
     inbox::{Envelope, InboxError, Received, id_of},
-    objects::remote_actor::RemoteActorId,
-    relay,
+    remote_actor::RemoteActorId,
 };
-use crate::{db, startup::AppState};
+use crate::{db, state::AppState};
 
 /// Add an actor (id URL or @user@host) to the roster; returns its id.
 pub async fn add(

@@ -5,14 +5,14 @@ use activitypub_federation::{config::Data, fetch::webfinger::webfinger_resolve_a
 use serde_json::{Value, json};
 use url::Url;
 
-use super::{
-    AS_CONTEXT,
-    delivery::now_ms,
-    objects::remote_actor::{RemoteActor, RemoteActorId},
-};
 use crate::{
     db::{self, deliveries::NewActivity},
-    startup::AppState,
+    state::AppState,
+};
+use crate::{
+    federation::remote_actor::{RemoteActor, RemoteActorId},
+    protocol::AS_CONTEXT,
+    util::now_ms,
 };
 
 #[derive(Debug, thiserror::Error)]

@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde_json::Value;
 use url::Url;
 
-use crate::{db, startup::AppState};
+use crate::{db, state::AppState};
 
 /// Look-ups are kept this long.
 const FRESH_FOR: chrono::Duration = chrono::Duration::days(7);

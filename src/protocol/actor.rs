@@ -70,7 +70,7 @@ pub struct PropertyValue {
 /// use, and FEP-2c59's `webfinger`.
 pub fn actor_context() -> Value {
     serde_json::json!([
-        super::super::AS_CONTEXT,
+        super::AS_CONTEXT,
         "https://w3id.org/security/v1",
         {
             "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",

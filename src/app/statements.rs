@@ -5,15 +5,15 @@
 use chrono::{SubsecRound, Utc};
 use serde_json::Value;
 
-use super::{
-    delivery::now_ms,
-    objects::statement::{self as wire, Counts, Mentioned, StoredText},
-};
 use crate::{
     db::{self, Tx, deliveries::NewActivity, statements::NewVersion},
     domain::statement::{InputError, Slug, StatementDraft, language_html},
     media::sniff_media_type,
-    startup::AppState,
+    state::AppState,
+};
+use crate::{
+    protocol::note::{self as wire, Counts, Mentioned, StoredText},
+    util::now_ms,
 };
 
 #[derive(Debug, thiserror::Error)]

@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::coalition::Coalition;
-use crate::{db::statements::StatementRow, federation::AS_CONTEXT, util::escape_html};
+use crate::{db::statements::StatementRow, protocol::AS_CONTEXT, util::escape_html};
 
-pub const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
+pub use super::PUBLIC;
 
 /// An actor a statement mentions.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

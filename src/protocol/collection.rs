@@ -1,15 +1,48 @@
-//! The coalition's collections: outbox, followers, following, featured.
+//! Collections on the wire: ordered collections and their pages, and how the coalition's
+//! outbox, followers, following and featured are built from them.
 //!
 //! Large collections are paged (`first` → `?page=1`); `featured` also carries its items inline,
 //! because Mastodon reads only its first page and accepts inline items
 //! (`fetch_featured_collection_service.rb`, mastodon-interop.md §5).
 
+use super::AS_CONTEXT;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::federation::{
-    AS_CONTEXT,
-    protocol::collection::{OrderedCollection, OrderedCollectionPage},
-};
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderedCollection {
+    #[serde(rename = "@context")]
+    pub context: Value,
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub total_items: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last: Option<String>,
+    /// Inline items, for small collections read in one request (`featured`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ordered_items: Option<Vec<Value>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderedCollectionPage {
+    #[serde(rename = "@context")]
+    pub context: Value,
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub part_of: String,
+    pub total_items: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prev: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    pub ordered_items: Vec<Value>,
+}
 
 /// Items per page.
 pub const PAGE_SIZE: u64 = 50;

@@ -1,0 +1,1 @@
+//! Typed activities: every activity we send, and what we decode from what arrives.

@@ -1,0 +1,78 @@
+//! `AppState`: what every handler, use case and loop can reach. It holds only things defined
+//! below `app/` (settings, the database, the coalition, keys, limits, caches, the wake-up).
+
+use std::sync::{
+    Arc,
+    atomic::{AtomicI64, Ordering},
+};
+
+use crate::{
+    config::Settings,
+    db::Db,
+    metrics::Metrics,
+    protocol::coalition::Coalition,
+    transport::{
+        key_cache::KeyCache,
+        keyring::Keyring,
+        limits::{InboxLimits, RateLimiter},
+        response_cache::ResponseCache,
+        wakeup::Wakeup,
+    },
+    util::now_ms,
+};
+
+/// What every handler can reach.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub db: Db,
+    pub coalition: Arc<Coalition>,
+    /// Our key pair, parsed once, replaced in place on rotation.
+    pub keyring: Arc<Keyring>,
+    /// Remote public keys, parsed once.
+    pub keys: KeyCache,
+    /// Tells the delivery workers that rows were queued.
+    pub wakeup: Wakeup,
+    /// SHA-256 of `admin.token`, when the admin API is on.
+    pub admin_token_hash: Option<[u8; 32]>,
+    /// Per-actor limits on boosts, likes and undos.
+    pub rate: Arc<RateLimiter>,
+    /// Inbox limits: per remote host, per client address, and activities in process.
+    pub inbox_limits: Arc<InboxLimits>,
+    /// When the delivery workers last went round their loop (ms since the epoch; 0 when
+    /// not running).
+    pub worker_heartbeat: Arc<AtomicI64>,
+    /// Counters for /metrics.
+    pub metrics: Arc<Metrics>,
+    /// For the few GETs we make ourselves (NodeInfo); actors go through the federation crate.
+    pub http: reqwest::Client,
+    /// Rendered statements, while nothing changed (`http::cache`).
+    pub response_cache: ResponseCache,
+    /// For the benchmark only, and only in builds with the `bench` feature (never in
+    /// `cargo build --release`): when true, the inbox skips the cryptographic check of
+    /// signatures (everything else is done), so that the cost of verification can be
+    /// measured as a ratio (BENCHMARKS.md, B4).
+    #[cfg(feature = "bench")]
+    #[doc(hidden)]
+    pub bench_skip_signature_crypto: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl AppState {
+    /// The delivery workers went round their loop within the last 10 seconds.
+    pub fn workers_alive(&self) -> bool {
+        let beat = self.worker_heartbeat.load(Ordering::Relaxed);
+        beat > 0 && now_ms() - beat < 10_000
+    }
+
+    /// The benchmark's switch is on (always false outside the `bench` feature).
+    pub fn skips_signature_crypto(&self) -> bool {
+        #[cfg(feature = "bench")]
+        {
+            self.bench_skip_signature_crypto.load(Ordering::Relaxed)
+        }
+        #[cfg(not(feature = "bench"))]
+        {
+            false
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! Transport: HTTP signatures and keys, the persistent delivery queue and its workers, the
+//! resolver and outgoing HTTP clients, and the limits and caches the server keeps in memory.
+
+pub mod client;
+pub mod delivery;
+pub mod key_cache;
+pub mod keyring;
+pub mod limits;
+pub mod resolver;
+pub mod response_cache;
+pub mod signatures;
+pub mod wakeup;
