@@ -9,7 +9,7 @@ use crate::config::ConfigError;
 const BUILTIN_AVATAR: &[u8] = include_bytes!("../assets/avatar.png");
 const BUILTIN_HEADER: &[u8] = include_bytes!("../assets/header.png");
 
-/// Mastodon refuses avatars and headers over 8 MB (mastodon-interop.md §1).
+/// Mastodon refuses avatars and headers over 8 MB (docs/interop.md §1).
 pub const MAX_IMAGE_BYTES: usize = 8 * 1024 * 1024;
 
 #[derive(Debug, Clone)]

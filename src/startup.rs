@@ -243,7 +243,7 @@ async fn federation_config(
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         // Fetches of actors happen while a sender waits for our answer (Mastodon gives up
-        // after 10 s, mastodon-interop.md §7): keep them well under that.
+        // after 10 s, docs/interop.md §7): keep them well under that.
         .timeout(std::time::Duration::from_secs(5))
         .connect_timeout(std::time::Duration::from_secs(5))
         .user_agent(user_agent(settings))

@@ -1,4 +1,4 @@
-//! Boosts become co-signatures (mastodon-interop.md §4).
+//! Boosts become co-signatures (docs/interop.md §4).
 //!
 //! An `Announce` of one of our statements is recorded with who signed, which version, and
 //! the boost's visibility; `Undo{Announce}` and the actor's `Delete` withdraw it; an admin may
@@ -32,7 +32,7 @@ pub fn our_slug<'a>(state: &AppState, object_id: &'a str) -> Option<&'a str> {
 }
 
 /// `public` when the boost is public or unlisted (as:Public in `to` or `cc`), else
-/// `followers` (mastodon-interop.md §4).
+/// `followers` (docs/interop.md §4).
 fn visibility(activity: &Value) -> &'static str {
     let public = ["to", "cc"].iter().any(|k| match activity.get(*k) {
         Some(Value::String(s)) => is_public(s),
@@ -174,7 +174,7 @@ async fn withdraw(
     Ok(())
 }
 
-/// `Undo{Announce}`: the Announce embedded or by id (Misskey and GoToSocial send the id).
+/// `Undo{Announce}`: the Announce embedded or by id (Pleroma and Akkoma send the id).
 pub async fn undo_announce(
     state: &AppState,
     tx: &mut Tx,
@@ -349,7 +349,7 @@ pub async fn counts(state: &AppState, slug: &str) -> Result<Counts, db::DbError>
 
 /// Send the due count refreshes: an `Update` of the Note whose `updated` is unchanged, so
 /// Mastodon takes the new `shares`/`likes` totals without an "edited" mark
-/// (mastodon-interop.md §4).
+/// (docs/interop.md §4).
 pub async fn send_due_refreshes(state: &AppState) -> Result<usize, anyhow::Error> {
     let now = now_ms();
     let mut sent = 0;

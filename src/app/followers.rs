@@ -44,7 +44,7 @@ pub async fn approve(state: &AppState, actor_id: &str) -> Result<String, Followe
 
 /// Reject a pending follow, or remove a follower: either way the follow is dropped and a
 /// Reject sent, which on Mastodon clears a request or ends an established follow
-/// (mastodon-interop.md §3). Returns the Reject's id.
+/// (docs/interop.md §3). Returns the Reject's id.
 pub async fn reject(state: &AppState, actor_id: &str) -> Result<String, FollowerError> {
     let mut tx = state.db.begin().await?;
     let follower = db::followers::get_in(&mut tx, actor_id)

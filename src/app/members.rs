@@ -41,7 +41,7 @@ pub async fn remove(state: &AppState, actor_id: &str) -> Result<Option<usize>, I
 }
 
 /// `Move` from a member: when the target names the origin in `alsoKnownAs` (Mastodon's
-/// rule, mastodon-interop.md §3), membership and signatures go to the target.
+/// rule, docs/interop.md §3), membership and signatures go to the target.
 pub async fn moved(
     data: &Data<AppState>,
     tx: &mut db::Tx,

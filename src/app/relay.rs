@@ -1,4 +1,4 @@
-//! The group relay (mastodon-interop.md §6): a member's public, top-level post addressed to
+//! The group relay (docs/interop.md §6): a member's public, top-level post addressed to
 //! the coalition is announced to every follower and to the member. Everything else addressed
 //! to the coalition is held for an admin; nothing outside the rule is relayed by itself.
 
@@ -142,7 +142,7 @@ async fn relay(
         "to": [PUBLIC],
         "cc": [c.urls.followers.as_str(), author],
         // By id: Mastodon ignores an embedded object not attributed to the announcer and
-        // fetches the post from its origin (mastodon-interop.md §6).
+        // fetches the post from its origin (docs/interop.md §6).
         "object": post_id,
     });
     let announce_id = announce["id"].as_str().unwrap_or_default().to_owned();
@@ -167,7 +167,7 @@ async fn relay(
 }
 
 /// FEP-1b12's form for Lemmy, Mbin and PieFed followers: the member's Create, verbatim,
-/// announced by the group (mastodon-interop.md §6, comparison).
+/// announced by the group (docs/interop.md §6, comparison).
 async fn announce_create(state: &AppState, tx: &mut Tx, create: &Value) -> Result<(), InboxError> {
     let inboxes: Vec<Url> = db::relays::follower_inboxes_on(tx, &["lemmy", "mbin", "piefed"])
         .await?

@@ -49,7 +49,7 @@ pub struct ImageUpload {
     pub alt: String,
 }
 
-/// Images on posts: Mastodon takes up to 16 MB (mastodon-interop.md §5).
+/// Images on posts: Mastodon takes up to 16 MB (docs/interop.md §5).
 pub const MAX_STATEMENT_IMAGE: usize = 16 * 1024 * 1024;
 
 /// What a change did.

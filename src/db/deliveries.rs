@@ -34,7 +34,7 @@ pub async fn insert_activity(tx: &mut Tx, activity: &NewActivity<'_>) -> Result<
 }
 
 /// Store `activity` and queue it for every accepted follower, one row per distinct inbox:
-/// the shared inbox when the follower has one, else its own (mastodon-interop.md §7). One
+/// the shared inbox when the follower has one, else its own (docs/interop.md §7). One
 /// statement, however many followers. Returns the number of rows queued.
 pub async fn fan_out(tx: &mut Tx, activity: &NewActivity<'_>, now_ms: i64) -> Result<u64, DbError> {
     insert_activity(tx, activity).await?;

@@ -1,6 +1,6 @@
 //! Markdown in, sanitised HTML out, limited to what Mastodon keeps.
 //!
-//! Mastodon's sanitiser (`lib/sanitize_ext/sanitize_config.rb`, mastodon-interop.md §5) keeps
+//! Mastodon's sanitiser (`lib/sanitize_ext/sanitize_config.rb`, docs/interop.md §5) keeps
 //! `p br span a del s pre blockquote code b strong u i em ul ol li`, turns headings into
 //! `<p><strong>` and strips images, rules and tables. We render to that same subset, so that
 //! what the coalition's page shows is what followers see: headings become bold paragraphs,

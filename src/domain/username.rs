@@ -3,7 +3,7 @@ use std::fmt;
 /// The user part of the coalition's handle.
 ///
 /// Mastodon only accepts `[a-z0-9_]+([.-]+[a-z0-9_]+)*`, case-insensitively
-/// (`app/models/account.rb`, USERNAME_RE; mastodon-interop.md §1): an accented name would make
+/// (`app/models/account.rb`, USERNAME_RE; docs/interop.md §1): an accented name would make
 /// the actor unfollowable, so it is refused at start-up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Username(String);

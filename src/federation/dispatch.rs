@@ -85,7 +85,7 @@ async fn follow(
     .await?;
     // A repeated Follow from an accepted follower is accepted again, even when new follows
     // wait for approval: Mastodon re-sends Follows, e.g. after our key changes, and without a
-    // new Accept the follow stays "requested" (mastodon-interop.md §3).
+    // new Accept the follow stays "requested" (docs/interop.md §3).
     let stored = db::followers::get_in(tx, actor)
         .await?
         .ok_or_else(|| InboxError::Internal(anyhow::anyhow!("the follow vanished")))?;
@@ -110,7 +110,7 @@ async fn undo(
         Some(_) => Ok(Received::Ignored(
             "an Undo of something tribune does not track",
         )),
-        // A bare id (Misskey, GoToSocial): whichever of ours it names.
+        // A bare id (Pleroma and Akkoma send one): whichever of ours it names.
         None => match undo_follow(data, tx, activity).await? {
             Received::Applied => Ok(Received::Applied),
             _ => match cosign::undo_announce(data, tx, activity).await? {
@@ -226,7 +226,7 @@ impl Answer {
 
 /// `Accept` or `Reject` embedding the Follow exactly as received: Mastodon matches a string
 /// object only against the Follow id it stored, and an embedded Follow by its actor and
-/// object, so the embedded form always works (mastodon-interop.md §3).
+/// object, so the embedded form always works (docs/interop.md §3).
 pub fn follow_answer(
     coalition_actor: &Url,
     answer: Answer,
@@ -252,7 +252,7 @@ pub fn follow_answer(
 }
 
 /// Queue an Accept or Reject of a follower's Follow to its personal inbox (one-to-one
-/// activities go there, not to the shared inbox, mastodon-interop.md §7).
+/// activities go there, not to the shared inbox, docs/interop.md §7).
 pub async fn queue_answer(
     state: &AppState,
     tx: &mut Tx,

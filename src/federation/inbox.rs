@@ -186,7 +186,7 @@ pub async fn receive(
     let actor = match actor_id.dereference(data).await {
         Ok(actor) => actor,
         // An account deleted on its server answers 410 and its key is gone with it; Mastodon
-        // accepts such a Delete of an unknown actor and ignores it (mastodon-interop.md §3).
+        // accepts such a Delete of an unknown actor and ignores it (docs/interop.md §3).
         Err(e) if e.is_gone() && envelope.kind == "Delete" => {
             return Ok(Received::Ignored("a Delete from an unknown, deleted actor"));
         }
@@ -309,7 +309,7 @@ impl Presented {
 }
 
 /// Read and check the request's signature: RFC 9421 when `Signature-Input` is present (as
-/// Mastodon 4.5+ sends after a 401, and Fedify first), draft-cavage otherwise.
+/// Mastodon 4.7+ sends when retrying after a 400 or 401, and Fedify first), draft-cavage otherwise.
 pub fn presented_signature(
     state: &AppState,
     parts: &RequestParts<'_>,

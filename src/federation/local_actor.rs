@@ -8,7 +8,7 @@ use crate::{
 };
 
 /// The coalition as the federation crate's actor, so that the crate signs our fetches
-/// (servers in authorized-fetch mode refuse unsigned GETs, mastodon-interop.md §2).
+/// (servers in authorized-fetch mode refuse unsigned GETs, docs/interop.md §2).
 #[derive(Debug, Clone)]
 pub struct LocalActor(pub std::sync::Arc<Coalition>);
 

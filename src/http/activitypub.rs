@@ -190,7 +190,7 @@ async fn following(
 }
 
 /// Pinned statements, embedded as Notes: Mastodon reads only the first page and takes
-/// embedded objects only when they are Notes (mastodon-interop.md §5).
+/// embedded objects only when they are Notes (docs/interop.md §5).
 async fn featured(
     State(state): State<AppState>,
     Path(username): Path<String>,

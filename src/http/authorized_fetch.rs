@@ -1,6 +1,6 @@
 //! `federation.authorized_fetch`: ActivityPub GETs of objects and collections must be signed
 //! by an actor we can fetch, as on Mastodon servers in secure mode. The actor document and
-//! its key stay public (mastodon-interop.md §2), and so do the pages for people, WebFinger,
+//! its key stay public (docs/interop.md §2), and so do the pages for people, WebFinger,
 //! NodeInfo and the images.
 
 use std::time::SystemTime;

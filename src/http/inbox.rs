@@ -1,6 +1,6 @@
 //! The personal and shared inboxes: 202 once an activity is verified and applied, a JSON
 //! error otherwise (401 for every signature or digest failure, so that RFC 9421 senders fall
-//! back to draft-cavage, mastodon-interop.md §2).
+//! back to draft-cavage, docs/interop.md §2).
 
 use std::net::SocketAddr;
 

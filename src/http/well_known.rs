@@ -1,4 +1,4 @@
-//! Discovery: WebFinger, host-meta and NodeInfo (mastodon-interop.md §1).
+//! Discovery: WebFinger, host-meta and NodeInfo (docs/interop.md §1).
 
 use axum::{
     Router,

@@ -1,4 +1,4 @@
-//! The coalition's actor document as Mastodon reads it (mastodon-interop.md §1).
+//! The coalition's actor document as Mastodon reads it (docs/interop.md §1).
 
 use activitypub_federation::protocol::public_key::PublicKey;
 use chrono::{DateTime, Utc};

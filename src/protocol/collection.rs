@@ -3,7 +3,7 @@
 //!
 //! Large collections are paged (`first` → `?page=1`); `featured` also carries its items inline,
 //! because Mastodon reads only its first page and accepts inline items
-//! (`fetch_featured_collection_service.rb`, mastodon-interop.md §5).
+//! (`fetch_featured_collection_service.rb`, docs/interop.md §5).
 
 use super::AS_CONTEXT;
 use serde::{Deserialize, Serialize};

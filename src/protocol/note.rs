@@ -1,4 +1,4 @@
-//! A statement on the wire: a public `Note` (mastodon-interop.md §5), and the activities
+//! A statement on the wire: a public `Note` (docs/interop.md §5), and the activities
 //! that carry it.
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -150,7 +150,7 @@ pub fn note(
     Ok(note)
 }
 
-/// What a deleted statement's URL answers, with 410 (mastodon-interop.md §5).
+/// What a deleted statement's URL answers, with 410 (ActivityPub §6.4, docs/interop.md §5).
 pub fn tombstone(coalition: &Coalition, slug: &str, deleted_at: DateTime<Utc>) -> Value {
     json!({
         "@context": AS_CONTEXT,

@@ -5,7 +5,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use url::Url;
 
-/// The actor types Mastodon accepts (mastodon-interop.md §1).
+/// The actor types Mastodon accepts (docs/interop.md §1).
 pub const ACTOR_TYPES: [&str; 5] = ["Application", "Group", "Organization", "Person", "Service"];
 
 #[derive(Debug, Clone, Deserialize)]

@@ -5,7 +5,7 @@ use std::time::Duration;
 use crate::config::DeliverySettings;
 
 /// The outgoing HTTP client for deliveries: no redirects (a signature is bound to its path,
-/// mastodon-interop.md §7), bounded times, and private addresses refused unless allowed.
+/// docs/interop.md §7), bounded times, and private addresses refused unless allowed.
 pub fn delivery_client(
     settings: &DeliverySettings,
     allow_private_addresses: bool,

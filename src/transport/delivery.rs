@@ -1,5 +1,5 @@
 //! Delivery workers: claim due rows of the `deliveries` table, sign each POST afresh, send
-//! it, and record the outcome. Retry rules follow Mastodon's (mastodon-interop.md §7): 2xx is
+//! it, and record the outcome. Retry rules follow Mastodon's (docs/interop.md §7): 2xx is
 //! done; 4xx other than 401, 408 and 429 is final; everything else is tried again after
 //! (n⁴ + 15) units plus jitter, up to `delivery.max_attempts`.
 
@@ -286,7 +286,7 @@ impl DeliveryWorker {
             .record(&host, !matches!(outcome, Attempt::Transient(..)), now_ms());
         if let Attempt::Final(Some(410), _) = &outcome {
             // The inbox is gone for good: so are the followers behind it
-            // (mastodon-interop.md §7).
+            // (docs/interop.md §7).
             match db::followers::remove_by_inbox(&self.db, &row.inbox).await {
                 Ok(n) => tracing::info!(removed = n, "inbox answered 410: followers removed"),
                 Err(e) => tracing::error!(error = %e, "removing the followers of a gone inbox"),

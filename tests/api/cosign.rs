@@ -1,4 +1,4 @@
-//! Boosts become co-signatures (mastodon-interop.md §4): the ledger, counts, exports, bad input.
+//! Boosts become co-signatures (docs/interop.md §4): the ledger, counts, exports, bad input.
 
 use std::time::Duration;
 

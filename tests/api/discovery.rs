@@ -1,5 +1,5 @@
 //! WebFinger, host-meta, NodeInfo, the actor document and its collections, as Mastodon
-//! reads them (mastodon-interop.md §1).
+//! reads them (docs/interop.md §1).
 
 use serde_json::Value;
 

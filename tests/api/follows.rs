@@ -1,4 +1,4 @@
-//! Follows from a peer that signs as Mastodon does (mastodon-interop.md §2, §3, §7).
+//! Follows from a peer that signs as Mastodon does (docs/interop.md §2, §3, §7).
 
 use std::time::{Duration, SystemTime};
 

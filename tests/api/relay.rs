@@ -1,4 +1,4 @@
-//! Members and the group relay (mastodon-interop.md §6).
+//! Members and the group relay (docs/interop.md §6).
 
 use std::time::Duration;
 

@@ -1,4 +1,4 @@
-//! Publishing statements to followers on Mastodon-like peers (mastodon-interop.md §5, §7).
+//! Publishing statements to followers on Mastodon-like peers (docs/interop.md §5, §7).
 
 use std::time::Duration;
 

@@ -31,7 +31,8 @@ use rsa::{
 use url::Url;
 
 /// Why a signed request was refused. Every one of these is answered 401: servers that try
-/// RFC 9421 first fall back to draft-cavage only after a 401 (mastodon-interop.md §2).
+/// RFC 9421 first fall back to draft-cavage after a 400 or 401, so a 401 always lets them
+/// retry (docs/interop.md §2).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignatureError {
     #[error("the request is not signed")]

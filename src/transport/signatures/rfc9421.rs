@@ -2,8 +2,8 @@
 
 use super::*;
 
-/// An RFC 9421 HTTP Message Signature, as Mastodon 4.5+ and Fedify send them
-/// (mastodon-interop.md §2): `Signature-Input: sig1=("@method" "@target-uri"
+/// An RFC 9421 HTTP Message Signature, as Fedify sends them and Mastodon 4.7+ on a retry
+/// (docs/interop.md §2): `Signature-Input: sig1=("@method" "@target-uri"
 /// "content-digest");created=…;keyid="…"` and `Signature: sig1=:…:`.
 #[derive(Debug, Clone)]
 pub struct MessageSignature {
@@ -254,7 +254,7 @@ pub struct MessageSignedHeaders {
 }
 
 impl Signer {
-    /// Sign a POST as Mastodon 4.5+ does with RFC 9421: `("@method" "@target-uri"
+    /// Sign a POST as Mastodon 4.7+ does with RFC 9421: `("@method" "@target-uri"
     /// "content-digest")`, `created`, `keyid`, and `alg` rsa-v1_5-sha256.
     pub fn sign_post_rfc9421(
         &self,
