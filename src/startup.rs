@@ -9,10 +9,9 @@ use tokio::net::TcpListener;
 use activitypub_federation::config::FederationConfig;
 
 use crate::{
-    app::background,
+    app::{background, local_actor::LocalActor},
     config::Settings,
     db::{self, Db},
-    federation::local_actor::LocalActor,
     media::{self, ImageRole},
     metrics::Metrics,
     protocol::coalition::{Coalition, CoalitionParts},

@@ -8,20 +8,68 @@
 use chrono::{SecondsFormat, SubsecRound, Utc};
 use serde_json::{Value, json};
 
+use super::{
+    Received,
+    outbox::{self, Listed},
+};
 use crate::{
     config::CosignAccept,
-    db::{self, Tx, cosign::SignatureRow, deliveries::NewActivity},
+    db::{self, Tx, cosign::SignatureRow},
     domain::ledger::{GENESIS, LedgerEntry, sha256_hex},
     state::AppState,
 };
 use crate::{
-    federation::inbox::{Envelope, InboxError, Received, id_of},
     protocol::{
-        PUBLIC,
+        activities::{Kind, Undone},
         note::{self as wire, Counts},
     },
     util::now_ms,
 };
+
+/// Why recording a co-signature, a like or a moderation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CosignError {
+    #[error(transparent)]
+    Db(#[from] db::DbError),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<serde_json::Error> for CosignError {
+    fn from(e: serde_json::Error) -> Self {
+        CosignError::Internal(e.into())
+    }
+}
+
+/// A boost of one of our statements, by a verified actor.
+#[derive(Debug, Clone, Copy)]
+pub struct Boost<'a> {
+    /// The Announce's id.
+    pub id: &'a str,
+    pub actor: &'a str,
+    /// What it boosts.
+    pub object: Option<&'a str>,
+    /// Public or unlisted (as:Public in `to` or `cc`), else followers-only.
+    pub public: bool,
+    /// The signed request as received, kept in the ledger for audit.
+    pub evidence: Option<&'a str>,
+}
+
+/// An `Undo` by a verified actor of a boost or like: what it names, and the signed request.
+#[derive(Debug, Clone, Copy)]
+pub struct Undo<'a> {
+    pub actor: &'a str,
+    pub undone: &'a Undone,
+    pub evidence: Option<&'a str>,
+}
+
+/// A like of one of our statements.
+#[derive(Debug, Clone, Copy)]
+pub struct Like<'a> {
+    pub id: &'a str,
+    pub actor: &'a str,
+    pub object: Option<&'a str>,
+}
 
 /// The slug of one of our statements' ids, `BASE/statements/SLUG`.
 pub fn our_slug<'a>(state: &AppState, object_id: &'a str) -> Option<&'a str> {
@@ -29,21 +77,6 @@ pub fn our_slug<'a>(state: &AppState, object_id: &'a str) -> Option<&'a str> {
     object_id
         .strip_prefix(prefix.as_str())
         .filter(|s| !s.is_empty() && !s.contains(['/', '?', '#']))
-}
-
-/// `public` when the boost is public or unlisted (as:Public in `to` or `cc`), else
-/// `followers` (docs/interop.md §4).
-fn visibility(activity: &Value) -> &'static str {
-    let public = ["to", "cc"].iter().any(|k| match activity.get(*k) {
-        Some(Value::String(s)) => is_public(s),
-        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).any(is_public),
-        _ => false,
-    });
-    if public { "public" } else { "followers" }
-}
-
-fn is_public(s: &str) -> bool {
-    s == PUBLIC || s == "as:Public" || s == "Public"
 }
 
 /// The organisation types: Mastodon treats Organization as a person, but for a coalition an
@@ -57,7 +90,7 @@ async fn append(
     event: &str,
     reason: Option<&str>,
     request: Option<&str>,
-) -> Result<(), InboxError> {
+) -> Result<(), CosignError> {
     db::cosign::lock_statement(tx, &sig.slug).await?;
     let (seq, prev) = match db::cosign::last_entry(tx, &sig.slug).await? {
         Some((seq, hash)) => (seq + 1, hash),
@@ -86,7 +119,7 @@ async fn append(
     Ok(())
 }
 
-async fn changed(state: &AppState, tx: &mut Tx, slug: &str) -> Result<(), InboxError> {
+async fn changed(state: &AppState, tx: &mut Tx, slug: &str) -> Result<(), CosignError> {
     let debounce =
         i64::try_from(state.settings.cosign.refresh_debounce_seconds * 1000).unwrap_or(i64::MAX);
     db::cosign::request_refresh(tx, slug, now_ms().saturating_add(debounce)).await?;
@@ -96,9 +129,9 @@ async fn changed(state: &AppState, tx: &mut Tx, slug: &str) -> Result<(), InboxE
 pub async fn announce(
     state: &AppState,
     tx: &mut Tx,
-    activity: &Envelope,
-) -> Result<Received, InboxError> {
-    let Some(object) = id_of(activity.object()) else {
+    boost: Boost<'_>,
+) -> Result<Received, CosignError> {
+    let Some(object) = boost.object else {
         return Ok(Received::Ignored("an Announce of nothing"));
     };
     let Some(slug) = our_slug(state, object) else {
@@ -115,10 +148,12 @@ pub async fn announce(
     if statement.deleted_at.is_some() {
         return Ok(Received::Ignored("an Announce of a deleted statement"));
     }
-    let actor_id = activity.actor.as_str();
+    let actor_id = boost.actor;
     let actor = db::remote_actors::get_in(tx, actor_id)
         .await?
-        .ok_or_else(|| InboxError::Internal(anyhow::anyhow!("the verified actor is not stored")))?;
+        .ok_or_else(|| {
+            CosignError::Internal(anyhow::anyhow!("the verified actor is not stored"))
+        })?;
     let class = if db::cosign::is_member(tx, actor_id).await? {
         "member"
     } else if ORGANISATION_TYPES.contains(&actor.kind.as_str()) {
@@ -132,7 +167,7 @@ pub async fn announce(
         CosignAccept::Members => class == "member",
     };
     let sig = SignatureRow {
-        announce_id: activity.id.to_string(),
+        announce_id: boost.id.to_owned(),
         slug: slug.to_owned(),
         actor_id: actor_id.to_owned(),
         actor_kind: actor.kind.clone(),
@@ -145,7 +180,7 @@ pub async fn announce(
         actor_host: actor.host.clone(),
         class: class.to_owned(),
         counts,
-        visibility: visibility(&activity.raw).to_owned(),
+        visibility: if boost.public { "public" } else { "followers" }.to_owned(),
         version: statement.current_version,
         version_hash: statement.version_hash.clone(),
         signed_at: Utc::now().trunc_subsecs(0),
@@ -156,7 +191,7 @@ pub async fn announce(
     if !db::cosign::insert(tx, &sig).await? {
         return Ok(Received::Duplicate);
     }
-    append(tx, state, &sig, "sign", None, activity.request.as_deref()).await?;
+    append(tx, state, &sig, "sign", None, boost.evidence).await?;
     changed(state, tx, slug).await?;
     Ok(Received::Applied)
 }
@@ -166,7 +201,7 @@ async fn withdraw(
     tx: &mut Tx,
     sig: &SignatureRow,
     request: Option<&str>,
-) -> Result<(), InboxError> {
+) -> Result<(), CosignError> {
     if db::cosign::withdraw(tx, &sig.announce_id, Utc::now().trunc_subsecs(0)).await? {
         append(tx, state, sig, "withdraw", None, request).await?;
         changed(state, tx, &sig.slug).await?;
@@ -178,11 +213,10 @@ async fn withdraw(
 pub async fn undo_announce(
     state: &AppState,
     tx: &mut Tx,
-    activity: &Envelope,
-) -> Result<Received, InboxError> {
-    let inner = activity.object();
-    let actor = activity.actor.as_str();
-    let mut found = match id_of(inner) {
+    undo: Undo<'_>,
+) -> Result<Received, CosignError> {
+    let actor = undo.actor;
+    let mut found = match undo.undone.id() {
         Some(id) => db::cosign::by_announce(tx, id)
             .await?
             .filter(|s| s.actor_id == actor && s.withdrawn_at.is_none())
@@ -192,17 +226,14 @@ pub async fn undo_announce(
     };
     // An embedded Announce whose id we do not know: the actor's boosts of that statement.
     if found.is_empty()
-        && let Some(slug) = inner
-            .get("object")
-            .and_then(id_of)
-            .and_then(|o| our_slug(state, o))
+        && let Some(slug) = undo.undone.object().and_then(|o| our_slug(state, o))
     {
         found = db::cosign::active_of(tx, actor, Some(slug)).await?;
     }
     if found.is_empty() {
         return Ok(Received::Ignored("an Undo of no boost we know"));
     }
-    withdraw_all(state, tx, found, activity.request.as_deref()).await?;
+    withdraw_all(state, tx, found, undo.evidence).await?;
     Ok(Received::Applied)
 }
 
@@ -213,7 +244,7 @@ async fn withdraw_all(
     tx: &mut Tx,
     mut sigs: Vec<SignatureRow>,
     request: Option<&str>,
-) -> Result<(), InboxError> {
+) -> Result<(), CosignError> {
     sigs.sort_by(|a, b| a.slug.cmp(&b.slug));
     for sig in &sigs {
         db::cosign::lock_statement(tx, &sig.slug).await?;
@@ -228,23 +259,19 @@ async fn withdraw_all(
 pub async fn actor_deleted(
     state: &AppState,
     tx: &mut Tx,
-    activity: &Envelope,
-) -> Result<(), InboxError> {
-    let actor = activity.actor.as_str();
+    actor: &str,
+    evidence: Option<&str>,
+) -> Result<(), CosignError> {
     let sigs = db::cosign::active_of(tx, actor, None).await?;
-    withdraw_all(state, tx, sigs, activity.request.as_deref()).await?;
+    withdraw_all(state, tx, sigs, evidence).await?;
     for slug in db::cosign::remove_likes(tx, actor, None, None).await? {
         changed(state, tx, &slug).await?;
     }
     Ok(())
 }
 
-pub async fn like(
-    state: &AppState,
-    tx: &mut Tx,
-    activity: &Envelope,
-) -> Result<Received, InboxError> {
-    let Some(slug) = id_of(activity.object()).and_then(|o| our_slug(state, o)) else {
+pub async fn like(state: &AppState, tx: &mut Tx, like: Like<'_>) -> Result<Received, CosignError> {
+    let Some(slug) = like.object.and_then(|o| our_slug(state, o)) else {
         return Ok(Received::Ignored("a Like of something that is not ours"));
     };
     db::cosign::lock_statement(tx, slug).await?;
@@ -252,45 +279,36 @@ pub async fn like(
         Some(s) if s.deleted_at.is_none() => {}
         _ => return Ok(Received::Ignored("a Like of no live statement of ours")),
     }
-    if db::cosign::insert_like(tx, activity.id.as_str(), slug, activity.actor.as_str()).await? {
+    if db::cosign::insert_like(tx, like.id, slug, like.actor).await? {
         changed(state, tx, slug).await?;
     }
     Ok(Received::Applied)
 }
 
+/// `Undo{Like}`: the Like embedded or by id (Pleroma and Akkoma send the id). The like is
+/// found by its id, else by the statement it names; each statement that lost one gets its
+/// count refreshed.
 pub async fn undo_like(
     state: &AppState,
     tx: &mut Tx,
-    activity: &Envelope,
-) -> Result<Received, InboxError> {
-    let inner = activity.object();
-    let slug = inner
-        .get("object")
-        .and_then(id_of)
-        .and_then(|o| our_slug(state, o));
-    let removed = match (id_of(inner), slug) {
-        (Some(id), _)
-            if db::cosign::remove_likes(tx, activity.actor.as_str(), Some(id), None)
-                .await?
-                .is_empty() =>
-        {
-            match slug {
-                Some(slug) => {
-                    db::cosign::remove_likes(tx, activity.actor.as_str(), None, Some(slug)).await?
-                }
-                None => Vec::new(),
-            }
-        }
-        (Some(_), _) => vec![slug.unwrap_or_default().to_owned()],
-        (None, Some(slug)) => {
-            db::cosign::remove_likes(tx, activity.actor.as_str(), None, Some(slug)).await?
-        }
-        (None, None) => Vec::new(),
+    undo: Undo<'_>,
+) -> Result<Received, CosignError> {
+    let slug = undo.undone.object().and_then(|o| our_slug(state, o));
+    let mut removed = match undo.undone.id() {
+        Some(id) => db::cosign::remove_likes(tx, undo.actor, Some(id), None).await?,
+        None => Vec::new(),
     };
+    if removed.is_empty()
+        && let Some(slug) = slug
+    {
+        removed = db::cosign::remove_likes(tx, undo.actor, None, Some(slug)).await?;
+    }
     if removed.is_empty() {
         return Ok(Received::Ignored("an Undo of no like we know"));
     }
-    for slug in removed.iter().filter(|s| !s.is_empty()) {
+    removed.sort();
+    removed.dedup();
+    for slug in &removed {
         changed(state, tx, slug).await?;
     }
     Ok(Received::Applied)
@@ -302,7 +320,7 @@ pub async fn hide(
     slug: &str,
     actor_or_announce: &str,
     reason: &str,
-) -> Result<Vec<String>, InboxError> {
+) -> Result<Vec<String>, CosignError> {
     let mut tx = state.db.begin().await?;
     let mut sigs: Vec<SignatureRow> = db::cosign::by_announce(&mut tx, actor_or_announce)
         .await?
@@ -367,19 +385,8 @@ pub async fn send_due_refreshes(state: &AppState) -> Result<usize, anyhow::Error
         }
         let note = wire::note(&state.coalition, &row, counts(state, &slug).await?)?;
         let at = row.updated_at.unwrap_or(row.published_at);
-        let update = wire::wrap(&state.coalition, "Update", note, at);
-        let id = update["id"].as_str().unwrap_or_default().to_owned();
-        db::deliveries::fan_out(
-            &mut tx,
-            &NewActivity {
-                id: &id,
-                kind: "Update",
-                body: &update.to_string(),
-                in_outbox: false,
-            },
-            now_ms(),
-        )
-        .await?;
+        let update = wire::wrap(&state.coalition, Kind::Update, note, at);
+        outbox::to_followers(&mut tx, &update, Listed::NotListed).await?;
         tx.commit().await?;
         sent += 1;
     }

@@ -1,12 +1,33 @@
-//! What an admin does to followers: approve or reject a pending follow, remove a follower.
-//! Each change commits with the Accept or Reject it sends; a running server's delivery
-//! workers pick the rows up.
+//! Followers: a Follow received (recorded, answered), an Undo of it, and what an admin does
+//! (approve or reject a pending follow, remove a follower). Each change commits with the
+//! Accept or Reject it sends; a running server's delivery workers pick the rows up.
 
-use crate::federation::dispatch::{Answer, queue_answer};
+use serde_json::Value;
+use url::Url;
+
+use super::{
+    Received,
+    outbox::{self, Listed},
+};
 use crate::{
-    db::{self, followers::FollowState},
+    db::{
+        self, Tx,
+        followers::{FollowState, FollowerRow},
+    },
+    protocol::activities::{Activity, Answer, Kind, Undone},
     state::AppState,
 };
+
+/// A Follow received from a verified actor.
+#[derive(Debug, Clone, Copy)]
+pub struct IncomingFollow<'a> {
+    pub id: &'a str,
+    pub actor: &'a str,
+    /// Whom it follows.
+    pub object: Option<&'a str>,
+    /// The Follow as received: our answer embeds it.
+    pub raw: &'a Value,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum FollowerError {
@@ -14,6 +35,8 @@ pub enum FollowerError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    #[error("the Follow's object must be {0}")]
+    NotOurs(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -55,4 +78,87 @@ pub async fn reject(state: &AppState, actor_id: &str) -> Result<String, Follower
     tx.commit().await?;
     state.wakeup.notify();
     Ok(id)
+}
+
+/// A Follow of the coalition: the follower is recorded and an `Accept` queued, or the follow
+/// waits for an admin when follows are approved by hand.
+pub async fn followed(
+    state: &AppState,
+    tx: &mut Tx,
+    follow: IncomingFollow<'_>,
+) -> Result<Received, FollowerError> {
+    let ours = &state.coalition.urls.actor;
+    if follow.object != Some(ours.as_str()) {
+        return Err(FollowerError::NotOurs(ours.to_string()));
+    }
+    let new_state = if state.coalition.manually_approves_followers {
+        FollowState::Pending
+    } else {
+        FollowState::Accepted
+    };
+    db::followers::upsert(
+        tx,
+        follow.actor,
+        follow.id,
+        &follow.raw.to_string(),
+        new_state,
+    )
+    .await?;
+    // A repeated Follow from an accepted follower is accepted again, even when new follows
+    // wait for approval: Mastodon re-sends Follows, e.g. after our key changes, and without a
+    // new Accept the follow stays "requested" (docs/interop.md §3).
+    let stored = db::followers::get_in(tx, follow.actor)
+        .await?
+        .ok_or_else(|| FollowerError::Internal(anyhow::anyhow!("the follow vanished")))?;
+    if stored.state == FollowState::Accepted.as_str() {
+        queue_answer(state, tx, Answer::Accept, &stored).await?;
+    }
+    // Nothing is sent for a pending follow: Mastodon keeps it "requested" until an admin
+    // approves (Accept) or rejects (Reject) it.
+    Ok(Received::Applied)
+}
+
+/// `Undo{Follow}`: the follower is removed when the Undo names its Follow by id, or embeds a
+/// Follow of the coalition by that actor.
+pub async fn unfollowed(
+    state: &AppState,
+    tx: &mut Tx,
+    actor: &str,
+    undone: &Undone,
+) -> Result<Received, FollowerError> {
+    let Some(follower) = db::followers::get_in(tx, actor).await? else {
+        return Ok(Received::Ignored("an Undo of no follow we know"));
+    };
+    let names_the_follow = undone.id() == Some(follower.follow_id.as_str());
+    let is_our_follow = matches!(
+        undone,
+        Undone::Embedded { kind: Kind::Follow, actor: Some(a), object: Some(o), .. }
+            if a == actor && o == state.coalition.urls.actor.as_str()
+    );
+    if names_the_follow || is_our_follow {
+        db::followers::remove(tx, actor).await?;
+        return Ok(Received::Applied);
+    }
+    Ok(Received::Ignored("an Undo of another follow"))
+}
+
+/// Queue an Accept or Reject of a follower's Follow to its personal inbox (one-to-one
+/// activities go there, not to the shared inbox, docs/interop.md §7).
+pub async fn queue_answer(
+    state: &AppState,
+    tx: &mut Tx,
+    answer: Answer,
+    follower: &FollowerRow,
+) -> Result<String, FollowerError> {
+    let follow: Value = serde_json::from_str(&follower.follow_json)
+        .map_err(|e| FollowerError::Internal(e.into()))?;
+    let activity = Activity::follow_answer(
+        &state.coalition.urls.actor,
+        answer,
+        follow,
+        &follower.actor_id,
+    );
+    let inbox = Url::parse(&follower.inbox).map_err(|e| FollowerError::Internal(e.into()))?;
+    outbox::to_inboxes(tx, &activity, &[inbox], Listed::NotListed).await?;
+    Ok(activity.id)
 }

@@ -2,17 +2,17 @@
 //! Accept or Reject received at the inbox, an Undo to stop.
 
 use activitypub_federation::{config::Data, fetch::webfinger::webfinger_resolve_actor};
-use serde_json::{Value, json};
 use url::Url;
 
-use crate::{
-    db::{self, deliveries::NewActivity},
-    state::AppState,
+use super::{
+    Received,
+    outbox::{self, Listed},
+    remote_actor::{RemoteActor, RemoteActorId},
 };
 use crate::{
-    federation::remote_actor::{RemoteActor, RemoteActorId},
-    protocol::AS_CONTEXT,
-    util::now_ms,
+    db::{self, Tx},
+    protocol::activities::{Activity, Answer},
+    state::AppState,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -47,39 +47,18 @@ pub async fn resolve(data: &Data<AppState>, target: &str) -> Result<RemoteActor,
     }
 }
 
-fn follow_activity(coalition: &Url, target: &str) -> Value {
-    json!({
-        "@context": AS_CONTEXT,
-        "id": format!("{coalition}#follows/{:032x}", rand::random::<u128>()),
-        "type": "Follow",
-        "actor": coalition.as_str(),
-        "object": target,
-    })
-}
-
 /// Follow `target`. Returns the Follow's id.
 pub async fn follow(
     data: &Data<AppState>,
     target: &str,
 ) -> Result<(String, String), FollowingError> {
     let actor = resolve(data, target).await?;
-    let activity = follow_activity(&data.coalition.urls.actor, actor.id.as_str());
-    let id = activity["id"].as_str().unwrap_or_default().to_owned();
+    let activity = Activity::follow(&data.coalition.urls.actor, actor.id.as_str());
+    let id = activity.id.clone();
     let inbox = Url::parse(&actor.row.inbox).map_err(|e| FollowingError::Internal(e.into()))?;
     let mut tx = data.db.begin().await?;
     db::following::upsert(&mut tx, actor.id.as_str(), &id).await?;
-    db::deliveries::enqueue(
-        &mut tx,
-        &NewActivity {
-            id: &id,
-            kind: "Follow",
-            body: &activity.to_string(),
-            in_outbox: false,
-        },
-        &[inbox],
-        now_ms(),
-    )
-    .await?;
+    outbox::to_inboxes(&mut tx, &activity, &[inbox], Listed::NotListed).await?;
     tx.commit().await?;
     data.wakeup.notify();
     Ok((actor.id.to_string(), id))
@@ -95,29 +74,34 @@ pub async fn unfollow(state: &AppState, actor_id: &str) -> Result<String, Follow
         .await?
         .ok_or_else(|| FollowingError::NotFollowing(actor_id.to_owned()))?;
     let coalition = &state.coalition.urls.actor;
-    let undo = json!({
-        "@context": AS_CONTEXT,
-        "id": format!("{}/undo", row.follow_id),
-        "type": "Undo",
-        "actor": coalition.as_str(),
-        "object": {"id": row.follow_id, "type": "Follow", "actor": coalition.as_str(), "object": actor_id},
-    });
-    let id = undo["id"].as_str().unwrap_or_default().to_owned();
+    let undo = Activity::undo_follow(coalition, &row.follow_id, actor_id);
+    let id = undo.id.clone();
     let inbox = Url::parse(&actor.inbox).map_err(|e| FollowingError::Internal(e.into()))?;
     db::following::remove(&mut tx, actor_id).await?;
-    db::deliveries::enqueue(
-        &mut tx,
-        &NewActivity {
-            id: &id,
-            kind: "Undo",
-            body: &undo.to_string(),
-            in_outbox: false,
-        },
-        &[inbox],
-        now_ms(),
-    )
-    .await?;
+    outbox::to_inboxes(&mut tx, &undo, &[inbox], Listed::NotListed).await?;
     tx.commit().await?;
     state.wakeup.notify();
     Ok(id)
+}
+
+/// An `Accept` or `Reject` from `actor` of a Follow: when it names the Follow we sent it (by
+/// id, or embedded and describing ours), the follow is confirmed or dropped.
+pub async fn answered(
+    tx: &mut Tx,
+    actor: &str,
+    answer: Answer,
+    follow_id: Option<&str>,
+    describes_ours: bool,
+) -> Result<Received, FollowingError> {
+    let Some(ours) = db::following::get_in(tx, actor).await? else {
+        return Ok(Received::Ignored("an answer to no follow of ours"));
+    };
+    if !(follow_id == Some(ours.follow_id.as_str()) || describes_ours) {
+        return Ok(Received::Ignored("an answer to another follow"));
+    }
+    match answer {
+        Answer::Accept => db::following::accept(tx, actor).await?,
+        Answer::Reject => db::following::remove(tx, actor).await?,
+    };
+    Ok(Received::Applied)
 }

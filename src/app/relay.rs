@@ -2,19 +2,31 @@
 //! the coalition is announced to every follower and to the member. Everything else addressed
 //! to the coalition is held for an admin; nothing outside the rule is relayed by itself.
 
-use chrono::{SecondsFormat, SubsecRound, Utc};
-use serde_json::{Value, json};
+use chrono::{SubsecRound, Utc};
+use serde_json::Value;
 use url::Url;
 
+use super::{
+    Received,
+    outbox::{self, Listed},
+};
 use crate::{
-    db::{self, Tx, deliveries::NewActivity, relays::RelayRow},
+    db::{self, Tx, relays::RelayRow},
+    protocol::{
+        activities::{Activity, id_of, is_public},
+        note::activity_id,
+    },
     state::AppState,
 };
-use crate::{
-    federation::inbox::{Envelope, InboxError, Received, id_of},
-    protocol::{AS_CONTEXT, PUBLIC, note::activity_id},
-    util::now_ms,
-};
+
+/// A `Create` addressed to the coalition, from a verified actor: its id, its author and the
+/// activity as received (kept to relay or to show an admin).
+#[derive(Debug, Clone, Copy)]
+pub struct MemberPost<'a> {
+    pub create_id: &'a str,
+    pub actor: &'a str,
+    pub create: &'a Value,
+}
 
 fn ids(v: Option<&Value>) -> Vec<&str> {
     match v {
@@ -23,10 +35,6 @@ fn ids(v: Option<&Value>) -> Vec<&str> {
         Some(o @ Value::Object(_)) => id_of(o).into_iter().collect(),
         _ => Vec::new(),
     }
-}
-
-fn is_public(s: &str) -> bool {
-    s == PUBLIC || s == "as:Public" || s == "Public"
 }
 
 /// What the rule sees in a Create.
@@ -41,8 +49,8 @@ pub struct Post<'a> {
 
 /// Read a Create against the rule: addressed to the coalition (in `to`/`cc`, a `Mention`,
 /// or `audience` as FEP-1b12 has it), public, top-level, by its actor.
-pub fn read<'a>(state: &AppState, activity: &'a Envelope) -> Option<Post<'a>> {
-    let object = activity.object();
+pub fn read<'a>(state: &AppState, post: MemberPost<'a>) -> Option<Post<'a>> {
+    let object = post.create.get("object").unwrap_or(&Value::Null);
     let id = id_of(object)?;
     let group = state.coalition.urls.actor.as_str();
     let addressing = |v: &'a Value| {
@@ -51,7 +59,7 @@ pub fn read<'a>(state: &AppState, activity: &'a Envelope) -> Option<Post<'a>> {
         all.extend(ids(v.get("audience")));
         all
     };
-    let mut recipients = addressing(&activity.raw);
+    let mut recipients = addressing(post.create);
     recipients.extend(addressing(object));
     let mentioned = match object.get("tag") {
         Some(Value::Array(tags)) => tags.iter().any(|t| {
@@ -67,22 +75,22 @@ pub fn read<'a>(state: &AppState, activity: &'a Envelope) -> Option<Post<'a>> {
         addressed: mentioned || recipients.contains(&group),
         public: recipients.iter().any(|r| is_public(r)),
         reply: object.get("inReplyTo").is_some_and(|r| !r.is_null()),
-        by_actor: attributed.is_empty() || attributed.contains(&activity.actor.as_str()),
+        by_actor: attributed.is_empty() || attributed.contains(&post.actor),
     })
 }
 
 pub async fn create(
     state: &AppState,
     tx: &mut Tx,
-    activity: &Envelope,
-) -> Result<Received, InboxError> {
-    let Some(post) = read(state, activity) else {
+    incoming: MemberPost<'_>,
+) -> Result<Received, RelayError> {
+    let Some(post) = read(state, incoming) else {
         return Ok(Received::Ignored("a Create of nothing"));
     };
     if !post.addressed {
         return Ok(Received::Ignored("a Create not addressed to the coalition"));
     }
-    let actor = activity.actor.as_str();
+    let actor = incoming.actor;
     let member = db::relays::member_in(tx, actor).await?.is_some();
     let reason = if !post.by_actor {
         Some("not by its author")
@@ -103,8 +111,8 @@ pub async fn create(
             tx,
             post.id,
             actor,
-            activity.id.as_str(),
-            &activity.raw.to_string(),
+            incoming.create_id,
+            &incoming.create.to_string(),
             reason,
         )
         .await?;
@@ -115,8 +123,8 @@ pub async fn create(
         tx,
         actor,
         post.id,
-        activity.id.as_str(),
-        &activity.raw,
+        incoming.create_id,
+        incoming.create,
     )
     .await?;
     Ok(Received::Applied)
@@ -130,22 +138,18 @@ async fn relay(
     post_id: &str,
     create_id: &str,
     create: &Value,
-) -> Result<(), InboxError> {
+) -> Result<(), RelayError> {
     let c = &state.coalition;
     let now = Utc::now().trunc_subsecs(0);
-    let announce = json!({
-        "@context": AS_CONTEXT,
-        "id": activity_id(c),
-        "type": "Announce",
-        "actor": c.urls.actor.as_str(),
-        "published": now.to_rfc3339_opts(SecondsFormat::Secs, true),
-        "to": [PUBLIC],
-        "cc": [c.urls.followers.as_str(), author],
-        // By id: Mastodon ignores an embedded object not attributed to the announcer and
-        // fetches the post from its origin (docs/interop.md §6).
-        "object": post_id,
-    });
-    let announce_id = announce["id"].as_str().unwrap_or_default().to_owned();
+    let announce = Activity::announce_post(
+        activity_id(c),
+        &c.urls.actor,
+        &c.urls.followers,
+        post_id,
+        author,
+        now,
+    );
+    let announce_id = announce.id.clone();
     let row = RelayRow {
         post_id: post_id.to_owned(),
         member_id: author.to_owned(),
@@ -159,7 +163,7 @@ async fn relay(
     if !db::relays::insert_relay(tx, &row).await? {
         return Ok(());
     }
-    send_to_followers_and(tx, &announce, "Announce", author).await?;
+    send_to_followers_and(tx, &announce, author).await?;
     if state.settings.relay.announce_create_to_lemmy_family {
         announce_create(state, tx, create).await?;
     }
@@ -168,7 +172,7 @@ async fn relay(
 
 /// FEP-1b12's form for Lemmy, Mbin and PieFed followers: the member's Create, verbatim,
 /// announced by the group (docs/interop.md §6, comparison).
-async fn announce_create(state: &AppState, tx: &mut Tx, create: &Value) -> Result<(), InboxError> {
+async fn announce_create(state: &AppState, tx: &mut Tx, create: &Value) -> Result<(), RelayError> {
     let inboxes: Vec<Url> = db::relays::follower_inboxes_on(tx, &["lemmy", "mbin", "piefed"])
         .await?
         .iter()
@@ -178,50 +182,27 @@ async fn announce_create(state: &AppState, tx: &mut Tx, create: &Value) -> Resul
         return Ok(());
     }
     let c = &state.coalition;
-    let mut inner = create.clone();
-    if let Some(o) = inner.as_object_mut() {
-        o.shift_remove("@context");
-    }
-    let announce = json!({
-        "@context": AS_CONTEXT,
-        "id": activity_id(c),
-        "type": "Announce",
-        "actor": c.urls.actor.as_str(),
-        "to": [PUBLIC],
-        "cc": [c.urls.followers.as_str()],
-        "audience": c.urls.actor.as_str(),
-        "object": inner,
-    });
-    let id = announce["id"].as_str().unwrap_or_default();
-    let new = NewActivity {
-        id,
-        kind: "Announce",
-        body: &announce.to_string(),
-        in_outbox: false,
-    };
-    db::deliveries::enqueue(tx, &new, &inboxes, now_ms()).await?;
+    let announce = Activity::announce_create(
+        activity_id(c),
+        &c.urls.actor,
+        &c.urls.followers,
+        create.clone(),
+    );
+    outbox::to_inboxes(tx, &announce, &inboxes, Listed::NotListed).await?;
     Ok(())
 }
 
 async fn send_to_followers_and(
     tx: &mut Tx,
-    activity: &Value,
-    kind: &str,
+    activity: &Activity,
     author: &str,
-) -> Result<(), InboxError> {
-    let id = activity["id"].as_str().unwrap_or_default();
-    let new = NewActivity {
-        id,
-        kind,
-        body: &activity.to_string(),
-        in_outbox: true,
-    };
-    db::deliveries::fan_out(tx, &new, now_ms()).await?;
+) -> Result<(), RelayError> {
+    outbox::to_followers(tx, activity, Listed::InOutbox).await?;
     // The member is told too (Mastodon notifies it unless it follows the coalition).
     if let Some(actor) = db::remote_actors::get_in(tx, author).await? {
         let inbox = actor.shared_inbox.as_deref().unwrap_or(&actor.inbox);
         if let Ok(inbox) = Url::parse(inbox) {
-            db::deliveries::enqueue(tx, &new, &[inbox], now_ms()).await?;
+            outbox::to_inboxes(tx, activity, &[inbox], Listed::InOutbox).await?;
         }
     }
     Ok(())
@@ -229,12 +210,9 @@ async fn send_to_followers_and(
 
 /// A member deleted a post: if it was relayed, the relay is marked removed (Mastodon drops
 /// boosts of a deleted post by itself, so nothing is sent). True when it was one of ours.
-pub async fn post_deleted(tx: &mut Tx, activity: &Envelope) -> Result<bool, InboxError> {
-    let Some(post_id) = id_of(activity.object()) else {
-        return Ok(false);
-    };
+pub async fn post_deleted(tx: &mut Tx, actor: &str, post_id: &str) -> Result<bool, RelayError> {
     match db::relays::relay_in(tx, post_id).await? {
-        Some(r) if r.member_id == activity.actor.as_str() => {
+        Some(r) if r.member_id == actor => {
             // Already marked (a repeated Delete) is fine too.
             db::relays::mark_removed(tx, post_id).await?;
             Ok(true)
@@ -259,12 +237,6 @@ impl From<db::DbError> for RelayError {
     }
 }
 
-impl From<InboxError> for RelayError {
-    fn from(e: InboxError) -> Self {
-        RelayError::Internal(anyhow::anyhow!("{e}"))
-    }
-}
-
 /// An admin approves a held post: it is relayed (if public) whatever the rule said.
 pub async fn approve(state: &AppState, post_id: &str) -> Result<String, RelayError> {
     let mut tx = state.db.begin().await?;
@@ -273,14 +245,12 @@ pub async fn approve(state: &AppState, post_id: &str) -> Result<String, RelayErr
         .ok_or_else(|| RelayError::NotPending(post_id.to_owned()))?;
     let create: Value =
         serde_json::from_str(&pending.create_json).map_err(|e| RelayError::Internal(e.into()))?;
-    let envelope = Envelope {
-        id: Url::parse(&pending.create_id).map_err(|e| RelayError::Internal(e.into()))?,
-        kind: "Create".into(),
-        actor: Url::parse(&pending.actor_id).map_err(|e| RelayError::Internal(e.into()))?,
-        raw: create.clone(),
-        request: None,
+    let held = MemberPost {
+        create_id: &pending.create_id,
+        actor: &pending.actor_id,
+        create: &create,
     };
-    let public = read(state, &envelope).is_some_and(|p| p.public);
+    let public = read(state, held).is_some_and(|p| p.public);
     if !public {
         return Err(RelayError::NotPublic(post_id.to_owned()));
     }
@@ -313,21 +283,19 @@ pub async fn undo_relays_of(
     state: &AppState,
     tx: &mut Tx,
     member: &str,
-) -> Result<usize, InboxError> {
+) -> Result<usize, RelayError> {
     let c = &state.coalition;
     let relays = db::relays::live_relays_of(tx, member).await?;
     for r in &relays {
-        let undo = json!({
-            "@context": AS_CONTEXT,
-            "id": format!("{}/undo", r.announce_id),
-            "type": "Undo",
-            "actor": c.urls.actor.as_str(),
-            "to": [PUBLIC],
-            "cc": [c.urls.followers.as_str(), member],
-            "object": {"id": r.announce_id, "type": "Announce", "actor": c.urls.actor.as_str(), "object": r.post_id},
-        });
+        let undo = Activity::undo_announce(
+            &c.urls.actor,
+            &c.urls.followers,
+            &r.announce_id,
+            &r.post_id,
+            member,
+        );
         db::relays::mark_undone(tx, &r.post_id).await?;
-        send_to_followers_and(tx, &undo, "Undo", member).await?;
+        send_to_followers_and(tx, &undo, member).await?;
     }
     Ok(relays.len())
 }

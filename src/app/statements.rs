@@ -5,15 +5,16 @@
 use chrono::{SubsecRound, Utc};
 use serde_json::Value;
 
+use super::outbox::{self, Listed};
 use crate::{
-    db::{self, Tx, deliveries::NewActivity, statements::NewVersion},
+    db::{self, Tx, statements::NewVersion},
     domain::statement::{InputError, Slug, StatementDraft, language_html},
     media::sniff_media_type,
     state::AppState,
 };
 use crate::{
+    protocol::activities::{Activity, Kind},
     protocol::note::{self as wire, Counts, Mentioned, StoredText},
-    util::now_ms,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -132,33 +133,18 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-async fn fan_out(
-    tx: &mut Tx,
-    kind: &str,
-    activity: &Value,
-) -> Result<(String, u64), StatementError> {
-    fan_out_and(tx, kind, activity, &[]).await
+async fn fan_out(tx: &mut Tx, activity: &Activity) -> Result<(String, u64), StatementError> {
+    fan_out_and(tx, activity, &[]).await
 }
 
 /// To every follower, and to the mentioned actors' inboxes.
 async fn fan_out_and(
     tx: &mut Tx,
-    kind: &str,
-    activity: &Value,
+    activity: &Activity,
     also: &[url::Url],
 ) -> Result<(String, u64), StatementError> {
-    let id = activity["id"].as_str().unwrap_or_default().to_owned();
-    let new = NewActivity {
-        id: &id,
-        kind,
-        body: &activity.to_string(),
-        in_outbox: true,
-    };
-    let n = db::deliveries::fan_out(tx, &new, now_ms()).await?;
-    if !also.is_empty() {
-        db::deliveries::enqueue(tx, &new, also, now_ms()).await?;
-    }
-    Ok((id, n + also.len() as u64))
+    let n = outbox::to_followers_and(tx, activity, also, Listed::InOutbox).await?;
+    Ok((activity.id.clone(), n))
 }
 
 /// A mentioned actor, resolved.
@@ -261,15 +247,14 @@ pub async fn publish(
     let mut activities = vec![
         fan_out_and(
             &mut tx,
-            "Create",
-            &wire::wrap(&state.coalition, "Create", note, now),
+            &wire::wrap(&state.coalition, Kind::Create, note, now),
             &prepared.inboxes,
         )
         .await?,
     ];
     if draft.pinned {
-        let add = wire::featured_change(&state.coalition, "Add", slug.as_str());
-        activities.push(fan_out(&mut tx, "Add", &add).await?);
+        let add = wire::featured_change(&state.coalition, Kind::Add, slug.as_str());
+        activities.push(fan_out(&mut tx, &add).await?);
     }
     tx.commit().await?;
     state.wakeup.notify();
@@ -340,8 +325,7 @@ pub async fn edit(
         activities.push(
             fan_out_and(
                 &mut tx,
-                "Update",
-                &wire::wrap(&state.coalition, "Update", note, at),
+                &wire::wrap(&state.coalition, Kind::Update, note, at),
                 &prepared.inboxes,
             )
             .await?,
@@ -366,10 +350,9 @@ async fn set_pin_in(
     pinned: bool,
 ) -> Result<(String, u64), StatementError> {
     db::statements::set_pinned(tx, slug.as_str(), pinned).await?;
-    let kind = if pinned { "Add" } else { "Remove" };
+    let kind = if pinned { Kind::Add } else { Kind::Remove };
     fan_out(
         tx,
-        kind,
         &wire::featured_change(&state.coalition, kind, slug.as_str()),
     )
     .await
@@ -402,14 +385,7 @@ pub async fn delete(state: &AppState, slug: &Slug) -> Result<Published, Statemen
     let mut tx = state.db.begin().await?;
     live(&mut tx, slug).await?;
     db::statements::mark_deleted(&mut tx, slug.as_str(), Utc::now().trunc_subsecs(0)).await?;
-    let activities = vec![
-        fan_out(
-            &mut tx,
-            "Delete",
-            &wire::delete(&state.coalition, slug.as_str()),
-        )
-        .await?,
-    ];
+    let activities = vec![fan_out(&mut tx, &wire::delete(&state.coalition, slug.as_str())).await?];
     tx.commit().await?;
     state.wakeup.notify();
     Ok(Published {

@@ -4,13 +4,13 @@
 use super::{BlockAction, BlockTarget, Failure, FollowersCommand, FollowingCommand};
 use crate::{
     app::{
+        blocks::{self, BlockKind},
         followers::{self as follower_ops, FollowerError},
-        following,
+        following, keys,
     },
     config::Settings,
     db::{
         self,
-        blocks::BlockKind,
         followers::{FollowState, FollowerRow},
     },
     startup::federation_data,
@@ -108,15 +108,12 @@ pub async fn block(settings: Settings, target: BlockTarget) -> Result<(), Failur
     let result = async {
         match action {
             BlockAction::List => {
-                for (k, value) in db::blocks::list(&state.db).await? {
-                    if k == kind.as_str() {
-                        println!("{value}");
-                    }
+                for value in blocks::list(&state, kind).await? {
+                    println!("{value}");
                 }
             }
             BlockAction::Add { value } => {
-                let value = normalise(kind, &value)?;
-                let added = db::blocks::add(&state.db, kind, &value).await?;
+                let (value, added) = blocks::add(&state, kind, &value).await?;
                 println!(
                     "{} {} {value}",
                     if added { "blocked" } else { "already blocked:" },
@@ -124,11 +121,7 @@ pub async fn block(settings: Settings, target: BlockTarget) -> Result<(), Failur
                 );
             }
             BlockAction::Remove { value } => {
-                let value = normalise(kind, &value)?;
-                let removed = db::blocks::remove(&state.db, kind, &value).await?;
-                if !removed {
-                    anyhow::bail!("{} {value} was not blocked", kind.as_str());
-                }
+                let value = blocks::remove(&state, kind, &value).await?;
                 println!("unblocked {} {value}", kind.as_str());
             }
         }
@@ -137,26 +130,6 @@ pub async fn block(settings: Settings, target: BlockTarget) -> Result<(), Failur
     .await;
     state.db.close().await;
     result.map_err(Failure::Other)
-}
-
-fn normalise(kind: BlockKind, value: &str) -> anyhow::Result<String> {
-    let value = value.trim();
-    match kind {
-        BlockKind::Domain => {
-            let d = value.trim_end_matches('.').to_ascii_lowercase();
-            if d.is_empty() || d.contains(['/', '@', ' ']) {
-                anyhow::bail!("{value:?} is not a domain name (e.g. spam.example)");
-            }
-            Ok(d)
-        }
-        BlockKind::Actor => {
-            let url = url::Url::parse(value)
-                .ok()
-                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
-                .ok_or_else(|| anyhow::anyhow!("{value:?} is not an actor URL"))?;
-            Ok(url.to_string())
-        }
-    }
 }
 
 pub async fn following(settings: Settings, action: FollowingCommand) -> Result<(), Failure> {
@@ -203,37 +176,8 @@ pub async fn rotate_keys(settings: Settings) -> Result<(), Failure> {
         .await
         .map_err(Failure::Other)?;
     let result = async {
-        let pair =
-            tokio::task::spawn_blocking(crate::transport::keyring::generate_rsa_2048).await??;
-        let c = &state.coalition;
-        let mut actor = serde_json::to_value(c.to_actor_with_key(pair.public_key_pem.clone())?)?;
-        if let Some(o) = actor.as_object_mut() {
-            o.shift_remove("@context");
-        }
-        let update = serde_json::json!({
-            "@context": crate::protocol::actor::actor_context(),
-            "id": format!("{}#updates/{:032x}", c.urls.actor, rand::random::<u128>()),
-            "type": "Update",
-            "actor": c.urls.actor.as_str(),
-            "to": ["https://www.w3.org/ns/activitystreams#Public"],
-            "cc": [c.urls.followers.as_str()],
-            "object": actor,
-        });
-        let id = update["id"].as_str().unwrap_or_default().to_owned();
-        let mut tx = state.db.begin().await?;
-        db::local_actor::replace_keys(&mut tx, &pair.public_key_pem, &pair.private_key_pem).await?;
-        let n = db::deliveries::fan_out(
-            &mut tx,
-            &db::deliveries::NewActivity {
-                id: &id,
-                kind: "Update",
-                body: &update.to_string(),
-                in_outbox: false,
-            },
-            crate::util::now_ms(),
-        )
-        .await?;
-        tx.commit().await?;
+        let rotated = keys::rotate(&state).await?;
+        let (id, n) = (rotated.update_id, rotated.inboxes);
         println!("new key stored; Update {id} queued for {n} inbox(es)");
         Ok::<(), anyhow::Error>(())
     }

@@ -15,19 +15,34 @@ use chrono::Utc;
 use serde_json::Value;
 use url::Url;
 
-use super::{
-    dispatch as activities,
-    remote_actor::{RemoteActor, RemoteActorId},
-};
+use super::dispatch;
 use crate::transport::signatures::{
     self, PublicKey, RequestParts, SignatureError, check_request, parse_signature_header,
 };
-use crate::{db, state::AppState};
+use crate::{
+    app::{
+        Received,
+        cosign::CosignError,
+        members::MemberError,
+        relay::RelayError,
+        remote_actor::{RemoteActor, RemoteActorId},
+    },
+    db,
+    protocol::activities::Incoming,
+    state::AppState,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum InboxError {
-    #[error("{0}")]
-    Unauthorized(String),
+    /// The signature or what it covers is wrong (401).
+    #[error(transparent)]
+    Signature(#[from] SignatureError),
+    /// The signing actor cannot be fetched (401).
+    #[error("cannot fetch the signing actor {actor}: {error}")]
+    ActorUnreachable { actor: String, error: String },
+    /// The key is not one the activity's actor publishes (401).
+    #[error("the key {key_id} is not one of {actor}'s keys")]
+    ForeignKey { key_id: String, actor: String },
     #[error("{0}")]
     BadRequest(String),
     #[error("{0}")]
@@ -40,9 +55,29 @@ pub enum InboxError {
     Internal(#[from] anyhow::Error),
 }
 
-impl From<SignatureError> for InboxError {
-    fn from(e: SignatureError) -> Self {
-        InboxError::Unauthorized(e.to_string())
+impl InboxError {
+    /// The outcome label for metrics.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            InboxError::Signature(_)
+            | InboxError::ActorUnreachable { .. }
+            | InboxError::ForeignKey { .. } => "unauthorized",
+            InboxError::BadRequest(_) => "bad_request",
+            InboxError::Forbidden(_) => "forbidden",
+            InboxError::Unprocessable(_) => "unprocessable",
+            InboxError::TooMany { .. } => "rate_limited",
+            InboxError::Internal(_) => "error",
+        }
+    }
+
+    /// Why the sender was not authenticated, for metrics; `None` for other refusals.
+    pub fn signature_reason(&self) -> Option<&'static str> {
+        match self {
+            InboxError::Signature(e) => Some(e.reason()),
+            InboxError::ActorUnreachable { .. } => Some("actor_unreachable"),
+            InboxError::ForeignKey { .. } => Some("key"),
+            _ => None,
+        }
     }
 }
 
@@ -52,12 +87,27 @@ impl From<db::DbError> for InboxError {
     }
 }
 
-/// What became of an activity that was accepted (answered 202).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Received {
-    Applied,
-    Duplicate,
-    Ignored(&'static str),
+impl From<CosignError> for InboxError {
+    fn from(e: CosignError) -> Self {
+        InboxError::Internal(e.into())
+    }
+}
+
+impl From<RelayError> for InboxError {
+    fn from(e: RelayError) -> Self {
+        InboxError::Internal(e.into())
+    }
+}
+
+impl From<MemberError> for InboxError {
+    fn from(e: MemberError) -> Self {
+        match e {
+            MemberError::MoveWithoutTarget => InboxError::BadRequest(e.to_string()),
+            MemberError::MoveRefused(m) => InboxError::Unprocessable(m),
+            MemberError::Db(e) => e.into(),
+            MemberError::Internal(e) => InboxError::Internal(e),
+        }
+    }
 }
 
 /// The request as it reached us.
@@ -76,19 +126,14 @@ pub struct Envelope {
     pub kind: String,
     pub actor: Url,
     pub raw: Value,
+    /// The activity decoded by kind, with what its handling needs.
+    pub incoming: Incoming,
     /// The signed request as received (method, path, headers, body), kept for audit where
     /// an activity's effect must be provable (co-signatures).
     pub request: Option<String>,
 }
 
-/// The id of a value that is an id string or an object with an `id`.
-pub fn id_of(v: &Value) -> Option<&str> {
-    match v {
-        Value::String(s) => Some(s),
-        Value::Object(o) => o.get("id").and_then(Value::as_str),
-        _ => None,
-    }
-}
+pub use crate::protocol::activities::id_of;
 
 fn http_url(s: &str, what: &str) -> Result<Url, InboxError> {
     Url::parse(s)
@@ -119,11 +164,13 @@ impl Envelope {
             .and_then(id_of)
             .ok_or_else(|| InboxError::BadRequest("the activity has no actor".into()))?;
         let actor = http_url(actor, "the actor")?;
+        let incoming = Incoming::decode(&kind, &raw);
         Ok(Envelope {
             id,
             kind,
             actor,
             raw,
+            incoming,
             request: None,
         })
     }
@@ -187,14 +234,14 @@ pub async fn receive(
         Ok(actor) => actor,
         // An account deleted on its server answers 410 and its key is gone with it; Mastodon
         // accepts such a Delete of an unknown actor and ignores it (docs/interop.md §3).
-        Err(e) if e.is_gone() && envelope.kind == "Delete" => {
+        Err(e) if e.is_gone() && matches!(envelope.incoming, Incoming::Delete { .. }) => {
             return Ok(Received::Ignored("a Delete from an unknown, deleted actor"));
         }
         Err(e) => {
-            return Err(InboxError::Unauthorized(format!(
-                "cannot fetch the signing actor {}: {e}",
-                envelope.actor
-            )));
+            return Err(InboxError::ActorUnreachable {
+                actor: envelope.actor.to_string(),
+                error: e.to_string(),
+            });
         }
     };
     let fetched_now = actor.row.fetched_at >= started;
@@ -209,13 +256,16 @@ pub async fn receive(
         }
         // The stored key may be stale: the actor may have rotated it. Refetch once.
         let actor = actor_id.dereference_forced(data).await.map_err(|e| {
-            InboxError::Unauthorized(format!("{first}; refetching the actor failed: {e}"))
+            tracing::info!(error = %e, "refetching the actor after a failed signature");
+            first
         })?;
         verify_with(data, &presented, &parts, &actor)?;
     }
 
-    if matches!(envelope.kind.as_str(), "Announce" | "Like" | "Undo")
-        && let Err(retry_after) = data.rate.check(envelope.actor.as_str())
+    if matches!(
+        envelope.incoming,
+        Incoming::Announce { .. } | Incoming::Like { .. } | Incoming::Undo(_)
+    ) && let Err(retry_after) = data.rate.check(envelope.actor.as_str())
     {
         return Err(InboxError::TooMany {
             actor: envelope.actor.to_string(),
@@ -223,7 +273,9 @@ pub async fn receive(
         });
     }
     envelope.request = Some(audit_record(&req));
-    if envelope.kind == "Follow" && data.settings.relay.announce_create_to_lemmy_family {
+    if matches!(envelope.incoming, Incoming::Follow { .. })
+        && data.settings.relay.announce_create_to_lemmy_family
+    {
         // Off the request's path: the sender should not wait for a third fetch.
         let (state, actor): (AppState, Url) = ((**data).clone(), envelope.actor.clone());
         tokio::spawn(async move {
@@ -232,12 +284,10 @@ pub async fn receive(
     }
     // Fetch what applying will need before the transaction: on SQLite a fetch that stores
     // an actor inside it would wait for the very write lock the transaction holds.
-    if envelope.kind == "Move"
-        && let Some(target) = envelope
-            .raw
-            .get("target")
-            .and_then(id_of)
-            .and_then(|t| Url::parse(t).ok())
+    if let Incoming::Move {
+        target: Some(target),
+    } = &envelope.incoming
+        && let Ok(target) = Url::parse(target)
     {
         let target: RemoteActorId = target.into();
         if let Err(e) = target.dereference(data).await {
@@ -256,7 +306,7 @@ pub async fn receive(
     {
         return Ok(Received::Duplicate);
     }
-    let outcome = activities::apply(data, &mut tx, &envelope).await?;
+    let outcome = dispatch::apply(data, &mut tx, &envelope).await?;
     tx.commit().await?;
     data.wakeup.notify();
     Ok(outcome)
@@ -362,10 +412,10 @@ pub fn verify_with(
             // An FEP-521a Ed25519 key, for RFC 9421 signatures.
             PublicKey::from_multibase(&multibase)?
         } else {
-            return Err(InboxError::Unauthorized(format!(
-                "the key {key_id} is not one of {}'s keys",
-                actor.id
-            )));
+            return Err(InboxError::ForeignKey {
+                key_id: key_id.to_owned(),
+                actor: actor.id.to_string(),
+            });
         }
     };
     presented.verify(parts, &key)?;

@@ -15,10 +15,8 @@ use url::Url;
 
 use super::{error::HttpError, negotiate::wants_activitypub};
 use crate::{
-    federation::{
-        inbox::{self, Presented, is_blocked},
-        remote_actor::RemoteActorId,
-    },
+    app::remote_actor::RemoteActorId,
+    federation::inbox::{self, Presented, is_blocked},
     state::AppState,
     transport::signatures::{RequestParts, check_request, parse_signature_header},
 };

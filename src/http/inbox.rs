@@ -18,7 +18,9 @@ use super::{
     error::{HttpError, Result},
 };
 use crate::{
+    app::Received,
     federation::inbox::{self, InboxError, IncomingRequest},
+    protocol::activities::Kind,
     state::AppState,
 };
 
@@ -31,7 +33,9 @@ pub fn router() -> Router<AppState> {
 impl From<InboxError> for HttpError {
     fn from(e: InboxError) -> Self {
         match e {
-            InboxError::Unauthorized(m) => HttpError::Unauthorized(m),
+            e @ (InboxError::Signature(_)
+            | InboxError::ActorUnreachable { .. }
+            | InboxError::ForeignKey { .. }) => HttpError::Unauthorized(e.to_string()),
             InboxError::BadRequest(m) => HttpError::BadRequest(m),
             InboxError::Forbidden(m) => HttpError::Forbidden(m),
             InboxError::Unprocessable(m) => HttpError::Unprocessable(m),
@@ -128,25 +132,17 @@ async fn receive(
     .await
     .inspect_err(|e| {
         tracing::info!(error = %e, "inbox refused an activity");
-        let outcome = match e {
-            InboxError::Unauthorized(m) => {
-                data.metrics.signature_failure(signature_reason(m));
-                "unauthorized"
-            }
-            InboxError::BadRequest(_) => "bad_request",
-            InboxError::Forbidden(_) => "forbidden",
-            InboxError::Unprocessable(_) => "unprocessable",
-            InboxError::TooMany { .. } => "rate_limited",
-            InboxError::Internal(_) => "error",
-        };
-        data.metrics.inbox(kind_of(&body), outcome);
+        if let Some(reason) = e.signature_reason() {
+            data.metrics.signature_failure(reason);
+        }
+        data.metrics.inbox(kind_of(&body), e.outcome());
     })?;
     data.metrics.inbox(
         kind_of(&body),
         match outcome {
-            crate::federation::inbox::Received::Applied => "applied",
-            crate::federation::inbox::Received::Duplicate => "duplicate",
-            crate::federation::inbox::Received::Ignored(_) => "ignored",
+            Received::Applied => "applied",
+            Received::Duplicate => "duplicate",
+            Received::Ignored(_) => "ignored",
         },
     );
     tracing::debug!(?outcome, "inbox accepted an activity");
@@ -163,37 +159,11 @@ fn signing_host(headers: &HeaderMap) -> Option<String> {
 
 /// The activity's type, for metrics (a fixed set, so labels stay few).
 fn kind_of(body: &[u8]) -> &'static str {
-    const KNOWN: [&str; 11] = [
-        "Follow", "Undo", "Accept", "Reject", "Create", "Update", "Delete", "Announce", "Like",
-        "Move", "Add",
-    ];
     let kind = serde_json::from_slice::<serde_json::Value>(body)
         .ok()
         .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_owned));
     match kind {
-        Some(k) => KNOWN.into_iter().find(|x| *x == k).unwrap_or("other"),
+        Some(k) => Kind::parse(&k).map_or("other", Kind::as_str),
         None => "unparsed",
-    }
-}
-
-/// A short reason for a refused signature.
-fn signature_reason(message: &str) -> &'static str {
-    let m = message.to_ascii_lowercase();
-    if m.contains("not signed") {
-        "missing"
-    } else if m.contains("digest") {
-        "digest"
-    } else if m.contains("date") || m.contains("window") {
-        "date"
-    } else if m.contains("malformed") {
-        "malformed"
-    } else if m.contains("does not verify") {
-        "invalid"
-    } else if m.contains("fetch") {
-        "actor_unreachable"
-    } else if m.contains("key") {
-        "key"
-    } else {
-        "other"
     }
 }

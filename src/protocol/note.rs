@@ -1,11 +1,14 @@
 //! A statement on the wire: a public `Note` (docs/interop.md §5), and the activities
 //! that carry it.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::coalition::Coalition;
+use super::{
+    activities::{Activity, Kind, rfc3339},
+    coalition::Coalition,
+};
 use crate::{db::statements::StatementRow, protocol::AS_CONTEXT, util::escape_html};
 
 pub use super::PUBLIC;
@@ -39,10 +42,6 @@ pub fn tag_url(coalition: &Coalition, tag: &str) -> String {
         .urls
         .base
         .join(&format!("/tags/{}", tag.to_lowercase()))
-}
-
-fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 /// The `@context` of Notes and of the activities that embed them.
@@ -168,49 +167,39 @@ pub fn activity_id(coalition: &Coalition) -> String {
         .join(&format!("/ap/activities/{:032x}", rand::random::<u128>()))
 }
 
-fn without_context(mut v: Value) -> Value {
-    if let Some(o) = v.as_object_mut() {
-        o.shift_remove("@context");
-    }
-    v
-}
-
 /// `Create` or `Update` of a Note, addressed as the Note is.
-pub fn wrap(coalition: &Coalition, kind: &str, note: Value, at: DateTime<Utc>) -> Value {
-    json!({
-        "@context": note_context(),
-        "id": activity_id(coalition),
-        "type": kind,
-        "actor": coalition.urls.actor.as_str(),
-        "published": rfc3339(at),
-        "to": note["to"].clone(),
-        "cc": note["cc"].clone(),
-        "object": without_context(note),
-    })
+pub fn wrap(coalition: &Coalition, kind: Kind, note: Value, at: DateTime<Utc>) -> Activity {
+    let u = &coalition.urls;
+    Activity::wrap_note(
+        activity_id(coalition),
+        kind,
+        &u.actor,
+        note,
+        note_context(),
+        at,
+    )
 }
 
-pub fn delete(coalition: &Coalition, slug: &str) -> Value {
-    json!({
-        "@context": AS_CONTEXT,
-        "id": activity_id(coalition),
-        "type": "Delete",
-        "actor": coalition.urls.actor.as_str(),
-        "to": [PUBLIC],
-        "cc": [coalition.urls.followers.as_str()],
-        "object": {"id": statement_url(coalition, slug), "type": "Tombstone"},
-    })
+/// `Delete` of a statement, as a Tombstone.
+pub fn delete(coalition: &Coalition, slug: &str) -> Activity {
+    let u = &coalition.urls;
+    Activity::delete_note(
+        activity_id(coalition),
+        &u.actor,
+        &u.followers,
+        &statement_url(coalition, slug),
+    )
 }
 
 /// `Add` or `Remove` of a statement on `featured` (pin, unpin).
-pub fn featured_change(coalition: &Coalition, kind: &str, slug: &str) -> Value {
-    json!({
-        "@context": AS_CONTEXT,
-        "id": activity_id(coalition),
-        "type": kind,
-        "actor": coalition.urls.actor.as_str(),
-        "to": [PUBLIC],
-        "cc": [coalition.urls.followers.as_str()],
-        "object": statement_url(coalition, slug),
-        "target": coalition.urls.featured.as_str(),
-    })
+pub fn featured_change(coalition: &Coalition, kind: Kind, slug: &str) -> Activity {
+    let u = &coalition.urls;
+    Activity::featured_change(
+        activity_id(coalition),
+        kind,
+        &u.actor,
+        &u.followers,
+        &u.featured,
+        &statement_url(coalition, slug),
+    )
 }

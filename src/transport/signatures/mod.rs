@@ -59,6 +59,22 @@ pub enum SignatureError {
     Invalid,
 }
 
+impl SignatureError {
+    /// A short, fixed reason, for metrics.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            SignatureError::Missing => "missing",
+            SignatureError::Malformed(_) | SignatureError::HeaderMissing(_) => "malformed",
+            SignatureError::Algorithm(_) => "algorithm",
+            SignatureError::NotCovered(_) => "coverage",
+            SignatureError::BadDate | SignatureError::Expired => "date",
+            SignatureError::DigestMissing | SignatureError::DigestMismatch => "digest",
+            SignatureError::BadKey(_) => "key",
+            SignatureError::Invalid => "invalid",
+        }
+    }
+}
+
 /// The parts of a request that a signature may cover.
 pub struct RequestParts<'a> {
     pub method: &'a str,
