@@ -15,6 +15,7 @@ mod discovery;
 mod fanout;
 mod fixtures;
 mod follows;
+mod likes;
 mod relay;
 mod statements;
 mod storage;
