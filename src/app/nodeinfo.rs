@@ -79,3 +79,19 @@ pub async fn remember_software(state: &AppState, client: &reqwest::Client, actor
         tracing::warn!(error = %e, "storing instance software");
     }
 }
+
+/// The remote-interaction template a server gives in WebFinger
+/// (`http://ostatus.org/schema/1.0/subscribe`), where a visitor follows or co-signs.
+pub async fn subscribe_template(client: &reqwest::Client, url: &str) -> Option<String> {
+    let jrd = get_json(client, url).await?;
+    jrd.get("links")?
+        .as_array()?
+        .iter()
+        .find(|l| {
+            l.get("rel").and_then(|r| r.as_str()) == Some("http://ostatus.org/schema/1.0/subscribe")
+        })?
+        .get("template")?
+        .as_str()
+        .filter(|t| t.contains("{uri}"))
+        .map(str::to_owned)
+}

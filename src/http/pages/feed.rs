@@ -1,0 +1,79 @@
+//! The Atom feed of the statements.
+
+use super::*;
+
+/// The Atom feed of the statements, newest first.
+pub(super) async fn feed(State(state): State<AppState>) -> Result<Response> {
+    use atom_syndication::{Content, Entry, Feed, Link, Person, Text};
+    let c = &state.coalition;
+    let rows = db::statements::list(&state.db, false).await?;
+    let mut entries = Vec::new();
+    for row in rows.iter().take(50) {
+        let texts: Vec<StoredText> =
+            serde_json::from_str(&row.texts).map_err(|e| HttpError::Internal(e.into()))?;
+        let url = statement_url(c, &row.slug);
+        let title = texts
+            .iter()
+            .map(|t| t.title.as_str())
+            .collect::<Vec<_>>()
+            .join(" / ");
+        let html: String = texts.iter().map(|t| t.html.as_str()).collect();
+        let updated = row.updated_at.unwrap_or(row.published_at);
+        entries.push(Entry {
+            id: url.clone(),
+            title: Text::plain(title),
+            updated: updated.fixed_offset(),
+            published: Some(row.published_at.fixed_offset()),
+            links: vec![Link {
+                href: url,
+                rel: "alternate".into(),
+                mime_type: Some("text/html".into()),
+                ..Default::default()
+            }],
+            content: Some(Content {
+                value: Some(html),
+                content_type: Some("html".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+    }
+    let updated = rows
+        .iter()
+        .map(|r| r.updated_at.unwrap_or(r.published_at))
+        .max()
+        .unwrap_or(c.published);
+    let feed = Feed {
+        id: c.urls.base.join("/statements.atom"),
+        title: Text::plain(c.name.clone()),
+        updated: updated.fixed_offset(),
+        authors: vec![Person {
+            name: c.name.clone(),
+            uri: Some(c.urls.profile.to_string()),
+            ..Default::default()
+        }],
+        links: vec![
+            Link {
+                href: c.urls.base.join("/statements.atom"),
+                rel: "self".into(),
+                ..Default::default()
+            },
+            Link {
+                href: c.urls.profile.to_string(),
+                rel: "alternate".into(),
+                mime_type: Some("text/html".into()),
+                ..Default::default()
+            },
+        ],
+        entries,
+        ..Default::default()
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/atom+xml; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        feed.to_string(),
+    )
+        .into_response())
+}

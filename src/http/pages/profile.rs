@@ -1,0 +1,176 @@
+//! The profile: bio, pinned and latest statements, counts, members, the follow form.
+
+use super::*;
+
+pub(super) struct SummaryBlock {
+    lang: String,
+    html: String,
+}
+
+pub(super) struct FieldView {
+    name: String,
+    value_html: String,
+}
+
+pub(super) struct StatementCard {
+    lang: String,
+    title: String,
+    url: String,
+    html: String,
+    date: String,
+    signatures: u64,
+}
+
+impl StatementCard {
+    /// The card without its text, for the list.
+    fn clone_light(&self) -> StatementCard {
+        StatementCard {
+            lang: self.lang.clone(),
+            title: self.title.clone(),
+            url: self.url.clone(),
+            html: String::new(),
+            date: self.date.clone(),
+            signatures: self.signatures,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "profile.html")]
+pub(super) struct ProfilePage {
+    c: Chrome,
+    name: String,
+    handle: String,
+    actor_id: String,
+    avatar_url: String,
+    avatar_alt: String,
+    header_url: String,
+    header_alt: String,
+    summary: Vec<SummaryBlock>,
+    fields: Vec<FieldView>,
+    members: Vec<MemberView>,
+    pinned: Vec<StatementCard>,
+    latest: Vec<StatementCard>,
+    followers: u64,
+    cosignatures: u64,
+}
+
+pub(super) async fn card(
+    state: &AppState,
+    row: &db::statements::StatementRow,
+    ui: Ui,
+) -> Result<StatementCard> {
+    let texts: Vec<StoredText> =
+        serde_json::from_str(&row.texts).map_err(|e| HttpError::Internal(e.into()))?;
+    let text = text_for(&texts, ui).cloned().unwrap_or(StoredText {
+        lang: String::new(),
+        title: row.slug.clone(),
+        markdown: String::new(),
+        html: String::new(),
+    });
+    let tally = db::cosign::tally(&state.db, &row.slug).await?;
+    let html = super::statement::body_without_title(&text);
+    Ok(StatementCard {
+        lang: text.lang,
+        title: text.title,
+        url: statement_url(&state.coalition, &row.slug),
+        html,
+        date: day(row.published_at),
+        signatures: tally.signatures,
+    })
+}
+
+/// The profile page, also served at the actor id to browsers.
+pub async fn profile_response(
+    state: &AppState,
+    query: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<Response> {
+    let c = &state.coalition;
+    let ui = Ui::choose(query, headers, c.languages.first());
+    let mut chrome = Chrome::new(
+        state,
+        ui,
+        format!("{} (@{})", c.name, c.handle()),
+        c.urls.profile.to_string(),
+    );
+    chrome.og_type = "profile";
+    chrome.activitypub = Some(c.urls.actor.to_string());
+    let statements = db::statements::list(&state.db, false).await?;
+    let mut pinned = Vec::new();
+    let mut latest = Vec::new();
+    let mut cosignatures = 0;
+    for row in &statements {
+        let card = card(state, row, ui).await?;
+        cosignatures += card.signatures;
+        if latest.len() < 20 {
+            latest.push(card.clone_light());
+        }
+        if row.pinned {
+            pinned.push(card);
+        }
+    }
+    let page = ProfilePage {
+        c: chrome,
+        name: c.name.clone(),
+        handle: c.handle(),
+        actor_id: c.urls.actor.to_string(),
+        avatar_url: c.urls.media(&c.avatar)?.to_string(),
+        avatar_alt: c.avatar.alt.clone(),
+        header_url: c.urls.media(&c.header)?.to_string(),
+        header_alt: c.header.alt.clone(),
+        summary: c
+            .summary
+            .iter()
+            .map(|(lang, text)| SummaryBlock {
+                lang: lang.to_string(),
+                html: text_to_html_paragraphs(text),
+            })
+            .collect(),
+        fields: c
+            .fields
+            .iter()
+            .map(|(name, value)| FieldView {
+                name: name.clone(),
+                value_html: field_value_html(value),
+            })
+            .collect(),
+        members: members_of(state).await?,
+        pinned,
+        latest,
+        followers: db::followers::count(&state.db, db::followers::FollowState::Accepted).await?,
+        cosignatures,
+    };
+    Ok(page_response(ui, StatusCode::OK, render(&page)?))
+}
+
+pub(super) async fn root(State(state): State<AppState>) -> Redirect {
+    Redirect::to(state.coalition.urls.profile.path())
+}
+
+/// `/@username`: the profile for people; ActivityPub clients are sent to the actor id, so
+/// that what they fetch has `id` equal to the URL they asked for.
+pub(super) async fn profile(
+    State(state): State<AppState>,
+    Path(at_username): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response> {
+    let Some(username) = at_username.strip_prefix('@') else {
+        return Err(HttpError::not_found("not found"));
+    };
+    if !state.coalition.username.matches(username) {
+        return Err(HttpError::not_found("no such actor"));
+    }
+    if wants_activitypub(&headers) {
+        return Ok((
+            StatusCode::FOUND,
+            [
+                (header::LOCATION, state.coalition.urls.actor.as_str()),
+                (header::VARY, "Accept"),
+            ],
+        )
+            .into_response());
+    }
+    profile_response(&state, query.as_deref(), &headers).await
+}

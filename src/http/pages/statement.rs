@@ -1,0 +1,207 @@
+//! A statement: every language, the co-sign form, the signatories, the chart, the versions.
+
+use super::*;
+
+pub(super) struct TextView {
+    lang: String,
+    lang_name: &'static str,
+    title: String,
+    body_html: String,
+}
+
+pub(super) struct SignerView {
+    name: String,
+    handle: String,
+    url: String,
+    icon: Option<String>,
+    date: String,
+    version: i32,
+}
+
+pub(super) struct Group {
+    title: &'static str,
+    signers: Vec<SignerView>,
+}
+
+pub(super) struct VersionView {
+    number: i32,
+    date: String,
+}
+
+#[derive(Template)]
+#[template(path = "statement.html")]
+pub(super) struct StatementPage {
+    c: Chrome,
+    url: String,
+    texts: Vec<TextView>,
+    published: String,
+    updated: Option<String>,
+    shown_version: i32,
+    current_version: i32,
+    older: bool,
+    signatures: u64,
+    likes: u64,
+    groups: Vec<Group>,
+    withdrawn: Vec<SignerView>,
+    versions: Vec<VersionView>,
+    chart: String,
+}
+
+#[derive(Template)]
+#[template(path = "gone.html")]
+pub(super) struct GonePage {
+    c: Chrome,
+}
+
+pub(super) fn language_name(code: &str) -> &'static str {
+    match code.split('-').next().unwrap_or_default() {
+        "fr" => "Français",
+        "en" => "English",
+        "de" => "Deutsch",
+        "es" => "Español",
+        "it" => "Italiano",
+        "pt" => "Português",
+        "nl" => "Nederlands",
+        "br" => "Brezhoneg",
+        "eu" => "Euskara",
+        "ca" => "Català",
+        "oc" => "Occitan",
+        "ar" => "العربية",
+        _ => "—",
+    }
+}
+
+/// Strip the bold title paragraph the Note carries: the page shows the title as a heading.
+pub(super) fn body_without_title(t: &StoredText) -> String {
+    let title = format!(
+        "<p><strong>{}</strong></p>",
+        crate::util::escape_html(&t.title)
+    );
+    t.html.strip_prefix(&title).unwrap_or(&t.html).to_owned()
+}
+
+/// The statement page; `410` with a notice once deleted.
+pub async fn statement_page(
+    state: &AppState,
+    row: &db::statements::StatementRow,
+    query: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<Response> {
+    let c = &state.coalition;
+    let ui = Ui::choose(query, headers, c.languages.first());
+    let url = statement_url(c, &row.slug);
+    if row.deleted_at.is_some() {
+        let chrome = Chrome::new(state, ui, ui.w("deleted").to_owned(), url);
+        return Ok(page_response(
+            ui,
+            StatusCode::GONE,
+            render(&GonePage { c: chrome })?,
+        ));
+    }
+    let versions = db::statements::versions(&state.db, &row.slug).await?;
+    let asked = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "version")
+        .and_then(|(_, v)| v.parse::<i32>().ok());
+    let shown = match asked {
+        Some(n) => versions
+            .iter()
+            .find(|v| v.version == n)
+            .ok_or_else(|| HttpError::not_found("no such version"))?,
+        None => versions
+            .iter()
+            .find(|v| v.version == row.current_version)
+            .ok_or_else(|| {
+                HttpError::Internal(anyhow::anyhow!("the current version is missing"))
+            })?,
+    };
+    let texts: Vec<StoredText> =
+        serde_json::from_str(&shown.texts).map_err(|e| HttpError::Internal(e.into()))?;
+    let title = text_for(&texts, ui)
+        .map(|t| t.title.clone())
+        .unwrap_or_else(|| row.slug.clone());
+    let mut chrome = Chrome::new(state, ui, format!("{title} · {}", c.name), url.clone());
+    chrome.og_type = "article";
+    chrome.activitypub = Some(url.clone());
+    if let Some(t) = text_for(&texts, ui) {
+        let plain = ammonia::Builder::empty().clean(&t.html).to_string();
+        chrome.description = plain.chars().take(280).collect();
+    }
+    // The interface language's text first, the others after.
+    let mut ordered: Vec<&StoredText> = texts.iter().collect();
+    ordered.sort_by_key(|t| t.lang != ui.code());
+    let signatures = db::cosign::current(&state.db, &row.slug, false).await?;
+    let view = |s: &db::cosign::SignatureRow, at: DateTime<Utc>| SignerView {
+        name: s
+            .actor_name
+            .clone()
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| s.actor_id.clone()),
+        handle: s
+            .actor_handle
+            .as_ref()
+            .map(|h| format!("@{h}"))
+            .unwrap_or_default(),
+        url: s.actor_id.clone(),
+        icon: s
+            .actor_icon
+            .clone()
+            .filter(|u| u.starts_with("https://") || u.starts_with("http://")),
+        date: day(at),
+        version: s.version,
+    };
+    let mut groups = Vec::new();
+    for (class, key) in [
+        ("member", "member_orgs"),
+        ("organisation", "other_orgs"),
+        ("person", "persons"),
+    ] {
+        let signers: Vec<SignerView> = signatures
+            .iter()
+            .filter(|s| s.counts && s.class == class)
+            .map(|s| view(s, s.signed_at))
+            .collect();
+        if !signers.is_empty() {
+            groups.push(Group {
+                title: ui.w(key),
+                signers,
+            });
+        }
+    }
+    let history = db::cosign::history(&state.db, &row.slug).await?;
+    let withdrawn = history
+        .iter()
+        .filter_map(|s| s.withdrawn_at.map(|at| view(s, at)))
+        .collect();
+    let tally = db::cosign::tally(&state.db, &row.slug).await?;
+    let page = StatementPage {
+        chart: chart::chart(&history, ui),
+        c: chrome,
+        url: url.clone(),
+        texts: ordered
+            .into_iter()
+            .map(|t| TextView {
+                lang: t.lang.clone(),
+                lang_name: language_name(&t.lang),
+                title: t.title.clone(),
+                body_html: body_without_title(t),
+            })
+            .collect(),
+        published: day(row.published_at),
+        updated: row.updated_at.map(day),
+        shown_version: shown.version,
+        current_version: row.current_version,
+        older: shown.version != row.current_version,
+        signatures: tally.signatures,
+        likes: tally.likes,
+        groups,
+        withdrawn,
+        versions: versions
+            .iter()
+            .map(|v| VersionView {
+                number: v.version,
+                date: day(v.created_at),
+            })
+            .collect(),
+    };
+    Ok(page_response(ui, StatusCode::OK, render(&page)?))
+}
