@@ -126,9 +126,10 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         // Check the images before anything else: a bad path is a configuration error.
         let images = load_images(&settings)?;
-        let listener = TcpListener::bind(settings.server.listen)
+        let addr = settings.server.listen;
+        let listener = TcpListener::bind(addr)
             .await
-            .with_context(|| format!("server.listen: cannot bind {}", settings.server.listen))?;
+            .map_err(|source| crate::config::ConfigError::Bind { addr, source })?;
         Self::build_with(settings, listener, images).await
     }
 

@@ -302,9 +302,7 @@ fn raise_open_files_limit(concurrency: usize) {
 
 /// Configuration problems found while building (images, binding) keep their own exit code.
 fn classify(e: anyhow::Error) -> Failure {
-    if e.downcast_ref::<crate::config::ConfigError>().is_some()
-        || e.to_string().starts_with("server.listen:")
-    {
+    if e.downcast_ref::<crate::config::ConfigError>().is_some() {
         Failure::Config(format!("{e:#}"))
     } else {
         Failure::Other(e)

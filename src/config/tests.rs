@@ -1,0 +1,74 @@
+//! Settings: layers, defaults and every refusal.
+
+use super::*;
+
+fn with(toml: &str) -> Result<Settings, ConfigError> {
+    Settings::from_figment(&Figment::from(Toml::string(DEFAULT_TOML)).merge(Toml::string(toml)))
+}
+
+#[test]
+fn defaults_are_valid_and_demo_friendly() {
+    let s = Settings::defaults().unwrap();
+    assert_eq!(s.server.listen.to_string(), "127.0.0.1:8080");
+    assert_eq!(s.server.public_url.url().as_str(), "http://localhost:8080/");
+    assert_eq!(s.server.public_url.authority(), "localhost:8080");
+    assert_eq!(s.database.url, "sqlite://data/tribune.db");
+    assert_eq!(s.coalition.username.as_str(), "coalition");
+    assert!(
+        s.federation.allow_private_addresses,
+        "localhost demo federates locally"
+    );
+    assert!(s.admin.token().is_none());
+    assert_eq!(s.coalition.summary[0].0.as_str(), "fr");
+}
+
+#[test]
+fn private_addresses_default_off_for_a_public_host() {
+    let s = with("[server]\npublic_url = \"https://example.org\"").unwrap();
+    assert!(!s.federation.allow_private_addresses);
+    assert_eq!(s.server.public_url.authority(), "example.org");
+    assert_eq!(
+        s.server.public_url.join("/ap/x"),
+        "https://example.org/ap/x"
+    );
+    let s = with(
+        "[server]\npublic_url = \"https://example.org\"\n[federation]\nallow_private_addresses = true",
+    )
+    .unwrap();
+    assert!(s.federation.allow_private_addresses);
+}
+
+#[test]
+fn bad_values_name_their_setting() {
+    for (toml, setting) in [
+        (
+            "[server]\npublic_url = \"https://example.org/sub\"",
+            "server.public_url",
+        ),
+        (
+            "[server]\npublic_url = \"ftp://example.org\"",
+            "server.public_url",
+        ),
+        ("[server]\nlisten = \"nowhere\"", "server.listen"),
+        ("[coalition]\nusername = \"écologie\"", "coalition.username"),
+        ("[coalition]\nlanguages = []", "coalition.languages"),
+        ("[coalition.summary]\nde = \"x\"", "coalition.summary.de"),
+        ("[admin]\ntoken = \"short\"", "admin.token"),
+        ("[database]\nurl = \"mysql://x\"", "database.url"),
+        (
+            "[federation]\nallow_private_addresses = \"maybe\"",
+            "federation.allow_private_addresses",
+        ),
+        ("[server]\nlisen = \"127.0.0.1:1\"", "lisen"),
+    ] {
+        let err = with(toml).unwrap_err().to_string();
+        assert!(err.contains(setting), "{toml:?} gave {err:?}");
+    }
+}
+
+#[test]
+fn admin_token_is_never_printed() {
+    let s = with("[admin]\ntoken = \"0123456789abcdefXYZ\"").unwrap();
+    assert!(!format!("{s:?}").contains("0123456789abcdef"));
+    assert_eq!(s.admin.token(), Some("0123456789abcdefXYZ"));
+}
