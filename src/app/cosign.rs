@@ -14,7 +14,11 @@ use super::{
 };
 use crate::{
     config::CosignAccept,
-    db::{self, Tx, cosign::SignatureRow},
+    db::{
+        self, Tx,
+        cosign::SignatureRow,
+        states::{LedgerEvent, SignerClass, Visibility},
+    },
     domain::ledger::{GENESIS, LedgerEntry, sha256_hex},
     state::AppState,
 };
@@ -87,7 +91,7 @@ async fn append(
     tx: &mut Tx,
     state: &AppState,
     sig: &SignatureRow,
-    event: &str,
+    event: LedgerEvent,
     reason: Option<&str>,
     request: Option<&str>,
 ) -> Result<(), CosignError> {
@@ -96,18 +100,18 @@ async fn append(
         Some((seq, hash)) => (seq + 1, hash),
         None => (1, GENESIS.to_owned()),
     };
-    let sign = event == "sign";
+    let sign = event == LedgerEvent::Sign;
     let entry = LedgerEntry {
         seq,
         statement: wire::statement_url(&state.coalition, &sig.slug),
-        event: event.to_owned(),
+        event: event.as_str().to_owned(),
         at: Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
         actor: sig.actor_id.clone(),
         announce: sig.announce_id.clone(),
         version: sign.then_some(sig.version),
         version_hash: sign.then(|| sig.version_hash.clone()),
-        visibility: sign.then(|| sig.visibility.clone()),
-        class: sign.then(|| sig.class.clone()),
+        visibility: sign.then(|| sig.visibility.as_str().to_owned()),
+        class: sign.then(|| sig.class.as_str().to_owned()),
         counts: sign.then_some(sig.counts),
         reason: reason.map(str::to_owned),
         request_sha256: request.map(|r| sha256_hex(r.as_bytes())),
@@ -155,16 +159,16 @@ pub async fn announce(
             CosignError::Internal(anyhow::anyhow!("the verified actor is not stored"))
         })?;
     let class = if db::cosign::is_member(tx, actor_id).await? {
-        "member"
+        SignerClass::Member
     } else if ORGANISATION_TYPES.contains(&actor.kind.as_str()) {
-        "organisation"
+        SignerClass::Organisation
     } else {
-        "person"
+        SignerClass::Person
     };
     let counts = match state.settings.cosign.accept {
         CosignAccept::Anyone => true,
-        CosignAccept::Organisations => class != "person",
-        CosignAccept::Members => class == "member",
+        CosignAccept::Organisations => class != SignerClass::Person,
+        CosignAccept::Members => class == SignerClass::Member,
     };
     let sig = SignatureRow {
         announce_id: boost.id.to_owned(),
@@ -178,9 +182,13 @@ pub async fn announce(
             .map(|u| format!("{u}@{}", actor.host)),
         actor_icon: actor.icon_url.clone(),
         actor_host: actor.host.clone(),
-        class: class.to_owned(),
+        class,
         counts,
-        visibility: if boost.public { "public" } else { "followers" }.to_owned(),
+        visibility: if boost.public {
+            Visibility::Public
+        } else {
+            Visibility::Followers
+        },
         version: statement.current_version,
         version_hash: statement.version_hash.clone(),
         signed_at: Utc::now().trunc_subsecs(0),
@@ -191,7 +199,7 @@ pub async fn announce(
     if !db::cosign::insert(tx, &sig).await? {
         return Ok(Received::Duplicate);
     }
-    append(tx, state, &sig, "sign", None, boost.evidence).await?;
+    append(tx, state, &sig, LedgerEvent::Sign, None, boost.evidence).await?;
     changed(state, tx, slug).await?;
     Ok(Received::Applied)
 }
@@ -203,7 +211,7 @@ async fn withdraw(
     request: Option<&str>,
 ) -> Result<(), CosignError> {
     if db::cosign::withdraw(tx, &sig.announce_id, Utc::now().trunc_subsecs(0)).await? {
-        append(tx, state, sig, "withdraw", None, request).await?;
+        append(tx, state, sig, LedgerEvent::Withdraw, None, request).await?;
         changed(state, tx, &sig.slug).await?;
     }
     Ok(())
@@ -341,7 +349,7 @@ pub async fn hide(
         )
         .await?
         {
-            append(&mut tx, state, sig, "hide", Some(reason), None).await?;
+            append(&mut tx, state, sig, LedgerEvent::Hide, Some(reason), None).await?;
             hidden.push(sig.announce_id.clone());
         }
     }

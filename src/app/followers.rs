@@ -53,7 +53,7 @@ pub async fn approve(state: &AppState, actor_id: &str) -> Result<String, Followe
     let follower = db::followers::get_in(&mut tx, actor_id)
         .await?
         .ok_or_else(|| FollowerError::NotFound(actor_id.to_owned()))?;
-    if follower.state != FollowState::Pending.as_str() {
+    if follower.state != FollowState::Pending {
         return Err(FollowerError::Conflict(format!(
             "{actor_id} already follows"
         )));
@@ -110,7 +110,7 @@ pub async fn followed(
     let stored = db::followers::get_in(tx, follow.actor)
         .await?
         .ok_or_else(|| FollowerError::Internal(anyhow::anyhow!("the follow vanished")))?;
-    if stored.state == FollowState::Accepted.as_str() {
+    if stored.state == FollowState::Accepted {
         queue_answer(state, tx, Answer::Accept, &stored).await?;
     }
     // Nothing is sent for a pending follow: Mastodon keeps it "requested" until an admin

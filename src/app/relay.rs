@@ -11,7 +11,7 @@ use super::{
     outbox::{self, Listed},
 };
 use crate::{
-    db::{self, Tx, relays::RelayRow},
+    db::{self, Tx, relays::RelayRow, states::RelayDecision},
     protocol::{
         activities::{Activity, id_of, is_public},
         note::activity_id,
@@ -254,7 +254,7 @@ pub async fn approve(state: &AppState, post_id: &str) -> Result<String, RelayErr
     if !public {
         return Err(RelayError::NotPublic(post_id.to_owned()));
     }
-    db::relays::decide(&mut tx, post_id, "approved").await?;
+    db::relays::decide(&mut tx, post_id, RelayDecision::Approved).await?;
     relay(
         state,
         &mut tx,
@@ -271,7 +271,7 @@ pub async fn approve(state: &AppState, post_id: &str) -> Result<String, RelayErr
 
 pub async fn reject(state: &AppState, post_id: &str) -> Result<(), RelayError> {
     let mut tx = state.db.begin().await?;
-    if !db::relays::decide(&mut tx, post_id, "rejected").await? {
+    if !db::relays::decide(&mut tx, post_id, RelayDecision::Rejected).await? {
         return Err(RelayError::NotPending(post_id.to_owned()));
     }
     tx.commit().await?;

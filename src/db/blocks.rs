@@ -4,20 +4,7 @@ use chrono::Utc;
 
 use super::{Db, DbError, on_pool};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BlockKind {
-    Domain,
-    Actor,
-}
-
-impl BlockKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BlockKind::Domain => "domain",
-            BlockKind::Actor => "actor",
-        }
-    }
-}
+pub use super::states::BlockKind;
 
 fn purge_sql(kind: BlockKind) -> &'static str {
     match kind {
@@ -47,7 +34,7 @@ pub async fn add(db: &Db, kind: BlockKind, value: &str) -> Result<bool, DbError>
     let purge = purge_sql(kind);
     let added = super::on_tx!(&mut tx, conn => {
         let n = sqlx::query(insert)
-            .bind(kind.as_str())
+            .bind(kind)
             .bind(value)
             .bind(Utc::now())
             .execute(&mut *conn)
@@ -63,7 +50,7 @@ pub async fn add(db: &Db, kind: BlockKind, value: &str) -> Result<bool, DbError>
 pub async fn remove(db: &Db, kind: BlockKind, value: &str) -> Result<bool, DbError> {
     let sql = "DELETE FROM blocks WHERE kind = $1 AND value = $2";
     let n = on_pool!(db, pool => sqlx::query(sql)
-        .bind(kind.as_str())
+        .bind(kind)
         .bind(value)
         .execute(pool)
         .await?

@@ -2,7 +2,10 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Db, DbError, Tx, on_pool, on_tx};
+use super::{
+    Db, DbError, Tx, on_pool, on_tx,
+    states::{SignerClass, Visibility},
+};
 use crate::domain::ledger::StoredEntry;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -15,9 +18,9 @@ pub struct SignatureRow {
     pub actor_handle: Option<String>,
     pub actor_icon: Option<String>,
     pub actor_host: String,
-    pub class: String,
+    pub class: SignerClass,
     pub counts: bool,
-    pub visibility: String,
+    pub visibility: Visibility,
     pub version: i32,
     pub version_hash: String,
     pub signed_at: DateTime<Utc>,

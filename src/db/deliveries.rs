@@ -5,7 +5,7 @@
 
 use chrono::Utc;
 
-use super::{Db, DbError, Tx, on_pool, on_tx};
+use super::{Db, DbError, Tx, on_pool, on_tx, states::DeliveryState};
 
 /// An activity to send, as it will be sent.
 #[derive(Debug, Clone)]
@@ -299,8 +299,13 @@ pub enum Outcome {
         error: String,
         next_attempt_ms: i64,
     },
-    /// Given up: a final refusal, or too many attempts.
+    /// A final refusal.
     Failed {
+        status: Option<u16>,
+        error: String,
+    },
+    /// Still failing after every attempt.
+    GivenUp {
         status: Option<u16>,
         error: String,
     },
@@ -328,21 +333,38 @@ async fn finish_in(
     now_ms: i64,
 ) -> Result<(), DbError> {
     let (state, status, error, next, finished) = match outcome {
-        Outcome::Delivered { status } => ("delivered", Some(*status), None, None, Some(now_ms)),
+        Outcome::Delivered { status } => (
+            DeliveryState::Delivered,
+            Some(*status),
+            None,
+            None,
+            Some(now_ms),
+        ),
         Outcome::Retry {
             status,
             error,
             next_attempt_ms,
         } => (
-            "pending",
+            DeliveryState::Pending,
             *status,
             Some(error.as_str()),
             Some(*next_attempt_ms),
             None,
         ),
-        Outcome::Failed { status, error } => {
-            ("failed", *status, Some(error.as_str()), None, Some(now_ms))
-        }
+        Outcome::Failed { status, error } => (
+            DeliveryState::Failed,
+            *status,
+            Some(error.as_str()),
+            None,
+            Some(now_ms),
+        ),
+        Outcome::GivenUp { status, error } => (
+            DeliveryState::GivenUp,
+            *status,
+            Some(error.as_str()),
+            None,
+            Some(now_ms),
+        ),
     };
     let sql = "UPDATE deliveries SET state = $1, attempts = $2, last_status = $3, last_error = $4, \
                next_attempt_at = COALESCE($5, next_attempt_at), leased_until = NULL, finished_at = $6 \
@@ -367,7 +389,7 @@ pub struct DeliveryRow {
     pub id: i64,
     pub activity_id: String,
     pub inbox: String,
-    pub state: String,
+    pub state: DeliveryState,
     pub attempts: i32,
     pub last_status: Option<i32>,
     pub last_error: Option<String>,
@@ -404,8 +426,8 @@ pub struct ActivityProgress {
 const PROGRESS: &str = "SELECT a.id, a.kind, \
      COALESCE(SUM(CASE WHEN d.state = 'delivered' THEN 1 ELSE 0 END), 0) AS delivered, \
      COALESCE(SUM(CASE WHEN d.state = 'pending' THEN 1 ELSE 0 END), 0) AS pending, \
-     COALESCE(SUM(CASE WHEN d.state = 'failed' AND d.last_error NOT LIKE 'gave up%' THEN 1 ELSE 0 END), 0) AS failed, \
-     COALESCE(SUM(CASE WHEN d.state = 'failed' AND d.last_error LIKE 'gave up%' THEN 1 ELSE 0 END), 0) AS given_up \
+     COALESCE(SUM(CASE WHEN d.state = 'failed' THEN 1 ELSE 0 END), 0) AS failed, \
+     COALESCE(SUM(CASE WHEN d.state = 'given_up' THEN 1 ELSE 0 END), 0) AS given_up \
      FROM outgoing_activities a LEFT JOIN deliveries d ON d.activity_id = a.id";
 
 /// The latest activities' progress, newest first.
@@ -450,7 +472,7 @@ pub async fn hosts(db: &Db, limit: i64) -> Result<Vec<HostProgress>, DbError> {
     let sql = "SELECT host, \
          SUM(CASE WHEN state = 'delivered' THEN 1 ELSE 0 END) AS delivered, \
          SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END) AS pending, \
-         SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END) AS failed, \
+         SUM(CASE WHEN state IN ('failed', 'given_up') THEN 1 ELSE 0 END) AS failed, \
          MIN(CASE WHEN state = 'pending' THEN next_attempt_at END) AS next_attempt_at, \
          MAX(CASE WHEN state = 'pending' THEN last_error END) AS last_error \
          FROM deliveries GROUP BY host \

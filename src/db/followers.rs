@@ -4,20 +4,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Db, DbError, Tx, on_pool, on_tx};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FollowState {
-    Accepted,
-    Pending,
-}
-
-impl FollowState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FollowState::Accepted => "accepted",
-            FollowState::Pending => "pending",
-        }
-    }
-}
+pub use super::states::FollowState;
 
 /// A follower with the actor fields shown to an admin.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -25,7 +12,7 @@ pub struct FollowerRow {
     pub actor_id: String,
     pub follow_id: String,
     pub follow_json: String,
-    pub state: String,
+    pub state: FollowState,
     pub created_at: DateTime<Utc>,
     pub kind: String,
     pub preferred_username: Option<String>,
@@ -60,7 +47,7 @@ pub async fn upsert(
         .bind(actor_id)
         .bind(follow_id)
         .bind(follow_json)
-        .bind(state.as_str())
+        .bind(state)
         .bind(now)
         .execute(conn)
         .await
@@ -87,7 +74,7 @@ pub async fn get_in(tx: &mut Tx, actor_id: &str) -> Result<Option<FollowerRow>, 
 pub async fn set_state(tx: &mut Tx, actor_id: &str, state: FollowState) -> Result<bool, DbError> {
     let sql = "UPDATE followers SET state = $1, updated_at = $2 WHERE actor_id = $3";
     let n = on_tx!(tx, conn => sqlx::query(sql)
-        .bind(state.as_str())
+        .bind(state)
         .bind(Utc::now())
         .bind(actor_id)
         .execute(conn)
@@ -107,7 +94,7 @@ pub async fn remove(tx: &mut Tx, actor_id: &str) -> Result<bool, DbError> {
 pub async fn count(db: &Db, state: FollowState) -> Result<u64, DbError> {
     let sql = "SELECT COUNT(*) FROM followers WHERE state = $1";
     let n: i64 = on_pool!(db, pool => sqlx::query_scalar(sql)
-        .bind(state.as_str())
+        .bind(state)
         .fetch_one(pool)
         .await?);
     Ok(u64::try_from(n).unwrap_or(0))
@@ -128,7 +115,7 @@ pub async fn page(
         i64::try_from(offset).unwrap_or(i64::MAX),
     );
     Ok(on_pool!(db, pool => sqlx::query_as::<_, FollowerRow>(&sql)
-        .bind(state.as_str())
+        .bind(state)
         .bind(limit)
         .bind(offset)
         .fetch_all(pool)

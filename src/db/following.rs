@@ -2,13 +2,13 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Db, DbError, Tx, on_pool, on_tx};
+use super::{Db, DbError, Tx, on_pool, on_tx, states::FollowingState};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct FollowingRow {
     pub actor_id: String,
     pub follow_id: String,
-    pub state: String,
+    pub state: FollowingState,
     pub created_at: DateTime<Utc>,
 }
 

@@ -23,6 +23,7 @@ pub mod received;
 pub mod relays;
 pub mod remote_actors;
 pub mod statements;
+pub mod states;
 
 /// Run the same query code on either backend: the body is type-checked once per backend, so
 /// a type that one driver cannot decode is a compile error, not a run-time surprise.

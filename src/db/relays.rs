@@ -182,7 +182,11 @@ pub async fn pending_in(tx: &mut Tx, post_id: &str) -> Result<Option<PendingRow>
     )
 }
 
-pub async fn decide(tx: &mut Tx, post_id: &str, decision: &str) -> Result<bool, DbError> {
+pub async fn decide(
+    tx: &mut Tx,
+    post_id: &str,
+    decision: super::states::RelayDecision,
+) -> Result<bool, DbError> {
     let sql = "UPDATE pending_posts SET decided_at = $1, decision = $2 WHERE post_id = $3 AND decided_at IS NULL";
     let n = on_tx!(tx, conn => sqlx::query(sql).bind(Utc::now()).bind(decision).bind(post_id).execute(conn).await?.rows_affected());
     Ok(n == 1)

@@ -297,7 +297,7 @@ impl DeliveryWorker {
             Attempt::Final(status, error) => Outcome::Failed { status, error },
             Attempt::Transient(status, error) => {
                 if attempts >= i32::try_from(self.settings.max_attempts).unwrap_or(i32::MAX) {
-                    Outcome::Failed {
+                    Outcome::GivenUp {
                         status,
                         error: format!("gave up after {attempts} attempts: {error}"),
                     }
@@ -315,6 +315,7 @@ impl DeliveryWorker {
             Outcome::Delivered { .. } => "delivered",
             Outcome::Retry { .. } => "retry",
             Outcome::Failed { .. } => "failed",
+            Outcome::GivenUp { .. } => "given_up",
         });
         self.metrics
             .open_breakers
@@ -324,7 +325,8 @@ impl DeliveryWorker {
             Outcome::Retry { error, .. } => {
                 tracing::info!(%error, attempts, "delivery failed; will retry")
             }
-            Outcome::Failed { error, .. } => tracing::warn!(%error, attempts, "delivery given up"),
+            Outcome::Failed { error, .. } => tracing::warn!(%error, attempts, "delivery refused"),
+            Outcome::GivenUp { error, .. } => tracing::warn!(%error, attempts, "delivery given up"),
         }
         self.finish(shared, &row, attempts, &outcome).await;
     }

@@ -13,7 +13,8 @@ use crate::{
 on_both_backends!(a_bare_id_undo_of_a_like_refreshes_the_count_followers_see);
 
 const WAIT: Duration = Duration::from_secs(20);
-const STATEMENT: &str = "+++\nslug = \"manifeste-2026\"\n[title]\nfr = \"Manifeste\"\n+++\n::: fr\nTexte.\n";
+const STATEMENT: &str =
+    "+++\nslug = \"manifeste-2026\"\n[title]\nfr = \"Manifeste\"\n+++\n::: fr\nTexte.\n";
 const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
 
 async fn send(app: &TestApp, peer: &Peer, name: &str, activity: &Value) -> u16 {

@@ -11,6 +11,7 @@ mod browser;
 mod cli;
 mod cosign;
 mod crash;
+mod deliveries;
 mod discovery;
 mod fanout;
 mod fixtures;

@@ -1,6 +1,7 @@
 //! A statement: every language, the co-sign form, the signatories, the chart, the versions.
 
 use super::*;
+use crate::db::states::SignerClass;
 
 pub(super) struct TextView {
     lang: String,
@@ -151,9 +152,9 @@ pub async fn statement_page(
     };
     let mut groups = Vec::new();
     for (class, key) in [
-        ("member", "member_orgs"),
-        ("organisation", "other_orgs"),
-        ("person", "persons"),
+        (SignerClass::Member, "member_orgs"),
+        (SignerClass::Organisation, "other_orgs"),
+        (SignerClass::Person, "persons"),
     ] {
         let signers: Vec<SignerView> = signatures
             .iter()
