@@ -8,7 +8,7 @@ use std::{
 
 use crate::{
     cli::{Running, serve, tribune},
-    helpers::{Backend, Cli, TestApp, TestDb, on_both_backends, postgres_available},
+    helpers::{Backend, Cli, TestApp, TestDb, eventually, on_both_backends, postgres_available},
     peer::Peer,
 };
 
@@ -20,14 +20,6 @@ on_both_backends!(
 );
 
 const STATEMENT: &str = "+++\nslug = \"appel\"\n[title]\nfr = \"Appel\"\n+++\n::: fr\nTexte.\n";
-
-async fn eventually(what: &str, timeout: Duration, mut check: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !check().await {
-        assert!(Instant::now() < deadline, "{what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 fn inbox_counts(peer: &Peer) -> HashMap<String, usize> {
     peer.counts()
