@@ -16,6 +16,7 @@ mod fanout;
 mod fixtures;
 mod follows;
 mod relay;
+mod schema;
 mod statements;
 mod storage;
 mod two_instances;
