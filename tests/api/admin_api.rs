@@ -1,14 +1,11 @@
 //! The admin HTTP API: bearer token, the statement operations, errors naming the field.
 
-use std::time::Duration;
-
 use base64::{Engine, engine::general_purpose::STANDARD as BASE64};
 use serde_json::{Value, json};
 
-use crate::{
-    helpers::{Backend, TestApp, TestDb, assert_json_error, on_both_backends},
-    peer::Peer,
-};
+use reqwest::Method;
+
+use crate::helpers::{Backend, TestApp, TestDb, WAIT, World, assert_json_error, on_both_backends};
 
 on_both_backends!(
     admin_routes_need_the_token,
@@ -19,8 +16,7 @@ const TOKEN: &str = "an-admin-token-of-some-length";
 
 const STATEMENT: &str = "+++\nslug = \"appel\"\n[title]\nfr = \"Appel\"\nen = \"Call\"\n+++\n::: fr\nTexte.\n::: en\nText.\n";
 
-fn routes(base: &str) -> Vec<(reqwest::Method, String)> {
-    use reqwest::Method;
+fn routes(base: &str) -> Vec<(Method, String)> {
     vec![
         (Method::GET, format!("{base}/api/admin/statements")),
         (Method::POST, format!("{base}/api/admin/statements")),
@@ -107,48 +103,63 @@ async fn res_has_no_cookie(app: &TestApp) -> bool {
 }
 
 async fn statements_through_the_admin_api(backend: Backend) {
-    let db = TestDb::new(backend).await;
-    let app = TestApp::spawn(&db, &format!("[admin]\ntoken = \"{TOKEN}\"\n")).await;
-    let peer = Peer::start(&["alice"]).await;
-    let coalition = format!("{}/ap/coalition", app.base);
-    let client = peer.client(&[("localhost", app.addr)]);
-    let follow = json!({"id": format!("{}/f/1", peer.base), "type": "Follow", "actor": peer.actor_id("alice"), "object": coalition});
-    peer.post(
-        &client,
-        "alice",
-        &format!("{coalition}/inbox"),
-        follow.to_string().as_bytes(),
+    let w = World::start(
+        backend,
+        &format!("[admin]\ntoken = \"{TOKEN}\"\n"),
+        &["alice"],
     )
     .await;
-    peer.wait_for("/users/alice/inbox", 1, Duration::from_secs(20))
-        .await;
+    w.followed_by(&w.peer, "alice").await;
+    let id = publishing_answers_201_with_the_id_and_the_follower_gets_the_create(&w).await;
+    errors_name_the_field_and_publish_nothing(&w).await;
+    an_image_comes_as_base64_in_json(&w).await;
+    edit_pin_unpin_list_and_delete(&w, &id).await;
+    // Deliveries of separate activities to one inbox may overtake each other.
+    let mut kinds: Vec<String> = w
+        .peer
+        .wait_for("/inbox", 6, WAIT)
+        .await
+        .iter()
+        .map(|r| r.json()["type"].as_str().unwrap().to_owned())
+        .collect();
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        ["Add", "Create", "Create", "Delete", "Remove", "Update"]
+    );
+}
 
-    let api = |method: reqwest::Method, path: &str| {
-        app.client
-            .request(method, format!("{}/api/admin{path}", app.base))
-            .bearer_auth(TOKEN)
-    };
-    use reqwest::Method;
+/// A request to the admin API, with the token.
+fn api(w: &World, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+    w.app
+        .client
+        .request(method, format!("{}/api/admin{path}", w.app.base))
+        .bearer_auth(TOKEN)
+}
 
-    // Publish: 201, Location, the id; the follower gets the Create.
-    let res = api(Method::POST, "/statements")
+/// Publish: 201, Location, the id; the follower gets the Create. Returns the id.
+async fn publishing_answers_201_with_the_id_and_the_follower_gets_the_create(w: &World) -> String {
+    let res = api(w, Method::POST, "/statements")
         .header("content-type", "text/markdown")
         .body(STATEMENT)
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 201);
-    let id = format!("{}/statements/appel", app.base);
+    let id = format!("{}/statements/appel", w.app.base);
     assert_eq!(res.headers()["location"], id.as_str());
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["id"], id.as_str());
     assert_eq!(body["activities"][0]["inboxes"], 1);
-    let got = peer.wait_for("/inbox", 1, Duration::from_secs(20)).await;
+    let got = w.peer.wait_for("/inbox", 1, WAIT).await;
     assert_eq!(got[0].json()["type"], "Create");
     assert_eq!(got[0].json()["object"]["id"], id.as_str());
+    id
+}
 
-    // Errors: the field is named, nothing published.
-    let res = api(Method::POST, "/statements")
+/// Errors: the field is named, nothing published.
+async fn errors_name_the_field_and_publish_nothing(w: &World) {
+    let res = api(w, Method::POST, "/statements")
         .body(STATEMENT.replace("en = \"Call\"\n", ""))
         .send()
         .await
@@ -160,83 +171,76 @@ async fn statements_through_the_admin_api(backend: Backend) {
         (422, Some("title.en")),
         "{err}"
     );
-    let res = api(Method::POST, "/statements")
+    let res = api(w, Method::POST, "/statements")
         .body(STATEMENT)
         .send()
         .await
         .unwrap();
     assert_json_error(res, 409).await;
-    let res = api(Method::POST, "/statements")
+    let res = api(w, Method::POST, "/statements")
         .header("content-type", "application/json")
         .body("{")
         .send()
         .await
         .unwrap();
     assert_json_error(res, 400).await;
-    let with_image = STATEMENT.replace(
-        "slug = \"appel\"",
-        "slug = \"affiche\"\nimage = \"a.png\"\nimage_alt = \"Affiche\"",
-    );
-    let res = api(Method::POST, "/statements")
-        .body(with_image.clone())
+    let res = api(w, Method::POST, "/statements")
+        .body(with_image())
         .send()
         .await
         .unwrap();
     let err: Value = res.json().await.unwrap();
     assert_eq!(err["field"], "image");
+}
 
-    // With an image, as JSON.
+/// The statement with an image, which the request must then carry.
+fn with_image() -> String {
+    STATEMENT.replace(
+        "slug = \"appel\"",
+        "slug = \"affiche\"\nimage = \"a.png\"\nimage_alt = \"Affiche\"",
+    )
+}
+
+/// With an image, as JSON.
+async fn an_image_comes_as_base64_in_json(w: &World) {
     let png = BASE64.encode(include_bytes!("../../assets/avatar.png"));
-    let res = api(Method::POST, "/statements")
-        .json(&json!({"source": with_image, "image_base64": png}))
+    let res = api(w, Method::POST, "/statements")
+        .json(&json!({"source": with_image(), "image_base64": png}))
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 201);
-    let note = app
-        .get_ap(&format!("{}/statements/affiche", app.base))
+    let note = w
+        .app
+        .get_ap(&format!("{}/statements/affiche", w.app.base))
         .await;
     assert_eq!(note["attachment"][0]["mediaType"], "image/png");
     assert_eq!(note["attachment"][0]["name"], "Affiche");
+}
 
-    // Edit, pin, unpin, list, delete.
-    let res = api(Method::PUT, "/statements/appel")
+async fn edit_pin_unpin_list_and_delete(w: &World, id: &str) {
+    let featured =
+        async || w.app.get_ap(&format!("{}/featured", w.coalition)).await["totalItems"].clone();
+    let res = api(w, Method::PUT, "/statements/appel")
         .body(STATEMENT.replace("Texte.", "Texte revu."))
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
     assert!(
-        app.get_ap(&id).await["content"]
+        w.app.get_ap(id).await["content"]
             .as_str()
             .unwrap()
             .contains("Texte revu.")
     );
-    assert_eq!(
-        api(Method::POST, "/statements/appel/pin")
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
-    assert_eq!(
-        app.get_ap(&format!("{coalition}/featured")).await["totalItems"],
-        1
-    );
-    assert_eq!(
-        api(Method::DELETE, "/statements/appel/pin")
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
-    assert_eq!(
-        app.get_ap(&format!("{coalition}/featured")).await["totalItems"],
-        0
-    );
-    let list: Value = api(Method::GET, "/statements")
+    let status = |method, path: &'static str| async move {
+        api(w, method, path).send().await.unwrap().status()
+    };
+    assert_eq!(status(Method::POST, "/statements/appel/pin").await, 200);
+    assert_eq!(featured().await, 1);
+    assert_eq!(status(Method::DELETE, "/statements/appel/pin").await, 200);
+    assert_eq!(featured().await, 0);
+    let list: Value = api(w, Method::GET, "/statements")
         .send()
         .await
         .unwrap()
@@ -244,16 +248,9 @@ async fn statements_through_the_admin_api(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(list.as_array().unwrap().len(), 2);
-    assert_eq!(
-        api(Method::DELETE, "/statements/appel")
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(status(Method::DELETE, "/statements/appel").await, 200);
     assert_json_error(
-        api(Method::DELETE, "/statements/appel")
+        api(w, Method::DELETE, "/statements/appel")
             .send()
             .await
             .unwrap(),
@@ -261,7 +258,7 @@ async fn statements_through_the_admin_api(backend: Backend) {
     )
     .await;
     assert_json_error(
-        api(Method::PUT, "/statements/nothing")
+        api(w, Method::PUT, "/statements/nothing")
             .body(STATEMENT.replace("appel", "nothing"))
             .send()
             .await
@@ -270,23 +267,11 @@ async fn statements_through_the_admin_api(backend: Backend) {
     )
     .await;
     assert_json_error(
-        api(Method::POST, "/statements/Not_A_Slug/pin")
+        api(w, Method::POST, "/statements/Not_A_Slug/pin")
             .send()
             .await
             .unwrap(),
         422,
     )
     .await;
-    // Deliveries of separate activities to one inbox may overtake each other.
-    let mut kinds: Vec<String> = peer
-        .wait_for("/inbox", 6, Duration::from_secs(20))
-        .await
-        .iter()
-        .map(|r| r.json()["type"].as_str().unwrap().to_owned())
-        .collect();
-    kinds.sort();
-    assert_eq!(
-        kinds,
-        ["Add", "Create", "Create", "Delete", "Remove", "Update"]
-    );
 }

@@ -1,13 +1,9 @@
 //! `tribune followers …` and `tribune block …`, run as an operator runs them, beside a live
 //! server on the same database.
 
-use std::time::Duration;
-
-use serde_json::{Value, json};
-
 use crate::{
-    helpers::{Backend, Cli, TestApp, TestDb, assert_json_error, on_both_backends},
-    peer::{Peer, verify_as_mastodon},
+    helpers::{Backend, Cli, TestApp, TestDb, WAIT, World, assert_json_error, on_both_backends},
+    peer::verify_as_mastodon,
 };
 
 on_both_backends!(
@@ -16,40 +12,18 @@ on_both_backends!(
     the_doctor_checks_the_loop_back,
 );
 
-const WAIT: Duration = Duration::from_secs(20);
-
-fn follow(peer: &Peer, name: &str, coalition: &str) -> Value {
-    json!({"@context": "https://www.w3.org/ns/activitystreams",
-           "id": format!("{}/follows/{name}", peer.base), "type": "Follow",
-           "actor": peer.actor_id(name), "object": coalition})
-}
-
 async fn followers_are_approved_rejected_and_removed_from_the_cli(backend: Backend) {
-    let db = TestDb::new(backend).await;
-    let app = TestApp::spawn(&db, "[coalition]\nmanually_approves_followers = true\n").await;
-    let peer = Peer::start(&["alice", "bob"]).await;
-    let client = peer.client(&[("localhost", app.addr)]);
-    let coalition = format!("{}/ap/coalition", app.base);
-    let inbox = format!("{coalition}/inbox");
-    let cli = Cli {
-        db_url: db.url.clone(),
-        public_url: app.base.clone(),
-        env: Vec::new(),
-    };
-    let pem = app.get_ap(&coalition).await["publicKey"]["publicKeyPem"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let w = World::start(
+        backend,
+        "[coalition]\nmanually_approves_followers = true\n",
+        &["alice", "bob"],
+    )
+    .await;
+    let (peer, cli) = (&w.peer, &w.cli);
+    let pem = w.pem().await;
 
     for name in ["alice", "bob"] {
-        let res = peer
-            .post(
-                &client,
-                name,
-                &inbox,
-                follow(&peer, name, &coalition).to_string().as_bytes(),
-            )
-            .await;
+        let res = w.send(name, &w.follow(peer, name, 1)).await;
         assert_eq!(res.status(), 202);
     }
     let pending = cli.ok(&["followers", "pending"]).await;
@@ -71,12 +45,9 @@ async fn followers_are_approved_rejected_and_removed_from_the_cli(backend: Backe
     assert!(out.contains("approved"), "{out}");
     let got = peer.wait_for("/users/alice/inbox", 1, WAIT).await;
     assert_eq!(got[0].json()["type"], "Accept");
-    assert_eq!(got[0].json()["object"], follow(&peer, "alice", &coalition));
+    assert_eq!(got[0].json()["object"], w.follow(peer, "alice", 1));
     verify_as_mastodon(&got[0], &pem).unwrap();
-    assert_eq!(
-        app.get_ap(&format!("{coalition}/followers")).await["totalItems"],
-        1
-    );
+    assert_eq!(w.follower_count().await, 1);
     assert!(cli.ok(&["followers", "list"]).await.starts_with(&alice));
 
     // Reject bob by handle: a Reject embedding his Follow.
@@ -91,10 +62,7 @@ async fn followers_are_approved_rejected_and_removed_from_the_cli(backend: Backe
     cli.ok(&["followers", "remove", &alice]).await;
     let got = peer.wait_for("/users/alice/inbox", 2, WAIT).await;
     assert_eq!(got[1].json()["type"], "Reject");
-    assert_eq!(
-        app.get_ap(&format!("{coalition}/followers")).await["totalItems"],
-        0
-    );
+    assert_eq!(w.follower_count().await, 0);
 
     // Unknown actors are refused with a message and a failing exit code.
     let out = cli
@@ -109,44 +77,18 @@ async fn followers_are_approved_rejected_and_removed_from_the_cli(backend: Backe
 }
 
 async fn blocks_from_the_cli(backend: Backend) {
-    let db = TestDb::new(backend).await;
-    let app = TestApp::spawn(&db, "").await;
-    let peer = Peer::start(&["alice", "bob"]).await;
-    let client = peer.client(&[("localhost", app.addr)]);
-    let coalition = format!("{}/ap/coalition", app.base);
-    let inbox = format!("{coalition}/inbox");
-    let cli = Cli {
-        db_url: db.url.clone(),
-        public_url: app.base.clone(),
-        env: Vec::new(),
-    };
+    let w = World::start(backend, "", &["alice", "bob"]).await;
+    let (peer, cli) = (&w.peer, &w.cli);
 
-    let res = peer
-        .post(
-            &client,
-            "alice",
-            &inbox,
-            follow(&peer, "alice", &coalition).to_string().as_bytes(),
-        )
-        .await;
+    let res = w.send("alice", &w.follow(peer, "alice", 1)).await;
     assert_eq!(res.status(), 202);
-    assert_eq!(
-        app.get_ap(&format!("{coalition}/followers")).await["totalItems"],
-        1
-    );
+    assert_eq!(w.follower_count().await, 1);
 
     // Blocking bob's actor: bob gets 403, alice does not.
     let bob = peer.actor_id("bob");
     cli.ok(&["block", "actor", "add", &bob]).await;
     assert_eq!(cli.ok(&["block", "actor", "list"]).await.trim(), bob);
-    let res = peer
-        .post(
-            &client,
-            "bob",
-            &inbox,
-            follow(&peer, "bob", &coalition).to_string().as_bytes(),
-        )
-        .await;
+    let res = w.send("bob", &w.follow(peer, "bob", 1)).await;
     assert_json_error(res, 403).await;
 
     // Blocking the domain removes its followers and refuses what it sends.
@@ -155,23 +97,15 @@ async fn blocks_from_the_cli(backend: Backend) {
         cli.ok(&["block", "domain", "list"]).await.trim(),
         "localhost"
     );
-    assert_eq!(
-        app.get_ap(&format!("{coalition}/followers")).await["totalItems"],
-        0
-    );
-    assert_eq!(db.count("SELECT COUNT(*) FROM remote_actors").await, 0);
-    let again = json!({"id": format!("{}/follows/again", peer.base), "type": "Follow",
-                       "actor": peer.actor_id("alice"), "object": coalition});
-    let res = peer
-        .post(&client, "alice", &inbox, again.to_string().as_bytes())
-        .await;
+    assert_eq!(w.follower_count().await, 0);
+    assert_eq!(w.db.count("SELECT COUNT(*) FROM remote_actors").await, 0);
+    let again = w.follow(peer, "alice", 2);
+    let res = w.send("alice", &again).await;
     assert_json_error(res, 403).await;
 
     // Unblocking lets it in again.
     cli.ok(&["block", "domain", "remove", "localhost"]).await;
-    let res = peer
-        .post(&client, "alice", &inbox, again.to_string().as_bytes())
-        .await;
+    let res = w.send("alice", &again).await;
     assert_eq!(res.status(), 202);
     let out = cli.run(&["block", "domain", "remove", "localhost"]).await;
     assert_eq!(

@@ -137,7 +137,7 @@ async fn moves(from: Backend, to: Backend) {
             && out.contains("relays: 1"),
         "{out}"
     );
-    let app = app.restart(&db_b, "").await;
+    app.restart(&db_b, "").await;
     let after = snapshot(&app).await;
     for ((path, a), (_, b)) in before.iter().zip(&after) {
         assert_eq!(a, b, "{path} differs after the move");

@@ -4,10 +4,12 @@
 use std::{
     io::{BufRead, BufReader},
     process::{Command, Stdio},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use serde_json::Value;
+
+use crate::helpers::{WAIT, eventually};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tribune");
 
@@ -176,18 +178,14 @@ async fn file_then_environment_layers_apply() {
     // SIGTERM stops it cleanly.
     let pid = child.0.id().to_string();
     Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    let started = Instant::now();
-    loop {
-        if let Some(status) = child.0.try_wait().unwrap() {
-            assert!(status.success(), "clean exit on SIGTERM: {status}");
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "tribune stops on SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let mut exited = None;
+    eventually("tribune stops on SIGTERM", WAIT, async || {
+        exited = child.0.try_wait().unwrap();
+        exited.is_some()
+    })
+    .await;
+    let status = exited.unwrap();
+    assert!(status.success(), "clean exit on SIGTERM: {status}");
 }
 
 #[test]

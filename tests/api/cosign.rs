@@ -1,11 +1,11 @@
 //! Boosts become co-signatures (docs/interop.md §4): the ledger, counts, exports, bad input.
 
-use std::time::Duration;
+use std::ops::Deref;
 
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{Backend, Cli, TestApp, TestDb, assert_json_error, on_both_backends},
+    helpers::{Backend, TestDb, WAIT, World, assert_json_error, on_both_backends},
     peer::{Peer, Sign},
 };
 
@@ -18,52 +18,41 @@ on_both_backends!(
     a_deleted_account_withdraws_and_the_admin_api_exports,
 );
 
-const WAIT: Duration = Duration::from_secs(20);
 const STATEMENT: &str = "+++\nslug = \"manifeste-2026\"\n[title]\nfr = \"Manifeste\"\nen = \"Manifesto\"\n+++\n::: fr\nTexte.\n::: en\nText.\n";
 const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
 
-struct World {
-    app: TestApp,
-    db: TestDb,
-    cli: Cli,
-    coalition: String,
+/// A server with the statement manifeste-2026 published, and a peer whose actors boost it.
+struct Cosign {
+    world: World,
+    /// The statement's Note.
     note: String,
-    _dir: tempfile::TempDir,
 }
 
-impl World {
-    async fn new(backend: Backend, extra: &str) -> World {
-        let db = TestDb::new(backend).await;
-        let app = TestApp::spawn(&db, extra).await;
-        let cli = Cli::for_app(&db, &app);
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("s.md");
-        std::fs::write(&file, STATEMENT).unwrap();
-        cli.ok(&["statement", "publish", file.to_str().unwrap()])
-            .await;
-        let coalition = format!("{}/ap/coalition", app.base);
-        let note = format!("{}/statements/manifeste-2026", app.base);
-        World {
-            app,
-            db,
-            cli,
-            coalition,
-            note,
-            _dir: dir,
-        }
+impl Deref for Cosign {
+    type Target = World;
+    fn deref(&self) -> &World {
+        &self.world
+    }
+}
+
+impl Cosign {
+    async fn new(backend: Backend, extra: &str, names: &[&str]) -> Cosign {
+        Cosign::publish(World::start(backend, extra, names).await).await
     }
 
-    async fn send(&self, peer: &Peer, name: &str, activity: &Value) -> reqwest::Response {
-        let client = peer.client(&[("localhost", self.app.addr)]);
-        peer.post(
-            &client,
-            name,
-            &format!("{}/inbox", self.app.base),
-            activity.to_string().as_bytes(),
-        )
-        .await
+    async fn publish(world: World) -> Cosign {
+        let file = world.file("s.md", STATEMENT);
+        world.cli.ok(&["statement", "publish", &file]).await;
+        let note = format!("{}/statements/manifeste-2026", world.app.base);
+        Cosign { world, note }
     }
 
+    /// POST `activity` to the shared inbox, signed by `name` of `peer`.
+    async fn send_from(&self, peer: &Peer, name: &str, activity: &Value) -> reqwest::Response {
+        self.post(peer, name, &self.shared_inbox(), activity).await
+    }
+
+    /// A boost of the statement by `name` of `peer`, as Mastodon sends it.
     fn announce(&self, peer: &Peer, name: &str, n: u32) -> Value {
         let actor = peer.actor_id(name);
         json!({"@context": "https://www.w3.org/ns/activitystreams",
@@ -72,14 +61,22 @@ impl World {
                "cc": [self.coalition, format!("{actor}/followers")], "object": self.note})
     }
 
-    fn undo(&self, peer: &Peer, name: &str, inner: &Value) -> Value {
-        let actor = peer.actor_id(name);
+    /// A like of the statement by `name` of the world's peer.
+    fn like(&self, name: &str) -> Value {
+        let actor = self.peer.actor_id(name);
+        json!({"id": format!("{actor}#likes/1"), "type": "Like", "actor": actor, "object": self.note})
+    }
+
+    /// Undo of `inner` by `name` of the world's peer, `inner` embedded as Mastodon does.
+    fn undo(&self, name: &str, inner: &Value) -> Value {
+        let actor = self.peer.actor_id(name);
         let mut inner = inner.clone();
         inner.as_object_mut().unwrap().shift_remove("@context");
         json!({"id": format!("{}/undo", inner["id"].as_str().unwrap()), "type": "Undo",
                "actor": actor, "to": [PUBLIC], "object": inner})
     }
 
+    /// The Note's (shares, likes) counts.
     async fn shares(&self) -> (u64, u64) {
         let note = self.app.get_ap(&self.note).await;
         (
@@ -88,12 +85,24 @@ impl World {
         )
     }
 
+    /// The first page of the public co-signers.
     async fn cosigners(&self) -> Value {
         self.app
             .get_ap(&format!("{}/cosigners?page=1", self.note))
             .await
     }
 
+    /// The first page of the ledger's entries.
+    async fn ledger(&self) -> Vec<Value> {
+        self.app
+            .get_ap(&format!("{}/ledger?page=1", self.note))
+            .await["orderedItems"]
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+
+    /// `cosigners list --format json`, as an operator exports it.
     async fn export(&self) -> Value {
         serde_json::from_str(
             &self
@@ -103,76 +112,104 @@ impl World {
         )
         .unwrap()
     }
+
+    /// `cosigners verify` finds the ledger intact; returns what it said.
+    async fn verified(&self) -> String {
+        self.cli
+            .ok(&["cosigners", "verify", "manifeste-2026"])
+            .await
+    }
 }
 
 async fn a_boost_signs_an_unboost_withdraws_and_the_ledger_proves_it(backend: Backend) {
-    let w = World::new(backend, "[cosign]\nrefresh_debounce_seconds = 1\n").await;
-    let peer = Peer::start(&["alice", "bob"]).await;
+    let w = Cosign::new(
+        backend,
+        "[cosign]\nrefresh_debounce_seconds = 1\n",
+        &["alice", "bob"],
+    )
+    .await;
     // Bob follows: he will receive the count refreshes.
-    let follow = json!({"id": format!("{}/f/bob", peer.base), "type": "Follow", "actor": peer.actor_id("bob"), "object": w.coalition});
-    assert_eq!(w.send(&peer, "bob", &follow).await.status(), 202);
-    peer.wait_for("/users/bob/inbox", 1, WAIT).await;
+    w.followed_by(&w.peer, "bob").await;
+    let announce = a_boost_is_a_public_signature_counted_once(&w).await;
+    let like = a_like_is_support_not_a_signature(&w).await;
+    the_counts_reach_followers_as_an_update_that_is_no_edit(&w).await;
+    an_unboost_withdraws_and_an_unlike_unlikes(&w, &announce, &like).await;
+    the_ledger_chains_the_sign_and_the_withdrawal_and_keeps_the_request(&w, &announce).await;
+    a_changed_entry_fails_verification_at_that_entry(&w).await;
+}
 
+async fn a_boost_is_a_public_signature_counted_once(w: &Cosign) -> Value {
     assert_eq!(w.shares().await, (0, 0));
-    let announce = w.announce(&peer, "alice", 1);
-    assert_eq!(w.send(&peer, "alice", &announce).await.status(), 202);
+    let announce = w.announce(&w.peer, "alice", 1);
+    assert_eq!(w.send_shared("alice", &announce).await.status(), 202);
     assert_eq!(w.shares().await, (1, 0));
     assert_eq!(w.export().await["count"], 1);
     let signers = w.cosigners().await;
     assert_eq!(
         signers["orderedItems"][0]["actor"]["id"],
-        peer.actor_id("alice")
+        w.peer.actor_id("alice")
     );
     assert_eq!(signers["orderedItems"][0]["class"], "person");
     assert_eq!(signers["orderedItems"][0]["visibility"], "public");
     assert_eq!(signers["orderedItems"][0]["version"], 1);
 
     // The same Announce again: one effect.
-    assert_eq!(w.send(&peer, "alice", &announce).await.status(), 202);
+    assert_eq!(w.send_shared("alice", &announce).await.status(), 202);
     assert_eq!(w.export().await["count"], 1);
+    announce
+}
 
-    // A like is support, not a signature.
-    let like = json!({"id": format!("{}#likes/1", peer.actor_id("alice")), "type": "Like", "actor": peer.actor_id("alice"), "object": w.note});
-    assert_eq!(w.send(&peer, "alice", &like).await.status(), 202);
+async fn a_like_is_support_not_a_signature(w: &Cosign) -> Value {
+    let like = w.like("alice");
+    assert_eq!(w.send_shared("alice", &like).await.status(), 202);
     assert_eq!(w.shares().await, (1, 1));
+    like
+}
 
-    // The counts reach followers as an Update that keeps `updated` unchanged.
-    let got = peer.wait_for("/inbox", 1, WAIT).await;
+/// The counts reach followers as an Update that keeps `updated` unchanged.
+async fn the_counts_reach_followers_as_an_update_that_is_no_edit(w: &Cosign) {
+    let got = w.peer.wait_for("/inbox", 1, WAIT).await;
     let update = got.last().unwrap().json();
     assert_eq!(update["type"], "Update");
     assert_eq!(update["object"]["id"], w.note.as_str());
     assert!(update["object"].get("updated").is_none(), "no edit mark");
     assert_eq!(update["object"]["shares"]["totalItems"], 1);
     assert_eq!(update["object"]["likes"]["totalItems"], 1);
+}
 
-    // Un-boost (the Announce embedded), un-like.
+/// Un-boost (the Announce embedded), un-like.
+async fn an_unboost_withdraws_and_an_unlike_unlikes(w: &Cosign, announce: &Value, like: &Value) {
     assert_eq!(
-        w.send(&peer, "alice", &w.undo(&peer, "alice", &announce))
+        w.send_shared("alice", &w.undo("alice", announce))
             .await
             .status(),
         202
     );
     assert_eq!(
-        w.send(&peer, "alice", &w.undo(&peer, "alice", &like))
+        w.send_shared("alice", &w.undo("alice", like))
             .await
             .status(),
         202
     );
     assert_eq!(w.shares().await, (0, 0));
     assert_eq!(w.cosigners().await["orderedItems"], json!([]));
+}
 
-    // The ledger: a sign and a withdrawal, chained; verify passes.
-    let ledger = w.app.get_ap(&format!("{}/ledger?page=1", w.note)).await;
-    let entries = ledger["orderedItems"].as_array().unwrap();
+/// The ledger: a sign and a withdrawal, chained; verify passes; the signed request is kept
+/// for audit.
+async fn the_ledger_chains_the_sign_and_the_withdrawal_and_keeps_the_request(
+    w: &Cosign,
+    announce: &Value,
+) {
+    let entries = w.ledger().await;
     assert_eq!(entries.len(), 2);
     assert_eq!(entries[0]["parsed"]["event"], "sign");
     assert_eq!(entries[0]["parsed"]["prev"], "0".repeat(64));
     assert_eq!(entries[1]["parsed"]["event"], "withdraw");
     assert_eq!(entries[1]["parsed"]["prev"], entries[0]["hash"]);
     assert!(entries[0]["parsed"]["request_sha256"].as_str().is_some());
-    let out = w.cli.ok(&["cosigners", "verify", "manifeste-2026"]).await;
+    let out = w.verified().await;
     assert!(out.contains("intact: 2 entries"), "{out}");
-    // The signed request is kept for audit.
     let request =
         w.db.text("SELECT request FROM ledger WHERE seq = 1")
             .await
@@ -186,10 +223,11 @@ async fn a_boost_signs_an_unboost_withdraws_and_the_ledger_proves_it(backend: Ba
     );
     assert_eq!(
         serde_json::from_str::<Value>(request["body"].as_str().unwrap()).unwrap(),
-        announce
+        *announce
     );
+}
 
-    // Changing one stored entry makes verify fail at that entry.
+async fn a_changed_entry_fails_verification_at_that_entry(w: &Cosign) {
     let entry =
         w.db.text("SELECT entry FROM ledger WHERE seq = 1")
             .await
@@ -225,22 +263,28 @@ async fn update_ledger(db: &TestDb, seq: i64, entry: &str) {
 }
 
 async fn who_counts_classes_hiding_and_versions(backend: Backend) {
-    let w = World::new(backend, "[cosign]\naccept = \"organisations\"\n").await;
-    let peer = Peer::start(&["asso", "union", "person"]).await;
-    peer.set_actor_field("asso", "type", json!("Organization"));
-    peer.set_actor_field("union", "type", json!("Group"));
+    let w = Cosign::new(
+        backend,
+        "[cosign]\naccept = \"organisations\"\n",
+        &["asso", "union", "person"],
+    )
+    .await;
+    w.peer
+        .set_actor_field("asso", "type", json!("Organization"));
+    w.peer.set_actor_field("union", "type", json!("Group"));
     // The union is a member of the coalition.
-    insert_member(&w.db, &peer.actor_id("union")).await;
-
+    insert_member(&w.db, &w.peer.actor_id("union")).await;
     for (n, name) in ["person", "asso", "union"].into_iter().enumerate() {
-        assert_eq!(
-            w.send(&peer, name, &w.announce(&peer, name, n as u32))
-                .await
-                .status(),
-            202
-        );
+        let announce = w.announce(&w.peer, name, n as u32);
+        assert_eq!(w.send_shared(name, &announce).await.status(), 202);
     }
-    // The person's boost is a share, not a signature; organisations sign, members first.
+    organisations_sign_members_first_and_a_persons_boost_is_a_share(&w).await;
+    the_csv_export_has_a_header_and_a_line_a_boost(&w).await;
+    a_hidden_signature_leaves_the_public_list_and_stays_in_the_ledger(&w).await;
+    a_new_version_takes_new_signatures_and_keeps_earlier_ones(&w).await;
+}
+
+async fn organisations_sign_members_first_and_a_persons_boost_is_a_share(w: &Cosign) {
     let export = w.export().await;
     assert_eq!(export["count"], 2);
     assert_eq!(export["shares"], 3);
@@ -267,25 +311,31 @@ async fn who_counts_classes_hiding_and_versions(backend: Backend) {
         .collect();
     assert_eq!(
         public,
-        [json!(peer.actor_id("union")), json!(peer.actor_id("asso"))]
+        [
+            json!(w.peer.actor_id("union")),
+            json!(w.peer.actor_id("asso"))
+        ]
     );
+}
 
-    // CSV export.
+async fn the_csv_export_has_a_header_and_a_line_a_boost(w: &Cosign) {
     let csv = w
         .cli
         .ok(&["cosigners", "list", "manifeste-2026", "--format", "csv"])
         .await;
     assert!(csv.starts_with("class,actor,handle,name,type,signature,visibility,version,signed_at,hidden,hidden_reason\n"), "{csv}");
     assert_eq!(csv.lines().count(), 4);
+}
 
-    // Hiding: gone from the public list, kept in the ledger, which still verifies.
+/// Hiding: gone from the public list, kept in the ledger, which still verifies.
+async fn a_hidden_signature_leaves_the_public_list_and_stays_in_the_ledger(w: &Cosign) {
     let out = w
         .cli
         .ok(&[
             "cosigners",
             "hide",
             "manifeste-2026",
-            &peer.actor_id("asso"),
+            &w.peer.actor_id("asso"),
             "--reason",
             "impersonation",
         ])
@@ -309,30 +359,22 @@ async fn who_counts_classes_hiding_and_versions(backend: Backend) {
         (asso["hidden"].clone(), asso["hidden_reason"].clone()),
         (json!(true), json!("impersonation"))
     );
-    let ledger = w.app.get_ap(&format!("{}/ledger?page=1", w.note)).await;
-    assert_eq!(ledger["orderedItems"][3]["parsed"]["event"], "hide");
-    assert_eq!(
-        ledger["orderedItems"][3]["parsed"]["reason"],
-        "impersonation"
-    );
-    w.cli.ok(&["cosigners", "verify", "manifeste-2026"]).await;
+    let ledger = w.ledger().await;
+    assert_eq!(ledger[3]["parsed"]["event"], "hide");
+    assert_eq!(ledger[3]["parsed"]["reason"], "impersonation");
+    w.verified().await;
+}
 
-    // A new version: earlier signatures stay on version 1, new ones take version 2.
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("v2.md");
-    std::fs::write(&file, STATEMENT.replace("Texte.", "Texte revu.")).unwrap();
+/// A new version: earlier signatures stay on version 1, new ones take version 2.
+async fn a_new_version_takes_new_signatures_and_keeps_earlier_ones(w: &Cosign) {
+    let file = w.file("v2.md", &STATEMENT.replace("Texte.", "Texte revu."));
     w.cli
-        .ok(&[
-            "statement",
-            "edit",
-            "manifeste-2026",
-            file.to_str().unwrap(),
-        ])
+        .ok(&["statement", "edit", "manifeste-2026", &file])
         .await;
     let late = Peer::start(&["late"]).await;
     late.set_actor_field("late", "type", json!("Service"));
     assert_eq!(
-        w.send(&late, "late", &w.announce(&late, "late", 9))
+        w.send_from(&late, "late", &w.announce(&late, "late", 9))
             .await
             .status(),
         202
@@ -347,8 +389,8 @@ async fn who_counts_classes_hiding_and_versions(backend: Backend) {
             .unwrap()["version"]
             .as_i64()
     };
-    assert_eq!(version_of(&peer.actor_id("union")), Some(1));
-    assert_eq!(version_of(&peer.actor_id("asso")), Some(1));
+    assert_eq!(version_of(&w.peer.actor_id("union")), Some(1));
+    assert_eq!(version_of(&w.peer.actor_id("asso")), Some(1));
     assert_eq!(version_of(&late.actor_id("late")), Some(2));
     let table = w.cli.ok(&["cosigners", "list", "manifeste-2026"]).await;
     assert!(table.starts_with("2 co-signature(s) of "), "{table}");
@@ -378,17 +420,25 @@ async fn insert_member(db: &TestDb, actor: &str) {
 }
 
 async fn bad_input_and_floods(backend: Backend) {
-    let w = World::new(backend, "[cosign]\nmax_per_actor_per_minute = 10\n").await;
-    let peer = Peer::start(&["alice", "bob", "mallory"]).await;
-    let inbox = format!("{}/inbox", w.app.base);
-    let client = peer.client(&[("localhost", w.app.addr)]);
+    let w = Cosign::new(
+        backend,
+        "[cosign]\nmax_per_actor_per_minute = 10\n",
+        &["alice", "bob", "mallory"],
+    )
+    .await;
+    a_boost_signed_by_someone_else_is_refused_and_not_recorded(&w).await;
+    boosts_of_what_is_not_ours_or_deleted_sign_nothing(&w).await;
+    hostile_names_are_stored_as_received_and_shown_escaped(&w).await;
+    a_flood_is_limited_and_what_was_accepted_leaves_the_right_state(&w).await;
+}
 
-    // Signed by someone other than its actor: 401, nothing recorded.
-    let announce = w.announce(&peer, "alice", 1);
-    let res = peer
+async fn a_boost_signed_by_someone_else_is_refused_and_not_recorded(w: &Cosign) {
+    let announce = w.announce(&w.peer, "alice", 1);
+    let res = w
+        .peer
         .post_with(
-            &client,
-            &inbox,
+            &w.client,
+            &w.shared_inbox(),
             announce.to_string().as_bytes(),
             Sign {
                 name: "bob",
@@ -398,34 +448,29 @@ async fn bad_input_and_floods(backend: Backend) {
         .await;
     assert_json_error(res, 401).await;
     assert_eq!(w.export().await["shares"], 0);
+}
 
-    // Not ours, or deleted: 202, no signature.
-    let mut elsewhere = w.announce(&peer, "alice", 2);
+/// Not ours, or deleted: 202, no signature.
+async fn boosts_of_what_is_not_ours_or_deleted_sign_nothing(w: &Cosign) {
+    let mut elsewhere = w.announce(&w.peer, "alice", 2);
     elsewhere["object"] = json!("https://elsewhere.example/statuses/1");
-    assert_eq!(w.send(&peer, "alice", &elsewhere).await.status(), 202);
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("gone.md");
-    std::fs::write(&file, STATEMENT.replace("manifeste-2026", "retire")).unwrap();
-    w.cli
-        .ok(&["statement", "publish", file.to_str().unwrap()])
-        .await;
+    assert_eq!(w.send_shared("alice", &elsewhere).await.status(), 202);
+    let file = w.file("gone.md", &STATEMENT.replace("manifeste-2026", "retire"));
+    w.cli.ok(&["statement", "publish", &file]).await;
     w.cli.ok(&["statement", "delete", "retire"]).await;
-    let mut of_deleted = w.announce(&peer, "alice", 3);
+    let mut of_deleted = w.announce(&w.peer, "alice", 3);
     of_deleted["object"] = json!(format!("{}/statements/retire", w.app.base));
-    assert_eq!(w.send(&peer, "alice", &of_deleted).await.status(), 202);
+    assert_eq!(w.send_shared("alice", &of_deleted).await.status(), 202);
     assert_eq!(w.db.count("SELECT COUNT(*) FROM cosignatures").await, 0);
+}
 
-    // Hostile names are stored as received and only ever shown escaped.
+async fn hostile_names_are_stored_as_received_and_shown_escaped(w: &Cosign) {
     let hostile = "<script>alert('x')</script><img src=x onerror=alert(1)>";
-    peer.set_actor_field("mallory", "name", json!(hostile));
-    peer.set_actor_field("mallory", "summary", json!(hostile));
-    assert_eq!(
-        w.send(&peer, "mallory", &w.announce(&peer, "mallory", 1))
-            .await
-            .status(),
-        202
-    );
-    let mallory = peer.actor_id("mallory");
+    w.peer.set_actor_field("mallory", "name", json!(hostile));
+    w.peer.set_actor_field("mallory", "summary", json!(hostile));
+    let announce = w.announce(&w.peer, "mallory", 1);
+    assert_eq!(w.send_shared("mallory", &announce).await.status(), 202);
+    let mallory = w.peer.actor_id("mallory");
     assert_eq!(
         w.db.text(&format!(
             "SELECT actor_name FROM cosignatures WHERE actor_id = '{mallory}'"
@@ -443,15 +488,17 @@ async fn bad_input_and_floods(backend: Backend) {
         !page.contains("<script>alert") && !page.contains("<img src=x"),
         "{page}"
     );
+}
 
-    // A flood of boosts and un-boosts from one actor: past the limit, 429 with Retry-After;
-    // what was accepted leaves the right state.
+/// A flood of boosts and un-boosts from one actor: past the limit, 429 with Retry-After;
+/// what was accepted leaves the right state.
+async fn a_flood_is_limited_and_what_was_accepted_leaves_the_right_state(w: &Cosign) {
     let mut last_accepted = None;
     let mut limited = 0;
     for n in 0..8u32 {
-        let a = w.announce(&peer, "bob", 100 + n);
-        for activity in [a.clone(), w.undo(&peer, "bob", &a)] {
-            let res = w.send(&peer, "bob", &activity).await;
+        let a = w.announce(&w.peer, "bob", 100 + n);
+        for activity in [a.clone(), w.undo("bob", &a)] {
+            let res = w.send_shared("bob", &activity).await;
             match res.status().as_u16() {
                 202 => last_accepted = Some(activity["type"].as_str().unwrap().to_owned()),
                 429 => {
@@ -466,25 +513,25 @@ async fn bad_input_and_floods(backend: Backend) {
     let bob_signs =
         w.db.count(&format!(
             "SELECT COUNT(*) FROM cosignatures WHERE actor_id = '{}' AND withdrawn_at IS NULL",
-            peer.actor_id("bob")
+            w.peer.actor_id("bob")
         ))
         .await;
     assert_eq!(last_accepted.as_deref(), Some("Undo"));
     assert_eq!(bob_signs, 0, "every accepted boost was undone");
-    w.cli.ok(&["cosigners", "verify", "manifeste-2026"]).await;
+    w.verified().await;
 }
 
 async fn a_hundred_actors_boosting_at_once_make_a_hundred_signatures(backend: Backend) {
-    let w = World::new(backend, "").await;
     let names: Vec<String> = (0..100).map(|i| format!("signer{i}")).collect();
     let peer = Peer::start_sharing_a_key(&names).await;
-    let client = peer.client(&[("localhost", w.app.addr)]);
-    let inbox = format!("{}/inbox", w.app.base);
+    let w = Cosign::publish(World::with_peer(backend, "", peer).await).await;
+    let inbox = w.shared_inbox();
     let sends = names.iter().enumerate().map(|(i, name)| {
-        let body = w.announce(&peer, name, i as u32).to_string();
-        let (peer, client, inbox) = (&peer, &client, &inbox);
+        let body = w.announce(&w.peer, name, i as u32).to_string();
+        let (w, inbox) = (&w, &inbox);
         async move {
-            peer.post(client, name, inbox, body.as_bytes())
+            w.peer
+                .post(&w.client, name, inbox, body.as_bytes())
                 .await
                 .status()
                 .as_u16()
@@ -494,7 +541,7 @@ async fn a_hundred_actors_boosting_at_once_make_a_hundred_signatures(backend: Ba
     assert!(statuses.iter().all(|s| *s == 202), "{statuses:?}");
     assert_eq!(w.export().await["count"], 100);
     assert_eq!(w.shares().await.0, 100);
-    let out = w.cli.ok(&["cosigners", "verify", "manifeste-2026"]).await;
+    let out = w.verified().await;
     assert!(out.contains("intact: 100 entries"), "{out}");
 }
 
@@ -527,30 +574,10 @@ async fn futures_join_all<F: std::future::Future<Output = u16> + Send>(
 }
 
 async fn real_servers_boosts_and_likes_are_accepted(backend: Backend) {
-    let w = World::new(backend, "").await;
     const SERVERS: [&str; 4] = ["mastodon", "gotosocial", "misskey", "pleroma"];
-    let peer = Peer::start(&SERVERS).await;
+    let w = Cosign::new(backend, "", &SERVERS).await;
     for server in SERVERS {
-        let fixture = |name: &str| -> Option<Value> {
-            let path = format!(
-                "{}/tests/fixtures/{server}/{name}.json",
-                env!("CARGO_MANIFEST_DIR")
-            );
-            let v: Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).unwrap();
-            Some(v["activity"].clone())
-        };
-        let follow = fixture("follow").unwrap();
-        let account = follow["actor"].as_str().unwrap().to_owned();
-        let rewrite = |v: Value| -> Value {
-            serde_json::from_str(
-                &v.to_string()
-                    .replace(&account, &peer.actor_id(server))
-                    .replace("https://example.org/statements/manifeste-2026", &w.note)
-                    .replace("https://example.org/ap/coalition", &w.coalition),
-            )
-            .unwrap()
-        };
-        let actor = peer.actor_id(server);
+        let actor = w.peer.actor_id(server);
         let signed_sql = format!(
             "SELECT COUNT(*) FROM cosignatures WHERE actor_id = '{actor}' AND withdrawn_at IS NULL"
         );
@@ -560,8 +587,10 @@ async fn real_servers_boosts_and_likes_are_accepted(backend: Backend) {
             ("undo_announce", 0, 1),
             ("undo_like", 0, 0),
         ] {
-            let activity = rewrite(fixture(name).unwrap_or_else(|| panic!("{server}/{name}")));
-            let res = w.send(&peer, server, &activity).await;
+            let activity = w
+                .fixture(server, name)
+                .unwrap_or_else(|| panic!("{server}/{name}"));
+            let res = w.send_shared(server, &activity).await;
             assert_eq!(
                 res.status(),
                 202,
@@ -581,38 +610,36 @@ async fn real_servers_boosts_and_likes_are_accepted(backend: Backend) {
             assert_eq!(likes, likes_after, "{server}/{name}");
         }
     }
-    w.cli.ok(&["cosigners", "verify", "manifeste-2026"]).await;
+    w.verified().await;
 }
 
 async fn a_deleted_account_withdraws_and_the_admin_api_exports(backend: Backend) {
-    let token = "a-token-for-the-admin-api";
-    let w = World::new(backend, &format!("[admin]\ntoken = \"{token}\"\n")).await;
-    let peer = Peer::start(&["alice", "bob"]).await;
+    let w = Cosign::new(
+        backend,
+        &format!("[admin]\ntoken = \"{ADMIN_TOKEN}\"\n"),
+        &["alice", "bob"],
+    )
+    .await;
     for (n, name) in ["alice", "bob"].into_iter().enumerate() {
-        assert_eq!(
-            w.send(&peer, name, &w.announce(&peer, name, n as u32))
-                .await
-                .status(),
-            202
-        );
+        let announce = w.announce(&w.peer, name, n as u32);
+        assert_eq!(w.send_shared(name, &announce).await.status(), 202);
     }
-    let like = json!({"id": format!("{}#likes/1", peer.actor_id("alice")), "type": "Like", "actor": peer.actor_id("alice"), "object": w.note});
-    assert_eq!(w.send(&peer, "alice", &like).await.status(), 202);
+    assert_eq!(w.send_shared("alice", &w.like("alice")).await.status(), 202);
     assert_eq!(w.shares().await, (2, 1));
+    a_deleted_account_withdraws_its_signature_and_its_like(&w).await;
+    the_admin_api_exports_with_the_count_and_hides(&w).await;
+}
 
-    // Alice deletes her account: her signature is withdrawn (in the ledger), her like gone.
-    let alice = peer.actor_id("alice");
-    peer.set_actor_status("alice", 410);
+const ADMIN_TOKEN: &str = "a-token-for-the-admin-api";
+
+/// Alice deletes her account: her signature is withdrawn (in the ledger), her like gone.
+async fn a_deleted_account_withdraws_its_signature_and_its_like(w: &Cosign) {
+    let alice = w.peer.actor_id("alice");
+    w.peer.set_actor_status("alice", 410);
     let delete = json!({"id": format!("{alice}#delete"), "type": "Delete", "actor": alice, "object": alice, "to": [PUBLIC]});
-    assert_eq!(w.send(&peer, "alice", &delete).await.status(), 202);
+    assert_eq!(w.send_shared("alice", &delete).await.status(), 202);
     assert_eq!(w.shares().await, (1, 0));
-    let ledger = w.app.get_ap(&format!("{}/ledger?page=1", w.note)).await;
-    let last = ledger["orderedItems"]
-        .as_array()
-        .unwrap()
-        .last()
-        .unwrap()
-        .clone();
+    let last = w.ledger().await.last().unwrap().clone();
     assert_eq!(
         (
             last["parsed"]["event"].clone(),
@@ -620,8 +647,9 @@ async fn a_deleted_account_withdraws_and_the_admin_api_exports(backend: Backend)
         ),
         (json!("withdraw"), json!(alice))
     );
+}
 
-    // The admin API: the export with the count, and hiding.
+async fn the_admin_api_exports_with_the_count_and_hides(w: &Cosign) {
     let api = |method: reqwest::Method, path: &str| {
         w.app
             .client
@@ -629,7 +657,7 @@ async fn a_deleted_account_withdraws_and_the_admin_api_exports(backend: Backend)
                 method,
                 format!("{}/api/admin/statements/manifeste-2026{path}", w.app.base),
             )
-            .bearer_auth(token)
+            .bearer_auth(ADMIN_TOKEN)
     };
     let export: Value = api(reqwest::Method::GET, "/cosigners")
         .send()
@@ -639,10 +667,10 @@ async fn a_deleted_account_withdraws_and_the_admin_api_exports(backend: Backend)
         .await
         .unwrap();
     assert_eq!(export["count"], 1);
-    assert_eq!(export["signers"][0]["actor"], peer.actor_id("bob"));
+    assert_eq!(export["signers"][0]["actor"], w.peer.actor_id("bob"));
     assert_eq!(export["signers"][0]["version"], 1);
     let res = api(reqwest::Method::POST, "/cosigners/hide")
-        .json(&json!({"actor": peer.actor_id("bob"), "reason": "spam"}))
+        .json(&json!({"actor": w.peer.actor_id("bob"), "reason": "spam"}))
         .send()
         .await
         .unwrap();
@@ -657,7 +685,7 @@ async fn a_deleted_account_withdraws_and_the_admin_api_exports(backend: Backend)
     assert_eq!(export["count"], 0);
     assert_eq!(export["signers"][0]["hidden_reason"], "spam");
     let res = api(reqwest::Method::POST, "/cosigners/hide")
-        .json(&json!({"actor": peer.actor_id("bob"), "reason": ""}))
+        .json(&json!({"actor": w.peer.actor_id("bob"), "reason": ""}))
         .send()
         .await
         .unwrap();
@@ -673,5 +701,5 @@ async fn a_deleted_account_withdraws_and_the_admin_api_exports(backend: Backend)
         .await
         .unwrap();
     assert_json_error(res, 401).await;
-    w.cli.ok(&["cosigners", "verify", "manifeste-2026"]).await;
+    w.verified().await;
 }

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::{
     cli::{Running, serve, tribune},
-    helpers::{Backend, TestDb, on_both_backends},
+    helpers::{Backend, TestDb, WAIT, eventually, on_both_backends},
     peer::{Peer, verify_as_mastodon},
 };
 
@@ -83,14 +83,10 @@ async fn an_accept_due_during_a_crash_arrives_after_the_restart(backend: Backend
     };
     assert!(date(&accept) >= date(&first), "signed afresh");
     assert!(date(&accept) + Duration::from_secs(1) >= killed_at);
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while db.text("SELECT state FROM deliveries").await.as_deref() != Some("delivered") {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "recorded as delivered"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually("recorded as delivered", WAIT, async || {
+        db.text("SELECT state FROM deliveries").await.as_deref() == Some("delivered")
+    })
+    .await;
     assert_eq!(accept.json()["object"], follow);
     let actor: serde_json::Value = client
         .get(&coalition)
@@ -129,23 +125,32 @@ async fn what_was_answered_202_survives_a_kill_during_inbox_processing(backend: 
     let client = peer.client(&[("localhost", addr)]);
     let coalition = format!("http://localhost:{port}/ap/coalition");
 
-    // Sixty Follows at once; the server is killed while they are being processed.
+    // Sixty Follows at once; the server is killed while they are being processed, once the
+    // first has been answered 202.
+    let answered = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut sends = tokio::task::JoinSet::new();
     for name in names.clone() {
         let (peer_actor, client, coalition) =
             (peer.actor_id(&name), client.clone(), coalition.clone());
         let body = json!({"id": format!("{peer_actor}/follow"), "type": "Follow", "actor": peer_actor, "object": coalition}).to_string();
         let signed = peer.prepare_post(&name, &format!("{coalition}/inbox"), body.as_bytes());
+        let answered = answered.clone();
         sends.spawn(async move {
             let ok = signed
                 .send_with(&client)
                 .await
                 .map(|r| r.status().as_u16() == 202)
                 .unwrap_or(false);
+            if ok {
+                answered.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
             (name, ok)
         });
     }
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    eventually("a first Follow is answered 202", WAIT, async || {
+        answered.load(std::sync::atomic::Ordering::SeqCst) > 0
+    })
+    .await;
     server.0.kill().unwrap();
     server.0.wait().unwrap();
     let mut acknowledged = Vec::new();
@@ -159,6 +164,7 @@ async fn what_was_answered_202_survives_a_kill_during_inbox_processing(backend: 
         "kill -9 during inbox processing: {} of 60 Follows acknowledged",
         acknowledged.len()
     );
+    assert!(!acknowledged.is_empty(), "the kill came after a 202");
 
     // After a restart, every acknowledged Follow is a follower and gets its Accept.
     let _server = start(dir.path(), &db, port);

@@ -4,8 +4,8 @@
 use serde_json::Value;
 
 use crate::helpers::{
-    AP_ACCEPT, BROWSER_ACCEPT, Backend, LD_ACCEPT, TestApp, TestDb, assert_json_error,
-    content_type, on_both_backends,
+    AP_ACCEPT, BROWSER_ACCEPT, Backend, LD_ACCEPT, TestApp, TestDb, WAIT, assert_json_error,
+    content_type, eventually, on_both_backends,
 };
 
 on_both_backends!(
@@ -431,23 +431,13 @@ async fn health_and_readiness(backend: Backend) {
     let res = app.get("/healthz", "*/*").await;
     assert_eq!(res.status(), 200);
     // Ready once the database answers with every migration and the workers run.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let res = app.get("/readyz", "*/*").await;
-        let status = res.status();
-        let body: Value = res.json().await.unwrap();
-        if status == 200 {
-            assert_eq!(
-                body,
-                serde_json::json!({"status": "ready", "database": "ok", "workers": "running"})
-            );
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "{body}");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    assert_eq!(
+        app.ready().await,
+        serde_json::json!({"status": "ready", "database": "ok", "workers": "running"})
+    );
     // Still ready after more than the heartbeat's 10 s with nothing to do: the idle
-    // workers wait for work without polling, but still go round their loop.
+    // workers wait for work without polling, but still go round their loop. This sleep is
+    // the behaviour under test (the clock passing the heartbeat's limit), not a wait.
     tokio::time::sleep(std::time::Duration::from_secs(12)).await;
     let res = app.get("/readyz", "*/*").await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
@@ -532,9 +522,15 @@ async fn metrics_parse_and_move(backend: Backend) {
         .send()
         .await
         .unwrap();
-    peer.wait_for("/users/alice/inbox", 1, std::time::Duration::from_secs(20))
-        .await;
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    peer.wait_for("/users/alice/inbox", 1, WAIT).await;
+    // The delivery is counted once its answer is in, after the peer has recorded it.
+    eventually("the delivery is counted", WAIT, async || {
+        scrape()
+            .await
+            .get("tribune_deliveries_total{outcome=\"delivered\"}")
+            .is_some_and(|n| *n >= 1.0)
+    })
+    .await;
     let after = scrape().await;
     assert_eq!(after.get("tribune_followers"), Some(&1.0));
     assert_eq!(

@@ -5,8 +5,8 @@ use std::time::{Duration, SystemTime};
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{Backend, TestApp, TestDb, assert_json_error, on_both_backends},
-    peer::{Peer, Sign, verify_as_mastodon},
+    helpers::{AP_ACCEPT, Backend, WAIT, World, assert_json_error, eventually, on_both_backends},
+    peer::{Sign, verify_as_mastodon},
 };
 
 on_both_backends!(
@@ -27,67 +27,19 @@ on_both_backends!(
     rfc9421_with_an_ed25519_key,
 );
 
-const WAIT: Duration = Duration::from_secs(20);
-
-struct World {
-    app: TestApp,
-    db: TestDb,
-    peer: Peer,
-    client: reqwest::Client,
-    coalition: String,
-}
-
+/// A server, and a peer where alice and bob have their accounts.
 async fn world(backend: Backend, extra: &str) -> World {
-    let db = TestDb::new(backend).await;
-    let app = TestApp::spawn(&db, extra).await;
-    let peer = Peer::start(&["alice", "bob"]).await;
-    let client = peer.client(&[("localhost", app.addr)]);
-    let coalition = format!("{}/ap/coalition", app.base);
-    World {
-        app,
-        db,
-        peer,
-        client,
-        coalition,
-    }
+    World::start(backend, extra, &["alice", "bob"]).await
 }
 
-impl World {
-    fn follow(&self, name: &str, n: u32) -> Value {
-        json!({
-            "@context": "https://www.w3.org/ns/activitystreams",
-            "id": format!("{}/follows/{n}", self.peer.base),
-            "type": "Follow",
-            "actor": self.peer.actor_id(name),
-            "object": self.coalition,
-        })
-    }
-
-    async fn send(&self, name: &str, activity: &Value) -> reqwest::Response {
-        let inbox = format!("{}/inbox", self.coalition);
-        self.peer
-            .post(&self.client, name, &inbox, activity.to_string().as_bytes())
-            .await
-    }
-
-    async fn followers(&self) -> Value {
-        self.app
-            .get_ap(&format!("{}/followers?page=1", self.coalition))
-            .await
-    }
-
-    async fn coalition_pem(&self) -> String {
-        let actor = self.app.get_ap(&self.coalition).await;
-        actor["publicKey"]["publicKeyPem"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    }
+/// A Follow of the coalition by `name` of the world's peer.
+fn a_follow(w: &World, name: &str, n: u32) -> Value {
+    w.follow(&w.peer, name, n)
 }
 
 async fn follow_is_accepted_and_undo_removes_the_follower(backend: Backend) {
     let w = world(backend, "").await;
-    let follow = w.follow("alice", 1);
+    let follow = a_follow(&w, "alice", 1);
     let res = w.send("alice", &follow).await;
     assert_eq!(res.status(), 202, "{:?}", res.text().await);
 
@@ -100,16 +52,13 @@ async fn follow_is_accepted_and_undo_removes_the_follower(backend: Backend) {
     assert_eq!(accept["object"], follow);
     assert_eq!(accept["to"], json!([w.peer.actor_id("alice")]));
     assert!(accept["id"].as_str().unwrap().starts_with(&w.coalition));
-    let key_id =
-        verify_as_mastodon(&got[0], &w.coalition_pem().await).expect("Mastodon verifies it");
+    let key_id = verify_as_mastodon(&got[0], &w.pem().await).expect("Mastodon verifies it");
     assert_eq!(key_id, format!("{}#main-key", w.coalition));
     assert_eq!(got[0].headers["content-type"], "application/activity+json");
 
     // Recorded, with the profile as received.
-    let followers = w.app.get_ap(&format!("{}/followers", w.coalition)).await;
-    assert_eq!(followers["totalItems"], 1);
-    let page = w.followers().await;
-    assert_eq!(page["orderedItems"], json!([w.peer.actor_id("alice")]));
+    assert_eq!(w.follower_count().await, 1);
+    assert_eq!(w.followers().await, json!([w.peer.actor_id("alice")]));
     let id = w.peer.actor_id("alice");
     assert_eq!(
         w.db.text(&format!("SELECT name FROM remote_actors WHERE id = '{id}'"))
@@ -134,24 +83,24 @@ async fn follow_is_accepted_and_undo_removes_the_follower(backend: Backend) {
         "object": {"id": follow["id"], "type": "Follow", "actor": id, "object": w.coalition},
     });
     assert_eq!(w.send("alice", &undo).await.status(), 202);
-    let followers = w.app.get_ap(&format!("{}/followers", w.coalition)).await;
-    assert_eq!(followers["totalItems"], 0);
-    assert_eq!(w.followers().await["orderedItems"], json!([]));
+    assert_eq!(w.follower_count().await, 0);
+    assert_eq!(w.followers().await, json!([]));
 }
 
 async fn repeated_follows_are_accepted_again_and_repeated_ids_count_once(backend: Backend) {
     let w = world(backend, "").await;
-    let first = w.follow("alice", 1);
+    let first = a_follow(&w, "alice", 1);
     assert_eq!(w.send("alice", &first).await.status(), 202);
     w.peer.wait_for("/users/alice/inbox", 1, WAIT).await;
 
     // The same activity again: 202, one effect, no second Accept.
     assert_eq!(w.send("alice", &first).await.status(), 202);
     // A new Follow from a follower: accepted again, naming the new Follow.
-    let second = w.follow("alice", 2);
+    let second = a_follow(&w, "alice", 2);
     assert_eq!(w.send("alice", &second).await.status(), 202);
     let got = w.peer.wait_for("/users/alice/inbox", 2, WAIT).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Once nothing is left to deliver, a third Accept would have arrived.
+    w.deliveries_drained().await;
     let got_all = w.peer.received();
     assert_eq!(got_all.len(), 2, "exactly two Accepts");
     assert_eq!(got[1].json()["object"], second);
@@ -160,16 +109,13 @@ async fn repeated_follows_are_accepted_again_and_repeated_ids_count_once(backend
         got[1].json()["id"],
         "each Accept has its own id"
     );
-    assert_eq!(
-        w.app.get_ap(&format!("{}/followers", w.coalition)).await["totalItems"],
-        1
-    );
+    assert_eq!(w.follower_count().await, 1);
 
     // Bob follows too: newest first.
-    assert_eq!(w.send("bob", &w.follow("bob", 3)).await.status(), 202);
+    assert_eq!(w.send("bob", &a_follow(&w, "bob", 3)).await.status(), 202);
     w.peer.wait_for("/users/bob/inbox", 1, WAIT).await;
     assert_eq!(
-        w.followers().await["orderedItems"],
+        w.followers().await,
         json!([w.peer.actor_id("bob"), w.peer.actor_id("alice")])
     );
 
@@ -181,8 +127,8 @@ async fn repeated_follows_are_accepted_again_and_repeated_ids_count_once(backend
 
 async fn bad_input_is_refused_and_leaves_no_trace(backend: Backend) {
     let w = world(backend, "").await;
-    let inbox = format!("{}/inbox", w.coalition);
-    let follow = w.follow("alice", 1);
+    let inbox = w.inbox();
+    let follow = a_follow(&w, "alice", 1);
     let body = follow.to_string();
     let bytes = body.as_bytes();
     let hour = Duration::from_secs(3600);
@@ -216,7 +162,7 @@ async fn bad_input_is_refused_and_leaves_no_trace(backend: Backend) {
         .await;
     assert_json_error(res, 404).await;
 
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Each was refused before anything was stored or queued.
     assert_eq!(w.db.count("SELECT COUNT(*) FROM followers").await, 0);
     assert_eq!(w.db.count("SELECT COUNT(*) FROM deliveries").await, 0);
     assert_eq!(
@@ -225,15 +171,21 @@ async fn bad_input_is_refused_and_leaves_no_trace(backend: Backend) {
     );
     assert!(w.peer.received().is_empty(), "nothing sent");
 
-    // And the same Follow, correctly signed, still works afterwards.
+    // And the same Follow, correctly signed, still works afterwards; its Accept is all that
+    // was ever sent.
     assert_eq!(w.send("alice", &follow).await.status(), 202);
     w.peer.wait_for("/users/alice/inbox", 1, WAIT).await;
+    w.deliveries_drained().await;
+    assert_eq!(w.peer.received().len(), 1, "only the Accept");
 }
 
 async fn actor_delete_and_update_are_applied(backend: Backend) {
     let w = world(backend, "").await;
     for (n, name) in ["alice", "bob"].into_iter().enumerate() {
-        assert_eq!(w.send(name, &w.follow(name, n as u32)).await.status(), 202);
+        assert_eq!(
+            w.send(name, &a_follow(&w, name, n as u32)).await.status(),
+            202
+        );
         w.peer
             .wait_for(&format!("/users/{name}/inbox"), 1, WAIT)
             .await;
@@ -286,7 +238,7 @@ async fn actor_delete_and_update_are_applied(backend: Backend) {
     let delete = json!({"id": format!("{alice}#delete"), "type": "Delete", "actor": alice,
                         "object": alice, "to": ["https://www.w3.org/ns/activitystreams#Public"]});
     assert_eq!(w.send("alice", &delete).await.status(), 202);
-    assert_eq!(w.followers().await["orderedItems"], json!([bob]));
+    assert_eq!(w.followers().await, json!([bob]));
     assert_eq!(
         w.db.count(&format!(
             "SELECT COUNT(*) FROM remote_actors WHERE id = '{alice}'"
@@ -316,56 +268,42 @@ async fn actor_delete_and_update_are_applied(backend: Backend) {
 }
 
 async fn accept_survives_a_peer_outage_and_a_restart(backend: Backend) {
-    let World {
-        app,
-        db,
-        mut peer,
-        client,
-        coalition,
-    } = world(backend, "").await;
+    let mut w = world(backend, "").await;
     // The peer serves alice's actor, so the Follow verifies; then it goes down before the
     // Accept can reach it.
-    let follow = json!({
-        "id": format!("{}/follows/1", peer.base), "type": "Follow",
-        "actor": peer.actor_id("alice"), "object": coalition,
-    });
-    let inbox = format!("{coalition}/inbox");
+    let follow = a_follow(&w, "alice", 1);
     // Failing before it is down, so that the first attempt cannot win the race.
-    peer.set_inbox_status(503);
-    let res = peer
-        .post(&client, "alice", &inbox, follow.to_string().as_bytes())
-        .await;
-    assert_eq!(res.status(), 202);
-    peer.wait_for("/users/alice/inbox", 1, WAIT).await;
-    peer.go_down().await;
-    peer.set_inbox_status(202);
+    w.peer.set_inbox_status(503);
+    assert_eq!(w.send("alice", &follow).await.status(), 202);
+    w.peer.wait_for("/users/alice/inbox", 1, WAIT).await;
+    w.peer.go_down().await;
+    w.peer.set_inbox_status(202);
 
     // Attempts fail (connection refused) and are retried.
-    let deadline = std::time::Instant::now() + WAIT;
-    while db
-        .count("SELECT CAST(COALESCE(MAX(attempts), 0) AS BIGINT) FROM deliveries")
-        .await
-        < 2
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the Accept is retried while the peer is down"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually(
+        "the Accept is retried while the peer is down",
+        WAIT,
+        async || {
+            w.db.count("SELECT CAST(COALESCE(MAX(attempts), 0) AS BIGINT) FROM deliveries")
+                .await
+                >= 2
+        },
+    )
+    .await;
     assert_eq!(
-        db.text("SELECT state FROM deliveries").await.as_deref(),
+        w.db.text("SELECT state FROM deliveries").await.as_deref(),
         Some("pending")
     );
 
     // The server stops and starts again on the same database.
     let before_restart = SystemTime::now();
-    let app = app.restart(&db, "").await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    w.restart("").await;
+    w.app.ready().await;
 
     // The peer comes back: the Accept arrives, signed afresh with a new Date.
-    peer.come_back().await;
-    let got = peer
+    w.peer.come_back().await;
+    let got = w
+        .peer
         .wait_for("/users/alice/inbox", 2, Duration::from_secs(30))
         .await;
     let accept = got.last().unwrap();
@@ -375,60 +313,32 @@ async fn accept_survives_a_peer_outage_and_a_restart(backend: Backend) {
         date + Duration::from_secs(1) >= before_restart,
         "signed after the restart, not before"
     );
-    let actor = app.get_ap(&coalition).await;
-    verify_as_mastodon(accept, actor["publicKey"]["publicKeyPem"].as_str().unwrap())
-        .expect("the re-signed Accept verifies");
-    let deadline = std::time::Instant::now() + WAIT;
-    while db.text("SELECT state FROM deliveries").await.as_deref() != Some("delivered") {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the delivery is recorded as delivered"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    verify_as_mastodon(accept, &w.pem().await).expect("the re-signed Accept verifies");
+    eventually("the delivery is recorded as delivered", WAIT, async || {
+        w.db.text("SELECT state FROM deliveries").await.as_deref() == Some("delivered")
+    })
+    .await;
 }
 
 async fn blocked_domains_get_403(backend: Backend) {
-    let World {
-        app,
-        db,
-        peer,
-        client,
-        coalition,
-    } = world(backend, "").await;
-    let inbox = format!("{coalition}/inbox");
-    let follow = |n: u32| {
-        json!({"id": format!("{}/follows/{n}", peer.base), "type": "Follow",
-               "actor": peer.actor_id("alice"), "object": coalition})
-        .to_string()
-    };
+    let mut w = world(backend, "").await;
     assert_eq!(
-        peer.post(&client, "alice", &inbox, follow(1).as_bytes())
-            .await
-            .status(),
+        w.send("alice", &a_follow(&w, "alice", 1)).await.status(),
         202
     );
-    assert_eq!(
-        app.get_ap(&format!("{coalition}/followers")).await["totalItems"],
-        1
-    );
+    assert_eq!(w.follower_count().await, 1);
 
     // The peer's port is only known once it runs: block all of `localhost` in the
     // configuration. At start, the domain's followers go.
-    let blocked = "[federation]\nblocked_domains = [\"localhost\"]\n";
-    let app = app.restart(&db, blocked).await;
-    assert_eq!(
-        app.get_ap(&format!("{coalition}/followers")).await["totalItems"],
-        0
-    );
-    let received = db.count("SELECT COUNT(*) FROM received_activities").await;
-    let res = peer
-        .post(&client, "alice", &inbox, follow(2).as_bytes())
+    w.restart("[federation]\nblocked_domains = [\"localhost\"]\n")
         .await;
+    assert_eq!(w.follower_count().await, 0);
+    let received = w.db.count("SELECT COUNT(*) FROM received_activities").await;
+    let res = w.send("alice", &a_follow(&w, "alice", 2)).await;
     assert_json_error(res, 403).await;
-    assert_eq!(db.count("SELECT COUNT(*) FROM remote_actors").await, 0);
+    assert_eq!(w.db.count("SELECT COUNT(*) FROM remote_actors").await, 0);
     assert_eq!(
-        db.count("SELECT COUNT(*) FROM received_activities").await,
+        w.db.count("SELECT COUNT(*) FROM received_activities").await,
         received
     );
 }
@@ -437,8 +347,12 @@ async fn manual_approval_keeps_follows_pending(backend: Backend) {
     let w = world(backend, "[coalition]\nmanually_approves_followers = true\n").await;
     let actor = w.app.get_ap(&w.coalition).await;
     assert_eq!(actor["manuallyApprovesFollowers"], true);
-    assert_eq!(w.send("alice", &w.follow("alice", 1)).await.status(), 202);
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        w.send("alice", &a_follow(&w, "alice", 1)).await.status(),
+        202
+    );
+    // Once nothing is left to deliver, an Accept would have arrived.
+    w.deliveries_drained().await;
     assert!(
         w.peer.received().is_empty(),
         "no Accept before an admin approves"
@@ -448,15 +362,13 @@ async fn manual_approval_keeps_follows_pending(backend: Backend) {
             .await,
         1
     );
-    assert_eq!(
-        w.app.get_ap(&format!("{}/followers", w.coalition)).await["totalItems"],
-        0
-    );
+    assert_eq!(w.follower_count().await, 0);
 }
 
 async fn a_rotated_key_is_refetched_once(backend: Backend) {
     let w = world(backend, "").await;
-    assert_eq!(w.send("alice", &w.follow("alice", 1)).await.status(), 202);
+    let follow = a_follow(&w, "alice", 1);
+    assert_eq!(w.send("alice", &follow).await.status(), 202);
     let alice = w.peer.actor_id("alice");
     let sql = format!("SELECT public_key_pem FROM remote_actors WHERE id = '{alice}'");
     let before = w.db.text(&sql).await;
@@ -465,14 +377,11 @@ async fn a_rotated_key_is_refetched_once(backend: Backend) {
     // stored key fails, tribune refetches her actor once, and the signature verifies.
     w.peer.rotate_key("alice");
     let undo = json!({"id": format!("{alice}#undo/1"), "type": "Undo", "actor": alice,
-                      "object": format!("{}/follows/1", w.peer.base)});
+                      "object": follow["id"]});
     assert_eq!(w.send("alice", &undo).await.status(), 202);
     let after = w.db.text(&sql).await;
     assert_ne!(before, after, "the new key is stored");
-    assert_eq!(
-        w.app.get_ap(&format!("{}/followers", w.coalition)).await["totalItems"],
-        0
-    );
+    assert_eq!(w.follower_count().await, 0);
 
     // A signature by a key the actor does not publish still fails after the refetch.
     let bad = json!({"id": format!("{alice}#follow/2"), "type": "Follow", "actor": alice, "object": w.coalition});
@@ -480,7 +389,7 @@ async fn a_rotated_key_is_refetched_once(backend: Backend) {
         .peer
         .post_with(
             &w.client,
-            &format!("{}/inbox", w.coalition),
+            &w.inbox(),
             bad.to_string().as_bytes(),
             Sign {
                 name: "alice",
@@ -501,7 +410,7 @@ async fn inbox_limits_answer_429(backend: Backend) {
     let mut statuses = Vec::new();
     for n in 0..7 {
         statuses.push(
-            w.send("alice", &w.follow("alice", n))
+            w.send("alice", &a_follow(&w, "alice", n))
                 .await
                 .status()
                 .as_u16(),
@@ -512,7 +421,7 @@ async fn inbox_limits_answer_429(backend: Backend) {
         [202, 202, 202, 202, 202, 429, 429],
         "per signing host"
     );
-    let res = w.send("bob", &w.follow("bob", 9)).await;
+    let res = w.send("bob", &a_follow(&w, "bob", 9)).await;
     assert!(res.headers().get("retry-after").is_some());
     assert_json_error(res, 429).await;
     // Per address, whatever is sent (here, unsigned junk).
@@ -530,7 +439,7 @@ async fn private_addresses_are_refused_when_not_allowed(backend: Backend) {
     // The peer's actor is on 127.0.0.1: with the guard on, tribune will not fetch it, so
     // the Follow cannot be verified and nothing is stored.
     let w = world(backend, "[federation]\nallow_private_addresses = false\n").await;
-    let res = w.send("alice", &w.follow("alice", 1)).await;
+    let res = w.send("alice", &a_follow(&w, "alice", 1)).await;
     assert_json_error(res, 401).await;
     assert_eq!(w.db.count("SELECT COUNT(*) FROM remote_actors").await, 0);
     // The delivery client refuses loopback too, whatever the port.
@@ -554,13 +463,14 @@ async fn private_addresses_are_refused_when_not_allowed(backend: Backend) {
 
 async fn keys_rotate_without_losing_followers(backend: Backend) {
     let w = world(backend, "").await;
-    assert_eq!(w.send("alice", &w.follow("alice", 1)).await.status(), 202);
+    assert_eq!(
+        w.send("alice", &a_follow(&w, "alice", 1)).await.status(),
+        202
+    );
     w.peer.wait_for("/users/alice/inbox", 1, WAIT).await;
-    let old = w.coalition_pem().await;
+    let old = w.pem().await;
 
-    let out = crate::helpers::Cli::for_app(&w.db, &w.app)
-        .ok(&["keys", "rotate"])
-        .await;
+    let out = w.cli.ok(&["keys", "rotate"]).await;
     assert!(out.contains("queued for 1 inbox"), "{out}");
     // Followers are told the new key.
     let got = w.peer.wait_for("/inbox", 1, WAIT).await;
@@ -573,38 +483,28 @@ async fn keys_rotate_without_losing_followers(backend: Backend) {
         .to_owned();
     assert_ne!(new, old);
     // The running server serves and signs with it within seconds.
-    let deadline = std::time::Instant::now() + WAIT;
-    while w.coalition_pem().await != new {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the server takes the new key"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually("the server takes the new key", WAIT, async || {
+        w.pem().await == new
+    })
+    .await;
     // Mastodon re-Follows after a key change: accepted, signed with the new key.
-    assert_eq!(w.send("alice", &w.follow("alice", 2)).await.status(), 202);
+    assert_eq!(
+        w.send("alice", &a_follow(&w, "alice", 2)).await.status(),
+        202
+    );
     let got = w.peer.wait_for("/users/alice/inbox", 2, WAIT).await;
     let accept = got.last().unwrap();
     verify_as_mastodon(accept, &new).expect("signed with the new key");
     assert!(verify_as_mastodon(accept, &old).is_err());
-    assert_eq!(
-        w.app.get_ap(&format!("{}/followers", w.coalition)).await["totalItems"],
-        1
-    );
+    assert_eq!(w.follower_count().await, 1);
 }
 
 async fn authorized_fetch_requires_signed_gets(backend: Backend) {
     let w = world(backend, "[federation]\nauthorized_fetch = true\n").await;
     let followers = format!("{}/followers", w.coalition);
     // Unsigned: refused for collections; the actor and the pages stay public.
-    assert_json_error(w.app.get(&followers, crate::helpers::AP_ACCEPT).await, 401).await;
-    assert_eq!(
-        w.app
-            .get(&w.coalition, crate::helpers::AP_ACCEPT)
-            .await
-            .status(),
-        200
-    );
+    assert_json_error(w.app.get(&followers, AP_ACCEPT).await, 401).await;
+    assert_eq!(w.app.get(&w.coalition, AP_ACCEPT).await.status(), 200);
     assert_eq!(
         w.app
             .get(&format!("{}/@coalition", w.app.base), "text/html")
@@ -623,14 +523,17 @@ async fn authorized_fetch_requires_signed_gets(backend: Backend) {
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["type"], "OrderedCollection");
     // The inbox still takes signed POSTs.
-    assert_eq!(w.send("alice", &w.follow("alice", 1)).await.status(), 202);
+    assert_eq!(
+        w.send("alice", &a_follow(&w, "alice", 1)).await.status(),
+        202
+    );
 }
 
 async fn rfc9421_message_signatures_are_verified(backend: Backend) {
     use crate::peer::Rfc9421Tweak;
     let w = world(backend, "").await;
-    let inbox = format!("{}/inbox", w.coalition);
-    let body = w.follow("alice", 1).to_string();
+    let inbox = w.inbox();
+    let body = a_follow(&w, "alice", 1).to_string();
     for (what, tweak) in [
         (
             "a digest of another body",
@@ -686,22 +589,24 @@ async fn rfc9421_message_signatures_are_verified(backend: Backend) {
 async fn a_401_is_answered_with_a_second_knock_in_rfc9421(backend: Backend) {
     let w = world(backend, "").await;
     // A server that only takes RFC 9421 (answers 401 to draft-cavage).
-    w.peer.require_rfc9421(&w.coalition_pem().await);
-    assert_eq!(w.send("alice", &w.follow("alice", 1)).await.status(), 202);
+    w.peer.require_rfc9421(&w.pem().await);
+    assert_eq!(
+        w.send("alice", &a_follow(&w, "alice", 1)).await.status(),
+        202
+    );
     // First knock (cavage) refused, second (RFC 9421) accepted: recorded as delivered.
     let got = w.peer.wait_for("/users/alice/inbox", 2, WAIT).await;
     assert!(got[0].headers.get("signature-input").is_none());
     assert!(got[1].headers.get("signature-input").is_some());
-    let deadline = std::time::Instant::now() + WAIT;
-    while w.db.text("SELECT state FROM deliveries").await.as_deref() != Some("delivered") {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "delivered on the second knock"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually("delivered on the second knock", WAIT, async || {
+        w.db.text("SELECT state FROM deliveries").await.as_deref() == Some("delivered")
+    })
+    .await;
     // The host is remembered: the next delivery goes straight to RFC 9421.
-    assert_eq!(w.send("alice", &w.follow("alice", 2)).await.status(), 202);
+    assert_eq!(
+        w.send("alice", &a_follow(&w, "alice", 2)).await.status(),
+        202
+    );
     let got = w.peer.wait_for("/users/alice/inbox", 3, WAIT).await;
     assert!(
         got[2].headers.get("signature-input").is_some(),
@@ -728,7 +633,7 @@ async fn rfc9421_with_an_ed25519_key(backend: Backend) {
             "publicKeyMultibase": format!("z{}", bs58::encode(&multikey).into_string()),
         }]),
     );
-    let inbox = format!("{}/inbox", w.coalition);
+    let inbox = w.inbox();
     let send = |body: String, sign_with: &Ed25519KeyPair| {
         let digest = format!(
             "sha-256=:{}:",
@@ -757,12 +662,14 @@ async fn rfc9421_with_an_ed25519_key(backend: Backend) {
     // Signed by another Ed25519 key: refused.
     let other =
         Ed25519KeyPair::from_pkcs8(Ed25519KeyPair::generate_pkcs8(&rng).unwrap().as_ref()).unwrap();
-    let res = send(w.follow("alice", 1).to_string(), &other)
+    let res = send(a_follow(&w, "alice", 1).to_string(), &other)
         .await
         .unwrap();
     assert_json_error(res, 401).await;
     // Signed by the key alice publishes: accepted.
-    let res = send(w.follow("alice", 1).to_string(), &pair).await.unwrap();
+    let res = send(a_follow(&w, "alice", 1).to_string(), &pair)
+        .await
+        .unwrap();
     assert_eq!(res.status(), 202, "{:?}", res.text().await);
     w.peer.wait_for("/users/alice/inbox", 1, WAIT).await;
 }

@@ -3,6 +3,7 @@
 use std::{
     net::SocketAddr,
     sync::atomic::{AtomicU32, Ordering},
+    time::{Duration, Instant},
 };
 
 use figment::{
@@ -10,17 +11,32 @@ use figment::{
     providers::{Format, Toml},
 };
 use reqwest::{Response, header};
-use serde_json::Value;
+use serde_json::{Value, json};
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 use tribune::{
     config::{DEFAULT_TOML, Settings},
     startup::Application,
 };
 
+use crate::peer::Peer;
+
 pub const AP_ACCEPT: &str = "application/activity+json, application/ld+json";
 pub const LD_ACCEPT: &str =
     r#"application/ld+json; profile="https://www.w3.org/ns/activitystreams""#;
 pub const BROWSER_ACCEPT: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+
+/// How long a test waits for something the server does in the background.
+pub const WAIT: Duration = Duration::from_secs(20);
+
+/// Wait until `check` holds, looking every 50 ms; fail, saying `what` was awaited, once
+/// `timeout` has passed.
+pub async fn eventually(what: &str, timeout: Duration, mut check: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !check().await {
+        assert!(Instant::now() < deadline, "{what} (within {timeout:?})");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -281,12 +297,26 @@ impl TestApp {
     }
 
     /// Stop the server, wait for it, and start it again on the same port and database.
-    pub async fn restart(mut self, db: &TestDb, extra: &str) -> TestApp {
+    pub async fn restart(&mut self, db: &TestDb, extra: &str) {
         self.stop().await;
         let listener = TcpListener::bind(self.addr)
             .await
             .expect("rebind the same port");
-        Self::spawn_on(db, extra, listener).await
+        *self = Self::spawn_on(db, extra, listener).await;
+    }
+
+    /// Wait until `/readyz` says the database and the workers are ready, and return what it
+    /// said.
+    pub async fn ready(&self) -> Value {
+        let mut body = Value::Null;
+        eventually("the server is ready", Duration::from_secs(10), async || {
+            let res = self.get("/readyz", "*/*").await;
+            let status = res.status();
+            body = res.json().await.expect("JSON from /readyz");
+            status == 200
+        })
+        .await;
+        body
     }
 
     pub async fn stop(&mut self) {
@@ -420,5 +450,182 @@ impl Cli {
         let out = self.run(args).await;
         assert_eq!(out.code, Some(0), "tribune {args:?}: {}", out.stderr);
         out.stdout
+    }
+}
+
+/// Where the fixtures' coalition and statements live; a test puts its own server instead.
+const FIXTURE_SERVER: &str = "https://example.org";
+
+/// An activity as a real server sends it: `tests/fixtures/SERVER/NAME.json`, which names the
+/// source its shape was read from. `None` when that server sends no such activity.
+pub fn fixture(server: &str, name: &str) -> Option<Value> {
+    let path = format!(
+        "{}/tests/fixtures/{server}/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(path).ok()?;
+    let v: Value = serde_json::from_str(&text).expect("fixtures are JSON");
+    assert!(
+        v["source"].as_str().is_some_and(|s| !s.is_empty()),
+        "{server}/{name} names its source"
+    );
+    Some(v["activity"].clone())
+}
+
+/// A running server on a fresh database, its command line, and a peer that signs as Mastodon
+/// does, with a client of the peer's that reaches the server as `localhost`.
+pub struct World {
+    pub app: TestApp,
+    pub db: TestDb,
+    pub cli: Cli,
+    pub peer: Peer,
+    pub client: reqwest::Client,
+    /// The coalition's actor id.
+    pub coalition: String,
+    /// A folder for the files a test writes (statements, images).
+    pub dir: tempfile::TempDir,
+}
+
+impl World {
+    /// A server with the `extra` settings, and a peer with the actors `names`.
+    pub async fn start(backend: Backend, extra: &str, names: &[&str]) -> World {
+        World::with_peer(backend, extra, Peer::start(names).await).await
+    }
+
+    pub async fn with_peer(backend: Backend, extra: &str, peer: Peer) -> World {
+        let db = TestDb::new(backend).await;
+        let app = TestApp::spawn(&db, extra).await;
+        let cli = Cli::for_app(&db, &app);
+        let client = peer.client(&[("localhost", app.addr)]);
+        let coalition = format!("{}/ap/coalition", app.base);
+        World {
+            app,
+            db,
+            cli,
+            peer,
+            client,
+            coalition,
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    /// Stop the server and start it again on the same port and database, with `extra`.
+    pub async fn restart(&mut self, extra: &str) {
+        self.app.restart(&self.db, extra).await;
+    }
+
+    /// Write `text` to the file `name` in the test's folder, and return its path.
+    pub fn file(&self, name: &str, text: &str) -> String {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, text).expect("write a test file");
+        path.display().to_string()
+    }
+
+    /// The coalition's inbox, where Mastodon sends what is for the coalition alone.
+    pub fn inbox(&self) -> String {
+        format!("{}/inbox", self.coalition)
+    }
+
+    /// The server's shared inbox, where Mastodon sends what it addresses to several actors.
+    pub fn shared_inbox(&self) -> String {
+        format!("{}/inbox", self.app.base)
+    }
+
+    /// POST `activity` to `inbox`, signed by the actor `name` of `peer` as Mastodon signs.
+    pub async fn post(
+        &self,
+        peer: &Peer,
+        name: &str,
+        inbox: &str,
+        activity: &Value,
+    ) -> reqwest::Response {
+        peer.post(&self.client, name, inbox, activity.to_string().as_bytes())
+            .await
+    }
+
+    /// POST `activity` to the coalition's inbox, signed by `name` of the world's peer.
+    pub async fn send(&self, name: &str, activity: &Value) -> reqwest::Response {
+        self.post(&self.peer, name, &self.inbox(), activity).await
+    }
+
+    /// POST `activity` to the shared inbox, signed by `name` of the world's peer.
+    pub async fn send_shared(&self, name: &str, activity: &Value) -> reqwest::Response {
+        self.post(&self.peer, name, &self.shared_inbox(), activity)
+            .await
+    }
+
+    /// A Follow of the coalition by `name` of `peer`, as Mastodon sends it; `n` tells apart
+    /// the Follows of one actor.
+    pub fn follow(&self, peer: &Peer, name: &str, n: u32) -> Value {
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{}/follows/{n}", peer.actor_id(name)),
+            "type": "Follow",
+            "actor": peer.actor_id(name),
+            "object": self.coalition,
+        })
+    }
+
+    /// `name` of `peer` follows the coalition, and the Accept reaches its personal inbox.
+    pub async fn followed_by(&self, peer: &Peer, name: &str) {
+        let follow = self.follow(peer, name, 0);
+        let res = self.post(peer, name, &self.inbox(), &follow).await;
+        assert_eq!(res.status(), 202, "the Follow of {name}");
+        peer.wait_for(&format!("/users/{name}/inbox"), 1, WAIT)
+            .await;
+    }
+
+    /// The coalition's public key, as its actor document publishes it.
+    pub async fn pem(&self) -> String {
+        self.app.get_ap(&self.coalition).await["publicKey"]["publicKeyPem"]
+            .as_str()
+            .expect("a publicKeyPem")
+            .to_owned()
+    }
+
+    /// The first page of the coalition's followers, newest first.
+    pub async fn followers(&self) -> Value {
+        self.app
+            .get_ap(&format!("{}/followers?page=1", self.coalition))
+            .await["orderedItems"]
+            .clone()
+    }
+
+    /// `totalItems` of the coalition's followers collection.
+    pub async fn follower_count(&self) -> Value {
+        self.app
+            .get_ap(&format!("{}/followers", self.coalition))
+            .await["totalItems"]
+            .clone()
+    }
+
+    /// Wait until no delivery is left pending: whatever the server queued has reached the
+    /// peers (or been given up), so that what they received is all they will receive.
+    pub async fn deliveries_drained(&self) {
+        eventually("every queued delivery is finished", WAIT, async || {
+            self.db
+                .count("SELECT COUNT(*) FROM deliveries WHERE state = 'pending'")
+                .await
+                == 0
+        })
+        .await;
+    }
+
+    /// `server`'s fixture `name`, as the peer's actor `server` sends it to this server: the
+    /// fixture's account (the actor of its Follow) becomes that actor, and the fixtures'
+    /// coalition and statements become this server's.
+    pub fn fixture(&self, server: &str, name: &str) -> Option<Value> {
+        let activity = fixture(server, name)?;
+        let follow = fixture(server, "follow").expect("every server's fixtures have a Follow");
+        let account = follow["actor"].as_str().expect("the Follow's actor");
+        let text = activity
+            .to_string()
+            .replace(account, &self.peer.actor_id(server))
+            .replace(&format!("{FIXTURE_SERVER}/ap/coalition"), &self.coalition)
+            .replace(
+                &format!("{FIXTURE_SERVER}/statements/"),
+                &format!("{}/statements/", self.app.base),
+            );
+        Some(serde_json::from_str(&text).expect("still JSON"))
     }
 }

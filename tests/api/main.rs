@@ -18,6 +18,7 @@ mod fixtures;
 mod follows;
 mod likes;
 mod relay;
+mod schema;
 mod statements;
 mod storage;
 mod two_instances;

@@ -593,6 +593,7 @@ async fn inbox(
     use std::sync::atomic::Ordering;
     let delay = shared.delay_ms.load(Ordering::Relaxed);
     if delay > 0 {
+        // A slow host, as set_delay asked: this sleep is the peer's behaviour, not a wait.
         tokio::time::sleep(Duration::from_millis(delay)).await;
     }
     let required = shared.require_rfc9421.lock().unwrap().clone();

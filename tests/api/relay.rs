@@ -1,11 +1,14 @@
 //! Members and the group relay (docs/interop.md §6).
 
-use std::time::Duration;
+use std::{
+    ops::{Deref, DerefMut},
+    time::Duration,
+};
 
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{Backend, Cli, TestApp, TestDb, on_both_backends},
+    helpers::{Backend, WAIT, World, eventually, on_both_backends},
     peer::{Peer, verify_as_mastodon},
 };
 
@@ -19,63 +22,51 @@ on_both_backends!(
     the_roster_and_moderation_through_the_admin_api,
 );
 
-const WAIT: Duration = Duration::from_secs(20);
 const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
 
-struct World {
-    app: TestApp,
-    db: TestDb,
-    cli: Cli,
-    coalition: String,
-    members: Peer,
+/// A server whose peer holds the members' accounts (asso and union on the roster, stranger
+/// not), and a second peer where alice follows the coalition.
+struct Relay {
+    world: World,
     followers: Peer,
 }
 
-impl World {
-    async fn new(backend: Backend, extra: &str) -> World {
-        let db = TestDb::new(backend).await;
-        let app = TestApp::spawn(&db, extra).await;
-        let cli = Cli::for_app(&db, &app);
-        let coalition = format!("{}/ap/coalition", app.base);
-        let members = Peer::start(&["asso", "union", "stranger"]).await;
+impl Deref for Relay {
+    type Target = World;
+    fn deref(&self) -> &World {
+        &self.world
+    }
+}
+
+impl DerefMut for Relay {
+    fn deref_mut(&mut self) -> &mut World {
+        &mut self.world
+    }
+}
+
+impl Relay {
+    async fn new(backend: Backend, extra: &str) -> Relay {
+        let world = World::start(backend, extra, &["asso", "union", "stranger"]).await;
         let followers = Peer::start(&["alice"]).await;
-        let w = World {
-            app,
-            db,
-            cli,
-            coalition,
-            members,
-            followers,
-        };
-        // alice follows the coalition; asso and union are members.
-        let follow = json!({"id": format!("{}/f/1", w.followers.base), "type": "Follow",
-                            "actor": w.followers.actor_id("alice"), "object": w.coalition});
-        assert_eq!(w.send(&w.followers, "alice", &follow).await.status(), 202);
-        w.followers.wait_for("/users/alice/inbox", 1, WAIT).await;
+        world.followed_by(&followers, "alice").await;
         for name in ["asso", "union"] {
-            let out = w
+            let out = world
                 .cli
-                .ok(&["members", "add", &w.members.actor_id(name)])
+                .ok(&["members", "add", &world.peer.actor_id(name)])
                 .await;
             assert!(out.starts_with("added "), "{out}");
         }
-        w
+        Relay { world, followers }
     }
 
-    async fn send(&self, peer: &Peer, name: &str, activity: &Value) -> reqwest::Response {
-        let client = peer.client(&[("localhost", self.app.addr)]);
-        peer.post(
-            &client,
-            name,
-            &format!("{}/inbox", self.app.base),
-            activity.to_string().as_bytes(),
-        )
-        .await
+    /// The peer of the members' accounts.
+    fn members(&self) -> &Peer {
+        &self.peer
     }
 
     /// A post by `name` of the members' peer, as Mastodon sends a public mention.
-    fn post(&self, name: &str, n: u32) -> Value {
-        let actor = self.members.actor_id(name);
+    fn mention(&self, name: &str, n: u32) -> Value {
+        let actor = self.members().actor_id(name);
         let id = format!("{actor}/statuses/{n}");
         json!({
             "@context": "https://www.w3.org/ns/activitystreams",
@@ -99,17 +90,10 @@ impl World {
             .map(|r| r.json())
             .collect()
     }
-
-    async fn pem(&self) -> String {
-        self.app.get_ap(&self.coalition).await["publicKey"]["publicKeyPem"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    }
 }
 
 async fn a_members_public_post_is_relayed_to_followers_and_the_member(backend: Backend) {
-    let w = World::new(backend, "").await;
+    let w = Relay::new(backend, "").await;
     // The roster is public.
     let actor = w.app.get_ap(&w.coalition).await;
     let roster = w.app.get_ap(actor["members"].as_str().unwrap()).await;
@@ -126,8 +110,8 @@ async fn a_members_public_post_is_relayed_to_followers_and_the_member(backend: B
     let listed = w.cli.ok(&["members", "list"]).await;
     assert_eq!(listed.lines().count(), 2, "{listed}");
 
-    let post = w.post("asso", 1);
-    assert_eq!(w.send(&w.members, "asso", &post).await.status(), 202);
+    let post = w.mention("asso", 1);
+    assert_eq!(w.send_shared("asso", &post).await.status(), 202);
     let got = w.followers.wait_for("/inbox", 1, WAIT).await;
     let announce = got[0].json();
     assert_eq!(announce["type"], "Announce");
@@ -138,12 +122,12 @@ async fn a_members_public_post_is_relayed_to_followers_and_the_member(backend: B
         announce["cc"],
         json!([
             format!("{}/followers", w.coalition),
-            w.members.actor_id("asso")
+            w.members().actor_id("asso")
         ])
     );
     verify_as_mastodon(&got[0], &w.pem().await).unwrap();
     // The member is told too.
-    let to_member = w.members.wait_for("/inbox", 1, WAIT).await;
+    let to_member = w.members().wait_for("/inbox", 1, WAIT).await;
     assert_eq!(to_member[0].json()["id"], announce["id"]);
     // Listed in the outbox; shown by `relay list`.
     let outbox = w
@@ -154,29 +138,30 @@ async fn a_members_public_post_is_relayed_to_followers_and_the_member(backend: B
     assert!(w.cli.ok(&["relay", "list"]).await.ends_with("\trelayed\n"));
 
     // The same Create again: one relay.
-    assert_eq!(w.send(&w.members, "asso", &post).await.status(), 202);
+    assert_eq!(w.send_shared("asso", &post).await.status(), 202);
     // The member deletes the post: the relay is marked removed.
     let delete = json!({"id": format!("{}#delete", post["object"]["id"].as_str().unwrap()), "type": "Delete",
-                        "actor": w.members.actor_id("asso"),
+                        "actor": w.members().actor_id("asso"),
                         "object": {"id": post["object"]["id"], "type": "Tombstone"}, "to": [PUBLIC]});
-    assert_eq!(w.send(&w.members, "asso", &delete).await.status(), 202);
+    assert_eq!(w.send_shared("asso", &delete).await.status(), 202);
     assert!(w.cli.ok(&["relay", "list"]).await.ends_with("\tremoved\n"));
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Once nothing is left to deliver, a second Announce would have arrived.
+    w.deliveries_drained().await;
     assert_eq!(w.announces().len(), 1);
 }
 
 async fn everything_else_waits_for_an_admin(backend: Backend) {
-    let w = World::new(backend, "").await;
-    let from_stranger = w.post("stranger", 1);
-    let mut reply = w.post("asso", 2);
+    let w = Relay::new(backend, "").await;
+    let from_stranger = w.mention("stranger", 1);
+    let mut reply = w.mention("asso", 2);
     reply["object"]["inReplyTo"] = json!("https://elsewhere.example/statuses/9");
-    let mut followers_only = w.post("union", 3);
-    let union = w.members.actor_id("union");
+    let mut followers_only = w.mention("union", 3);
+    let union = w.members().actor_id("union");
     followers_only["to"] = json!([format!("{union}/followers")]);
     followers_only["cc"] = json!([w.coalition]);
     followers_only["object"]["to"] = json!([format!("{union}/followers")]);
     followers_only["object"]["cc"] = json!([w.coalition]);
-    let mut not_for_us = w.post("asso", 4);
+    let mut not_for_us = w.mention("asso", 4);
     not_for_us["cc"] = json!([]);
     not_for_us["object"]["cc"] = json!([]);
     not_for_us["object"]["tag"] = json!([]);
@@ -186,9 +171,10 @@ async fn everything_else_waits_for_an_admin(backend: Backend) {
         ("union", &followers_only),
         ("asso", &not_for_us),
     ] {
-        assert_eq!(w.send(&w.members, name, post).await.status(), 202);
+        assert_eq!(w.send_shared(name, post).await.status(), 202);
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Once nothing is left to deliver, an Announce would have arrived.
+    w.deliveries_drained().await;
     assert!(w.announces().is_empty(), "nothing relayed by itself");
     let pending = w.cli.ok(&["relay", "pending"]).await;
     let reasons: Vec<&str> = pending
@@ -223,7 +209,7 @@ async fn everything_else_waits_for_an_admin(backend: Backend) {
 }
 
 async fn limits_removal_and_moves(backend: Backend) {
-    let mut w = World::new(
+    let mut w = Relay::new(
         backend,
         "[relay]\nmax_per_member_per_hour = 2\nundo_on_member_removal = true\n",
     )
@@ -234,9 +220,7 @@ async fn limits_removal_and_moves(backend: Backend) {
     ));
     for n in 1..=3 {
         assert_eq!(
-            w.send(&w.members, "asso", &w.post("asso", n))
-                .await
-                .status(),
+            w.send_shared("asso", &w.mention("asso", n)).await.status(),
             202
         );
     }
@@ -247,7 +231,7 @@ async fn limits_removal_and_moves(backend: Backend) {
     // Removing the member withdraws its relays.
     let out = w
         .cli
-        .ok(&["members", "remove", &w.members.actor_id("asso")])
+        .ok(&["members", "remove", &w.members().actor_id("asso")])
         .await;
     assert!(out.contains("2 relay(s) withdrawn"), "{out}");
     let got = w.followers.wait_for("/inbox", 4, WAIT).await;
@@ -261,7 +245,7 @@ async fn limits_removal_and_moves(backend: Backend) {
     assert!(w.cli.ok(&["relay", "list"]).await.contains("\tundone"));
     let out = w
         .cli
-        .run(&["members", "remove", &w.members.actor_id("asso")])
+        .run(&["members", "remove", &w.members().actor_id("asso")])
         .await;
     assert_eq!(out.code, Some(1));
 
@@ -270,32 +254,30 @@ async fn limits_removal_and_moves(backend: Backend) {
     moved.set_actor_field(
         "union2",
         "alsoKnownAs",
-        json!([w.members.actor_id("union")]),
+        json!([w.members().actor_id("union")]),
     );
-    let union = w.members.actor_id("union");
+    let union = w.members().actor_id("union");
     let mv = json!({"id": format!("{union}#moves/1"), "type": "Move", "actor": union, "object": union,
                     "target": moved.actor_id("union2")});
-    assert_eq!(w.send(&w.members, "union", &mv).await.status(), 202);
+    assert_eq!(w.send_shared("union", &mv).await.status(), 202);
     let members = w.cli.ok(&["members", "list"]).await;
     assert!(members.starts_with(&moved.actor_id("union2")), "{members}");
     // A Move to an account that does not name the origin is refused.
     let mv = json!({"id": format!("{union}#moves/2"), "type": "Move", "actor": moved.actor_id("union2"),
-                    "object": moved.actor_id("union2"), "target": w.members.actor_id("stranger")});
-    let res = w.send(&moved, "union2", &mv).await;
+                    "object": moved.actor_id("union2"), "target": w.members().actor_id("stranger")});
+    let res = w.post(&moved, "union2", &w.shared_inbox(), &mv).await;
     assert_eq!(res.status(), 422);
 }
 
 async fn a_relay_due_while_a_follower_is_down_arrives_after_a_restart(backend: Backend) {
-    let w = World::new(backend, "").await;
+    let mut w = Relay::new(backend, "").await;
     w.followers.set_inbox_status(503);
     assert_eq!(
-        w.send(&w.members, "asso", &w.post("asso", 1))
-            .await
-            .status(),
+        w.send_shared("asso", &w.mention("asso", 1)).await.status(),
         202
     );
     w.followers.wait_for("/inbox", 1, WAIT).await;
-    let app = w.app.restart(&w.db, "").await;
+    w.restart("").await;
     w.followers.set_inbox_status(202);
     let got = w
         .followers
@@ -303,32 +285,17 @@ async fn a_relay_due_while_a_follower_is_down_arrives_after_a_restart(backend: B
         .await;
     let last = got.last().unwrap();
     assert_eq!(last.json()["type"], "Announce");
-    let pem = app.get_ap(&w.coalition).await["publicKey"]["publicKeyPem"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    verify_as_mastodon(last, &pem).unwrap();
+    verify_as_mastodon(last, &w.pem().await).unwrap();
 }
 
 async fn real_servers_group_posts_follow_the_rule(backend: Backend) {
-    let db = TestDb::new(backend).await;
-    let app = TestApp::spawn(&db, "").await;
-    let cli = Cli::for_app(&db, &app);
-    let coalition = format!("{}/ap/coalition", app.base);
     let servers = ["mastodon", "lemmy", "pleroma"];
-    let peer = Peer::start(&servers).await;
-    let client = peer.client(&[("localhost", app.addr)]);
+    let w = World::start(backend, "", &servers).await;
     for server in servers {
-        cli.ok(&["members", "add", &peer.actor_id(server)]).await;
+        w.cli
+            .ok(&["members", "add", &w.peer.actor_id(server)])
+            .await;
     }
-    let fixture = |server: &str, name: &str| -> Option<Value> {
-        let path = format!(
-            "{}/tests/fixtures/{server}/{name}.json",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        let v: Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).unwrap();
-        Some(v["activity"].clone())
-    };
     let cases = [
         ("mastodon", "create_mention", true),
         ("mastodon", "create_mention_reply", false),
@@ -337,35 +304,19 @@ async fn real_servers_group_posts_follow_the_rule(backend: Backend) {
         ("pleroma", "create_group_post", true),
     ];
     for (server, name, relayed) in cases {
-        let Some(activity) = fixture(server, name) else {
+        let Some(post) = w.fixture(server, name) else {
             panic!("{server}/{name} is missing")
         };
-        let account = fixture(server, "follow").unwrap()["actor"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let text = activity
-            .to_string()
-            .replace(&account, &peer.actor_id(server))
-            .replace("https://example.org/ap/coalition", &coalition);
-        let res = peer
-            .post(
-                &client,
-                server,
-                &format!("{}/inbox", app.base),
-                text.as_bytes(),
-            )
-            .await;
+        let res = w.send_shared(server, &post).await;
         assert_eq!(
             res.status(),
             202,
             "{server}/{name}: {}",
             res.text().await.unwrap_or_default()
         );
-        let post: Value = serde_json::from_str(&text).unwrap();
         let post_id = post["object"]["id"].as_str().unwrap();
-        let relays = cli.ok(&["relay", "list"]).await;
-        let pending = cli.ok(&["relay", "pending"]).await;
+        let relays = w.cli.ok(&["relay", "list"]).await;
+        let pending = w.cli.ok(&["relay", "pending"]).await;
         assert_eq!(
             relays.contains(post_id),
             relayed,
@@ -380,26 +331,20 @@ async fn real_servers_group_posts_follow_the_rule(backend: Backend) {
 }
 
 async fn lemmy_family_followers_also_get_announce_create(backend: Backend) {
-    let w = World::new(backend, "[relay]\nannounce_create_to_lemmy_family = true\n").await;
+    let w = Relay::new(backend, "[relay]\nannounce_create_to_lemmy_family = true\n").await;
     let lemmy = Peer::start(&["bob"]).await;
     lemmy.set_software("lemmy");
-    let follow = json!({"id": format!("{}/f/bob", lemmy.base), "type": "Follow", "actor": lemmy.actor_id("bob"), "object": w.coalition});
-    assert_eq!(w.send(&lemmy, "bob", &follow).await.status(), 202);
-    lemmy.wait_for("/users/bob/inbox", 1, WAIT).await;
+    w.followed_by(&lemmy, "bob").await;
     // Its server's software is looked up beside the Follow, not in its way.
-    let deadline = std::time::Instant::now() + WAIT;
-    while w
-        .db
-        .count("SELECT COUNT(*) FROM instances WHERE software = 'lemmy'")
-        .await
-        != 1
-    {
-        assert!(std::time::Instant::now() < deadline, "the NodeInfo is read");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually("the NodeInfo is read", WAIT, async || {
+        w.db.count("SELECT COUNT(*) FROM instances WHERE software = 'lemmy'")
+            .await
+            == 1
+    })
+    .await;
 
-    let post = w.post("asso", 1);
-    assert_eq!(w.send(&w.members, "asso", &post).await.status(), 202);
+    let post = w.mention("asso", 1);
+    assert_eq!(w.send_shared("asso", &post).await.status(), 202);
     // Lemmy gets both forms; Mastodon only the Announce of the id.
     let got = lemmy.wait_for("/inbox", 2, WAIT).await;
     let mut forms: Vec<Value> = got.iter().map(|r| r.json()).collect();
@@ -410,14 +355,15 @@ async fn lemmy_family_followers_also_get_announce_create(backend: Backend) {
     assert_eq!(forms[1]["object"]["object"], post["object"]);
     assert_eq!(forms[1]["audience"], w.coalition.as_str());
     w.followers.wait_for("/inbox", 1, WAIT).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Once nothing is left to deliver, a second form would have arrived.
+    w.deliveries_drained().await;
     assert_eq!(w.announces().len(), 1);
     assert_eq!(w.announces()[0]["object"], post["object"]["id"]);
 }
 
 async fn the_roster_and_moderation_through_the_admin_api(backend: Backend) {
     let token = "a-token-for-the-admin-api";
-    let w = World::new(backend, &format!("[admin]\ntoken = \"{token}\"\n")).await;
+    let w = Relay::new(backend, &format!("[admin]\ntoken = \"{token}\"\n")).await;
     let api = |method: reqwest::Method, path: &str| {
         w.app
             .client
@@ -435,7 +381,7 @@ async fn the_roster_and_moderation_through_the_admin_api(backend: Backend) {
     assert_eq!(list["count"], 2);
     // Add by URL (the peer serves no WebFinger); an unknown handle names the field.
     let res = api(Method::POST, "/members")
-        .json(&json!({"actor": w.members.actor_id("stranger")}))
+        .json(&json!({"actor": w.members().actor_id("stranger")}))
         .send()
         .await
         .unwrap();
@@ -448,9 +394,9 @@ async fn the_roster_and_moderation_through_the_admin_api(backend: Backend) {
     let err: Value = res.json().await.unwrap();
     assert_eq!(err["field"], "actor");
     // A reply is held; the API lists and approves it.
-    let mut reply = w.post("stranger", 1);
+    let mut reply = w.mention("stranger", 1);
     reply["object"]["inReplyTo"] = json!("https://elsewhere.example/statuses/1");
-    assert_eq!(w.send(&w.members, "stranger", &reply).await.status(), 202);
+    assert_eq!(w.send_shared("stranger", &reply).await.status(), 202);
     let pending: Value = api(Method::GET, "/relay/pending")
         .send()
         .await
@@ -476,7 +422,7 @@ async fn the_roster_and_moderation_through_the_admin_api(backend: Backend) {
     assert_eq!(res.status(), 404);
     // Remove.
     let res = api(Method::DELETE, "/members")
-        .json(&json!({"actor": w.members.actor_id("stranger")}))
+        .json(&json!({"actor": w.members().actor_id("stranger")}))
         .send()
         .await
         .unwrap();

@@ -1,12 +1,10 @@
 //! Publishing statements to followers on Mastodon-like peers (docs/interop.md §5, §7).
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 
 use crate::{
     helpers::{
-        AP_ACCEPT, BROWSER_ACCEPT, Backend, Cli, TestApp, TestDb, content_type, on_both_backends,
+        AP_ACCEPT, BROWSER_ACCEPT, Backend, WAIT, World, content_type, eventually, on_both_backends,
     },
     peer::{Peer, Recorded, verify_as_mastodon},
 };
@@ -16,8 +14,6 @@ on_both_backends!(
     invalid_files_publish_nothing,
     a_failing_peer_gets_it_later_and_a_gone_inbox_loses_its_followers,
 );
-
-const WAIT: Duration = Duration::from_secs(20);
 
 const MANIFESTO: &str = r#"+++
 slug = "manifeste-2026"
@@ -38,65 +34,6 @@ Nous, **associations**, déclarons…
 We, **associations**, declare…
 "#;
 
-struct World {
-    app: TestApp,
-    db: TestDb,
-    cli: Cli,
-    dir: tempfile::TempDir,
-    coalition: String,
-}
-
-impl World {
-    async fn new(backend: Backend) -> World {
-        Self::with(backend, "").await
-    }
-
-    async fn with(backend: Backend, extra: &str) -> World {
-        let db = TestDb::new(backend).await;
-        let app = TestApp::spawn(&db, extra).await;
-        let cli = Cli::for_app(&db, &app);
-        let coalition = format!("{}/ap/coalition", app.base);
-        World {
-            app,
-            db,
-            cli,
-            dir: tempfile::tempdir().unwrap(),
-            coalition,
-        }
-    }
-
-    fn file(&self, name: &str, text: &str) -> String {
-        let path = self.dir.path().join(name);
-        std::fs::write(&path, text).unwrap();
-        path.display().to_string()
-    }
-
-    /// `name` of `peer` follows the coalition and gets its Accept.
-    async fn follow(&self, peer: &Peer, name: &str) {
-        let client = peer.client(&[("localhost", self.app.addr)]);
-        let follow = json!({"id": format!("{}/follows/{name}", peer.base), "type": "Follow",
-                            "actor": peer.actor_id(name), "object": self.coalition});
-        let res = peer
-            .post(
-                &client,
-                name,
-                &format!("{}/inbox", self.coalition),
-                follow.to_string().as_bytes(),
-            )
-            .await;
-        assert_eq!(res.status(), 202);
-        peer.wait_for(&format!("/users/{name}/inbox"), 1, WAIT)
-            .await;
-    }
-
-    async fn pem(&self) -> String {
-        self.app.get_ap(&self.coalition).await["publicKey"]["publicKeyPem"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    }
-}
-
 /// POSTs to `path` whose activity has type `kind`.
 fn of_type(got: &[Recorded], kind: &str) -> Vec<Value> {
     got.iter()
@@ -106,17 +43,31 @@ fn of_type(got: &[Recorded], kind: &str) -> Vec<Value> {
 }
 
 async fn a_statement_reaches_every_follower_with_mastodon_shapes(backend: Backend) {
-    let w = World::new(backend).await;
-    // Three followers behind one shared inbox, one follower with only a personal inbox.
-    let big = Peer::start(&["alice", "bob", "carol"]).await;
+    // Three followers behind one shared inbox (the World's peer), one follower with only a
+    // personal inbox.
+    let w = World::start(backend, "", &["alice", "bob", "carol"]).await;
+    let big = &w.peer;
     let small = Peer::start(&["dave"]).await;
     small.set_actor_field("dave", "endpoints", Value::Null);
     for name in ["alice", "bob", "carol"] {
-        w.follow(&big, name).await;
+        w.followed_by(big, name).await;
     }
-    w.follow(&small, "dave").await;
-    let pem = w.pem().await;
+    w.followed_by(&small, "dave").await;
 
+    let note_id = publishing_prints_the_id_last(&w).await;
+    let shared = one_post_an_activity_reaches_a_shared_inbox_signed_as_mastodon(&w, &small).await;
+    let create = of_type(&shared, "Create").remove(0);
+    the_create_carries_a_note_as_mastodon_reads_it(&w, &create, &note_id).await;
+    let add = of_type(&shared, "Add").remove(0);
+    assert_eq!(add["object"], note_id.as_str());
+    assert_eq!(add["target"], format!("{}/featured", w.coalition));
+    its_id_serves_the_note_and_a_page_and_it_is_featured(&w, &create, &note_id).await;
+    an_edit_sends_an_update_with_a_later_updated(&w, &create["object"], &note_id).await;
+    unpin_and_pin_send_remove_and_add(&w).await;
+    a_delete_sends_a_tombstone_then_410_and_the_slug_is_never_reused(&w, &note_id).await;
+}
+
+async fn publishing_prints_the_id_last(w: &World) -> String {
     std::fs::write(
         w.dir.path().join("affiche.png"),
         include_bytes!("../../assets/avatar.png"),
@@ -130,13 +81,26 @@ async fn a_statement_reaches_every_follower_with_mastodon_shapes(backend: Backen
         Some(note_id.as_str()),
         "the id is the last line: {out}"
     );
+    note_id
+}
 
-    // One POST per activity to the shared inbox, however many followers are behind it.
-    let shared = big.wait_for("/inbox", 2, WAIT).await;
+/// One POST per activity to the shared inbox, however many followers are behind it; each
+/// signed as Mastodon verifies. Returns what reached the shared inbox.
+async fn one_post_an_activity_reaches_a_shared_inbox_signed_as_mastodon(
+    w: &World,
+    small: &Peer,
+) -> Vec<Recorded> {
+    let pem = w.pem().await;
+    let shared = w.peer.wait_for("/inbox", 2, WAIT).await;
     let personal = small.wait_for("/users/dave/inbox", 3, WAIT).await; // Accept, Create, Add
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Once nothing is left to deliver, a second copy would have arrived.
+    w.deliveries_drained().await;
     assert_eq!(
-        big.received().iter().filter(|r| r.path == "/inbox").count(),
+        w.peer
+            .received()
+            .iter()
+            .filter(|r| r.path == "/inbox")
+            .count(),
         2,
         "Create and Add, once each"
     );
@@ -144,8 +108,10 @@ async fn a_statement_reaches_every_follower_with_mastodon_shapes(backend: Backen
         verify_as_mastodon(r, &pem).expect("signed as Mastodon verifies");
         assert_eq!(r.headers["content-type"], "application/activity+json");
     }
+    shared
+}
 
-    let create = of_type(&shared, "Create").remove(0);
+async fn the_create_carries_a_note_as_mastodon_reads_it(w: &World, create: &Value, note_id: &str) {
     assert_eq!(create["actor"], w.coalition.as_str());
     assert_eq!(
         create["to"],
@@ -160,8 +126,8 @@ async fn a_statement_reaches_every_follower_with_mastodon_shapes(backend: Backen
     );
     let note = &create["object"];
     assert_eq!(note["type"], "Note", "a Note, never an Article");
-    assert_eq!(note["id"], note_id.as_str());
-    assert_eq!(note["url"], note_id.as_str());
+    assert_eq!(note["id"], note_id);
+    assert_eq!(note["url"], note_id);
     assert_eq!(note["attributedTo"], w.coalition.as_str());
     assert_eq!(note["to"], create["to"]);
     assert_eq!(note["cc"], create["cc"]);
@@ -204,20 +170,22 @@ async fn a_statement_reaches_every_follower_with_mastodon_shapes(backend: Backen
     assert_eq!(image["name"], "Affiche / Poster");
     let res = w.app.get(image["url"].as_str().unwrap(), "*/*").await;
     assert_eq!(content_type(&res), "image/png");
+}
 
-    let add = of_type(&shared, "Add").remove(0);
-    assert_eq!(add["object"], note_id.as_str());
-    assert_eq!(add["target"], format!("{}/featured", w.coalition));
-
-    // At its id: the same Note as JSON, a page for people.
-    let fetched = w.app.get_ap(&note_id).await;
-    assert_eq!(fetched["content"], note["content"]);
-    let page = w.app.get(&note_id, BROWSER_ACCEPT).await;
+/// At its id: the same Note as JSON, a page for people; featured, and in the outbox.
+async fn its_id_serves_the_note_and_a_page_and_it_is_featured(
+    w: &World,
+    create: &Value,
+    note_id: &str,
+) {
+    let fetched = w.app.get_ap(note_id).await;
+    assert_eq!(fetched["content"], create["object"]["content"]);
+    let page = w.app.get(note_id, BROWSER_ACCEPT).await;
     assert_eq!(content_type(&page), "text/html; charset=utf-8");
     let html = page.text().await.unwrap();
     assert!(html.contains("lang=\"fr\"") && html.contains("lang=\"en\""));
     let featured = w.app.get_ap(&format!("{}/featured", w.coalition)).await;
-    assert_eq!(featured["orderedItems"][0]["id"], note_id.as_str());
+    assert_eq!(featured["orderedItems"][0]["id"], note_id);
     assert_eq!(featured["orderedItems"][0]["type"], "Note");
     let outbox = w
         .app
@@ -231,18 +199,17 @@ async fn a_statement_reaches_every_follower_with_mastodon_shapes(backend: Backen
         .collect();
     assert_eq!(kinds, ["Add", "Create"], "newest first, no Accepts");
     let create_id = create["id"].as_str().unwrap();
-    assert_eq!(
-        w.app.get_ap(create_id).await["object"]["id"],
-        note_id.as_str()
-    );
+    assert_eq!(w.app.get_ap(create_id).await["object"]["id"], note_id);
+}
 
-    // Edit: an Update with a later `updated`, a new version kept.
+/// Edit: an Update with a later `updated`, a new version kept.
+async fn an_edit_sends_an_update_with_a_later_updated(w: &World, note: &Value, note_id: &str) {
     let edited = MANIFESTO.replace("déclarons…", "déclarons, ensemble…");
     let file = w.file("manifeste.md", &edited);
     w.cli
         .ok(&["statement", "edit", "manifeste-2026", &file])
         .await;
-    let got = big.wait_for("/inbox", 3, WAIT).await;
+    let got = w.peer.wait_for("/inbox", 3, WAIT).await;
     let update = got.last().unwrap().json();
     assert_eq!(update["type"], "Update");
     let updated = update["object"]["updated"]
@@ -262,35 +229,42 @@ async fn a_statement_reaches_every_follower_with_mastodon_shapes(backend: Backen
         w.db.count("SELECT COUNT(*) FROM statement_versions").await,
         2
     );
-    assert_eq!(w.app.get_ap(&note_id).await["updated"], updated);
+    assert_eq!(w.app.get_ap(note_id).await["updated"], updated);
+}
 
-    // Unpin and pin: Remove and Add on featured.
+/// Unpin and pin: Remove and Add on featured.
+async fn unpin_and_pin_send_remove_and_add(w: &World) {
     w.cli.ok(&["statement", "unpin", "manifeste-2026"]).await;
-    let got = big.wait_for("/inbox", 4, WAIT).await;
+    let got = w.peer.wait_for("/inbox", 4, WAIT).await;
     assert_eq!(got.last().unwrap().json()["type"], "Remove");
     assert_eq!(
         w.app.get_ap(&format!("{}/featured", w.coalition)).await["totalItems"],
         0
     );
     w.cli.ok(&["statement", "pin", "manifeste-2026"]).await;
-    let got = big.wait_for("/inbox", 5, WAIT).await;
+    let got = w.peer.wait_for("/inbox", 5, WAIT).await;
     assert_eq!(got.last().unwrap().json()["type"], "Add");
+}
 
-    // Delete: a Tombstone, then 410 at the id; the slug is never reused.
+/// Delete: a Tombstone, then 410 at the id; the slug is never reused.
+async fn a_delete_sends_a_tombstone_then_410_and_the_slug_is_never_reused(
+    w: &World,
+    note_id: &str,
+) {
     w.cli.ok(&["statement", "delete", "manifeste-2026"]).await;
-    let got = big.wait_for("/inbox", 6, WAIT).await;
+    let got = w.peer.wait_for("/inbox", 6, WAIT).await;
     let delete = got.last().unwrap().json();
     assert_eq!(delete["type"], "Delete");
     assert_eq!(
         delete["object"],
         json!({"id": note_id, "type": "Tombstone"})
     );
-    let res = w.app.get(&note_id, AP_ACCEPT).await;
+    let res = w.app.get(note_id, AP_ACCEPT).await;
     assert_eq!(res.status(), 410);
     assert_eq!(content_type(&res), "application/activity+json");
     let tomb: Value = res.json().await.unwrap();
     assert_eq!(tomb["type"], "Tombstone");
-    assert_eq!(w.app.get(&note_id, BROWSER_ACCEPT).await.status(), 410);
+    assert_eq!(w.app.get(note_id, BROWSER_ACCEPT).await.status(), 410);
     let out = w
         .cli
         .run(&["statement", "publish", &w.file("again.md", MANIFESTO)])
@@ -302,7 +276,7 @@ async fn a_statement_reaches_every_follower_with_mastodon_shapes(backend: Backen
 }
 
 async fn invalid_files_publish_nothing(backend: Backend) {
-    let w = World::new(backend).await;
+    let w = World::start(backend, "", &[]).await;
     let cases = [
         (
             MANIFESTO.replace("slug = \"manifeste-2026\"", "slug = \"Manifeste 2026\""),
@@ -348,13 +322,14 @@ async fn invalid_files_publish_nothing(backend: Backend) {
 }
 
 async fn a_failing_peer_gets_it_later_and_a_gone_inbox_loses_its_followers(backend: Backend) {
-    // Retries more than a second apart, so that a fresh signature has a later Date.
-    let w = World::with(backend, "[delivery]\nbackoff_unit_ms = 70\n").await;
-    let flaky = Peer::start(&["erin"]).await;
+    // Retries more than a second apart, so that a fresh signature has a later Date. The
+    // World's peer is the flaky one.
+    let w = World::start(backend, "[delivery]\nbackoff_unit_ms = 70\n", &["erin"]).await;
+    let flaky = &w.peer;
     let gone = Peer::start(&["frank", "grace"]).await;
-    w.follow(&flaky, "erin").await;
-    w.follow(&gone, "frank").await;
-    w.follow(&gone, "grace").await;
+    w.followed_by(flaky, "erin").await;
+    w.followed_by(&gone, "frank").await;
+    w.followed_by(&gone, "grace").await;
     flaky.set_inbox_status(500);
     gone.set_inbox_status(410);
 
@@ -368,18 +343,14 @@ async fn a_failing_peer_gets_it_later_and_a_gone_inbox_loses_its_followers(backe
     let first = flaky.wait_for("/inbox", 1, WAIT).await[0].clone();
     flaky.set_inbox_status(202);
     // Create and Add, each retried until delivered, with a fresh Date.
-    let deadline = std::time::Instant::now() + WAIT;
     let delivered = format!(
         "SELECT COUNT(*) FROM deliveries WHERE inbox = '{}/inbox' AND state = 'delivered'",
         flaky.base
     );
-    while w.db.count(&delivered).await < 2 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "delivered after the peer recovers"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually("delivered after the peer recovers", WAIT, async || {
+        w.db.count(&delivered).await >= 2
+    })
+    .await;
     let got = flaky.received();
     let last = got
         .iter()
@@ -395,11 +366,7 @@ async fn a_failing_peer_gets_it_later_and_a_gone_inbox_loses_its_followers(backe
     verify_as_mastodon(last, &w.pem().await).unwrap();
 
     // The inbox that answered 410 lost both followers behind it; erin stays.
-    let followers = w
-        .app
-        .get_ap(&format!("{}/followers?page=1", w.coalition))
-        .await;
-    assert_eq!(followers["orderedItems"], json!([flaky.actor_id("erin")]));
+    assert_eq!(w.followers().await, json!([flaky.actor_id("erin")]));
     assert!(
         w.db.count("SELECT COUNT(*) FROM deliveries WHERE state = 'failed'")
             .await

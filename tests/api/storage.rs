@@ -8,7 +8,7 @@ on_both_backends!(key_pair_survives_a_restart);
 
 async fn key_pair_survives_a_restart(backend: Backend) {
     let db = TestDb::new(backend).await;
-    let app = TestApp::spawn(&db, "").await;
+    let mut app = TestApp::spawn(&db, "").await;
     let before = app.get_ap("/ap/coalition").await;
     let pem = before["publicKey"]["publicKeyPem"]
         .as_str()
@@ -17,7 +17,7 @@ async fn key_pair_survives_a_restart(backend: Backend) {
     let key = RsaPublicKey::from_public_key_pem(&pem).expect("an SPKI PEM");
     assert_eq!(key.size() * 8, 2048, "RSA-2048");
 
-    let app = app.restart(&db, "").await;
+    app.restart(&db, "").await;
     let after = app.get_ap("/ap/coalition").await;
     assert_eq!(after["publicKey"]["publicKeyPem"], pem.as_str());
     assert_eq!(

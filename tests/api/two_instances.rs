@@ -1,11 +1,9 @@
 //! Two tribune servers on loopback: one follows the other through the same inbox code that
 //! serves Mastodon, and each verifies the other's signatures.
 
-use std::time::{Duration, Instant};
-
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, Cli, TestApp, TestDb, on_both_backends};
+use crate::helpers::{Backend, Cli, TestApp, TestDb, WAIT, eventually, on_both_backends};
 
 on_both_backends!(
     one_tribune_follows_another,
@@ -14,14 +12,6 @@ on_both_backends!(
 
 async fn tribune(db: &TestDb, app: &TestApp, args: &[&str]) -> String {
     Cli::for_app(db, app).ok(args).await
-}
-
-async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !check().await {
-        assert!(Instant::now() < deadline, "{what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 async fn items(app: &TestApp, collection: &str) -> Value {
@@ -50,11 +40,11 @@ async fn one_tribune_follows_another(backend: Backend) {
 
     // B accepts (it verifies A's signature with A's published key); A records the Accept
     // (verifying B's).
-    eventually("B records A as a follower", async || {
+    eventually("B records A as a follower", WAIT, async || {
         items(&b, &format!("{b_actor}/followers")).await == json!([a_actor])
     })
     .await;
-    eventually("A's follow is accepted", async || {
+    eventually("A's follow is accepted", WAIT, async || {
         items(&a, &format!("{a_actor}/following")).await == json!([b_actor])
     })
     .await;
@@ -66,7 +56,7 @@ async fn one_tribune_follows_another(backend: Backend) {
 
     // A unfollows: B drops the follower.
     tribune(&db_a, &a, &["following", "remove", &b_actor]).await;
-    eventually("B drops A", async || {
+    eventually("B drops A", WAIT, async || {
         items(&b, &format!("{b_actor}/followers")).await == json!([])
     })
     .await;
@@ -91,8 +81,7 @@ async fn a_member_tribune_mentions_the_coalition_and_gets_relayed(backend: Backe
         follow.to_string().as_bytes(),
     )
     .await;
-    peer.wait_for("/users/alice/inbox", 1, Duration::from_secs(20))
-        .await;
+    peer.wait_for("/users/alice/inbox", 1, WAIT).await;
 
     // The member organisation runs its own tribune and is on the coalition's roster.
     tribune(&db_c, &coalition, &["members", "add", &m_actor]).await;
@@ -129,13 +118,13 @@ async fn a_member_tribune_mentions_the_coalition_and_gets_relayed(backend: Backe
             .contains("class=\"u-url mention\"")
     );
     // …so the coalition receives it and announces it to its followers.
-    let got = peer.wait_for("/inbox", 1, Duration::from_secs(20)).await;
+    let got = peer.wait_for("/inbox", 1, WAIT).await;
     let announce = got[0].json();
     assert_eq!(announce["type"], "Announce");
     assert_eq!(announce["actor"], c_actor.as_str());
     assert_eq!(announce["object"], statement.as_str());
     assert!(announce["cc"].as_array().unwrap().contains(&json!(m_actor)));
-    eventually("the member instance is told", async || {
+    eventually("the member instance is told", WAIT, async || {
         member.get_ap(&format!("{m_actor}/outbox")).await["totalItems"] == 1
             && tribune_count(&db_c).await == 1
     })
