@@ -5,7 +5,7 @@
 use std::{path::Path, str::FromStr, time::Duration};
 
 use sqlx::{
-    PgPool, SqlitePool,
+    ConnectOptions, Connection, PgPool, SqlitePool,
     postgres::PgPoolOptions,
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
@@ -127,7 +127,25 @@ impl Db {
         // On PostgreSQL sqlx holds an advisory lock while migrating, so several processes
         // starting together apply each migration once.
         match self {
-            Db::Sqlite(pool) => sqlx::migrate!("migrations/sqlite").run(pool).await?,
+            Db::Sqlite(pool) => {
+                // On a connection of its own with foreign keys off: a migration that rebuilds
+                // a table (SQLite's only way to change a constraint) drops it, and with
+                // foreign keys on that drop would delete the rows that refer to it
+                // (`ON DELETE CASCADE`). Every reference is checked once all have run.
+                let options = (*pool.connect_options()).clone().foreign_keys(false);
+                let mut conn = options.connect().await?;
+                sqlx::migrate!("migrations/sqlite").run(&mut conn).await?;
+                let broken: Vec<(String,)> = sqlx::query_as("PRAGMA foreign_key_check")
+                    .fetch_all(&mut conn)
+                    .await?;
+                conn.close().await?;
+                if let Some((table,)) = broken.first() {
+                    return Err(DbError::Setup(format!(
+                        "after the migrations, {} row(s) of {table} refer to missing rows",
+                        broken.len()
+                    )));
+                }
+            }
             Db::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await?,
         }
         Ok(())
