@@ -6,7 +6,6 @@
 //! request kept for audit. `Like` is support: counted, not a signature.
 
 use chrono::{SecondsFormat, SubsecRound, Utc};
-use serde_json::{Value, json};
 
 use super::{
     Received,
@@ -402,25 +401,4 @@ pub async fn send_due_refreshes(state: &AppState) -> Result<usize, anyhow::Error
         state.wakeup.notify();
     }
     Ok(sent)
-}
-
-/// The public JSON of a current co-signer.
-pub fn signer_json(state: &AppState, s: &SignatureRow) -> Value {
-    json!({
-        "type": "Announce",
-        "id": s.announce_id,
-        "actor": {
-            "id": s.actor_id,
-            "type": s.actor_kind,
-            "name": s.actor_name,
-            "preferredUsername": s.actor_handle.as_deref().and_then(|h| h.split('@').next()),
-            "icon": s.actor_icon.as_ref().map(|u| json!({"type": "Image", "url": u})),
-        },
-        "object": wire::statement_url(&state.coalition, &s.slug),
-        "published": s.signed_at.to_rfc3339_opts(SecondsFormat::Secs, true),
-        "class": s.class,
-        "version": s.version,
-        "versionHash": s.version_hash,
-        "visibility": s.visibility,
-    })
 }

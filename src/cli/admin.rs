@@ -11,7 +11,7 @@ use crate::{
     config::Settings,
     db::{
         self,
-        followers::{FollowState, FollowerRow},
+        read::followers::{FollowState, FollowerRow},
     },
     startup::federation_data,
     state::AppState,
@@ -47,7 +47,7 @@ pub async fn followers(settings: Settings, action: FollowersCommand) -> Result<(
 async fn print_followers(state: &AppState, which: FollowState) -> Result<(), FollowerError> {
     let mut offset = 0;
     loop {
-        let page = db::followers::page(&state.db, which, offset, 500).await?;
+        let page = db::read::followers::page(&state.db, which, offset, 500).await?;
         for f in &page {
             println!("{}", follower_line(f));
         }
@@ -92,7 +92,7 @@ pub(super) async fn actor_id(state: &AppState, actor: &str) -> anyhow::Result<St
     let (user, host) = handle
         .rsplit_once('@')
         .ok_or_else(|| anyhow::anyhow!("{actor:?} is neither an actor URL nor @user@host"))?;
-    db::remote_actors::find_by_handle(&state.db, user, host)
+    db::read::remote_actors::find_by_handle(&state.db, user, host)
         .await?
         .ok_or_else(|| anyhow::anyhow!("no known actor is @{user}@{host}"))
 }
@@ -152,7 +152,7 @@ pub async fn following(settings: Settings, action: FollowingCommand) -> Result<(
                 println!("unfollowed {actor}; Undo {id} queued");
             }
             FollowingCommand::List => {
-                for f in db::following::page(&state.db, false, 0, u64::MAX / 2).await? {
+                for f in db::read::following::page(&state.db, false, 0, u64::MAX / 2).await? {
                     println!(
                         "{}\t{}\t{}",
                         f.actor_id,

@@ -46,10 +46,10 @@ async fn execute(state: &AppState, action: CosignersCommand) -> anyhow::Result<(
             }
         }
         CosignersCommand::Verify { slug } => {
-            if db::statements::get(&state.db, &slug).await?.is_none() {
+            if db::read::statements::get(&state.db, &slug).await?.is_none() {
                 anyhow::bail!("no statement {slug}");
             }
-            let entries = db::cosign::ledger(&state.db, &slug).await?;
+            let entries = db::read::cosign::ledger(&state.db, &slug).await?;
             match ledger::verify(&entries) {
                 Ok(n) => println!("the ledger of {slug} is intact: {n} entries"),
                 Err(broken) => anyhow::bail!("the ledger of {slug} is broken at {broken}"),

@@ -45,7 +45,7 @@ pub async fn run(settings: Settings) -> Result<(), Failure> {
             return finish(&r);
         }
     };
-    match db::ready(&state.db).await {
+    match db::read::ready(&state.db).await {
         Ok(()) => r.ok(&format!(
             "database ({}): reachable, every migration applied",
             state.db.backend()
@@ -53,7 +53,7 @@ pub async fn run(settings: Settings) -> Result<(), Failure> {
         Err(e) => r.fix(&format!("database: {e}")),
     }
     if state.db.backend() == "postgres" {
-        match db::server_clock(&state.db).await {
+        match db::read::server_clock(&state.db).await {
             Ok(db_now) => {
                 let skew = (chrono::Utc::now() - db_now).num_seconds().abs();
                 if skew > 60 {

@@ -34,7 +34,7 @@ pub async fn run(settings: Settings, action: MembersCommand) -> Result<(), Failu
                 }
             }
             MembersCommand::List => {
-                for m in db::relays::members(&state.db).await? {
+                for m in db::read::relays::members(&state.db).await? {
                     let handle = match (&m.preferred_username, &m.host) {
                         (Some(u), Some(h)) => format!("@{u}@{h}"),
                         _ => String::new(),
@@ -66,7 +66,7 @@ pub async fn relay(settings: Settings, action: RelayCommand) -> Result<(), Failu
     let result = async {
         match action {
             RelayCommand::Pending => {
-                for p in db::relays::pending(&state.db).await? {
+                for p in db::read::relays::pending(&state.db).await? {
                     println!(
                         "{}\t{}\t{}\t{}",
                         p.post_id,
@@ -89,7 +89,7 @@ pub async fn relay(settings: Settings, action: RelayCommand) -> Result<(), Failu
                 println!("rejected {post}");
             }
             RelayCommand::List => {
-                for r in db::relays::relays(&state.db, None).await? {
+                for r in db::read::relays::relays(&state.db, None).await? {
                     let status = if r.undone_at.is_some() {
                         "undone"
                     } else if r.removed_at.is_some() {

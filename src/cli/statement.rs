@@ -74,7 +74,7 @@ async fn wait_for(state: &AppState, p: &Published) -> Result<(), StatementError>
         let mut done = 0;
         let mut failed = 0;
         for (id, _) in &p.activities {
-            if let Some(progress) = db::deliveries::progress_of(&state.db, id).await? {
+            if let Some(progress) = db::read::deliveries::progress_of(&state.db, id).await? {
                 done += progress.delivered + progress.failed + progress.given_up;
                 failed += progress.failed + progress.given_up;
             }
@@ -102,11 +102,11 @@ pub async fn deliveries(
         .map_err(Failure::Other)?;
     let result = async {
         let activities = match &activity {
-            Some(id) => db::deliveries::progress_of(&state.db, id)
+            Some(id) => db::read::deliveries::progress_of(&state.db, id)
                 .await?
                 .into_iter()
                 .collect(),
-            None => db::deliveries::progress(&state.db, limit).await?,
+            None => db::read::deliveries::progress(&state.db, limit).await?,
         };
         println!("activity\tkind\tdelivered\tpending\tfailed\tgiven up");
         for a in activities {
@@ -117,7 +117,7 @@ pub async fn deliveries(
         }
         println!();
         println!("host\tdelivered\tpending\tfailed\tnext attempt\tlast error");
-        for h in db::deliveries::hosts(&state.db, limit).await? {
+        for h in db::read::deliveries::hosts(&state.db, limit).await? {
             let next = h
                 .next_attempt_at
                 .and_then(chrono::DateTime::from_timestamp_millis)
@@ -184,7 +184,7 @@ async fn execute(state: &AppState, action: StatementCommand) -> Result<(), State
             report(&statements::set_pinned(state, &slug(&s)?, false).await?)
         }
         StatementCommand::List => {
-            for row in db::statements::list(&state.db, true).await? {
+            for row in db::read::statements::list(&state.db, true).await? {
                 let texts: Vec<StoredText> = serde_json::from_str(&row.texts)?;
                 let status = match (row.deleted_at, row.pinned) {
                     (Some(_), _) => "deleted",

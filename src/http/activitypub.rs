@@ -15,8 +15,10 @@ use super::{
     pages,
 };
 use crate::{
-    db::{self, followers::FollowState},
-    protocol::{ACTIVITY_JSON, collection as collections, note as statement},
+    db::{self, read::followers::FollowState},
+    protocol::{
+        ACTIVITY_JSON, activities::without_context, collection as collections, note as statement,
+    },
     state::AppState,
 };
 
@@ -116,10 +118,10 @@ async fn outbox(
 ) -> Result<Response> {
     check_username(&state, &username)?;
     let id = state.coalition.urls.outbox.as_str();
-    let total = db::deliveries::outbox_count(&state.db).await?;
+    let total = db::read::deliveries::outbox_count(&state.db).await?;
     let items = match page_param(query.as_deref())? {
         None => Vec::new(),
-        Some(n) => db::deliveries::outbox_page(
+        Some(n) => db::read::deliveries::outbox_page(
             &state.db,
             (n - 1).saturating_mul(collections::PAGE_SIZE),
             collections::PAGE_SIZE,
@@ -127,11 +129,8 @@ async fn outbox(
         .await?
         .into_iter()
         .map(|body| {
-            let mut v: serde_json::Value = serde_json::from_str(&body)?;
-            if let Some(o) = v.as_object_mut() {
-                o.shift_remove("@context");
-            }
-            Ok(v)
+            let v: serde_json::Value = serde_json::from_str(&body)?;
+            Ok(without_context(v))
         })
         .collect::<Result<Vec<_>, serde_json::Error>>()
         .map_err(|e| HttpError::Internal(e.into()))?,
@@ -147,10 +146,10 @@ async fn followers(
 ) -> Result<Response> {
     check_username(&state, &username)?;
     let id = state.coalition.urls.followers.as_str();
-    let total = db::followers::count(&state.db, FollowState::Accepted).await?;
+    let total = db::read::followers::count(&state.db, FollowState::Accepted).await?;
     let items = match page_param(query.as_deref())? {
         None => Vec::new(),
-        Some(n) => db::followers::page(
+        Some(n) => db::read::followers::page(
             &state.db,
             FollowState::Accepted,
             (n - 1).saturating_mul(collections::PAGE_SIZE),
@@ -172,10 +171,10 @@ async fn following(
 ) -> Result<Response> {
     check_username(&state, &username)?;
     let id = state.coalition.urls.following.as_str();
-    let total = db::following::count_accepted(&state.db).await?;
+    let total = db::read::following::count_accepted(&state.db).await?;
     let items = match page_param(query.as_deref())? {
         None => Vec::new(),
-        Some(n) => db::following::page(
+        Some(n) => db::read::following::page(
             &state.db,
             true,
             (n - 1).saturating_mul(collections::PAGE_SIZE),
@@ -199,14 +198,11 @@ async fn featured(
     check_username(&state, &username)?;
     let id = state.coalition.urls.featured.as_str();
     let mut items = Vec::new();
-    for row in db::statements::pinned(&state.db).await? {
+    for row in db::read::statements::pinned(&state.db).await? {
         let counts = crate::app::cosign::counts(&state, &row.slug).await?;
-        let mut note = statement::note(&state.coalition, &row, counts)
+        let note = statement::note(&state.coalition, &row, counts)
             .map_err(|e| HttpError::Internal(e.into()))?;
-        if let Some(o) = note.as_object_mut() {
-            o.shift_remove("@context");
-        }
-        items.push(note);
+        items.push(without_context(note));
     }
     let total = items.len() as u64;
     Ok(match page_param(query.as_deref())? {
@@ -227,7 +223,7 @@ async fn featured(
 /// The member organisations, by actor id, inline.
 async fn members(State(state): State<AppState>, Path(username): Path<String>) -> Result<Response> {
     check_username(&state, &username)?;
-    let items = db::relays::members(&state.db)
+    let items = db::read::relays::members(&state.db)
         .await?
         .into_iter()
         .map(|m| serde_json::Value::String(m.actor_id))

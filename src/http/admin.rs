@@ -168,7 +168,7 @@ async fn read_statement(
 
 async fn list(_: Admin, State(state): State<AppState>) -> Result<Json<Value>> {
     let mut out = Vec::new();
-    for row in db::statements::list(&state.db, true).await? {
+    for row in db::read::statements::list(&state.db, true).await? {
         let texts: Vec<StoredText> =
             serde_json::from_str(&row.texts).map_err(|e| HttpError::Internal(e.into()))?;
         out.push(json!({
@@ -314,7 +314,7 @@ fn json_body<T: serde::de::DeserializeOwned>(body: &[u8], shape: &str) -> Result
 }
 
 async fn members(_: Admin, State(state): State<AppState>) -> Result<Json<Value>> {
-    let members: Vec<Value> = db::relays::members(&state.db)
+    let members: Vec<Value> = db::read::relays::members(&state.db)
         .await?
         .into_iter()
         .map(|m| {
@@ -369,7 +369,7 @@ async fn remove_member(
 }
 
 async fn pending(_: Admin, State(state): State<AppState>) -> Result<Json<Value>> {
-    let items: Vec<Value> = db::relays::pending(&state.db)
+    let items: Vec<Value> = db::read::relays::pending(&state.db)
         .await?
         .into_iter()
         .map(|p| json!({"post": p.post_id, "actor": p.actor_id, "reason": p.reason, "received": p.received_at,

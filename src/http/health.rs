@@ -42,7 +42,7 @@ async fn metrics(State(state): State<AppState>, headers: axum::http::HeaderMap) 
             .into_response();
         }
     }
-    let gauges = match crate::db::deliveries::gauges(&state.db).await {
+    let gauges = match crate::db::read::deliveries::gauges(&state.db).await {
         Ok((depth, oldest, followers, cosignatures, relays)) => crate::metrics::Gauges {
             queue_depth: depth,
             oldest_due_seconds: oldest
@@ -72,7 +72,7 @@ async fn healthz() -> Response {
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {
-    let database = crate::db::ready(&state.db).await;
+    let database = crate::db::read::ready(&state.db).await;
     let workers = state.workers_alive();
     let ok = database.is_ok() && workers;
     let body = json!({

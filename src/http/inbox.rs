@@ -154,7 +154,7 @@ fn signing_host(headers: &HeaderMap) -> Option<String> {
     let sig = headers.get("signature")?.to_str().ok()?;
     let key_id = sig.split("keyId=\"").nth(1)?.split('"').next()?;
     let url = url::Url::parse(key_id).ok()?;
-    Some(crate::db::deliveries::authority(&url))
+    Some(crate::db::read::deliveries::authority(&url))
 }
 
 /// The activity's type, for metrics (a fixed set, so labels stay few).

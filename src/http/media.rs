@@ -38,7 +38,7 @@ async fn image(State(state): State<AppState>, Path(file): Path<String>) -> Resul
     let hash = file.split('.').next().unwrap_or_default();
     if hash.len() == 64
         && hash.chars().all(|c| c.is_ascii_hexdigit())
-        && let Some((media_type, bytes)) = db::statements::media(&state.db, hash).await?
+        && let Some((media_type, bytes)) = db::read::statements::media(&state.db, hash).await?
     {
         return Ok((headers(media_type), bytes).into_response());
     }

@@ -18,7 +18,7 @@ use crate::{
     app::cosign,
     db,
     protocol::{
-        collection as collections,
+        collection as collections, cosigners,
         note::{self as wire},
     },
     state::AppState,
@@ -40,7 +40,7 @@ async fn statement(
     axum::extract::RawQuery(query): axum::extract::RawQuery,
     headers: HeaderMap,
 ) -> Result<Response> {
-    let row = db::statements::get(&state.db, &slug)
+    let row = db::read::statements::get(&state.db, &slug)
         .await?
         .ok_or_else(|| HttpError::not_found("no such statement"))?;
     let c = &state.coalition;
@@ -64,7 +64,7 @@ async fn activity(State(state): State<AppState>, Path(id): Path<String>) -> Resu
         .urls
         .base
         .join(&format!("/ap/activities/{id}"));
-    let body = db::deliveries::public_activity(&state.db, &full)
+    let body = db::read::deliveries::public_activity(&state.db, &full)
         .await?
         .ok_or_else(|| HttpError::not_found("no such activity"))?;
     let value: serde_json::Value =
@@ -73,8 +73,8 @@ async fn activity(State(state): State<AppState>, Path(id): Path<String>) -> Resu
 }
 
 /// A statement that exists (deleted or not), or 404.
-async fn known(state: &AppState, slug: &str) -> Result<db::statements::StatementRow> {
-    db::statements::get(&state.db, slug)
+async fn known(state: &AppState, slug: &str) -> Result<db::read::statements::StatementRow> {
+    db::read::statements::get(&state.db, slug)
         .await?
         .ok_or_else(|| HttpError::not_found("no such statement"))
 }
@@ -105,11 +105,11 @@ async fn cosigners(
 ) -> Result<Response> {
     known(&state, &slug).await?;
     let id = format!("{}/cosigners", wire::statement_url(&state.coalition, &slug));
-    let items = db::cosign::current(&state.db, &slug, false)
+    let items = db::read::cosign::current(&state.db, &slug, false)
         .await?
         .iter()
         .filter(|s| s.counts)
-        .map(|s| cosign::signer_json(&state, s))
+        .map(|s| cosigners::signer(&state.coalition, s))
         .collect();
     paged(&id, query.as_deref(), items)
 }
@@ -122,14 +122,10 @@ async fn ledger(
 ) -> Result<Response> {
     known(&state, &slug).await?;
     let id = format!("{}/ledger", wire::statement_url(&state.coalition, &slug));
-    let items = db::cosign::ledger(&state.db, &slug)
+    let items = db::read::cosign::ledger(&state.db, &slug)
         .await?
         .into_iter()
-        .map(|e| {
-            let entry: serde_json::Value =
-                serde_json::from_str(&e.entry).unwrap_or(serde_json::Value::Null);
-            serde_json::json!({"seq": e.seq, "hash": e.hash, "entry": e.entry, "parsed": entry})
-        })
+        .map(|e| cosigners::ledger_item(e.seq, &e.hash, &e.entry))
         .collect();
     paged(&id, query.as_deref(), items)
 }
@@ -138,18 +134,12 @@ async fn shares(State(state): State<AppState>, Path(slug): Path<String>) -> Resu
     known(&state, &slug).await?;
     let counts = cosign::counts(&state, &slug).await?;
     let id = format!("{}/shares", wire::statement_url(&state.coalition, &slug));
-    Ok(ActivityJson(serde_json::json!({
-        "@context": crate::protocol::AS_CONTEXT, "id": id, "type": "Collection", "totalItems": counts.shares,
-    }))
-    .into_response())
+    Ok(ActivityJson(collections::counted_collection(&id, counts.shares)).into_response())
 }
 
 async fn likes(State(state): State<AppState>, Path(slug): Path<String>) -> Result<Response> {
     known(&state, &slug).await?;
     let counts = cosign::counts(&state, &slug).await?;
     let id = format!("{}/likes", wire::statement_url(&state.coalition, &slug));
-    Ok(ActivityJson(serde_json::json!({
-        "@context": crate::protocol::AS_CONTEXT, "id": id, "type": "Collection", "totalItems": counts.likes,
-    }))
-    .into_response())
+    Ok(ActivityJson(collections::counted_collection(&id, counts.likes)).into_response())
 }

@@ -175,7 +175,7 @@ fn nodeinfo(state: &AppState, version: &str, local_posts: u64) -> serde_json::Va
 }
 
 async fn nodeinfo_20(State(state): State<AppState>) -> Result<Response> {
-    let posts = crate::db::statements::count_published(&state.db).await?;
+    let posts = crate::db::read::statements::count_published(&state.db).await?;
     Ok(json_with_type(
         "application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/2.0#\"",
         &nodeinfo(&state, "2.0", posts),
@@ -183,7 +183,7 @@ async fn nodeinfo_20(State(state): State<AppState>) -> Result<Response> {
 }
 
 async fn nodeinfo_21(State(state): State<AppState>) -> Result<Response> {
-    let posts = crate::db::statements::count_published(&state.db).await?;
+    let posts = crate::db::read::statements::count_published(&state.db).await?;
     Ok(json_with_type(
         "application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/2.1#\"",
         &nodeinfo(&state, "2.1", posts),

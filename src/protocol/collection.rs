@@ -94,6 +94,16 @@ pub fn collection_page(
     }
 }
 
+/// A collection known by its size only: a statement's `shares` and `likes`.
+pub fn counted_collection(id: &str, total_items: u64) -> Value {
+    serde_json::json!({
+        "@context": AS_CONTEXT,
+        "id": id,
+        "type": "Collection",
+        "totalItems": total_items,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

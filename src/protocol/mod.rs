@@ -5,6 +5,8 @@ pub mod activities;
 pub mod actor;
 pub mod coalition;
 pub mod collection;
+pub mod cosigners;
+pub mod incoming;
 pub mod note;
 pub mod remote_actor;
 

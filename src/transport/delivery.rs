@@ -11,6 +11,11 @@ use std::{
 use tokio::sync::{Semaphore, watch};
 use url::Url;
 
+pub use super::retry::backoff_ms;
+use super::{
+    breaker::Hosts,
+    retry::{Attempt, classify, error_chain},
+};
 use crate::{
     config::DeliverySettings,
     db::{
@@ -29,77 +34,6 @@ pub struct DeliveryWorker {
     /// Set at each turn of the loop, for `/readyz`.
     pub heartbeat: Arc<std::sync::atomic::AtomicI64>,
     pub metrics: Arc<crate::metrics::Metrics>,
-}
-
-/// What the workers of one process know of a remote host.
-#[derive(Debug)]
-struct HostState {
-    /// Deliveries in flight to the host, bounded by `delivery.per_host_concurrency`.
-    permits: Arc<Semaphore>,
-    /// Transient failures in a row.
-    failures: u32,
-    /// While the breaker is open, the host's deliveries are put off, not attempted.
-    open_until_ms: Option<i64>,
-}
-
-/// Per-host limits and circuit breakers, so that a dead instance holds up no live one.
-#[derive(Debug)]
-struct Hosts {
-    map: std::sync::Mutex<std::collections::HashMap<String, HostState>>,
-    per_host: usize,
-    threshold: u32,
-    open_ms: i64,
-}
-
-impl Hosts {
-    fn with<R>(&self, host: &str, f: impl FnOnce(&mut HostState) -> R) -> R {
-        let mut map = self
-            .map
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let state = map.entry(host.to_owned()).or_insert_with(|| HostState {
-            permits: Arc::new(Semaphore::new(self.per_host)),
-            failures: 0,
-            open_until_ms: None,
-        });
-        f(state)
-    }
-
-    /// Hosts whose breaker is open now.
-    fn open_count(&self, now: i64) -> i64 {
-        let map = self
-            .map
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.values()
-            .filter(|h| h.open_until_ms.is_some_and(|t| t > now))
-            .count() as i64
-    }
-
-    fn permits(&self, host: &str) -> Arc<Semaphore> {
-        self.with(host, |h| h.permits.clone())
-    }
-
-    /// When the host's breaker is open, the time it closes.
-    fn open_until(&self, host: &str, now: i64) -> Option<i64> {
-        self.with(host, |h| h.open_until_ms.filter(|t| *t > now))
-    }
-
-    fn record(&self, host: &str, success: bool, now: i64) {
-        self.with(host, |h| {
-            if success {
-                h.failures = 0;
-                h.open_until_ms = None;
-            } else {
-                h.failures = h.failures.saturating_add(1);
-                if h.failures >= self.threshold {
-                    // Open (or, after a failed trial, open again).
-                    h.open_until_ms = Some(now + self.open_ms);
-                    tracing::warn!(host, failures = h.failures, "circuit breaker open");
-                }
-            }
-        })
-    }
 }
 
 /// Rows claimed and waiting in memory, at most this many times `delivery.concurrency`.
@@ -487,63 +421,5 @@ struct Shared {
     outcomes: tokio::sync::mpsc::Sender<Finished>,
 }
 
-enum Attempt {
-    Delivered(u16),
-    Final(Option<u16>, String),
-    Transient(Option<u16>, String),
-}
-
-fn classify(status: u16) -> Attempt {
-    match status {
-        200..=299 => Attempt::Delivered(status),
-        401 | 408 | 429 => Attempt::Transient(Some(status), format!("HTTP {status}")),
-        400..=499 | 501 => Attempt::Final(Some(status), format!("HTTP {status}")),
-        _ => Attempt::Transient(Some(status), format!("HTTP {status}")),
-    }
-}
-
-/// Delay before the attempt after the `n`-th failure: (n⁴ + 15) units plus up to 30% jitter.
-pub fn backoff_ms(n: i32, unit_ms: u64) -> i64 {
-    let n = u64::try_from(n.max(1)).unwrap_or(1);
-    let base = n
-        .saturating_pow(4)
-        .saturating_add(15)
-        .saturating_mul(unit_ms);
-    let jitter = rand::random::<u64>() % (base * 3 / 10 + 1);
-    i64::try_from(base.saturating_add(jitter)).unwrap_or(i64::MAX)
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retry_rules_follow_mastodon() {
-        assert!(matches!(classify(202), Attempt::Delivered(202)));
-        for s in [401, 408, 429, 500, 502, 503] {
-            assert!(matches!(classify(s), Attempt::Transient(..)), "{s}");
-        }
-        for s in [400, 403, 404, 410, 413, 422, 501] {
-            assert!(matches!(classify(s), Attempt::Final(..)), "{s}");
-        }
-    }
-
-    #[test]
-    fn backoff_grows_to_about_three_days() {
-        assert!((16_000..=20_800).contains(&backoff_ms(1, 1000)));
-        let total: i64 = (1..16).map(|n| backoff_ms(n, 1000)).sum();
-        let days = total as f64 / 86_400_000.0;
-        assert!((1.5..4.0).contains(&days), "{days} days");
-    }
-}
+mod tests;

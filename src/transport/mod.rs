@@ -1,6 +1,7 @@
 //! Transport: HTTP signatures and keys, the persistent delivery queue and its workers, the
 //! resolver and outgoing HTTP clients, and the limits and caches the server keeps in memory.
 
+pub mod breaker;
 pub mod client;
 pub mod delivery;
 pub mod key_cache;
@@ -8,5 +9,6 @@ pub mod keyring;
 pub mod limits;
 pub mod resolver;
 pub mod response_cache;
+pub mod retry;
 pub mod signatures;
 pub mod wakeup;

@@ -12,7 +12,7 @@ struct Chart {
 }
 
 /// A small SVG line of the number of signatures over time (no script, inline).
-pub(super) fn chart(history: &[db::cosign::SignatureRow], ui: Ui) -> String {
+pub(super) fn chart(history: &[db::read::cosign::SignatureRow], ui: Ui) -> String {
     let mut events: Vec<(DateTime<Utc>, i64)> = Vec::new();
     for s in history.iter().filter(|s| s.counts && s.hidden_at.is_none()) {
         events.push((s.signed_at, 1));

@@ -6,7 +6,7 @@ use super::*;
 pub(super) async fn feed(State(state): State<AppState>) -> Result<Response> {
     use atom_syndication::{Content, Entry, Feed, Link, Person, Text};
     let c = &state.coalition;
-    let rows = db::statements::list(&state.db, false).await?;
+    let rows = db::read::statements::list(&state.db, false).await?;
     let mut entries = Vec::new();
     for row in rows.iter().take(50) {
         let texts: Vec<StoredText> =

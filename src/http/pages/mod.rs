@@ -145,7 +145,7 @@ pub struct MemberView {
 }
 
 async fn members_of(state: &AppState) -> Result<Vec<MemberView>> {
-    Ok(db::relays::members(&state.db)
+    Ok(db::read::relays::members(&state.db)
         .await?
         .into_iter()
         .map(|m| MemberView {

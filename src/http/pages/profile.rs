@@ -57,7 +57,7 @@ pub(super) struct ProfilePage {
 
 pub(super) async fn card(
     state: &AppState,
-    row: &db::statements::StatementRow,
+    row: &db::read::statements::StatementRow,
     ui: Ui,
 ) -> Result<StatementCard> {
     let texts: Vec<StoredText> =
@@ -68,7 +68,7 @@ pub(super) async fn card(
         markdown: String::new(),
         html: String::new(),
     });
-    let tally = db::cosign::tally(&state.db, &row.slug).await?;
+    let tally = db::read::cosign::tally(&state.db, &row.slug).await?;
     let html = super::statement::body_without_title(&text);
     Ok(StatementCard {
         lang: text.lang,
@@ -96,7 +96,7 @@ pub async fn profile_response(
     );
     chrome.og_type = "profile";
     chrome.activitypub = Some(c.urls.actor.to_string());
-    let statements = db::statements::list(&state.db, false).await?;
+    let statements = db::read::statements::list(&state.db, false).await?;
     let mut pinned = Vec::new();
     let mut latest = Vec::new();
     let mut cosignatures = 0;
@@ -138,7 +138,11 @@ pub async fn profile_response(
         members: members_of(state).await?,
         pinned,
         latest,
-        followers: db::followers::count(&state.db, db::followers::FollowState::Accepted).await?,
+        followers: db::read::followers::count(
+            &state.db,
+            db::read::followers::FollowState::Accepted,
+        )
+        .await?,
         cosignatures,
     };
     Ok(page_response(ui, StatusCode::OK, render(&page)?))

@@ -84,7 +84,7 @@ pub(super) fn body_without_title(t: &StoredText) -> String {
 /// The statement page; `410` with a notice once deleted.
 pub async fn statement_page(
     state: &AppState,
-    row: &db::statements::StatementRow,
+    row: &db::read::statements::StatementRow,
     query: Option<&str>,
     headers: &HeaderMap,
 ) -> Result<Response> {
@@ -99,7 +99,7 @@ pub async fn statement_page(
             render(&GonePage { c: chrome })?,
         ));
     }
-    let versions = db::statements::versions(&state.db, &row.slug).await?;
+    let versions = db::read::statements::versions(&state.db, &row.slug).await?;
     let asked = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
         .find(|(k, _)| k == "version")
         .and_then(|(_, v)| v.parse::<i32>().ok());
@@ -130,8 +130,8 @@ pub async fn statement_page(
     // The interface language's text first, the others after.
     let mut ordered: Vec<&StoredText> = texts.iter().collect();
     ordered.sort_by_key(|t| t.lang != ui.code());
-    let signatures = db::cosign::current(&state.db, &row.slug, false).await?;
-    let view = |s: &db::cosign::SignatureRow, at: DateTime<Utc>| SignerView {
+    let signatures = db::read::cosign::current(&state.db, &row.slug, false).await?;
+    let view = |s: &db::read::cosign::SignatureRow, at: DateTime<Utc>| SignerView {
         name: s
             .actor_name
             .clone()
@@ -168,12 +168,12 @@ pub async fn statement_page(
             });
         }
     }
-    let history = db::cosign::history(&state.db, &row.slug).await?;
+    let history = db::read::cosign::history(&state.db, &row.slug).await?;
     let withdrawn = history
         .iter()
         .filter_map(|s| s.withdrawn_at.map(|at| view(s, at)))
         .collect();
-    let tally = db::cosign::tally(&state.db, &row.slug).await?;
+    let tally = db::read::cosign::tally(&state.db, &row.slug).await?;
     let page = StatementPage {
         chart: chart::chart(&history, ui),
         c: chrome,

@@ -1,0 +1,37 @@
+//! The read-only queries that `http/` and `cli/` may call directly (pages, collections,
+//! reports). Nothing re-exported here writes; every change goes through `app/`.
+
+pub use super::{ready, server_clock};
+
+pub mod cosign {
+    pub use crate::db::cosign::{SignatureRow, current, history, ledger, tally};
+}
+
+pub mod deliveries {
+    pub use crate::db::deliveries::{authority, outbox_count, outbox_page, public_activity};
+    pub use crate::db::delivery_reports::{
+        ActivityProgress, HostProgress, gauges, hosts, progress, progress_of,
+    };
+}
+
+pub mod followers {
+    pub use crate::db::followers::{FollowState, FollowerRow, count, page};
+}
+
+pub mod following {
+    pub use crate::db::following::{FollowingRow, count_accepted, page};
+}
+
+pub mod relays {
+    pub use crate::db::relays::{MemberRow, PendingRow, RelayRow, members, pending, relays};
+}
+
+pub mod remote_actors {
+    pub use crate::db::remote_actors::find_by_handle;
+}
+
+pub mod statements {
+    pub use crate::db::statements::{
+        StatementRow, VersionRow, count_published, get, list, media, pinned, versions,
+    };
+}

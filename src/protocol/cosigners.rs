@@ -1,0 +1,35 @@
+//! Co-signatures on the wire: each current co-signer as the `cosigners` collection lists it
+//! (the boost, with its signer and what it signed), and the ledger's entries.
+
+use serde_json::{Value, json};
+
+use super::{activities::rfc3339, coalition::Coalition, note::statement_url};
+use crate::db::cosign::SignatureRow;
+
+/// The public JSON of a current co-signer.
+pub fn signer(coalition: &Coalition, s: &SignatureRow) -> Value {
+    json!({
+        "type": "Announce",
+        "id": s.announce_id,
+        "actor": {
+            "id": s.actor_id,
+            "type": s.actor_kind,
+            "name": s.actor_name,
+            "preferredUsername": s.actor_handle.as_deref().and_then(|h| h.split('@').next()),
+            "icon": s.actor_icon.as_ref().map(|u| json!({"type": "Image", "url": u})),
+        },
+        "object": statement_url(coalition, &s.slug),
+        "published": rfc3339(s.signed_at),
+        "class": s.class,
+        "version": s.version,
+        "versionHash": s.version_hash,
+        "visibility": s.visibility,
+    })
+}
+
+/// A ledger entry as published: its place, its hash, the canonical text that was hashed,
+/// and that text parsed.
+pub fn ledger_item(seq: i64, hash: &str, entry: &str) -> Value {
+    let parsed: Value = serde_json::from_str(entry).unwrap_or(Value::Null);
+    json!({"seq": seq, "hash": hash, "entry": entry, "parsed": parsed})
+}
