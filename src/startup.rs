@@ -257,7 +257,7 @@ async fn federation_config(
         // federation.allow_private_addresses is set (tests and local demos).
         .debug(allow_private)
         .allow_http_urls(allow_private || settings.server.public_url.url().scheme() == "http")
-        // Sign `date`, not `(created)`: Mastodon and others expect it (federation-crate.md).
+        // Sign `date`, not `(created)`: Mastodon and others expect it (docs/interop.md §2).
         .http_signature_compat(true)
         .request_timeout(std::time::Duration::from_secs(5))
         .client(reqwest_middleware::ClientWithMiddleware::from(client))

@@ -151,7 +151,9 @@ impl Ui {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
+/// Every text of the interface: templates name them as `Key::…`, so that a key without a
+/// translation, or a misspelt one, is a compile error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Key {
     Follow,
     FollowHelp,
@@ -188,51 +190,6 @@ pub enum Key {
     ReadCurrent,
     Back,
     NoMembers,
-}
-
-impl Ui {
-    /// The word for a template's key (templates name keys by string).
-    pub fn w(self, key: &str) -> &'static str {
-        use Key::*;
-        let k = match key {
-            "follow" => Follow,
-            "follow_help" => FollowHelp,
-            "cosign" => Cosign,
-            "cosign_help" => CosignHelp,
-            "your_address" => YourAddress,
-            "continue" => Continue,
-            "members" => Members,
-            "statements" => Statements,
-            "pinned" => Pinned,
-            "followers" => Followers,
-            "cosignatures" => Cosignatures,
-            "likes" => Likes,
-            "cosigners" => Cosigners,
-            "member_orgs" => MemberOrgs,
-            "other_orgs" => OtherOrgs,
-            "persons" => Persons,
-            "withdrawn" => Withdrawn,
-            "withdrawn_on" => WithdrawnOn,
-            "versions" => Versions,
-            "version" => Version,
-            "current" => Current,
-            "signed_version" => SignedVersion,
-            "published" => Published,
-            "edited" => Edited,
-            "no_cosigners" => NoCosigners,
-            "no_statements" => NoStatements,
-            "languages" => Languages,
-            "interface" => Interface,
-            "feed" => Feed,
-            "chart" => Chart,
-            "deleted" => Deleted,
-            "older_version" => OlderVersion,
-            "read_current" => ReadCurrent,
-            "back" => Back,
-            _ => NoMembers,
-        };
-        self.t(k)
-    }
 }
 
 #[cfg(test)]

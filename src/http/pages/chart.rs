@@ -40,7 +40,7 @@ pub(super) fn chart(history: &[db::read::cosign::SignatureRow], ui: Ui) -> Strin
         .map(|(x, y)| format!("{:.1},{:.1}", 20.0 + x, 110.0 - (*y as f64) / top * 90.0))
         .collect();
     let chart = Chart {
-        title: ui.w("chart"),
+        title: ui.t(Key::Chart),
         level,
         points: coords.join(" "),
         top: top as i64,

@@ -19,7 +19,7 @@ pub(super) async fn members_page(
     let chrome = Chrome::new(
         &state,
         ui,
-        format!("{} · {}", ui.w("members"), c.name),
+        format!("{} · {}", ui.t(Key::Members), c.name),
         c.urls.base.join("/members"),
     );
     let page = MembersPage {

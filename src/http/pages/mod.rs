@@ -25,7 +25,7 @@ use chrono::{DateTime, Utc};
 
 use super::{
     error::{HttpError, Result},
-    i18n::Ui,
+    i18n::{Key, Ui},
     negotiate::wants_activitypub,
 };
 use crate::{

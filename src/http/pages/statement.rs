@@ -92,7 +92,7 @@ pub async fn statement_page(
     let ui = Ui::choose(query, headers, c.languages.first());
     let url = statement_url(c, &row.slug);
     if row.deleted_at.is_some() {
-        let chrome = Chrome::new(state, ui, ui.w("deleted").to_owned(), url);
+        let chrome = Chrome::new(state, ui, ui.t(Key::Deleted).to_owned(), url);
         return Ok(page_response(
             ui,
             StatusCode::GONE,
@@ -152,9 +152,9 @@ pub async fn statement_page(
     };
     let mut groups = Vec::new();
     for (class, key) in [
-        (SignerClass::Member, "member_orgs"),
-        (SignerClass::Organisation, "other_orgs"),
-        (SignerClass::Person, "persons"),
+        (SignerClass::Member, Key::MemberOrgs),
+        (SignerClass::Organisation, Key::OtherOrgs),
+        (SignerClass::Person, Key::Persons),
     ] {
         let signers: Vec<SignerView> = signatures
             .iter()
@@ -163,7 +163,7 @@ pub async fn statement_page(
             .collect();
         if !signers.is_empty() {
             groups.push(Group {
-                title: ui.w(key),
+                title: ui.t(key),
                 signers,
             });
         }
