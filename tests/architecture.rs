@@ -286,3 +286,168 @@ fn the_import_reader_reads_groups() {
         ["util".to_string()].into()
     );
 }
+
+/// A file's module path: `src/app/cosign.rs` → `["app", "cosign"]`, `src/app/mod.rs` →
+/// `["app"]`, `src/lib.rs` → `[]`.
+fn module_of(name: &str) -> Vec<String> {
+    let mut parts: Vec<String> = name
+        .trim_end_matches(".rs")
+        .split('/')
+        .map(str::to_owned)
+        .collect();
+    if matches!(
+        parts.last().map(String::as_str),
+        Some("mod" | "lib" | "main")
+    ) {
+        parts.pop();
+    }
+    parts
+}
+
+/// Every path a file names from `crate::` or `super::`, with `use` groups expanded.
+fn named_paths(code: &str) -> Vec<Vec<String>> {
+    fn group(s: &[char], mut i: usize, prefix: &[String], out: &mut Vec<Vec<String>>) -> usize {
+        let mut token = String::new();
+        let push = |token: &str, out: &mut Vec<Vec<String>>| {
+            let token = token.split(" as ").next().unwrap_or("").trim();
+            let parts: Vec<String> = token
+                .split("::")
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned)
+                .collect();
+            if !parts.is_empty() {
+                out.push([prefix.to_vec(), parts].concat());
+            }
+        };
+        while i < s.len() {
+            match s[i] {
+                '{' => {
+                    let inner: Vec<String> = token
+                        .trim()
+                        .split("::")
+                        .filter(|p| !p.is_empty())
+                        .map(str::to_owned)
+                        .collect();
+                    i = group(s, i + 1, &[prefix.to_vec(), inner].concat(), out);
+                    token.clear();
+                    continue;
+                }
+                '}' => {
+                    push(&token, out);
+                    return i + 1;
+                }
+                ',' => {
+                    push(&token, out);
+                    token.clear();
+                }
+                c => token.push(c),
+            }
+            i += 1;
+        }
+        i
+    }
+    let chars: Vec<char> = code.chars().collect();
+    let text: String = chars.iter().collect();
+    let mut out = Vec::new();
+    for root in ["crate::", "super::"] {
+        let mut from = 0;
+        while let Some(i) = text[from..].find(root) {
+            let start = from + i;
+            from = start + root.len();
+            let before = text[..start].chars().last();
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':') {
+                continue;
+            }
+            let head = root.trim_end_matches(':').to_owned();
+            let rest = &text[from..];
+            if rest.starts_with('{') {
+                let offset = text[..from].chars().count() + 1;
+                group(&chars, offset, &[head], &mut out);
+            } else {
+                let path: String = rest
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+                    .collect();
+                let mut parts = vec![head];
+                parts.extend(
+                    path.split("::")
+                        .filter(|p| !p.is_empty())
+                        .map(str::to_owned),
+                );
+                out.push(parts);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn no_two_modules_need_each_other() {
+    let files = files();
+    let modules: BTreeSet<Vec<String>> = files.iter().map(|f| module_of(&f.name)).collect();
+    let mut edges: std::collections::BTreeMap<Vec<String>, BTreeSet<Vec<String>>> =
+        Default::default();
+    for f in &files {
+        let here = module_of(&f.name);
+        let mut deps = BTreeSet::new();
+        for path in named_paths(&code(&f.text)) {
+            let mut full: Vec<String> = Vec::new();
+            let mut rest = path.as_slice();
+            if rest.first().map(String::as_str) == Some("crate") {
+                rest = &rest[1..];
+            } else {
+                full = here.clone();
+                while rest.first().map(String::as_str) == Some("super") {
+                    full.pop();
+                    rest = &rest[1..];
+                }
+            }
+            full.extend(rest.iter().cloned());
+            // The longest prefix that is a module of ours.
+            while !full.is_empty() && !modules.contains(&full) {
+                full.pop();
+            }
+            if !full.is_empty() && full != here && !here.starts_with(&full) {
+                deps.insert(full);
+            }
+        }
+        edges.insert(here, deps);
+    }
+    // A module and one it uses must not use each other, directly or through others.
+    let reaches = |from: &Vec<String>, to: &Vec<String>| {
+        let mut seen = BTreeSet::new();
+        let mut todo = vec![from.clone()];
+        while let Some(m) = todo.pop() {
+            if &m == to {
+                return true;
+            }
+            if seen.insert(m.clone()) {
+                todo.extend(edges.get(&m).into_iter().flatten().cloned());
+            }
+        }
+        false
+    };
+    let mut cycles = Vec::new();
+    for (m, deps) in &edges {
+        for d in deps {
+            if reaches(d, m) {
+                cycles.push(format!("{} ⇄ {}", m.join("::"), d.join("::")));
+            }
+        }
+    }
+    assert!(
+        cycles.is_empty(),
+        "modules in a circle:\n{}",
+        cycles.join("\n")
+    );
+}
+
+#[test]
+fn the_path_reader_expands_groups_and_supers() {
+    let paths = named_paths("use super::{a::{B, c}, d};\nlet x = crate::e::f();");
+    let paths: Vec<String> = paths.iter().map(|p| p.join("::")).collect();
+    assert_eq!(
+        paths,
+        ["crate::e::f", "super::a::B", "super::a::c", "super::d"]
+    );
+}

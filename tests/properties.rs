@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use proptest::{prelude::*, strategy::ValueTree, test_runner::TestRunner};
 use tribune::{
     domain::{LanguageTag, statement},
-    federation::inbox::Envelope,
+    federation::envelope::Envelope,
     http::{negotiate::wants_activitypub, well_known::parse_resource},
     transport::signatures::{parse_message_signature, parse_signature_header},
 };

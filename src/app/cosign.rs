@@ -23,7 +23,8 @@ use crate::{
 };
 use crate::{
     protocol::{
-        activities::{Kind, Undone},
+        activities::Kind,
+        incoming::Undone,
         note::{self as wire, Counts},
     },
     util::now_ms,

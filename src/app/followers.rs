@@ -14,7 +14,10 @@ use crate::{
         self, Tx,
         followers::{FollowState, FollowerRow},
     },
-    protocol::activities::{Activity, Answer, Kind, Undone},
+    protocol::{
+        activities::{Activity, Answer, Kind},
+        incoming::Undone,
+    },
     state::AppState,
 };
 

@@ -13,7 +13,8 @@ use super::{
 use crate::{
     db::{self, Tx, relays::RelayRow, states::RelayDecision},
     protocol::{
-        activities::{Activity, id_of, is_public},
+        activities::Activity,
+        incoming::{id_of, is_public},
         note::activity_id,
     },
     state::AppState,

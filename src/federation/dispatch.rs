@@ -15,7 +15,7 @@
 use activitypub_federation::config::Data;
 use serde_json::Value;
 
-use super::inbox::{Envelope, InboxError};
+use super::envelope::{Envelope, InboxError};
 use crate::{
     app::{
         Received,
@@ -27,7 +27,8 @@ use crate::{
     },
     db::{self, Tx},
     protocol::{
-        activities::{Incoming, Kind, Undone, id_of},
+        activities::Kind,
+        incoming::{Incoming, Undone, id_of},
         remote_actor::{ACTOR_TYPES, ActorDocument},
     },
     state::AppState,

@@ -15,100 +15,23 @@ use chrono::Utc;
 use serde_json::Value;
 use url::Url;
 
-use super::dispatch;
+pub use super::envelope::id_of;
+use super::{
+    dispatch,
+    envelope::{Envelope, InboxError},
+};
 use crate::transport::signatures::{
     self, PublicKey, RequestParts, SignatureError, check_request, parse_signature_header,
 };
 use crate::{
     app::{
         Received,
-        cosign::CosignError,
-        members::MemberError,
-        relay::RelayError,
         remote_actor::{RemoteActor, RemoteActorId},
     },
     db,
-    protocol::activities::Incoming,
+    protocol::incoming::Incoming,
     state::AppState,
 };
-
-#[derive(Debug, thiserror::Error)]
-pub enum InboxError {
-    /// The signature or what it covers is wrong (401).
-    #[error(transparent)]
-    Signature(#[from] SignatureError),
-    /// The signing actor cannot be fetched (401).
-    #[error("cannot fetch the signing actor {actor}: {error}")]
-    ActorUnreachable { actor: String, error: String },
-    /// The key is not one the activity's actor publishes (401).
-    #[error("the key {key_id} is not one of {actor}'s keys")]
-    ForeignKey { key_id: String, actor: String },
-    #[error("{0}")]
-    BadRequest(String),
-    #[error("{0}")]
-    Forbidden(String),
-    #[error("{0}")]
-    Unprocessable(String),
-    #[error("too many activities from {actor}; retry in {retry_after} s")]
-    TooMany { actor: String, retry_after: u64 },
-    #[error(transparent)]
-    Internal(#[from] anyhow::Error),
-}
-
-impl InboxError {
-    /// The outcome label for metrics.
-    pub fn outcome(&self) -> &'static str {
-        match self {
-            InboxError::Signature(_)
-            | InboxError::ActorUnreachable { .. }
-            | InboxError::ForeignKey { .. } => "unauthorized",
-            InboxError::BadRequest(_) => "bad_request",
-            InboxError::Forbidden(_) => "forbidden",
-            InboxError::Unprocessable(_) => "unprocessable",
-            InboxError::TooMany { .. } => "rate_limited",
-            InboxError::Internal(_) => "error",
-        }
-    }
-
-    /// Why the sender was not authenticated, for metrics; `None` for other refusals.
-    pub fn signature_reason(&self) -> Option<&'static str> {
-        match self {
-            InboxError::Signature(e) => Some(e.reason()),
-            InboxError::ActorUnreachable { .. } => Some("actor_unreachable"),
-            InboxError::ForeignKey { .. } => Some("key"),
-            _ => None,
-        }
-    }
-}
-
-impl From<db::DbError> for InboxError {
-    fn from(e: db::DbError) -> Self {
-        InboxError::Internal(e.into())
-    }
-}
-
-impl From<CosignError> for InboxError {
-    fn from(e: CosignError) -> Self {
-        InboxError::Internal(e.into())
-    }
-}
-
-impl From<RelayError> for InboxError {
-    fn from(e: RelayError) -> Self {
-        InboxError::Internal(e.into())
-    }
-}
-
-impl From<MemberError> for InboxError {
-    fn from(e: MemberError) -> Self {
-        match e {
-            MemberError::MoveWithoutTarget => InboxError::BadRequest(e.to_string()),
-            MemberError::MoveRefused(m) => InboxError::Unprocessable(m),
-            MemberError::Db(e) => e.into(),
-            MemberError::Internal(e) => InboxError::Internal(e),
-        }
-    }
-}
 
 /// The request as it reached us.
 pub struct IncomingRequest<'a> {
@@ -117,67 +40,6 @@ pub struct IncomingRequest<'a> {
     pub query: Option<&'a str>,
     pub headers: &'a HeaderMap,
     pub body: &'a [u8],
-}
-
-/// The fields every activity must have.
-#[derive(Debug, Clone)]
-pub struct Envelope {
-    pub id: Url,
-    pub kind: String,
-    pub actor: Url,
-    pub raw: Value,
-    /// The activity decoded by kind, with what its handling needs.
-    pub incoming: Incoming,
-    /// The signed request as received (method, path, headers, body), kept for audit where
-    /// an activity's effect must be provable (co-signatures).
-    pub request: Option<String>,
-}
-
-pub use crate::protocol::activities::id_of;
-
-fn http_url(s: &str, what: &str) -> Result<Url, InboxError> {
-    Url::parse(s)
-        .ok()
-        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
-        .ok_or_else(|| InboxError::BadRequest(format!("{what} is not an http(s) URL")))
-}
-
-impl Envelope {
-    pub fn parse(body: &[u8]) -> Result<Envelope, InboxError> {
-        let raw: Value = serde_json::from_slice(body)
-            .map_err(|e| InboxError::BadRequest(format!("the body is not JSON: {e}")))?;
-        let obj = raw
-            .as_object()
-            .ok_or_else(|| InboxError::BadRequest("the body is not a JSON object".into()))?;
-        let kind = obj
-            .get("type")
-            .and_then(Value::as_str)
-            .ok_or_else(|| InboxError::BadRequest("the activity has no type".into()))?
-            .to_owned();
-        let id = obj
-            .get("id")
-            .and_then(Value::as_str)
-            .ok_or_else(|| InboxError::BadRequest("the activity has no id".into()))?;
-        let id = http_url(id, "the activity id")?;
-        let actor = obj
-            .get("actor")
-            .and_then(id_of)
-            .ok_or_else(|| InboxError::BadRequest("the activity has no actor".into()))?;
-        let actor = http_url(actor, "the actor")?;
-        let incoming = Incoming::decode(&kind, &raw);
-        Ok(Envelope {
-            id,
-            kind,
-            actor,
-            raw,
-            incoming,
-            request: None,
-        })
-    }
-
-    pub fn object(&self) -> &Value {
-        self.raw.get("object").unwrap_or(&Value::Null)
-    }
 }
 
 /// `host[:port]` of a URL, lower-cased.

@@ -2,4 +2,5 @@
 //! decoding of activities, and their dispatch to the use cases in `app/`.
 
 pub mod dispatch;
+pub mod envelope;
 pub mod inbox;

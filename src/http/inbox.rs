@@ -19,7 +19,10 @@ use super::{
 };
 use crate::{
     app::Received,
-    federation::inbox::{self, InboxError, IncomingRequest},
+    federation::{
+        envelope::InboxError,
+        inbox::{self, IncomingRequest},
+    },
     protocol::activities::Kind,
     state::AppState,
 };

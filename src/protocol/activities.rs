@@ -9,8 +9,6 @@ use url::Url;
 
 use super::{AS_CONTEXT, PUBLIC};
 
-pub use super::incoming::{Incoming, Undone, addressed_publicly, id_of, is_public};
-
 /// The activity types tribune sends or acts on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Kind {
