@@ -11,6 +11,9 @@ use crate::{db, state::AppState};
 /// Why a change to the roster failed.
 #[derive(Debug, thiserror::Error)]
 pub enum MemberError {
+    /// The actor to add cannot be found (WebFinger or its document).
+    #[error("{0}")]
+    Unresolved(String),
     #[error("a Move needs a target")]
     MoveWithoutTarget,
     /// The Move cannot be checked or does not hold (answered 422).
@@ -20,6 +23,15 @@ pub enum MemberError {
     Db(#[from] db::DbError),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+impl From<following::FollowingError> for MemberError {
+    fn from(e: following::FollowingError) -> Self {
+        match e {
+            following::FollowingError::Internal(e) => MemberError::Internal(e),
+            e => MemberError::Unresolved(e.to_string()),
+        }
+    }
 }
 
 impl From<relay::RelayError> for MemberError {
@@ -37,10 +49,7 @@ pub struct Move<'a> {
 }
 
 /// Add an actor (id URL or @user@host) to the roster; returns its id.
-pub async fn add(
-    data: &Data<AppState>,
-    actor: &str,
-) -> Result<(String, bool), following::FollowingError> {
+pub async fn add(data: &Data<AppState>, actor: &str) -> Result<(String, bool), MemberError> {
     let actor = following::resolve(data, actor).await?;
     let mut tx = data.db.begin().await?;
     let added = db::relays::add_member(&mut tx, actor.id.as_str()).await?;

@@ -82,7 +82,9 @@ impl From<MemberError> for InboxError {
     fn from(e: MemberError) -> Self {
         match e {
             MemberError::MoveWithoutTarget => InboxError::BadRequest(e.to_string()),
-            MemberError::MoveRefused(m) => InboxError::Unprocessable(m),
+            MemberError::MoveRefused(m) | MemberError::Unresolved(m) => {
+                InboxError::Unprocessable(m)
+            }
             MemberError::Db(e) => e.into(),
             MemberError::Internal(e) => InboxError::Internal(e),
         }

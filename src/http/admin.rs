@@ -17,7 +17,10 @@ use subtle::ConstantTimeEq;
 
 use super::error::{HttpError, Result};
 use crate::{
-    app::statements::{self, ImageUpload, MAX_STATEMENT_IMAGE, Published, StatementError},
+    app::{
+        members::{self, MemberError},
+        statements::{self, ImageUpload, MAX_STATEMENT_IMAGE, Published, StatementError},
+    },
     db,
     domain::statement::{InputError, Slug, parse},
     protocol::note::StoredText,
@@ -332,16 +335,13 @@ async fn add_member(
     body: axum::body::Bytes,
 ) -> Result<Response> {
     let req: ActorRequest = json_body(&body, "{\"actor\": \"@user@host or URL\"}")?;
-    let (actor, added) =
-        crate::app::members::add(&data, &req.actor)
-            .await
-            .map_err(|e| match e {
-                crate::app::following::FollowingError::Internal(e) => HttpError::Internal(e),
-                e => HttpError::Invalid {
-                    field: "actor".into(),
-                    problem: e.to_string(),
-                },
-            })?;
+    let (actor, added) = members::add(&data, &req.actor).await.map_err(|e| match e {
+        MemberError::Unresolved(problem) => HttpError::Invalid {
+            field: "actor".into(),
+            problem,
+        },
+        e => HttpError::Internal(e.into()),
+    })?;
     let status = if added {
         StatusCode::CREATED
     } else {
@@ -356,9 +356,9 @@ async fn remove_member(
     body: axum::body::Bytes,
 ) -> Result<Json<Value>> {
     let req: ActorRequest = json_body(&body, "{\"actor\": \"URL\"}")?;
-    match crate::app::members::remove(&state, &req.actor)
+    match members::remove(&state, &req.actor)
         .await
-        .map_err(|e| HttpError::Internal(anyhow::anyhow!("{e}")))?
+        .map_err(|e| HttpError::Internal(e.into()))?
     {
         Some(undone) => Ok(Json(json!({"removed": req.actor, "relays_undone": undone}))),
         None => Err(HttpError::not_found(format!(
