@@ -8,7 +8,6 @@ use crate::{
     config::Settings,
     db,
     domain::statement::{InputError, Slug, StatementDraft, parse},
-    protocol::note::StoredText,
     state::AppState,
 };
 
@@ -185,7 +184,7 @@ async fn execute(state: &AppState, action: StatementCommand) -> Result<(), State
         }
         StatementCommand::List => {
             for row in db::read::statements::list(&state.db, true).await? {
-                let texts: Vec<StoredText> = serde_json::from_str(&row.texts)?;
+                let texts = &row.texts;
                 let status = match (row.deleted_at, row.pinned) {
                     (Some(_), _) => "deleted",
                     (None, true) => "pinned",

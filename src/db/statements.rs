@@ -3,14 +3,14 @@
 use chrono::{DateTime, Utc};
 
 use super::{Db, DbError, Tx, on_pool, on_tx};
+use crate::domain::statement::{Mentioned, StoredText};
 
 /// A statement with the texts of its current version.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct StatementRow {
     pub slug: String,
     pub current_version: i32,
-    /// JSON array of hashtags.
-    pub tags: String,
+    pub tags: Vec<String>,
     pub image_hash: Option<String>,
     pub image_alt: Option<String>,
     pub image_type: Option<String>,
@@ -19,10 +19,64 @@ pub struct StatementRow {
     pub updated_at: Option<DateTime<Utc>>,
     pub deleted_at: Option<DateTime<Utc>>,
     pub version_hash: String,
-    /// JSON array of `{lang, title, markdown, html}`.
-    pub texts: String,
-    /// JSON array of `{id, name, url}`: the actors the statement mentions.
-    pub mentions: String,
+    /// Each language of the current version, the primary one first.
+    pub texts: Vec<StoredText>,
+    /// The actors the statement mentions.
+    pub mentions: Vec<Mentioned>,
+}
+
+/// The row as stored: the lists are JSON text on both backends.
+#[derive(sqlx::FromRow)]
+struct StoredRow {
+    slug: String,
+    current_version: i32,
+    tags: String,
+    image_hash: Option<String>,
+    image_alt: Option<String>,
+    image_type: Option<String>,
+    pinned: bool,
+    published_at: DateTime<Utc>,
+    updated_at: Option<DateTime<Utc>>,
+    deleted_at: Option<DateTime<Utc>>,
+    version_hash: String,
+    texts: String,
+    mentions: String,
+}
+
+/// A JSON column read back into its type; written by this module, so a failure means the
+/// database was changed by hand.
+fn json_column<T: serde::de::DeserializeOwned>(
+    column: &'static str,
+    text: &str,
+) -> Result<T, DbError> {
+    serde_json::from_str(text)
+        .map_err(|e| DbError::Setup(format!("{column} is not the JSON tribune writes: {e}")))
+}
+
+impl TryFrom<StoredRow> for StatementRow {
+    type Error = DbError;
+
+    fn try_from(r: StoredRow) -> Result<StatementRow, DbError> {
+        Ok(StatementRow {
+            tags: json_column("statements.tags", &r.tags)?,
+            texts: json_column("statement_versions.texts", &r.texts)?,
+            mentions: json_column("statements.mentions", &r.mentions)?,
+            slug: r.slug,
+            current_version: r.current_version,
+            image_hash: r.image_hash,
+            image_alt: r.image_alt,
+            image_type: r.image_type,
+            pinned: r.pinned,
+            published_at: r.published_at,
+            updated_at: r.updated_at,
+            deleted_at: r.deleted_at,
+            version_hash: r.version_hash,
+        })
+    }
+}
+
+fn typed(rows: Vec<StoredRow>) -> Result<Vec<StatementRow>, DbError> {
+    rows.into_iter().map(StatementRow::try_from).collect()
 }
 
 const SELECT: &str = "SELECT s.slug, s.current_version, s.tags, s.image_hash, s.image_alt, \
@@ -34,18 +88,22 @@ const SELECT: &str = "SELECT s.slug, s.current_version, s.tags, s.image_hash, s.
 
 pub async fn get(db: &Db, slug: &str) -> Result<Option<StatementRow>, DbError> {
     let sql = format!("{SELECT} WHERE s.slug = $1");
-    Ok(on_pool!(db, pool => sqlx::query_as::<_, StatementRow>(&sql)
+    on_pool!(db, pool => sqlx::query_as::<_, StoredRow>(&sql)
         .bind(slug)
         .fetch_optional(pool)
-        .await?))
+        .await?)
+    .map(StatementRow::try_from)
+    .transpose()
 }
 
 pub async fn get_in(tx: &mut Tx, slug: &str) -> Result<Option<StatementRow>, DbError> {
     let sql = format!("{SELECT} WHERE s.slug = $1");
-    Ok(on_tx!(tx, conn => sqlx::query_as::<_, StatementRow>(&sql)
+    on_tx!(tx, conn => sqlx::query_as::<_, StoredRow>(&sql)
         .bind(slug)
         .fetch_optional(conn)
-        .await?))
+        .await?)
+    .map(StatementRow::try_from)
+    .transpose()
 }
 
 /// Statements newest first; deleted ones too when `with_deleted`.
@@ -58,7 +116,7 @@ pub async fn list(db: &Db, with_deleted: bool) -> Result<Vec<StatementRow>, DbEr
             "WHERE s.deleted_at IS NULL"
         }
     );
-    Ok(on_pool!(db, pool => sqlx::query_as::<_, StatementRow>(&sql).fetch_all(pool).await?))
+    typed(on_pool!(db, pool => sqlx::query_as::<_, StoredRow>(&sql).fetch_all(pool).await?))
 }
 
 /// Pinned statements, newest first.
@@ -66,7 +124,7 @@ pub async fn pinned(db: &Db) -> Result<Vec<StatementRow>, DbError> {
     let sql = format!(
         "{SELECT} WHERE s.pinned AND s.deleted_at IS NULL ORDER BY s.published_at DESC, s.slug"
     );
-    Ok(on_pool!(db, pool => sqlx::query_as::<_, StatementRow>(&sql).fetch_all(pool).await?))
+    typed(on_pool!(db, pool => sqlx::query_as::<_, StoredRow>(&sql).fetch_all(pool).await?))
 }
 
 pub async fn count_published(db: &Db) -> Result<u64, DbError> {
@@ -161,18 +219,29 @@ pub async fn mark_deleted(tx: &mut Tx, slug: &str, at: DateTime<Utc>) -> Result<
     Ok(())
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct VersionRow {
     pub version: i32,
     pub hash: String,
-    pub texts: String,
+    pub texts: Vec<StoredText>,
     pub created_at: DateTime<Utc>,
 }
 
 pub async fn versions(db: &Db, slug: &str) -> Result<Vec<VersionRow>, DbError> {
     let sql = "SELECT version, hash, texts, created_at FROM statement_versions \
                WHERE slug = $1 ORDER BY version";
-    Ok(on_pool!(db, pool => sqlx::query_as::<_, VersionRow>(sql).bind(slug).fetch_all(pool).await?))
+    let rows: Vec<(i32, String, String, DateTime<Utc>)> =
+        on_pool!(db, pool => sqlx::query_as(sql).bind(slug).fetch_all(pool).await?);
+    rows.into_iter()
+        .map(|(version, hash, texts, created_at)| {
+            Ok(VersionRow {
+                version,
+                hash,
+                texts: json_column("statement_versions.texts", &texts)?,
+                created_at,
+            })
+        })
+        .collect()
 }
 
 /// Store an image once.

@@ -26,7 +26,7 @@
 
 use std::{collections::BTreeMap, fmt, path::PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{LanguageTag, markdown};
 use crate::util::escape_html;
@@ -361,6 +361,26 @@ pub fn language_html(text: &LanguageText) -> String {
         escape_html(&text.title),
         markdown::to_html(&text.markdown)
     )
+}
+
+/// An actor a statement mentions.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Mentioned {
+    pub id: String,
+    /// `@user@host`.
+    pub name: String,
+    /// Its profile page (or its id).
+    pub url: String,
+}
+
+/// One language of a stored version.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct StoredText {
+    pub lang: String,
+    pub title: String,
+    pub markdown: String,
+    /// The title in bold, then the text, as sanitised HTML.
+    pub html: String,
 }
 
 #[cfg(test)]

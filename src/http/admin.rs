@@ -23,7 +23,6 @@ use crate::{
     },
     db,
     domain::statement::{InputError, Slug, parse},
-    protocol::note::StoredText,
     state::AppState,
 };
 
@@ -172,8 +171,7 @@ async fn read_statement(
 async fn list(_: Admin, State(state): State<AppState>) -> Result<Json<Value>> {
     let mut out = Vec::new();
     for row in db::read::statements::list(&state.db, true).await? {
-        let texts: Vec<StoredText> =
-            serde_json::from_str(&row.texts).map_err(|e| HttpError::Internal(e.into()))?;
+        let texts = &row.texts;
         out.push(json!({
             "slug": row.slug,
             "id": crate::protocol::note::statement_url(&state.coalition, &row.slug),

@@ -2,7 +2,7 @@
 //! that carry it.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+
 use serde_json::{Map, Value, json};
 
 use super::{
@@ -13,25 +13,7 @@ use crate::{db::statements::StatementRow, protocol::AS_CONTEXT, util::escape_htm
 
 pub use super::PUBLIC;
 
-/// An actor a statement mentions.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Mentioned {
-    pub id: String,
-    /// `@user@host`.
-    pub name: String,
-    /// Its profile page (or its id).
-    pub url: String,
-}
-
-/// One language of a stored version.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct StoredText {
-    pub lang: String,
-    pub title: String,
-    pub markdown: String,
-    /// The title in bold, then the text, as sanitised HTML.
-    pub html: String,
-}
+pub use crate::domain::statement::{Mentioned, StoredText};
 
 pub fn statement_url(coalition: &Coalition, slug: &str) -> String {
     coalition.urls.base.join(&format!("/statements/{slug}"))
@@ -63,9 +45,7 @@ pub fn note(
     counts: Counts,
 ) -> Result<Value, serde_json::Error> {
     let id = statement_url(coalition, &row.slug);
-    let texts: Vec<StoredText> = serde_json::from_str(&row.texts)?;
-    let tags: Vec<String> = serde_json::from_str(&row.tags)?;
-    let mentions: Vec<Mentioned> = serde_json::from_str(&row.mentions)?;
+    let (texts, tags, mentions) = (&row.texts, &row.tags, &row.mentions);
     // Mentions as Mastodon writes them (an h-card link), so the post reads and links right.
     let mentions_html = if mentions.is_empty() {
         String::new()
@@ -104,7 +84,7 @@ pub fn note(
     // one is the post's language.
     let content: String = texts.iter().map(|t| t.html.as_str()).collect::<String>() + &tags_html;
     let mut content_map = Map::new();
-    for t in &texts {
+    for t in texts {
         content_map.insert(t.lang.clone(), Value::String(t.html.clone() + &tags_html));
     }
     let mut note = json!({

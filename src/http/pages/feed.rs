@@ -9,8 +9,7 @@ pub(super) async fn feed(State(state): State<AppState>) -> Result<Response> {
     let rows = db::read::statements::list(&state.db, false).await?;
     let mut entries = Vec::new();
     for row in rows.iter().take(50) {
-        let texts: Vec<StoredText> =
-            serde_json::from_str(&row.texts).map_err(|e| HttpError::Internal(e.into()))?;
+        let texts = &row.texts;
         let url = statement_url(c, &row.slug);
         let title = texts
             .iter()

@@ -60,9 +60,8 @@ pub(super) async fn card(
     row: &db::read::statements::StatementRow,
     ui: Ui,
 ) -> Result<StatementCard> {
-    let texts: Vec<StoredText> =
-        serde_json::from_str(&row.texts).map_err(|e| HttpError::Internal(e.into()))?;
-    let text = text_for(&texts, ui).cloned().unwrap_or(StoredText {
+    let texts = &row.texts;
+    let text = text_for(texts, ui).cloned().unwrap_or(StoredText {
         lang: String::new(),
         title: row.slug.clone(),
         markdown: String::new(),

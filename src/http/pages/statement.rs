@@ -115,15 +115,14 @@ pub async fn statement_page(
                 HttpError::Internal(anyhow::anyhow!("the current version is missing"))
             })?,
     };
-    let texts: Vec<StoredText> =
-        serde_json::from_str(&shown.texts).map_err(|e| HttpError::Internal(e.into()))?;
-    let title = text_for(&texts, ui)
+    let texts = &shown.texts;
+    let title = text_for(texts, ui)
         .map(|t| t.title.clone())
         .unwrap_or_else(|| row.slug.clone());
     let mut chrome = Chrome::new(state, ui, format!("{title} · {}", c.name), url.clone());
     chrome.og_type = "article";
     chrome.activitypub = Some(url.clone());
-    if let Some(t) = text_for(&texts, ui) {
+    if let Some(t) = text_for(texts, ui) {
         let plain = ammonia::Builder::empty().clean(&t.html).to_string();
         chrome.description = plain.chars().take(280).collect();
     }
