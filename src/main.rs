@@ -1,3 +1,6 @@
+//! The `tribune` binary: parse the command line, run the command, map failures to exit codes
+//! (78 for a configuration problem, 1 for anything else).
+
 use std::process::ExitCode;
 
 use clap::Parser;
