@@ -44,6 +44,24 @@ pub fn token_hash(token: &str) -> [u8; 32] {
     out
 }
 
+/// A URL's host in the one form hosts are compared and stored in: lower case (the URL parser
+/// has already turned an internationalised name into its ASCII form) and without the trailing
+/// dot of a fully qualified name, so that `B.example.` is `b.example` (docs/interop.md §9).
+pub fn normal_host(url: &url::Url) -> String {
+    url.host_str()
+        .unwrap_or_default()
+        .trim_end_matches('.')
+        .to_ascii_lowercase()
+}
+
+/// `host[:port]` of a URL, the host in its normal form.
+pub fn normal_authority(url: &url::Url) -> String {
+    match url.port() {
+        Some(p) => format!("{}:{p}", normal_host(url)),
+        None => normal_host(url),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,5 +81,23 @@ mod tests {
             "<p>one<br>two</p><p>&lt;three&gt;</p>"
         );
         assert_eq!(text_to_html_paragraphs("  "), "");
+    }
+
+    #[test]
+    fn hosts_have_one_form() {
+        let u = |s: &str| url::Url::parse(s).unwrap();
+        assert_eq!(normal_host(&u("http://B.Localhost.:8080/x")), "b.localhost");
+        assert_eq!(
+            normal_authority(&u("http://b.localhost.:8080/x")),
+            "b.localhost:8080"
+        );
+        assert_eq!(
+            normal_authority(&u("https://xn--cole-9oa.example/")),
+            "xn--cole-9oa.example"
+        );
+        assert_eq!(
+            normal_authority(&u("https://école.example/")),
+            "xn--cole-9oa.example"
+        );
     }
 }

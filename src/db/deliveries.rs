@@ -125,11 +125,7 @@ pub async fn notify(tx: &mut Tx) -> Result<(), DbError> {
 
 /// `host[:port]` of a URL.
 pub fn authority(url: &url::Url) -> String {
-    match (url.host_str(), url.port()) {
-        (Some(h), Some(p)) => format!("{h}:{p}"),
-        (Some(h), None) => h.to_owned(),
-        (None, _) => String::new(),
-    }
+    crate::util::normal_authority(url)
 }
 
 /// A claimed delivery, leased to the caller.

@@ -4,10 +4,10 @@ use chrono::Utc;
 
 use super::{DbError, Tx, on_tx};
 
-/// Record an activity id; false when it was already recorded.
+/// Record an activity by its actor and id; false when that actor sent it before.
 pub async fn record(tx: &mut Tx, id: &str, actor_id: &str, kind: &str) -> Result<bool, DbError> {
     let sql = "INSERT INTO received_activities (id, actor_id, kind, received_at) \
-               VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING";
+               VALUES ($1, $2, $3, $4) ON CONFLICT (actor_id, id) DO NOTHING";
     let n = on_tx!(tx, conn => sqlx::query(sql)
         .bind(id)
         .bind(actor_id)

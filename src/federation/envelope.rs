@@ -19,6 +19,10 @@ pub enum InboxError {
     /// The signing actor cannot be fetched (401).
     #[error("cannot fetch the signing actor {actor}: {error}")]
     ActorUnreachable { actor: String, error: String },
+    /// The actor's document names another id than the activity's `actor` (a variant of it
+    /// with a query or a fragment, say): refused rather than counted under a second name (401).
+    #[error("the actor {named} is known as {canonical}")]
+    NotCanonical { named: String, canonical: String },
     /// The key is not one the activity's actor publishes (401).
     #[error("the key {key_id} is not one of {actor}'s keys")]
     ForeignKey { key_id: String, actor: String },
@@ -40,6 +44,7 @@ impl InboxError {
         match self {
             InboxError::Signature(_)
             | InboxError::ActorUnreachable { .. }
+            | InboxError::NotCanonical { .. }
             | InboxError::ForeignKey { .. } => "unauthorized",
             InboxError::BadRequest(_) => "bad_request",
             InboxError::Forbidden(_) => "forbidden",
@@ -55,6 +60,7 @@ impl InboxError {
             InboxError::Signature(e) => Some(e.reason()),
             InboxError::ActorUnreachable { .. } => Some("actor_unreachable"),
             InboxError::ForeignKey { .. } => Some("key"),
+            InboxError::NotCanonical { .. } => Some("actor_id"),
             _ => None,
         }
     }
@@ -136,6 +142,14 @@ impl Envelope {
             .and_then(id_of)
             .ok_or_else(|| InboxError::BadRequest("the activity has no actor".into()))?;
         let actor = http_url(actor, "the actor")?;
+        // An activity's id is on its actor's server (scheme, host and port), as Mastodon
+        // requires: otherwise an actor could take the id another actor will give a later
+        // activity (docs/interop.md §9).
+        if id.origin() != actor.origin() {
+            return Err(InboxError::BadRequest(format!(
+                "the activity id {id} is not on the server of its actor {actor}"
+            )));
+        }
         let incoming = Incoming::decode(&kind, &raw);
         Ok(Envelope {
             id,

@@ -42,16 +42,12 @@ pub struct IncomingRequest<'a> {
     pub body: &'a [u8],
 }
 
-/// `host[:port]` of a URL, lower-cased.
-fn authority(url: &Url) -> String {
-    db::deliveries::authority(url).to_ascii_lowercase()
-}
-
 /// Whether an actor is blocked, by configuration or by an admin. A domain block names a
 /// host (covering its subdomains) or a `host:port`.
 pub async fn is_blocked(state: &AppState, actor: &Url) -> Result<bool, db::DbError> {
-    let authority = authority(actor);
-    let host = actor.host_str().unwrap_or_default().to_ascii_lowercase();
+    // Hosts in their one form: `b.example.` is `b.example` (docs/interop.md §9).
+    let authority = crate::util::normal_authority(actor);
+    let host = crate::util::normal_host(actor);
     let fed = &state.settings.federation;
     let by_config = fed
         .blocked_domains
@@ -106,6 +102,15 @@ pub async fn receive(
             });
         }
     };
+    // The fetch may have ended on another id than the one named (the crate follows a
+    // document's `id` on the same host): blocks, limits and records are keyed by the actor's
+    // id, so the activity must name it exactly.
+    if actor.id.as_str() != envelope.actor.as_str() {
+        return Err(InboxError::NotCanonical {
+            named: envelope.actor.to_string(),
+            canonical: actor.id.to_string(),
+        });
+    }
     let fetched_now = actor.row.fetched_at >= started;
     let verified = if data.skips_signature_crypto() {
         Ok(())

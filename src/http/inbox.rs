@@ -38,6 +38,7 @@ impl From<InboxError> for HttpError {
         match e {
             e @ (InboxError::Signature(_)
             | InboxError::ActorUnreachable { .. }
+            | InboxError::NotCanonical { .. }
             | InboxError::ForeignKey { .. }) => HttpError::Unauthorized(e.to_string()),
             InboxError::BadRequest(m) => HttpError::BadRequest(m),
             InboxError::Forbidden(m) => HttpError::Forbidden(m),

@@ -612,15 +612,23 @@ impl World {
     }
 
     /// `server`'s fixture `name`, as the peer's actor `server` sends it to this server: the
-    /// fixture's account (the actor of its Follow) becomes that actor, and the fixtures'
-    /// coalition and statements become this server's.
+    /// fixture's account (the actor of its Follow) becomes that actor, other URLs on the
+    /// fixture's server become the peer's, and the fixtures' coalition and statements become
+    /// this server's.
     pub fn fixture(&self, server: &str, name: &str) -> Option<Value> {
         let activity = fixture(server, name)?;
         let follow = fixture(server, "follow").expect("every server's fixtures have a Follow");
         let account = follow["actor"].as_str().expect("the Follow's actor");
+        // The fixture's server becomes the peer: its account, then every other id on it
+        // (activity and object ids are on their actor's server, docs/interop.md §9).
+        let origin = url::Url::parse(account)
+            .expect("the account is a URL")
+            .origin()
+            .ascii_serialization();
         let text = activity
             .to_string()
             .replace(account, &self.peer.actor_id(server))
+            .replace(&format!("\"{origin}/"), &format!("\"{}/", self.peer.base))
             .replace(&format!("{FIXTURE_SERVER}/ap/coalition"), &self.coalition)
             .replace(
                 &format!("{FIXTURE_SERVER}/statements/"),

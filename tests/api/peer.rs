@@ -69,7 +69,7 @@ struct Shared {
 
 pub struct Peer {
     pub addr: SocketAddr,
-    /// `http://localhost:PORT`
+    /// `http://localhost:PORT` (or the host it was started with)
     pub base: String,
     shared: Arc<Shared>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -91,10 +91,16 @@ fn new_key() -> (RsaKeyPair, String) {
 impl Peer {
     /// Start a peer with the given actors (`/users/NAME`).
     pub async fn start(names: &[&str]) -> Peer {
+        Peer::start_named("localhost", names).await
+    }
+
+    /// Start a peer whose URLs name `host` (a name tribune resolves to loopback: `localhost`
+    /// or under `.localhost`, a trailing dot allowed).
+    pub async fn start_named(host: &str, names: &[&str]) -> Peer {
         tribune::install_crypto_provider();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let base = format!("http://localhost:{}", addr.port());
+        let base = format!("http://{host}:{}", addr.port());
         let shared = Arc::new(Shared {
             actors: Mutex::new(HashMap::new()),
             received: Mutex::new(Vec::new()),

@@ -263,7 +263,7 @@ async fn limits_removal_and_moves(backend: Backend) {
     let members = w.cli.ok(&["members", "list"]).await;
     assert!(members.starts_with(&moved.actor_id("union2")), "{members}");
     // A Move to an account that does not name the origin is refused.
-    let mv = json!({"id": format!("{union}#moves/2"), "type": "Move", "actor": moved.actor_id("union2"),
+    let mv = json!({"id": format!("{}#moves/2", moved.actor_id("union2")), "type": "Move", "actor": moved.actor_id("union2"),
                     "object": moved.actor_id("union2"), "target": w.members().actor_id("stranger")});
     let res = w.post(&moved, "union2", &w.shared_inbox(), &mv).await;
     assert_eq!(res.status(), 422);

@@ -1,0 +1,161 @@
+//! Hostile peers, round two: each attack a review found to work, replayed against the running
+//! server, with a control that shows the setup is valid (SECURITY.md lists them).
+
+use serde_json::{Value, json};
+
+use crate::{
+    helpers::{Backend, World, on_both_backends},
+    peer::Peer,
+};
+
+on_both_backends!(
+    an_actor_cannot_squat_the_id_of_another_actors_undo,
+    an_activity_id_must_be_on_its_actors_server,
+    an_actor_named_by_a_variant_of_its_id_is_refused,
+    a_blocked_domain_cannot_come_back_with_a_trailing_dot,
+);
+
+const STATEMENT: &str =
+    "+++\nslug = \"manifeste-2026\"\n[title]\nfr = \"Manifeste\"\n+++\n::: fr\nTexte.\n";
+const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
+
+/// A server with the statement manifeste-2026 published; returns the statement's id.
+async fn published(w: &World) -> String {
+    w.cli
+        .ok(&["statement", "publish", &w.file("s.md", STATEMENT)])
+        .await;
+    format!("{}/statements/manifeste-2026", w.app.base)
+}
+
+fn announce(actor: &str, id: &str, note: &str) -> Value {
+    json!({"@context": "https://www.w3.org/ns/activitystreams", "id": id, "type": "Announce",
+           "actor": actor, "to": [PUBLIC], "object": note})
+}
+
+/// `shares.totalItems` of the statement.
+async fn shares(w: &World, note: &str) -> u64 {
+    w.app.get_ap(note).await["shares"]["totalItems"]
+        .as_u64()
+        .unwrap()
+}
+
+/// Attack 2: Mallory, signing as herself, sends an activity under the id Alice's Undo will
+/// have (predictable from Alice's Announce). Alice's real Undo must still withdraw.
+async fn an_actor_cannot_squat_the_id_of_another_actors_undo(backend: Backend) {
+    let w = World::start(backend, "", &["alice", "mallory"]).await;
+    let note = published(&w).await;
+    let alice = w.peer.actor_id("alice");
+    let boost_id = format!("{alice}/statuses/1/activity");
+    let boost = announce(&alice, &boost_id, &note);
+    assert_eq!(w.send_shared("alice", &boost).await.status(), 202);
+    assert_eq!(shares(&w, &note).await, 1);
+
+    // Mallory takes the id of Alice's future Undo (same server, so same origin).
+    let undo_id = format!("{boost_id}/undo");
+    let mallory = w.peer.actor_id("mallory");
+    let squat = json!({"id": undo_id, "type": "Like", "actor": mallory, "object": note});
+    assert_eq!(w.send_shared("mallory", &squat).await.status(), 202);
+
+    // Alice's real Undo has that id: it is hers, and it withdraws her signature.
+    let mut inner = boost.clone();
+    inner.as_object_mut().unwrap().shift_remove("@context");
+    let undo = json!({"id": undo_id, "type": "Undo", "actor": alice, "object": inner});
+    assert_eq!(w.send_shared("alice", &undo).await.status(), 202);
+    assert_eq!(shares(&w, &note).await, 0, "Alice's Undo was applied");
+    // And a repeat of it is one effect, as before.
+    assert_eq!(w.send_shared("alice", &undo).await.status(), 202);
+    assert_eq!(
+        w.db.count(&format!(
+            "SELECT COUNT(*) FROM received_activities WHERE id = '{undo_id}'"
+        ))
+        .await,
+        2,
+        "one record for Mallory's, one for Alice's"
+    );
+}
+
+/// Attack 2, from another server: an activity whose id is on another origin than its actor
+/// is refused, so no server can take ids of another.
+async fn an_activity_id_must_be_on_its_actors_server(backend: Backend) {
+    let w = World::start(backend, "", &["alice"]).await;
+    let note = published(&w).await;
+    let evil = Peer::start_named("evil.localhost", &["mallory"]).await;
+    let mallory = evil.actor_id("mallory");
+    let alice_undo_id = format!("{}/statuses/1/activity/undo", w.peer.actor_id("alice"));
+    let squat = json!({"id": alice_undo_id, "type": "Like", "actor": mallory, "object": note});
+    let res = w.post(&evil, "mallory", &w.shared_inbox(), &squat).await;
+    assert_eq!(res.status(), 400);
+    let body: Value = res.json().await.unwrap();
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("not on the server"),
+        "{body}"
+    );
+    // Control: the same Like under an id of Mallory's own server is taken.
+    let own = json!({"id": format!("{mallory}#likes/1"), "type": "Like", "actor": mallory, "object": note});
+    let res = w.post(&evil, "mallory", &w.shared_inbox(), &own).await;
+    assert_eq!(res.status(), 202);
+    assert_eq!(
+        w.app.get_ap(&note).await["likes"]["totalItems"],
+        1,
+        "the control Like counts"
+    );
+}
+
+/// Attack 17: `actor` names a variant of Alice's id (a query, a fragment); the fetch ends at
+/// Alice's document and her key verifies. It is refused, not counted under a second name.
+async fn an_actor_named_by_a_variant_of_its_id_is_refused(backend: Backend) {
+    let w = World::start(backend, "", &["alice"]).await;
+    let note = published(&w).await;
+    let alice = w.peer.actor_id("alice");
+    for (n, variant) in [format!("{alice}?x"), format!("{alice}#x")]
+        .iter()
+        .enumerate()
+    {
+        let like = json!({"id": format!("{alice}#likes/{n}"), "type": "Like", "actor": variant, "object": note});
+        let res = w.send_shared("alice", &like).await;
+        assert_eq!(res.status(), 401, "actor {variant}");
+    }
+    assert_eq!(w.app.get_ap(&note).await["likes"]["totalItems"], 0);
+    // Control: with the canonical id, the same key's Like counts once.
+    let like =
+        json!({"id": format!("{alice}#likes/9"), "type": "Like", "actor": alice, "object": note});
+    assert_eq!(w.send_shared("alice", &like).await.status(), 202);
+    assert_eq!(w.app.get_ap(&note).await["likes"]["totalItems"], 1);
+}
+
+/// Attack 6: after `block domain add b.localhost`, an actor at `b.localhost.` (the same host,
+/// fully qualified) is still blocked.
+async fn a_blocked_domain_cannot_come_back_with_a_trailing_dot(backend: Backend) {
+    let w = World::start(backend, "", &[]).await;
+    let dotted = Peer::start_named("b.localhost.", &["mallory"]).await;
+    let follow = w.follow(&dotted, "mallory", 1);
+    // Control: before the block, the dotted host follows, stored under its one form.
+    assert_eq!(
+        w.post(&dotted, "mallory", &w.inbox(), &follow)
+            .await
+            .status(),
+        202
+    );
+    let port = dotted.addr.port();
+    assert_eq!(
+        w.db.text("SELECT host FROM remote_actors").await.as_deref(),
+        Some(format!("b.localhost:{port}").as_str())
+    );
+    w.cli.ok(&["block", "domain", "add", "b.localhost"]).await;
+    assert_eq!(
+        w.follower_count().await,
+        0,
+        "the block removed the follower"
+    );
+    let again = w.follow(&dotted, "mallory", 2);
+    assert_eq!(
+        w.post(&dotted, "mallory", &w.inbox(), &again)
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(w.follower_count().await, 0);
+}
