@@ -242,6 +242,7 @@ pub fn presented_signature(
         }
     };
     let signature = header("signature")?.ok_or(SignatureError::Missing)?;
+    signatures::check_host(parts, &state.coalition.urls.base.authority())?;
     if let Some(input) = header("signature-input")? {
         let sig = signatures::parse_message_signature(input, signature)?;
         sig.check(Some(body), parts, SystemTime::now())?;

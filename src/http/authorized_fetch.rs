@@ -18,7 +18,7 @@ use crate::{
     app::remote_actor::RemoteActorId,
     federation::inbox::{self, Presented, is_blocked},
     state::AppState,
-    transport::signatures::{RequestParts, check_request, parse_signature_header},
+    transport::signatures::{RequestParts, check_host, check_request, parse_signature_header},
 };
 
 /// Paths that are ActivityPub-only collections or objects.
@@ -85,6 +85,8 @@ async fn verify_get(
         query: parts.uri.query(),
         headers: &parts.headers,
     };
+    check_host(&req, &data.coalition.urls.base.authority())
+        .map_err(|e| unauthorized(e.to_string()))?;
     check_request(&sig, &req, None, SystemTime::now()).map_err(|e| unauthorized(e.to_string()))?;
     // The signer: the actor the key id names (`…#main-key`, or GoToSocial's `…/main-key`).
     let mut actor_url =

@@ -13,6 +13,7 @@ on_both_backends!(
     an_activity_id_must_be_on_its_actors_server,
     an_actor_named_by_a_variant_of_its_id_is_refused,
     a_blocked_domain_cannot_come_back_with_a_trailing_dot,
+    a_request_signed_for_another_server_is_refused,
 );
 
 const STATEMENT: &str =
@@ -158,4 +159,42 @@ async fn a_blocked_domain_cannot_come_back_with_a_trailing_dot(backend: Backend)
         403
     );
     assert_eq!(w.follower_count().await, 0);
+}
+
+/// Attack 12: a POST signed for another server (its `Host`) is replayed to this one.
+async fn a_request_signed_for_another_server_is_refused(backend: Backend) {
+    let w = World::start(backend, "", &["alice"]).await;
+    let port = w.app.addr.port();
+    // Both names reach this server; only `localhost:PORT` is its public host.
+    let client = w
+        .peer
+        .client(&[("localhost", w.app.addr), ("other.localhost", w.app.addr)]);
+    let follow = w.follow(&w.peer, "alice", 1);
+    let elsewhere = format!("http://other.localhost:{port}/inbox");
+    let res = w
+        .peer
+        .post(&client, "alice", &elsewhere, follow.to_string().as_bytes())
+        .await;
+    assert_eq!(res.status(), 401);
+    let body: Value = res.json().await.unwrap();
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("signed for other.localhost"),
+        "{body}"
+    );
+    assert_eq!(w.follower_count().await, 0);
+    // Control: the same Follow signed for this server is taken.
+    let res = w
+        .peer
+        .post(
+            &client,
+            "alice",
+            &w.shared_inbox(),
+            follow.to_string().as_bytes(),
+        )
+        .await;
+    assert_eq!(res.status(), 202);
+    assert_eq!(w.follower_count().await, 1);
 }

@@ -174,6 +174,11 @@ pub fn check_request(
     if !covers("(request-target)") {
         return Err(SignatureError::NotCovered("(request-target)"));
     }
+    // Without `host`, a request signed for another server would verify here too; Mastodon,
+    // GoToSocial, Misskey and Pleroma all sign it (docs/interop.md §2).
+    if !covers("host") {
+        return Err(SignatureError::NotCovered("host"));
+    }
     let signed_at = if covers("(created)") {
         let created = sig.created.ok_or(SignatureError::BadDate)?;
         SystemTime::UNIX_EPOCH

@@ -57,6 +57,9 @@ pub enum SignatureError {
     BadKey(String),
     #[error("the signature does not verify")]
     Invalid,
+    /// The signed request was meant for another server (its `Host`).
+    #[error("the request was signed for {0}, not for this server")]
+    WrongHost(String),
 }
 
 impl SignatureError {
@@ -71,8 +74,24 @@ impl SignatureError {
             SignatureError::DigestMissing | SignatureError::DigestMismatch => "digest",
             SignatureError::BadKey(_) => "key",
             SignatureError::Invalid => "invalid",
+            SignatureError::WrongHost(_) => "host",
         }
     }
+}
+
+/// The request's `Host` is ours (`authority`, our public URL's `host[:port]`): a signature
+/// covers `host` (draft-cavage) or `@authority` / `@target-uri` (RFC 9421), so a request
+/// signed for another server cannot be replayed here.
+pub fn check_host(req: &RequestParts<'_>, authority: &str) -> Result<(), SignatureError> {
+    let host = req
+        .headers
+        .get("host")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| SignatureError::HeaderMissing("host".into()))?;
+    if !host.eq_ignore_ascii_case(authority) {
+        return Err(SignatureError::WrongHost(host.to_owned()));
+    }
+    Ok(())
 }
 
 /// The parts of a request that a signature may cover.

@@ -154,7 +154,7 @@ fn a_post_must_sign_its_digest() {
     let sig = SignatureHeader {
         key_id: "k".into(),
         algorithm: None,
-        headers: vec!["(request-target)".into(), "date".into()],
+        headers: vec!["(request-target)".into(), "host".into(), "date".into()],
         signature: vec![1],
         created: None,
         expires: None,
@@ -170,4 +170,37 @@ fn a_post_must_sign_its_digest() {
         Err(SignatureError::NotCovered("digest"))
     );
     assert!(check_request(&sig, &req, None, SystemTime::now()).is_ok());
+}
+
+#[test]
+fn a_signature_must_cover_the_host_it_was_made_for() {
+    let mut headers = HeaderMap::new();
+    headers.insert("host", HeaderValue::from_static("other.example"));
+    headers.insert(
+        "date",
+        HeaderValue::from_str(&httpdate::fmt_http_date(SystemTime::now())).unwrap(),
+    );
+    let sig = SignatureHeader {
+        key_id: "k".into(),
+        algorithm: None,
+        headers: vec!["(request-target)".into(), "date".into()],
+        signature: vec![1],
+        created: None,
+        expires: None,
+    };
+    let req = RequestParts {
+        method: "GET",
+        path: "/ap/coalition",
+        query: None,
+        headers: &headers,
+    };
+    assert_eq!(
+        check_request(&sig, &req, None, SystemTime::now()),
+        Err(SignatureError::NotCovered("host"))
+    );
+    assert_eq!(
+        check_host(&req, "tribune.example"),
+        Err(SignatureError::WrongHost("other.example".into()))
+    );
+    assert!(check_host(&req, "OTHER.example").is_ok());
 }
