@@ -1,7 +1,7 @@
 //! Admin commands: they work on the database directly, so they run beside a live server
 //! (whose delivery workers send what they queue) or with the server stopped.
 
-use super::{BlockAction, BlockTarget, Failure, FollowersCommand, FollowingCommand};
+use super::{BlockAction, BlockTarget, Failure, FollowersCommand, FollowingCommand, output};
 use crate::{
     app::{
         blocks::{self, BlockKind},
@@ -62,16 +62,13 @@ fn follower_line(f: &FollowerRow) -> String {
     let handle = f
         .preferred_username
         .as_ref()
-        .map(|u| format!("@{u}@{}", f.host))
+        .map(|u| output::cell(&format!("@{u}@{}", f.host)))
         .unwrap_or_default();
     format!(
         "{}\t{handle}\t{}\t{}\t{}",
         f.actor_id,
-        f.name
-            .as_deref()
-            .unwrap_or_default()
-            .replace(['\t', '\n'], " "),
-        f.kind,
+        output::cell(f.name.as_deref().unwrap_or_default()),
+        output::cell(&f.kind),
         f.created_at.format("%Y-%m-%dT%H:%M:%SZ")
     )
 }

@@ -1,6 +1,6 @@
 //! `tribune cosigners list|verify|hide`.
 
-use super::{CosignersCommand, Failure, Format};
+use super::{CosignersCommand, Failure, Format, output};
 use crate::{app, config::Settings, db, domain::ledger, state::AppState};
 
 pub async fn run(settings: Settings, action: CosignersCommand) -> Result<(), Failure> {
@@ -25,7 +25,7 @@ async fn execute(state: &AppState, action: CosignersCommand) -> anyhow::Result<(
                     let mut out = csv::Writer::from_writer(std::io::stdout());
                     out.write_record(COLUMNS)?;
                     for s in &signers {
-                        out.write_record(COLUMNS.iter().map(|c| cell(&s[*c])))?;
+                        out.write_record(COLUMNS.iter().map(|c| output::csv_cell(&cell(&s[*c]))))?;
                     }
                     out.flush()?;
                 }
@@ -38,7 +38,7 @@ async fn execute(state: &AppState, action: CosignersCommand) -> anyhow::Result<(
                     for s in &signers {
                         let cells: Vec<String> = COLUMNS
                             .iter()
-                            .map(|c| cell(&s[*c]).replace(['\t', '\n'], " "))
+                            .map(|c| output::cell(&cell(&s[*c])))
                             .collect();
                         println!("{}", cells.join("\t"));
                     }

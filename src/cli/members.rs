@@ -1,6 +1,6 @@
 //! `tribune members …` and `tribune relay …`.
 
-use super::{Failure, MembersCommand, RelayCommand};
+use super::{Failure, MembersCommand, RelayCommand, output};
 use crate::{
     app::{members, relay},
     config::Settings,
@@ -36,17 +36,14 @@ pub async fn run(settings: Settings, action: MembersCommand) -> Result<(), Failu
             MembersCommand::List => {
                 for m in db::read::relays::members(&state.db).await? {
                     let handle = match (&m.preferred_username, &m.host) {
-                        (Some(u), Some(h)) => format!("@{u}@{h}"),
+                        (Some(u), Some(h)) => output::cell(&format!("@{u}@{h}")),
                         _ => String::new(),
                     };
                     println!(
                         "{}\t{handle}\t{}\t{}\t{}",
                         m.actor_id,
-                        m.name
-                            .as_deref()
-                            .unwrap_or_default()
-                            .replace(['\t', '\n'], " "),
-                        m.kind.as_deref().unwrap_or_default(),
+                        output::cell(m.name.as_deref().unwrap_or_default()),
+                        output::cell(m.kind.as_deref().unwrap_or_default()),
                         when(m.added_at)
                     );
                 }
@@ -69,8 +66,8 @@ pub async fn relay(settings: Settings, action: RelayCommand) -> Result<(), Failu
                 for p in db::read::relays::pending(&state.db).await? {
                     println!(
                         "{}\t{}\t{}\t{}",
-                        p.post_id,
-                        p.actor_id,
+                        output::cell(&p.post_id),
+                        output::cell(&p.actor_id),
                         p.reason,
                         when(p.received_at)
                     );
@@ -99,8 +96,8 @@ pub async fn relay(settings: Settings, action: RelayCommand) -> Result<(), Failu
                     };
                     println!(
                         "{}\t{}\t{}\t{status}",
-                        r.post_id,
-                        r.member_id,
+                        output::cell(&r.post_id),
+                        output::cell(&r.member_id),
                         when(r.relayed_at)
                     );
                 }

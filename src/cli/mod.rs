@@ -14,6 +14,7 @@ mod archive;
 mod cosigners;
 mod doctor;
 mod members;
+mod output;
 mod statement;
 
 #[derive(Debug, Parser)]

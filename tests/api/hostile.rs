@@ -14,6 +14,7 @@ on_both_backends!(
     an_actor_named_by_a_variant_of_its_id_is_refused,
     a_blocked_domain_cannot_come_back_with_a_trailing_dot,
     a_request_signed_for_another_server_is_refused,
+    remote_names_cannot_run_in_a_spreadsheet_or_a_terminal,
 );
 
 const STATEMENT: &str =
@@ -197,4 +198,49 @@ async fn a_request_signed_for_another_server_is_refused(backend: Backend) {
         .await;
     assert_eq!(res.status(), 202);
     assert_eq!(w.follower_count().await, 1);
+}
+
+/// Attack 10: a co-signer's display name is a spreadsheet formula, another's carries a
+/// terminal escape sequence; the CSV export and the table print neither as such.
+async fn remote_names_cannot_run_in_a_spreadsheet_or_a_terminal(backend: Backend) {
+    let w = World::start(backend, "", &["formula", "escape"]).await;
+    let note = published(&w).await;
+    w.peer.set_actor_field(
+        "formula",
+        "name",
+        json!("=HYPERLINK(\"https://evil.example\",\"click\")"),
+    );
+    w.peer
+        .set_actor_field("escape", "name", json!("Asso\u{1b}]0;owned\u{7}\u{1b}[2J"));
+    for name in ["formula", "escape"] {
+        let actor = w.peer.actor_id(name);
+        let boost = announce(&actor, &format!("{actor}/statuses/1/activity"), &note);
+        assert_eq!(w.send_shared(name, &boost).await.status(), 202);
+    }
+    let csv = w
+        .cli
+        .ok(&["cosigners", "list", "manifeste-2026", "--format", "csv"])
+        .await;
+    let mut rows = ::csv::Reader::from_reader(csv.as_bytes());
+    let names: Vec<String> = rows
+        .records()
+        .map(|r| r.unwrap().get(3).unwrap().to_owned())
+        .collect();
+    assert!(
+        names.contains(&"'=HYPERLINK(\"https://evil.example\",\"click\")".to_owned()),
+        "{names:?}"
+    );
+    assert!(!names.iter().any(|n| n.starts_with('=')), "{names:?}");
+    let table = w.cli.ok(&["cosigners", "list", "manifeste-2026"]).await;
+    assert!(
+        !table.contains('\u{1b}') && !table.contains('\u{7}'),
+        "{table:?}"
+    );
+    assert!(table.contains("Asso ]0;owned  [2J"), "{table:?}");
+    // The JSON export keeps the name as it was given: JSON is not run.
+    let json = w
+        .cli
+        .ok(&["cosigners", "list", "manifeste-2026", "--format", "json"])
+        .await;
+    assert!(json.contains("=HYPERLINK"), "{json}");
 }
