@@ -19,8 +19,14 @@ pub async fn export(
         let doc = archive::export(&state, include_keys).await?;
         let text = serde_json::to_string(&doc)?;
         match output {
-            Some(path) => std::fs::write(&path, text)?,
+            Some(path) => write_private(&path, text.as_bytes(), include_keys)?,
             None => std::io::stdout().write_all(text.as_bytes())?,
+        }
+        if include_keys {
+            eprintln!(
+                "warning: this archive holds the coalition's private key: whoever reads it can \
+                 speak as the coalition. Keep it where only you can read it."
+            );
         }
         Ok::<(), anyhow::Error>(())
     }
@@ -58,4 +64,22 @@ pub async fn import(settings: Settings, file: PathBuf) -> Result<(), Failure> {
         .collect();
     println!("imported {}", counts.join(", "));
     Ok(())
+}
+
+/// Write an archive; with the private key in it, readable by this user alone (0600).
+fn write_private(path: &std::path::Path, bytes: &[u8], private: bool) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    if private {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        // An existing file keeps its mode when opened: tighten it first.
+        if path.exists() {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = private;
+    options.open(path)?.write_all(bytes)
 }

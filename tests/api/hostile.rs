@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{Backend, World, on_both_backends},
+    helpers::{Backend, Cli, TestApp, TestDb, World, on_both_backends},
     peer::Peer,
 };
 
@@ -15,6 +15,7 @@ on_both_backends!(
     a_blocked_domain_cannot_come_back_with_a_trailing_dot,
     a_request_signed_for_another_server_is_refused,
     remote_names_cannot_run_in_a_spreadsheet_or_a_terminal,
+    key_exports_are_readable_by_their_owner_alone,
 );
 
 const STATEMENT: &str =
@@ -243,4 +244,71 @@ async fn remote_names_cannot_run_in_a_spreadsheet_or_a_terminal(backend: Backend
         .ok(&["cosigners", "list", "manifeste-2026", "--format", "json"])
         .await;
     assert!(json.contains("=HYPERLINK"), "{json}");
+}
+
+/// The mode bits of a file.
+#[cfg(unix)]
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// Attack 9, on SQLite: the database (which holds the private key), its WAL and its folder
+/// were readable by every user of the machine.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_database_is_readable_by_its_owner_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let folder = tmp.path().join("data");
+    let file = folder.join("tribune.db");
+    let db = TestDb::sqlite_at(format!("sqlite://{}", file.display()));
+    let app = TestApp::spawn(&db, "").await;
+    // Something written, so that the WAL exists.
+    let cli = Cli::for_app(&db, &app);
+    cli.ok(&["block", "domain", "add", "spam.example"]).await;
+    assert_eq!(mode(&folder), 0o700, "the data folder");
+    assert_eq!(mode(&file), 0o600, "the database");
+    let wal = folder.join("tribune.db-wal");
+    assert!(wal.exists());
+    assert_eq!(mode(&wal), 0o600, "the WAL");
+    // Control: the server answers from that database.
+    assert_eq!(app.get_ap("/ap/coalition").await["type"], "Group");
+}
+
+/// Attack 9: `export --include-keys --output FILE` wrote the private key world-readable.
+async fn key_exports_are_readable_by_their_owner_alone(backend: Backend) {
+    let w = World::start(backend, "", &[]).await;
+    let with_keys = w.dir.path().join("with-keys.json");
+    let out = w
+        .cli
+        .run(&[
+            "export",
+            "--include-keys",
+            "--output",
+            with_keys.to_str().unwrap(),
+        ])
+        .await;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let stderr = &out.stderr;
+    assert!(stderr.contains("private key"), "{stderr}");
+    #[cfg(unix)]
+    assert_eq!(mode(&with_keys), 0o600);
+    assert!(
+        std::fs::read_to_string(&with_keys)
+            .unwrap()
+            .contains("PRIVATE KEY")
+    );
+    // Control: without keys, no warning and no key in the file.
+    let without = w.dir.path().join("without.json");
+    let out = w
+        .cli
+        .run(&["export", "--output", without.to_str().unwrap()])
+        .await;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(!out.stderr.contains("private key"));
+    assert!(
+        !std::fs::read_to_string(&without)
+            .unwrap()
+            .contains("PRIVATE KEY")
+    );
 }
