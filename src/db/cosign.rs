@@ -244,12 +244,17 @@ pub async fn append(
 }
 
 pub async fn ledger(db: &Db, slug: &str) -> Result<Vec<StoredEntry>, DbError> {
-    let sql = "SELECT seq, entry, hash FROM ledger WHERE slug = $1 ORDER BY seq";
-    let rows: Vec<(i64, String, String)> =
+    let sql = "SELECT seq, entry, hash, request FROM ledger WHERE slug = $1 ORDER BY seq";
+    let rows: Vec<(i64, String, String, Option<String>)> =
         on_pool!(db, pool => sqlx::query_as(sql).bind(slug).fetch_all(pool).await?);
     Ok(rows
         .into_iter()
-        .map(|(seq, entry, hash)| StoredEntry { seq, entry, hash })
+        .map(|(seq, entry, hash, request)| StoredEntry {
+            seq,
+            entry,
+            hash,
+            request,
+        })
         .collect())
 }
 

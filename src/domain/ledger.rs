@@ -52,6 +52,8 @@ pub struct StoredEntry {
     pub seq: i64,
     pub entry: String,
     pub hash: String,
+    /// The signed request kept as evidence, whose SHA-256 the entry records.
+    pub request: Option<String>,
 }
 
 /// Where and why a chain breaks.
@@ -90,6 +92,17 @@ pub fn verify(entries: &[StoredEntry]) -> Result<usize, Broken> {
         if entry.prev != prev {
             return Err(broken("it does not name the previous entry's hash"));
         }
+        // The evidence kept beside the entry is the one the entry's hash binds.
+        match (&entry.request_sha256, &stored.request) {
+            (Some(recorded), Some(kept)) if sha256_hex(kept.as_bytes()) != *recorded => {
+                return Err(broken(
+                    "its kept request does not match the hash it records",
+                ));
+            }
+            (Some(_), None) => return Err(broken("its kept request is missing")),
+            (None, Some(_)) => return Err(broken("it keeps a request it does not record")),
+            _ => {}
+        }
         prev = stored.hash.clone();
     }
     Ok(entries.len())
@@ -122,7 +135,12 @@ mod tests {
                 let entry = e.canonical();
                 let hash = sha256_hex(entry.as_bytes());
                 prev = hash.clone();
-                StoredEntry { seq, entry, hash }
+                StoredEntry {
+                    seq,
+                    entry,
+                    hash,
+                    request: None,
+                }
             })
             .collect()
     }
@@ -143,5 +161,34 @@ mod tests {
         let mut removed = good.clone();
         removed.remove(2);
         assert_eq!(verify(&removed).unwrap_err().seq, 4);
+    }
+
+    #[test]
+    fn kept_evidence_must_match_the_hash_its_entry_records() {
+        let mut prev = GENESIS.to_owned();
+        let request = r#"{"method":"POST"}"#;
+        let mut entries = Vec::new();
+        for seq in 1..=2 {
+            let mut e: LedgerEntry = serde_json::from_str(&chain(1)[0].entry).unwrap();
+            e.seq = seq;
+            e.prev = prev.clone();
+            e.request_sha256 = Some(sha256_hex(request.as_bytes()));
+            let entry = e.canonical();
+            let hash = sha256_hex(entry.as_bytes());
+            prev = hash.clone();
+            entries.push(StoredEntry {
+                seq,
+                entry,
+                hash,
+                request: Some(request.to_owned()),
+            });
+        }
+        assert_eq!(verify(&entries), Ok(2));
+        let mut swapped = entries.clone();
+        swapped[1].request = Some(r#"{"method":"GET"}"#.into());
+        assert_eq!(verify(&swapped).unwrap_err().seq, 2);
+        let mut dropped = entries;
+        dropped[0].request = None;
+        assert_eq!(verify(&dropped).unwrap_err().seq, 1);
     }
 }

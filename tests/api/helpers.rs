@@ -188,6 +188,19 @@ impl TestDb {
         }
     }
 
+    /// Run a statement straight on the database (a test that plays someone who edits it by
+    /// hand).
+    pub async fn execute(&self, sql: &str) {
+        use sqlx::Connection;
+        if self.url.starts_with("sqlite") {
+            let mut c = sqlx::SqliteConnection::connect(&self.url).await.unwrap();
+            sqlx::query(sql).execute(&mut c).await.unwrap();
+        } else {
+            let mut c = sqlx::PgConnection::connect(&self.url).await.unwrap();
+            sqlx::query(sql).execute(&mut c).await.unwrap();
+        }
+    }
+
     /// Run a query that returns one text value.
     pub async fn text(&self, sql: &str) -> Option<String> {
         use sqlx::Connection;

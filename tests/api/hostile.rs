@@ -16,6 +16,7 @@ on_both_backends!(
     a_request_signed_for_another_server_is_refused,
     remote_names_cannot_run_in_a_spreadsheet_or_a_terminal,
     key_exports_are_readable_by_their_owner_alone,
+    swapped_ledger_evidence_is_found,
 );
 
 const STATEMENT: &str =
@@ -310,5 +311,38 @@ async fn key_exports_are_readable_by_their_owner_alone(backend: Backend) {
         !std::fs::read_to_string(&without)
             .unwrap()
             .contains("PRIVATE KEY")
+    );
+}
+
+/// Attack 13: the signed request kept beside a ledger entry is swapped for another; the
+/// chain of entries is untouched, but `cosigners verify` must notice.
+async fn swapped_ledger_evidence_is_found(backend: Backend) {
+    let w = World::start(backend, "", &["alice"]).await;
+    let note = published(&w).await;
+    let alice = w.peer.actor_id("alice");
+    let boost = announce(&alice, &format!("{alice}/statuses/1/activity"), &note);
+    assert_eq!(w.send_shared("alice", &boost).await.status(), 202);
+    // Control: as recorded, the ledger verifies.
+    let ok = w.cli.ok(&["cosigners", "verify", "manifeste-2026"]).await;
+    assert!(ok.contains("intact: 1 entries"), "{ok}");
+    w.db.execute("UPDATE ledger SET request = '{\"forged\": true}' WHERE seq = 1")
+        .await;
+    let out = w.cli.run(&["cosigners", "verify", "manifeste-2026"]).await;
+    assert_eq!(out.code, Some(1), "{}", out.stdout);
+    assert!(
+        out.stderr
+            .contains("entry 1: its kept request does not match"),
+        "{}",
+        out.stderr
+    );
+    // Removing the evidence is found too.
+    w.db.execute("UPDATE ledger SET request = NULL WHERE seq = 1")
+        .await;
+    let out = w.cli.run(&["cosigners", "verify", "manifeste-2026"]).await;
+    assert_eq!(out.code, Some(1));
+    assert!(
+        out.stderr.contains("kept request is missing"),
+        "{}",
+        out.stderr
     );
 }
