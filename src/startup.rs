@@ -21,10 +21,14 @@ use crate::{
         delivery::DeliveryWorker,
         key_cache::KeyCache,
         keyring::{self, Keyring},
-        limits::{InboxLimits, RateLimiter},
+        limits::{Cooldown, InboxLimits, RateLimiter},
         wakeup::Wakeup,
     },
 };
+
+/// How long after refetching an actor (its signature failed with the stored key) another
+/// failure does not refetch it again.
+const REFETCH_PERIOD: std::time::Duration = std::time::Duration::from_secs(180);
 
 /// `tribune/VERSION (+PUBLIC_URL)`, sent with every request we make.
 pub fn user_agent(settings: &Settings) -> String {
@@ -111,6 +115,7 @@ async fn load_state(
         coalition: Arc::new(coalition),
         keyring: Arc::new(keyring),
         keys: KeyCache::default(),
+        refetches: Cooldown::new(REFETCH_PERIOD),
         wakeup: Wakeup::default(),
     })
 }

@@ -14,7 +14,7 @@ use crate::{
     transport::{
         key_cache::KeyCache,
         keyring::Keyring,
-        limits::{InboxLimits, RateLimiter},
+        limits::{Cooldown, InboxLimits, RateLimiter},
         response_cache::ResponseCache,
         wakeup::Wakeup,
     },
@@ -35,6 +35,9 @@ pub struct AppState {
     pub wakeup: Wakeup,
     /// SHA-256 of `admin.token`, when the admin API is on.
     pub admin_token_hash: Option<[u8; 32]>,
+    /// One refetch of an actor after a failed signature per few minutes: a bad signature
+    /// naming a known actor must not make us fetch it again each time.
+    pub refetches: Cooldown,
     /// Per-actor limits on boosts, likes and undos.
     pub rate: Arc<RateLimiter>,
     /// Inbox limits: per remote host, per client address, and activities in process.

@@ -118,7 +118,9 @@ pub async fn receive(
         verify_with(data, &presented, &parts, &actor)
     };
     if let Err(first) = verified {
-        if fetched_now {
+        // Fetched for this request already, or refetched a short while ago: a failure that
+        // a new fetch would repeat at will (attack 8 of SECURITY.md).
+        if fetched_now || !data.refetches.try_start(actor.id.as_str()) {
             return Err(first);
         }
         // The stored key may be stale: the actor may have rotated it. Refetch once.

@@ -47,3 +47,33 @@ pub struct InboxLimits {
     pub per_ip: RateLimiter,
     pub in_process: tokio::sync::Semaphore,
 }
+
+/// At most one of something per key per period (a refetch of an actor, say): the first
+/// `try_start` in a period is true, the others false until it ends.
+#[derive(Clone)]
+pub struct Cooldown(moka::sync::Cache<String, ()>);
+
+impl std::fmt::Debug for Cooldown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cooldown")
+            .field("keys", &self.0.entry_count())
+            .finish()
+    }
+}
+
+impl Cooldown {
+    pub fn new(period: std::time::Duration) -> Self {
+        Cooldown(
+            moka::sync::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(period)
+                .build(),
+        )
+    }
+
+    /// True for the first call with `key` in a period.
+    pub fn try_start(&self, key: &str) -> bool {
+        let entry = self.0.entry(key.to_owned()).or_insert(());
+        entry.is_fresh()
+    }
+}

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::{
     helpers::{Backend, Cli, TestApp, TestDb, World, on_both_backends},
-    peer::Peer,
+    peer::{Peer, Sign},
 };
 
 on_both_backends!(
@@ -17,6 +17,7 @@ on_both_backends!(
     remote_names_cannot_run_in_a_spreadsheet_or_a_terminal,
     key_exports_are_readable_by_their_owner_alone,
     swapped_ledger_evidence_is_found,
+    bad_signatures_naming_a_known_actor_refetch_it_once,
 );
 
 const STATEMENT: &str =
@@ -345,4 +346,41 @@ async fn swapped_ledger_evidence_is_found(backend: Backend) {
         "{}",
         out.stderr
     );
+}
+
+/// Attack 8: each POST with a bad signature naming a known actor made a fresh signed GET of
+/// that actor. One refetch per actor per few minutes.
+async fn bad_signatures_naming_a_known_actor_refetch_it_once(backend: Backend) {
+    let w = World::start(backend, "", &["alice", "mallory"]).await;
+    w.followed_by(&w.peer, "alice").await;
+    let known = w.peer.actor_fetches("alice");
+    assert!(known >= 1, "alice was fetched to verify her Follow");
+    let like = json!({"id": format!("{}#likes/1", w.peer.actor_id("alice")), "type": "Like",
+                      "actor": w.peer.actor_id("alice"), "object": w.coalition});
+    let bytes = like.to_string();
+    for _ in 0..5 {
+        // Signed with Mallory's key under Alice's key id: it cannot verify.
+        let res = w
+            .peer
+            .post_with(
+                &w.client,
+                &w.shared_inbox(),
+                bytes.as_bytes(),
+                Sign {
+                    name: "alice",
+                    key_of: Some("mallory"),
+                    ..Sign::default()
+                },
+            )
+            .await;
+        assert_eq!(res.status(), 401);
+    }
+    assert_eq!(
+        w.peer.actor_fetches("alice"),
+        known + 1,
+        "one refetch (a key rotation is still noticed), not five"
+    );
+    // Control: Alice's own signature still verifies with the stored key.
+    let res = w.send_shared("alice", &like).await;
+    assert_eq!(res.status(), 202);
 }

@@ -65,6 +65,8 @@ struct Shared {
     /// When set, inbox POSTs must carry an RFC 9421 signature verifying with this PEM;
     /// draft-cavage gets 401 (a server that only takes RFC 9421).
     require_rfc9421: Mutex<Option<String>>,
+    /// GETs of each actor's document.
+    actor_fetches: Mutex<HashMap<String, usize>>,
 }
 
 pub struct Peer {
@@ -111,6 +113,7 @@ impl Peer {
             actor_status: Mutex::new(HashMap::new()),
             software: Mutex::new("mastodon".into()),
             require_rfc9421: Mutex::new(None),
+            actor_fetches: Mutex::new(HashMap::new()),
         });
         let mut peer = Peer {
             addr,
@@ -277,6 +280,17 @@ impl Peer {
             *counts.entry(r.path.clone()).or_insert(0) += 1;
         }
         counts
+    }
+
+    /// How many times the document of `name` was fetched.
+    pub fn actor_fetches(&self, name: &str) -> usize {
+        self.shared
+            .actor_fetches
+            .lock()
+            .unwrap()
+            .get(name)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Answer inbox POSTs with this status (they are still recorded).
@@ -577,6 +591,12 @@ async fn nodeinfo(State(shared): State<Arc<Shared>>) -> Response {
 }
 
 async fn actor(State(shared): State<Arc<Shared>>, Path(name): Path<String>) -> Response {
+    *shared
+        .actor_fetches
+        .lock()
+        .unwrap()
+        .entry(name.clone())
+        .or_insert(0) += 1;
     if let Some(status) = shared.actor_status.lock().unwrap().get(&name) {
         return StatusCode::from_u16(*status).unwrap().into_response();
     }
