@@ -17,7 +17,7 @@ use crate::{
     protocol::coalition::{Coalition, CoalitionParts},
     state::AppState,
     transport::{
-        client::delivery_client,
+        client::{delivery_client, guarded},
         delivery::DeliveryWorker,
         key_cache::KeyCache,
         keyring::{self, Keyring},
@@ -89,12 +89,12 @@ async fn load_state(
     .context("reading the coalition's private key")?;
     let admin_token_hash = settings.admin.token().map(crate::util::token_hash);
     let rate = Arc::new(RateLimiter::new(settings.cosign.max_per_actor_per_minute));
-    let http = delivery_client(
-        &settings.delivery,
-        settings.federation.allow_private_addresses,
-        &user_agent(&settings),
-    )
-    .context("building the HTTP client")?;
+    let allow_private = settings.federation.allow_private_addresses;
+    let http = guarded(
+        delivery_client(&settings.delivery, allow_private, &user_agent(&settings))
+            .context("building the HTTP client")?,
+        allow_private,
+    );
     let inbox_limits = Arc::new(InboxLimits {
         per_host: RateLimiter::new(settings.inbox.max_per_host_per_minute),
         per_ip: RateLimiter::new(settings.inbox.max_per_ip_per_minute),
@@ -192,6 +192,7 @@ impl Application {
             )
             .map_err(std::io::Error::other)?,
             settings: state.settings.delivery.clone(),
+            allow_private_addresses: state.settings.federation.allow_private_addresses,
             wakeup: state.wakeup.clone(),
             heartbeat: state.worker_heartbeat.clone(),
             metrics: state.metrics.clone(),
@@ -265,7 +266,7 @@ async fn federation_config(
         // Sign `date`, not `(created)`: Mastodon and others expect it (docs/interop.md §2).
         .http_signature_compat(true)
         .request_timeout(std::time::Duration::from_secs(5))
-        .client(reqwest_middleware::ClientWithMiddleware::from(client))
+        .client(guarded(client, allow_private))
         .signed_fetch_actor(&local)
         .build()
         .await

@@ -48,7 +48,7 @@ pub struct AppState {
     /// Counters for /metrics.
     pub metrics: Arc<Metrics>,
     /// For the few GETs we make ourselves (NodeInfo); actors go through the federation crate.
-    pub http: reqwest::Client,
+    pub http: reqwest_middleware::ClientWithMiddleware,
     /// Rendered statements, while nothing changed (`http::cache`).
     pub response_cache: ResponseCache,
     /// For the benchmark only, and only in builds with the `bench` feature (never in
@@ -65,6 +65,12 @@ impl AppState {
     pub fn workers_alive(&self) -> bool {
         let beat = self.worker_heartbeat.load(Ordering::Relaxed);
         beat > 0 && now_ms() - beat < 10_000
+    }
+
+    /// `federation.allow_private_addresses`: whether loopback and private addresses may be
+    /// reached (tests, local demos).
+    pub fn allows_private(&self) -> bool {
+        self.settings.federation.allow_private_addresses
     }
 
     /// The benchmark's switch is on (always false outside the `bench` feature).

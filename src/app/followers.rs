@@ -162,6 +162,13 @@ pub async fn queue_answer(
         &follower.actor_id,
     );
     let inbox = Url::parse(&follower.inbox).map_err(|e| FollowerError::Internal(e.into()))?;
-    outbox::to_inboxes(tx, &activity, &[inbox], Listed::NotListed).await?;
+    outbox::to_inboxes(
+        tx,
+        &activity,
+        &[inbox],
+        Listed::NotListed,
+        state.allows_private(),
+    )
+    .await?;
     Ok(activity.id)
 }

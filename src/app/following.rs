@@ -58,7 +58,14 @@ pub async fn follow(
     let inbox = Url::parse(&actor.row.inbox).map_err(|e| FollowingError::Internal(e.into()))?;
     let mut tx = data.db.begin().await?;
     db::following::upsert(&mut tx, actor.id.as_str(), &id).await?;
-    outbox::to_inboxes(&mut tx, &activity, &[inbox], Listed::NotListed).await?;
+    outbox::to_inboxes(
+        &mut tx,
+        &activity,
+        &[inbox],
+        Listed::NotListed,
+        data.allows_private(),
+    )
+    .await?;
     tx.commit().await?;
     data.wakeup.notify();
     Ok((actor.id.to_string(), id))
@@ -78,7 +85,14 @@ pub async fn unfollow(state: &AppState, actor_id: &str) -> Result<String, Follow
     let id = undo.id.clone();
     let inbox = Url::parse(&actor.inbox).map_err(|e| FollowingError::Internal(e.into()))?;
     db::following::remove(&mut tx, actor_id).await?;
-    outbox::to_inboxes(&mut tx, &undo, &[inbox], Listed::NotListed).await?;
+    outbox::to_inboxes(
+        &mut tx,
+        &undo,
+        &[inbox],
+        Listed::NotListed,
+        state.allows_private(),
+    )
+    .await?;
     tx.commit().await?;
     state.wakeup.notify();
     Ok(id)

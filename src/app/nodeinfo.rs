@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use reqwest_middleware::ClientWithMiddleware;
 use serde_json::Value;
 use url::Url;
 
@@ -13,7 +14,7 @@ const FRESH_FOR: chrono::Duration = chrono::Duration::days(7);
 const MAX_BYTES: usize = 256 * 1024;
 
 /// GET a small JSON document: bounded in time and size, errors as None.
-pub async fn get_json(client: &reqwest::Client, url: &str) -> Option<Value> {
+pub async fn get_json(client: &ClientWithMiddleware, url: &str) -> Option<Value> {
     let mut res = client
         .get(url)
         .header("accept", "application/json")
@@ -35,7 +36,7 @@ pub async fn get_json(client: &reqwest::Client, url: &str) -> Option<Value> {
 
 /// The lower-case `software.name` of the server of `actor`, or None when it has no usable
 /// NodeInfo.
-pub async fn software_of(client: &reqwest::Client, actor: &Url) -> Option<String> {
+pub async fn software_of(client: &ClientWithMiddleware, actor: &Url) -> Option<String> {
     let base = format!("{}://{}", actor.scheme(), db::deliveries::authority(actor));
     let links = get_json(client, &format!("{base}/.well-known/nodeinfo")).await?;
     let href = links
@@ -64,7 +65,7 @@ pub async fn software_of(client: &reqwest::Client, actor: &Url) -> Option<String
 
 /// Record the software of `actor`'s server unless it was looked up lately. Failures are
 /// recorded too (as unknown), so that a server without NodeInfo is not asked every time.
-pub async fn remember_software(state: &AppState, client: &reqwest::Client, actor: &Url) {
+pub async fn remember_software(state: &AppState, client: &ClientWithMiddleware, actor: &Url) {
     let host = db::deliveries::authority(actor);
     match db::relays::instance_fetched_at(&state.db, &host).await {
         Ok(Some(at)) if chrono::Utc::now() - at < FRESH_FOR => return,
@@ -82,7 +83,7 @@ pub async fn remember_software(state: &AppState, client: &reqwest::Client, actor
 
 /// The remote-interaction template a server gives in WebFinger
 /// (`http://ostatus.org/schema/1.0/subscribe`), where a visitor follows or co-signs.
-pub async fn subscribe_template(client: &reqwest::Client, url: &str) -> Option<String> {
+pub async fn subscribe_template(client: &ClientWithMiddleware, url: &str) -> Option<String> {
     let jrd = get_json(client, url).await?;
     jrd.get("links")?
         .as_array()?

@@ -6,6 +6,7 @@ use url::Url;
 use crate::{
     db::{self, DbError, Tx, deliveries::NewActivity},
     protocol::activities::Activity,
+    transport::outgoing,
     util::now_ms,
 };
 
@@ -36,15 +37,29 @@ pub async fn to_followers(
     db::deliveries::fan_out(tx, &stored(activity, &body, listed), now_ms()).await
 }
 
-/// To the given inboxes only.
+/// To the given inboxes only; an inbox that `outgoing::check` refuses is not queued.
 pub async fn to_inboxes(
     tx: &mut Tx,
     activity: &Activity,
     inboxes: &[Url],
     listed: Listed,
+    allow_private_addresses: bool,
 ) -> Result<(), DbError> {
+    let inboxes: Vec<Url> = inboxes
+        .iter()
+        .filter(
+            |inbox| match outgoing::check(inbox, allow_private_addresses) {
+                Ok(()) => true,
+                Err(e) => {
+                    tracing::warn!(%inbox, error = %e, "not queued: refused address");
+                    false
+                }
+            },
+        )
+        .cloned()
+        .collect();
     let body = activity.body();
-    db::deliveries::enqueue(tx, &stored(activity, &body, listed), inboxes, now_ms()).await
+    db::deliveries::enqueue(tx, &stored(activity, &body, listed), &inboxes, now_ms()).await
 }
 
 /// To every follower and to the given inboxes. Returns how many inboxes in all.
@@ -58,6 +73,7 @@ pub async fn to_followers_and(
     let new = stored(activity, &body, listed);
     let n = db::deliveries::fan_out(tx, &new, now_ms()).await?;
     if !also.is_empty() {
+        // The mentioned actors were resolved and stored, their inboxes checked then.
         db::deliveries::enqueue(tx, &new, also, now_ms()).await?;
     }
     Ok(n + also.len() as u64)

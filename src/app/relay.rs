@@ -164,7 +164,7 @@ async fn relay(
     if !db::relays::insert_relay(tx, &row).await? {
         return Ok(());
     }
-    send_to_followers_and(tx, &announce, author).await?;
+    send_to_followers_and(state, tx, &announce, author).await?;
     if state.settings.relay.announce_create_to_lemmy_family {
         announce_create(state, tx, create).await?;
     }
@@ -189,11 +189,19 @@ async fn announce_create(state: &AppState, tx: &mut Tx, create: &Value) -> Resul
         &c.urls.followers,
         create.clone(),
     );
-    outbox::to_inboxes(tx, &announce, &inboxes, Listed::NotListed).await?;
+    outbox::to_inboxes(
+        tx,
+        &announce,
+        &inboxes,
+        Listed::NotListed,
+        state.allows_private(),
+    )
+    .await?;
     Ok(())
 }
 
 async fn send_to_followers_and(
+    state: &AppState,
     tx: &mut Tx,
     activity: &Activity,
     author: &str,
@@ -203,7 +211,14 @@ async fn send_to_followers_and(
     if let Some(actor) = db::remote_actors::get_in(tx, author).await? {
         let inbox = actor.shared_inbox.as_deref().unwrap_or(&actor.inbox);
         if let Ok(inbox) = Url::parse(inbox) {
-            outbox::to_inboxes(tx, activity, &[inbox], Listed::InOutbox).await?;
+            outbox::to_inboxes(
+                tx,
+                activity,
+                &[inbox],
+                Listed::InOutbox,
+                state.allows_private(),
+            )
+            .await?;
         }
     }
     Ok(())
@@ -296,7 +311,7 @@ pub async fn undo_relays_of(
             member,
         );
         db::relays::mark_undone(tx, &r.post_id).await?;
-        send_to_followers_and(tx, &undo, member).await?;
+        send_to_followers_and(state, tx, &undo, member).await?;
     }
     Ok(relays.len())
 }

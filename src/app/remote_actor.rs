@@ -9,6 +9,7 @@ use crate::{
     db::{self, DbError, remote_actors::RemoteActorRow},
     protocol::remote_actor::{ACTOR_TYPES, ActorDocument},
     state::AppState,
+    transport::outgoing,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -59,9 +60,20 @@ impl RemoteActor {
             .map(|u| format!("{u}@{}", self.row.host))
     }
 
-    /// The row for a fetched or received document.
-    pub fn row_from_document(doc: &ActorDocument) -> Result<RemoteActorRow, ActorError> {
+    /// The row for a fetched or received document. An actor whose inbox or shared inbox is
+    /// not an address we may send to (a private or link-local IP, plain http on a public
+    /// server) is refused, not stored: our deliveries would go there (SECURITY.md, attack 1).
+    pub fn row_from_document(
+        doc: &ActorDocument,
+        allow_private_addresses: bool,
+    ) -> Result<RemoteActorRow, ActorError> {
         let f = &doc.fields;
+        let shared_inbox = f.endpoints.as_ref().and_then(|e| e.shared_inbox.as_ref());
+        for inbox in std::iter::once(&f.inbox).chain(shared_inbox) {
+            outgoing::check(inbox, allow_private_addresses).map_err(|e| {
+                ActorError::Invalid(format!("the actor's inbox cannot be delivered to: {e}"))
+            })?;
+        }
         if !ACTOR_TYPES.contains(&f.kind.as_str()) {
             return Err(ActorError::Invalid(format!(
                 "{} is not an actor type",
@@ -145,7 +157,7 @@ impl Object for RemoteActor {
     }
 
     async fn from_json(json: ActorDocument, data: &Data<AppState>) -> Result<Self, ActorError> {
-        let row = Self::row_from_document(&json)?;
+        let row = Self::row_from_document(&json, data.settings.federation.allow_private_addresses)?;
         db::remote_actors::upsert(&data.db, &row).await?;
         Self::from_row(row)
     }

@@ -106,7 +106,7 @@ pub async fn apply(
             members::moved(data, tx, moved).await?
         }
         Incoming::Delete { object } => delete(data, tx, activity, object.as_deref()).await?,
-        Incoming::Update => update(tx, activity).await?,
+        Incoming::Update => update(data, tx, activity).await?,
         Incoming::Answer {
             answer,
             id: follow_id,
@@ -183,7 +183,11 @@ async fn delete(
     ))
 }
 
-async fn update(tx: &mut Tx, activity: &Envelope) -> Result<Received, InboxError> {
+async fn update(
+    state: &AppState,
+    tx: &mut Tx,
+    activity: &Envelope,
+) -> Result<Received, InboxError> {
     let object = activity.raw.get("object").unwrap_or(&Value::Null);
     let is_actor = object
         .get("type")
@@ -197,7 +201,8 @@ async fn update(tx: &mut Tx, activity: &Envelope) -> Result<Received, InboxError
     let doc: ActorDocument = serde_json::from_value(object.clone())
         .map_err(|e| InboxError::BadRequest(format!("the updated actor is malformed: {e}")))?;
     let row =
-        RemoteActor::row_from_document(&doc).map_err(|e| InboxError::BadRequest(e.to_string()))?;
+        RemoteActor::row_from_document(&doc, state.settings.federation.allow_private_addresses)
+            .map_err(|e| InboxError::BadRequest(e.to_string()))?;
     db::remote_actors::upsert_in(tx, &row).await?;
     Ok(Received::Applied)
 }

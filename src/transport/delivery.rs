@@ -30,6 +30,8 @@ pub struct DeliveryWorker {
     pub keys: Arc<super::keyring::Keyring>,
     pub client: reqwest::Client,
     pub settings: DeliverySettings,
+    /// `federation.allow_private_addresses`: which inboxes `outgoing::check` lets through.
+    pub allow_private_addresses: bool,
     pub wakeup: super::wakeup::Wakeup,
     /// Set at each turn of the loop, for `/readyz`.
     pub heartbeat: Arc<std::sync::atomic::AtomicI64>,
@@ -290,6 +292,11 @@ impl DeliveryWorker {
             Ok(u) => u,
             Err(e) => return Attempt::Final(None, format!("bad inbox URL: {e}")),
         };
+        // Before each send, not only when the row was queued: an inbox may have been stored
+        // under other settings (SECURITY.md, attack 1). Refused for good, never retried.
+        if let Err(e) = super::outgoing::check(&url, self.allow_private_addresses) {
+            return Attempt::Final(None, format!("refused address: {e}"));
+        }
         let host = db::deliveries::authority(&url);
         let knows_9421 = shared
             .rfc9421_hosts

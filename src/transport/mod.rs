@@ -7,6 +7,7 @@ pub mod delivery;
 pub mod key_cache;
 pub mod keyring;
 pub mod limits;
+pub mod outgoing;
 pub mod resolver;
 pub mod response_cache;
 pub mod retry;

@@ -9,7 +9,7 @@ use std::{
 use crate::{
     cli::{Running, serve, tribune},
     helpers::{Backend, Cli, TestApp, TestDb, eventually, on_both_backends, postgres_available},
-    peer::Peer,
+    peer::{Peer, Sign},
 };
 
 on_both_backends!(
@@ -359,12 +359,18 @@ async fn three_processes_share_inbox_traffic_and_a_2000_inbox_fan_out() {
         let client = peer.client(&[("localhost", addr)]);
         let follow = serde_json::json!({"id": format!("{}/follow", peer.actor_id(name)), "type": "Follow",
                                         "actor": peer.actor_id(name), "object": coalition});
+        // Each process directly, with the public host a proxy would pass on.
+        let public = format!("localhost:{}", ports[0]);
         let res = peer
-            .post(
+            .post_with(
                 &client,
-                name,
                 &format!("http://localhost:{port}/inbox"),
                 follow.to_string().as_bytes(),
+                Sign {
+                    name,
+                    host: Some(&public),
+                    ..Sign::default()
+                },
             )
             .await;
         assert_eq!(res.status(), 202, "{name} via {port}");

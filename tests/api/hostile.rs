@@ -18,6 +18,8 @@ on_both_backends!(
     key_exports_are_readable_by_their_owner_alone,
     swapped_ledger_evidence_is_found,
     bad_signatures_naming_a_known_actor_refetch_it_once,
+    an_actor_whose_inbox_is_not_public_is_not_stored,
+    deliveries_never_reach_a_private_address,
 );
 
 const STATEMENT: &str =
@@ -383,4 +385,206 @@ async fn bad_signatures_naming_a_known_actor_refetch_it_once(backend: Backend) {
     // Control: Alice's own signature still verifies with the stored key.
     let res = w.send_shared("alice", &like).await;
     assert_eq!(res.status(), 202);
+}
+
+/// `/interact` with `uri` and `handle` in its query.
+fn interact(page: String, uri: &str, handle: &str) -> String {
+    let mut url = url::Url::parse(&page).unwrap();
+    url.query_pairs_mut()
+        .append_pair("uri", uri)
+        .append_pair("handle", handle);
+    url.to_string()
+}
+
+/// Whether anything connected to `listener` (non-blocking) since the last call.
+fn connected(listener: &std::net::TcpListener) -> bool {
+    let mut any = false;
+    while listener.accept().is_ok() {
+        any = true;
+    }
+    any
+}
+
+/// Attack 1, through /interact: a visitor's handle naming an IP literal, in any notation,
+/// made the server connect to its own network.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interact_never_connects_to_an_ip_literal_of_this_network() {
+    let internal = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    internal.set_nonblocking(true).unwrap();
+    let port = internal.local_addr().unwrap().port();
+    let db = TestDb::new(Backend::Sqlite).await;
+    let app = TestApp::spawn(&db, "[federation]\nallow_private_addresses = false\n").await;
+    let coalition = format!("{}/ap/coalition", app.base);
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for host in [
+        format!("127.0.0.1:{port}"),
+        format!("2130706433:{port}"),
+        format!("0x7f.1:{port}"),
+        format!("0177.0.0.1:{port}"),
+    ] {
+        let res = client
+            .get(interact(
+                app.url("/interact"),
+                &coalition,
+                &format!("x@{host}"),
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().as_u16() < 500, "{host}: {}", res.status());
+        assert!(
+            !connected(&internal),
+            "{host}: the server connected to 127.0.0.1:{port}"
+        );
+    }
+    // Control: where private addresses are allowed (a local demo), the same handle is looked
+    // up, so the listener above would have seen a connection.
+    let db = TestDb::new(Backend::Sqlite).await;
+    let demo = TestApp::spawn(&db, "").await;
+    let res = client
+        .get(interact(
+            demo.url("/interact"),
+            &format!("{}/ap/coalition", demo.base),
+            &format!("x@127.0.0.1:{port}"),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().as_u16() < 500);
+    assert!(connected(&internal), "the control reached the listener");
+}
+
+/// Attack 11: a visitor's server answers WebFinger with a template on another host; the
+/// page sends the visitor only to their own server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interact_follows_a_template_only_to_the_handles_own_server() {
+    let w = World::start(Backend::Sqlite, "", &["alice"]).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let handle = format!("alice@localhost:{}", w.peer.addr.port());
+    let location = |res: &reqwest::Response| res.headers()["location"].to_str().unwrap().to_owned();
+    // Control: the server's own template is followed.
+    let res = client
+        .get(interact(w.app.url("/interact"), &w.coalition, &handle))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        location(&res).contains("from=template"),
+        "{}",
+        location(&res)
+    );
+    w.peer
+        .set_interaction_template("https://evil.example/phish?u={uri}");
+    let res = client
+        .get(interact(w.app.url("/interact"), &w.coalition, &handle))
+        .send()
+        .await
+        .unwrap();
+    let to = location(&res);
+    assert!(
+        to.starts_with(&format!("{}/authorize_interaction?", w.peer.base)),
+        "{to}"
+    );
+}
+
+/// Attack 1, through an actor document: an inbox or shared inbox on a link-local address
+/// (where cloud metadata answers) is refused, and the actor is not stored.
+async fn an_actor_whose_inbox_is_not_public_is_not_stored(backend: Backend) {
+    let w = World::start(backend, "", &["alice", "mallory", "eve"]).await;
+    w.peer.set_actor_field(
+        "mallory",
+        "inbox",
+        json!("http://169.254.169.254/latest/meta-data/"),
+    );
+    w.peer.set_actor_field(
+        "eve",
+        "endpoints",
+        json!({"sharedInbox": "http://[::ffff:169.254.169.254]/"}),
+    );
+    for name in ["mallory", "eve"] {
+        let res = w.send(name, &w.follow(&w.peer, name, 1)).await;
+        assert_eq!(res.status(), 401, "{name}");
+        let body: Value = res.json().await.unwrap();
+        assert!(
+            body["error"]
+                .as_str()
+                .unwrap()
+                .contains("not a public address"),
+            "{body}"
+        );
+        let stored =
+            w.db.count(&format!(
+                "SELECT COUNT(*) FROM remote_actors WHERE id = '{}'",
+                w.peer.actor_id(name)
+            ))
+            .await;
+        assert_eq!(stored, 0, "{name} is not stored");
+    }
+    // Control: alice follows; her later Update naming such an inbox is refused and her
+    // stored inbox stays.
+    w.followed_by(&w.peer, "alice").await;
+    let alice = w.peer.actor_id("alice");
+    let mut doc = w.peer.actor_doc("alice");
+    doc["inbox"] = json!("http://169.254.169.254/latest/meta-data/");
+    let update = json!({"id": format!("{alice}#updates/1"), "type": "Update", "actor": alice,
+                        "object": doc});
+    assert_eq!(w.send("alice", &update).await.status(), 400);
+    assert_eq!(
+        w.db.text(&format!(
+            "SELECT inbox FROM remote_actors WHERE id = '{alice}'"
+        ))
+        .await,
+        Some(format!("{alice}/inbox"))
+    );
+}
+
+/// Attack 1, through deliveries: a follower stored with an inbox on this network (by an
+/// earlier version, or with other settings) gets nothing sent, and nothing is retried.
+async fn deliveries_never_reach_a_private_address(backend: Backend) {
+    let internal = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    internal.set_nonblocking(true).unwrap();
+    let port = internal.local_addr().unwrap().port();
+    let w = World::start(
+        backend,
+        "[federation]\nallow_private_addresses = false\n",
+        &[],
+    )
+    .await;
+    let id = "https://mallory.example/users/m";
+    let inbox = format!("http://[::ffff:127.0.0.1]:{port}/inbox");
+    w.db.execute(&format!(
+        "INSERT INTO remote_actors (id, kind, preferred_username, name, host, inbox, shared_inbox, \
+         icon_url, public_key_id, public_key_pem, document, fetched_at) VALUES ('{id}', 'Person', \
+         'm', 'M', 'mallory.example', '{inbox}', NULL, NULL, '{id}#main-key', 'none', '{{}}', \
+         '2026-01-01T00:00:00Z')"
+    ))
+    .await;
+    w.db.execute(&format!(
+        "INSERT INTO followers (actor_id, follow_id, follow_json, state, created_at, updated_at) \
+         VALUES ('{id}', '{id}#follows/1', '{{}}', 'accepted', '2026-01-01T00:00:00Z', \
+         '2026-01-01T00:00:00Z')"
+    ))
+    .await;
+    w.cli
+        .ok(&["statement", "publish", &w.file("s.md", STATEMENT)])
+        .await;
+    w.deliveries_drained().await;
+    let (state, error) = (
+        w.db.text("SELECT state FROM deliveries").await,
+        w.db.text("SELECT last_error FROM deliveries").await,
+    );
+    assert_eq!(state.as_deref(), Some("failed"), "{error:?}");
+    assert!(error.unwrap().contains("refused address"));
+    assert_eq!(
+        w.db.count("SELECT CAST(MAX(attempts) AS BIGINT) FROM deliveries")
+            .await,
+        1
+    );
+    assert!(!connected(&internal), "nothing reached 127.0.0.1:{port}");
 }

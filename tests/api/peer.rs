@@ -67,6 +67,8 @@ struct Shared {
     require_rfc9421: Mutex<Option<String>>,
     /// GETs of each actor's document.
     actor_fetches: Mutex<HashMap<String, usize>>,
+    /// The remote-interaction template WebFinger answers, when not the peer's own.
+    interaction_template: Mutex<Option<String>>,
 }
 
 pub struct Peer {
@@ -114,6 +116,7 @@ impl Peer {
             software: Mutex::new("mastodon".into()),
             require_rfc9421: Mutex::new(None),
             actor_fetches: Mutex::new(HashMap::new()),
+            interaction_template: Mutex::new(None),
         });
         let mut peer = Peer {
             addr,
@@ -280,6 +283,11 @@ impl Peer {
             *counts.entry(r.path.clone()).or_insert(0) += 1;
         }
         counts
+    }
+
+    /// Answer WebFinger with this remote-interaction template (a hostile server's).
+    pub fn set_interaction_template(&self, template: &str) {
+        *self.shared.interaction_template.lock().unwrap() = Some(template.to_owned());
     }
 
     /// How many times the document of `name` was fetched.
@@ -500,9 +508,10 @@ impl Peer {
         how: Sign<'_>,
     ) -> reqwest::Response {
         let parsed = url::Url::parse(url).unwrap();
-        let host = match parsed.port() {
-            Some(p) => format!("{}:{p}", parsed.host_str().unwrap()),
-            None => parsed.host_str().unwrap().to_owned(),
+        let host = match (how.host, parsed.port()) {
+            (Some(h), _) => h.to_owned(),
+            (None, Some(p)) => format!("{}:{p}", parsed.host_str().unwrap()),
+            (None, None) => parsed.host_str().unwrap().to_owned(),
         };
         let date = httpdate::fmt_http_date(how.date.unwrap_or_else(SystemTime::now));
         let digested = how.digest_of.unwrap_or(body);
@@ -553,6 +562,9 @@ pub struct Sign<'a> {
     /// Put the digest of these bytes instead of the body's.
     pub digest_of: Option<&'a [u8]>,
     pub unsigned: bool,
+    /// Send and sign this `Host` instead of the URL's (as a proxy in front of several
+    /// processes passes the public host to each).
+    pub host: Option<&'a str>,
 }
 
 async fn nodeinfo_links(headers: HeaderMap) -> Response {
@@ -569,14 +581,22 @@ async fn nodeinfo_links(headers: HeaderMap) -> Response {
 }
 
 /// A WebFinger answer with the remote-interaction template, as Mastodon serves it.
-async fn webfinger(headers: HeaderMap) -> Response {
+async fn webfinger(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
     let host = headers
         .get("host")
         .and_then(|h| h.to_str().ok())
         .unwrap_or_default()
         .to_owned();
+    let template = shared
+        .interaction_template
+        .lock()
+        .unwrap()
+        .clone()
+        .unwrap_or_else(|| {
+            format!("http://{host}/authorize_interaction?uri={{uri}}&from=template")
+        });
     axum::Json(json!({"subject": "acct:someone@example", "links": [
-        {"rel": "http://ostatus.org/schema/1.0/subscribe", "template": format!("http://{host}/authorize_interaction?uri={{uri}}&from=template")}
+        {"rel": "http://ostatus.org/schema/1.0/subscribe", "template": template}
     ]}))
     .into_response()
 }

@@ -65,7 +65,14 @@ pub(super) async fn interact(
         let finger = format!("{scheme}://{host}/.well-known/webfinger?resource={resource}");
         if let Some(template) = crate::app::nodeinfo::subscribe_template(&state.http, &finger).await
         {
-            target = template.replace("{uri}", &encoded);
+            let candidate = template.replace("{uri}", &encoded);
+            // Only to the handle's own server: a template pointing elsewhere would make this
+            // page an open redirect (SECURITY.md, attack 11).
+            let same_host = url::Url::parse(&candidate)
+                .is_ok_and(|u| crate::util::normal_authority(&u) == host.to_ascii_lowercase());
+            if same_host {
+                target = candidate;
+            }
         }
     }
     match url::Url::parse(&target) {
