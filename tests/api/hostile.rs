@@ -388,8 +388,8 @@ async fn bad_signatures_naming_a_known_actor_refetch_it_once(backend: Backend) {
 }
 
 /// `/interact` with `uri` and `handle` in its query.
-fn interact(page: String, uri: &str, handle: &str) -> String {
-    let mut url = url::Url::parse(&page).unwrap();
+fn interact(page: &str, uri: &str, handle: &str) -> String {
+    let mut url = url::Url::parse(page).unwrap();
     url.query_pairs_mut()
         .append_pair("uri", uri)
         .append_pair("handle", handle);
@@ -427,7 +427,7 @@ async fn interact_never_connects_to_an_ip_literal_of_this_network() {
     ] {
         let res = client
             .get(interact(
-                app.url("/interact"),
+                &app.url("/interact"),
                 &coalition,
                 &format!("x@{host}"),
             ))
@@ -446,7 +446,7 @@ async fn interact_never_connects_to_an_ip_literal_of_this_network() {
     let demo = TestApp::spawn(&db, "").await;
     let res = client
         .get(interact(
-            demo.url("/interact"),
+            &demo.url("/interact"),
             &format!("{}/ap/coalition", demo.base),
             &format!("x@127.0.0.1:{port}"),
         ))
@@ -470,7 +470,7 @@ async fn interact_follows_a_template_only_to_the_handles_own_server() {
     let location = |res: &reqwest::Response| res.headers()["location"].to_str().unwrap().to_owned();
     // Control: the server's own template is followed.
     let res = client
-        .get(interact(w.app.url("/interact"), &w.coalition, &handle))
+        .get(interact(&w.app.url("/interact"), &w.coalition, &handle))
         .send()
         .await
         .unwrap();
@@ -482,7 +482,7 @@ async fn interact_follows_a_template_only_to_the_handles_own_server() {
     w.peer
         .set_interaction_template("https://evil.example/phish?u={uri}");
     let res = client
-        .get(interact(w.app.url("/interact"), &w.coalition, &handle))
+        .get(interact(&w.app.url("/interact"), &w.coalition, &handle))
         .send()
         .await
         .unwrap();
