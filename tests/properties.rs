@@ -14,7 +14,10 @@ use tribune::{
     domain::{LanguageTag, statement},
     federation::envelope::Envelope,
     http::{negotiate::wants_activitypub, well_known::parse_resource},
-    transport::signatures::{parse_message_signature, parse_signature_header},
+    transport::{
+        outgoing,
+        signatures::{parse_message_signature, parse_signature_header},
+    },
 };
 
 fn langs() -> Vec<LanguageTag> {
@@ -168,7 +171,70 @@ fn check_resource_and_accept(text: &str) {
     }
 }
 
+/// An IPv4 address of this machine or its network: loopback, the three private ranges,
+/// shared address space, "this network".
+fn private_ipv4() -> impl Strategy<Value = std::net::Ipv4Addr> {
+    let ip = |a: u8, b: std::ops::RangeInclusive<u8>| {
+        (b, any::<u8>(), any::<u8>()).prop_map(move |(b, c, d)| std::net::Ipv4Addr::new(a, b, c, d))
+    };
+    prop_oneof![
+        ip(127, 0..=255),
+        ip(10, 0..=255),
+        ip(172, 16..=31),
+        ip(192, 168..=168),
+        ip(100, 64..=127),
+        ip(0, 0..=255),
+        ip(169, 254..=254),
+    ]
+}
+
+/// Every way a URL can write an IPv4 address: dotted, one decimal number, hexadecimal,
+/// octal parts, IPv4-mapped, NAT64 and 6to4 IPv6.
+fn notations(ip: std::net::Ipv4Addr) -> Vec<String> {
+    let [a, b, c, d] = ip.octets();
+    let n = u32::from(ip);
+    vec![
+        format!("{ip}"),
+        format!("{n}"),
+        format!("0x{n:x}"),
+        format!("0{a:o}.0{b:o}.0{c:o}.0{d:o}"),
+        format!("0x{a:x}.{b}.{}", u16::from(c) << 8 | u16::from(d)),
+        format!("[::ffff:{ip}]"),
+        format!("[::ffff:{:x}:{:x}]", n >> 16, n & 0xffff),
+        format!("[64:ff9b::{:x}:{:x}]", n >> 16, n & 0xffff),
+        format!("[2002:{:x}:{:x}::1]", n >> 16, n & 0xffff),
+    ]
+}
+
+/// The outgoing-URL check refuses a private address in every notation, over https too, and
+/// lets a public one through in every notation.
+fn check_outgoing(ip: std::net::Ipv4Addr, public: bool) {
+    for host in notations(ip) {
+        let url = url::Url::parse(&format!("https://{host}:8443/inbox")).unwrap();
+        assert_eq!(
+            outgoing::check(&url, false).is_ok(),
+            public,
+            "{host} ({ip}) as {url}"
+        );
+    }
+}
+
 proptest! {
+    #[test]
+    fn private_addresses_are_refused_in_every_notation(ip in private_ipv4()) {
+        check_outgoing(ip, false);
+    }
+
+    #[test]
+    fn public_addresses_pass_in_every_notation(a in 1u8..=223, b: u8, c: u8, d: u8) {
+        let ip = std::net::Ipv4Addr::new(a, b, c, d);
+        let special = ip.is_private() || ip.is_loopback() || ip.is_link_local()
+            || (a == 100 && (64..128).contains(&b)) || a == 0 || ip.is_documentation()
+            || (a == 198 && (18..20).contains(&b)) || (a == 192 && b == 0 && c == 0);
+        prop_assume!(!special);
+        check_outgoing(ip, true);
+    }
+
     #[test]
     fn activity_json_never_panics(text in activity_text()) { check_envelope(&text); }
 

@@ -133,6 +133,7 @@ pub fn prepare(actors: &Actors, inbox: &url::Url, object: &str, tag: &str) -> Ve
 fn client(connections: usize) -> reqwest::Client {
     reqwest::Client::builder()
         .no_proxy()
+        .resolve("localhost", std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
         .pool_max_idle_per_host(connections)
         .build()
         .unwrap()
@@ -272,7 +273,9 @@ pub async fn b4_inbox(run: &mut Run) {
     }
     tx.commit().await.unwrap();
 
-    let inbox = url::Url::parse(&format!("http://127.0.0.1:{port}/inbox")).unwrap();
+    // The public host, as a proxy passes it: signatures cover `host`, and tribune takes only
+    // its own (SECURITY.md, attack 12). The client resolves it to the listener.
+    let inbox = url::Url::parse(&format!("http://localhost:{port}/inbox")).unwrap();
     let verified = Arc::new(prepare(&actors, &inbox, &objects[0], "a"));
     let (rate, p99) = closed_loop(&inbox, verified, connections).await;
 
