@@ -70,13 +70,19 @@ pub fn read<'a>(state: &AppState, post: MemberPost<'a>) -> Option<Post<'a>> {
         Some(t @ Value::Object(_)) => t.get("href").and_then(Value::as_str) == Some(group),
         _ => false,
     };
+    // Relayed only if the post is the sender's own: attributed to it and on its server, since
+    // Mastodon fetches an announced post from its id's origin (SECURITY.md, attack 7).
     let attributed = ids(object.get("attributedTo"));
+    let on_its_server = Url::parse(id)
+        .ok()
+        .zip(Url::parse(post.actor).ok())
+        .is_some_and(|(object, actor)| object.origin() == actor.origin());
     Some(Post {
         id,
         addressed: mentioned || recipients.contains(&group),
         public: recipients.iter().any(|r| is_public(r)),
         reply: object.get("inReplyTo").is_some_and(|r| !r.is_null()),
-        by_actor: attributed.is_empty() || attributed.contains(&post.actor),
+        by_actor: attributed.contains(&post.actor) && on_its_server,
     })
 }
 

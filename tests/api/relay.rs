@@ -20,6 +20,7 @@ on_both_backends!(
     real_servers_group_posts_follow_the_rule,
     lemmy_family_followers_also_get_announce_create,
     the_roster_and_moderation_through_the_admin_api,
+    a_member_cannot_make_the_coalition_boost_someone_elses_post,
 );
 
 const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
@@ -443,4 +444,44 @@ async fn the_roster_and_moderation_through_the_admin_api(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(res.status(), 401);
+}
+
+/// Attack 7 of SECURITY.md: a member's Create whose object is on another server (Carol's
+/// post) and has no `attributedTo`, or names someone else, is held, not relayed: Mastodon
+/// would fetch the post from its origin and show the coalition boosting Carol.
+async fn a_member_cannot_make_the_coalition_boost_someone_elses_post(backend: Backend) {
+    let w = Relay::new(backend, "").await;
+    let carol = Peer::start_named("carol.localhost", &["carol"]).await;
+    let carols_post = format!("{}/statuses/1", carol.actor_id("carol"));
+    let mut no_author = w.mention("asso", 1);
+    no_author["object"]["id"] = json!(carols_post);
+    no_author["object"]
+        .as_object_mut()
+        .unwrap()
+        .shift_remove("attributedTo");
+    let mut other_author = w.mention("union", 2);
+    other_author["object"]["attributedTo"] = json!(carol.actor_id("carol"));
+    for (name, post) in [("asso", &no_author), ("union", &other_author)] {
+        assert_eq!(w.send_shared(name, post).await.status(), 202, "{name}");
+    }
+    // Control: the member's own post is relayed, as before.
+    let own = w.mention("asso", 3);
+    assert_eq!(w.send_shared("asso", &own).await.status(), 202);
+    w.deliveries_drained().await;
+    let relayed: Vec<Value> = w
+        .announces()
+        .into_iter()
+        .map(|a| a["object"].clone())
+        .collect();
+    assert_eq!(
+        relayed,
+        vec![own["object"]["id"].clone()],
+        "only the member's own post"
+    );
+    let pending = w.cli.ok(&["relay", "pending"]).await;
+    assert_eq!(
+        pending.matches("not by its author").count(),
+        2,
+        "both held for an admin: {pending}"
+    );
 }
