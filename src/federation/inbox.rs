@@ -131,6 +131,14 @@ pub async fn receive(
         verify_with(data, &presented, &parts, &actor)?;
     }
 
+    // The signer's server, now that it is known to be the signer's.
+    let host = crate::util::normal_authority(&envelope.actor);
+    if let Err(retry_after) = data.inbox_limits.per_host.check(&host) {
+        return Err(InboxError::TooMany {
+            actor: host,
+            retry_after,
+        });
+    }
     if matches!(
         envelope.incoming,
         Incoming::Announce { .. } | Incoming::Like { .. } | Incoming::Undo(_)

@@ -87,22 +87,19 @@ async fn receive(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<StatusCode> {
-    // Limits first, before any work: per client address, per signing host, in process.
+    // Limits first, before any work: per client address (an IPv6 client by its /64, what one
+    // machine usually holds) and in process. The per-host limit is charged once the
+    // signature verifies (`federation::inbox`): charged on the unverified `keyId`, anyone
+    // could spend a chosen server's allowance (SECURITY.md, attack 4).
     let limits = &data.inbox_limits;
-    let too_many = |retry_after: u64, who: String| HttpError::TooManyRequests {
-        message: format!("too many activities from {who}; retry in {retry_after} s"),
-        retry_after,
-    };
+    let client = client_key(peer.ip());
     limits
         .per_ip
-        .check(&peer.ip().to_string())
-        .map_err(|r| too_many(r, peer.ip().to_string()))?;
-    if let Some(host) = signing_host(headers) {
-        limits
-            .per_host
-            .check(&host)
-            .map_err(|r| too_many(r, host.clone()))?;
-    }
+        .check(&client)
+        .map_err(|retry_after| HttpError::TooManyRequests {
+            message: format!("too many activities from {client}; retry in {retry_after} s"),
+            retry_after,
+        })?;
     // Wait a little for a place; a server that stays saturated asks senders to come back.
     let _in_process = match tokio::time::timeout(
         std::time::Duration::from_secs(5),
@@ -153,12 +150,18 @@ async fn receive(
     Ok(StatusCode::ACCEPTED)
 }
 
-/// The host of the signature's key id, cheaply, before anything is verified.
-fn signing_host(headers: &HeaderMap) -> Option<String> {
-    let sig = headers.get("signature")?.to_str().ok()?;
-    let key_id = sig.split("keyId=\"").nth(1)?.split('"').next()?;
-    let url = url::Url::parse(key_id).ok()?;
-    Some(crate::db::read::deliveries::authority(&url))
+/// What the per-address limit counts by: an IPv4 address, or an IPv6 address's /64.
+fn client_key(ip: std::net::IpAddr) -> String {
+    match ip {
+        std::net::IpAddr::V4(v4) => v4.to_string(),
+        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
 }
 
 /// The activity's type, for metrics (a fixed set, so labels stay few).

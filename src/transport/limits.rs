@@ -1,42 +1,50 @@
-//! Limits on what peers may send: per key over a one-minute window, and in all.
+//! Limits on what peers may send: per key (actor, host, address) with the generic cell rate
+//! algorithm of the `governor` crate, and in all.
 
-use chrono::Utc;
+use std::num::NonZeroU32;
 
-/// A per-key limit over a fixed one-minute window (per actor, per host, per address).
-#[derive(Debug)]
+use governor::{
+    DefaultKeyedRateLimiter, Quota,
+    clock::{Clock, DefaultClock},
+};
+
+/// At most `per_minute` per key in any minute, as a burst of that size refilled evenly (GCRA):
+/// unlike counts per calendar minute, a burst across a minute's edge cannot pass twice the
+/// limit.
 pub struct RateLimiter {
-    per_minute: u32,
-    windows: std::sync::Mutex<std::collections::HashMap<String, (i64, u32)>>,
+    limiter: DefaultKeyedRateLimiter<String>,
+    clock: DefaultClock,
 }
+
+impl std::fmt::Debug for RateLimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RateLimiter")
+            .field("keys", &self.limiter.len())
+            .finish()
+    }
+}
+
+/// Keys kept at most before the idle ones are dropped.
+const MAX_KEYS: usize = 100_000;
 
 impl RateLimiter {
     pub fn new(per_minute: u32) -> Self {
+        let per_minute = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
         RateLimiter {
-            per_minute,
-            windows: Default::default(),
+            limiter: governor::RateLimiter::keyed(Quota::per_minute(per_minute)),
+            clock: DefaultClock::default(),
         }
     }
 
     /// Count one more for `key`; `Err(seconds to wait)` past the limit.
     pub fn check(&self, key: &str) -> Result<(), u64> {
-        let now = Utc::now().timestamp();
-        let minute = now - now.rem_euclid(60);
-        let mut windows = self
-            .windows
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if windows.len() > 100_000 {
-            windows.retain(|_, (start, _)| *start == minute);
+        if self.limiter.len() > MAX_KEYS {
+            // Keys whose allowance is whole again hold no information.
+            self.limiter.retain_recent();
         }
-        let entry = windows.entry(key.to_owned()).or_insert((minute, 0));
-        if entry.0 != minute {
-            *entry = (minute, 0);
-        }
-        if entry.1 >= self.per_minute {
-            return Err(u64::try_from(minute + 60 - now).unwrap_or(60).max(1));
-        }
-        entry.1 += 1;
-        Ok(())
+        self.limiter
+            .check_key(&key.to_owned())
+            .map_err(|not_until| not_until.wait_time_from(self.clock.now()).as_secs().max(1))
     }
 }
 
@@ -75,5 +83,33 @@ impl Cooldown {
     pub fn try_start(&self, key: &str) -> bool {
         let entry = self.0.entry(key.to_owned()).or_insert(());
         entry.is_fresh()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_of_the_limit_then_a_wait_per_key() {
+        let limiter = RateLimiter::new(3);
+        for _ in 0..3 {
+            assert_eq!(limiter.check("a"), Ok(()));
+        }
+        let wait = limiter.check("a").unwrap_err();
+        assert!((1..=20).contains(&wait), "{wait}");
+        assert_eq!(
+            limiter.check("b"),
+            Ok(()),
+            "another key has its own allowance"
+        );
+    }
+
+    #[test]
+    fn a_cooldown_lets_one_through_per_period() {
+        let once = Cooldown::new(std::time::Duration::from_secs(60));
+        assert!(once.try_start("actor"));
+        assert!(!once.try_start("actor"));
+        assert!(once.try_start("other"));
     }
 }

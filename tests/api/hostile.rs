@@ -20,6 +20,7 @@ on_both_backends!(
     bad_signatures_naming_a_known_actor_refetch_it_once,
     an_actor_whose_inbox_is_not_public_is_not_stored,
     deliveries_never_reach_a_private_address,
+    junk_naming_a_server_does_not_throttle_it,
 );
 
 const STATEMENT: &str =
@@ -587,4 +588,56 @@ async fn deliveries_never_reach_a_private_address(backend: Backend) {
         1
     );
     assert!(!connected(&internal), "nothing reached 127.0.0.1:{port}");
+}
+
+/// Attack 4: junk POSTs naming another server's key spent that server's per-host allowance
+/// before any signature was checked, so its genuine activities got 429.
+async fn junk_naming_a_server_does_not_throttle_it(backend: Backend) {
+    let w = World::start(
+        backend,
+        "[inbox]\nmax_per_host_per_minute = 5\nmax_per_ip_per_minute = 1000\n",
+        &["mallory"],
+    )
+    .await;
+    let victim = Peer::start_named("victim.localhost", &["alice", "bob"]).await;
+    let alice = victim.actor_id("alice");
+    let key_id = format!("{alice}#main-key");
+    for n in 0..20 {
+        let like = json!({"id": format!("{alice}#likes/{n}"), "type": "Like", "actor": alice,
+                          "object": w.coalition});
+        // Mallory's key under Alice's key id: it cannot verify.
+        let res = w
+            .peer
+            .post_with(
+                &w.client,
+                &w.shared_inbox(),
+                like.to_string().as_bytes(),
+                Sign {
+                    name: "mallory",
+                    key_id: Some(&key_id),
+                    ..Sign::default()
+                },
+            )
+            .await;
+        assert_eq!(res.status(), 401, "junk {n}");
+    }
+    // The victim's genuine activities still go through...
+    let follow = w.follow(&victim, "bob", 1);
+    assert_eq!(
+        w.post(&victim, "bob", &w.inbox(), &follow).await.status(),
+        202
+    );
+    // ...and its own allowance still applies (control): five in the minute, then 429.
+    let mut statuses = Vec::new();
+    for n in 0..5 {
+        let like = json!({"id": format!("{alice}#likes/ok{n}"), "type": "Like", "actor": alice,
+                          "object": w.coalition});
+        statuses.push(
+            w.post(&victim, "alice", &w.shared_inbox(), &like)
+                .await
+                .status()
+                .as_u16(),
+        );
+    }
+    assert_eq!(statuses, [202, 202, 202, 202, 429], "{statuses:?}");
 }
