@@ -113,7 +113,12 @@ pub async fn followed(
     let stored = db::followers::get_in(tx, follow.actor)
         .await?
         .ok_or_else(|| FollowerError::Internal(anyhow::anyhow!("the follow vanished")))?;
-    if stored.state == FollowState::Accepted {
+    // One Accept waiting at a time: repeated Follows must not pile Accepts on an inbox that
+    // does not take them (SECURITY.md, attack 15); the waiting one answers them all, since
+    // Mastodon matches an embedded Follow by its actor and object.
+    if stored.state == FollowState::Accepted
+        && !db::deliveries::pending_to(tx, &stored.inbox, Kind::Accept.as_str()).await?
+    {
         queue_answer(state, tx, Answer::Accept, &stored).await?;
     }
     // Nothing is sent for a pending follow: Mastodon keeps it "requested" until an admin

@@ -403,3 +403,12 @@ pub async fn next_due_ms(db: &Db) -> Result<Option<i64>, DbError> {
     let sql = "SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'pending'";
     Ok(on_pool!(db, pool => sqlx::query_scalar::<_, Option<i64>>(sql).fetch_one(pool).await?))
 }
+
+/// Whether an activity of `kind` waits to be delivered to `inbox`.
+pub async fn pending_to(tx: &mut Tx, inbox: &str, kind: &str) -> Result<bool, DbError> {
+    let sql = "SELECT COUNT(*) FROM deliveries d JOIN outgoing_activities a ON a.id = d.activity_id \
+               WHERE d.inbox = $1 AND d.state = 'pending' AND a.kind = $2";
+    let n: i64 =
+        on_tx!(tx, conn => sqlx::query_scalar(sql).bind(inbox).bind(kind).fetch_one(conn).await?);
+    Ok(n > 0)
+}

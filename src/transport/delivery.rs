@@ -217,9 +217,12 @@ impl DeliveryWorker {
         }
         let attempts = row.attempts.saturating_add(1);
         let outcome = self.attempt(shared, &row).await;
-        shared
-            .hosts
-            .record(&host, !matches!(outcome, Attempt::Transient(..)), now_ms());
+        // Only a host that cannot be reached at all (no connection, no answer in time) counts
+        // against its breaker: an HTTP answer, even a refusal, comes from one inbox URL,
+        // which any follower can name, and is retried for that row alone (SECURITY.md,
+        // attack 15).
+        let unreachable = matches!(outcome, Attempt::Transient(None, _));
+        shared.hosts.record(&host, !unreachable, now_ms());
         if let Attempt::Final(Some(410), _) = &outcome {
             // The inbox is gone for good: so are the followers behind it
             // (docs/interop.md §7).

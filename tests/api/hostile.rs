@@ -21,6 +21,7 @@ on_both_backends!(
     an_actor_whose_inbox_is_not_public_is_not_stored,
     deliveries_never_reach_a_private_address,
     junk_naming_a_server_does_not_throttle_it,
+    one_follower_cannot_stop_deliveries_to_a_whole_server,
 );
 
 const STATEMENT: &str =
@@ -640,4 +641,57 @@ async fn junk_naming_a_server_does_not_throttle_it(backend: Backend) {
         );
     }
     assert_eq!(statuses, [202, 202, 202, 202, 429], "{statuses:?}");
+}
+
+/// Attack 15: Mallory names as her inbox a URL of Alice's server that answers 301, then
+/// follows again and again: the Accepts piled up there and their failures opened the breaker
+/// of the whole server, so Alice got nothing.
+async fn one_follower_cannot_stop_deliveries_to_a_whole_server(backend: Backend) {
+    let w = World::start(
+        backend,
+        "[delivery]\nbreaker_failures = 1\nbreaker_open_seconds = 600\n",
+        &[],
+    )
+    .await;
+    let victim = Peer::start_named("victim.localhost", &["alice"]).await;
+    w.followed_by(&victim, "alice").await;
+    let evil = Peer::start_named("evil.localhost", &["mallory"]).await;
+    let trap = format!("{}/moved", victim.base);
+    evil.set_actor_field("mallory", "inbox", json!(trap));
+    evil.set_actor_field("mallory", "endpoints", json!({"sharedInbox": trap}));
+    for n in 1..=12 {
+        let follow = w.follow(&evil, "mallory", n);
+        assert_eq!(
+            w.post(&evil, "mallory", &w.inbox(), &follow).await.status(),
+            202
+        );
+    }
+    let accepts_to_trap = format!(
+        "SELECT COUNT(*) FROM deliveries d JOIN outgoing_activities a ON a.id = d.activity_id \
+         WHERE a.kind = 'Accept' AND d.inbox = '{trap}'"
+    );
+    assert_eq!(
+        w.db.count(&accepts_to_trap).await,
+        1,
+        "one Accept waits, not twelve"
+    );
+    crate::helpers::eventually(
+        "the Accept was tried at the trap",
+        crate::helpers::WAIT,
+        async || {
+            w.db.count(&format!(
+                "SELECT COUNT(*) FROM deliveries WHERE inbox = '{trap}' AND attempts > 0"
+            ))
+            .await
+                > 0
+        },
+    )
+    .await;
+    // A statement still reaches Alice's server at once: a 301 from one URL is not the
+    // server being down.
+    w.cli
+        .ok(&["statement", "publish", &w.file("s.md", STATEMENT)])
+        .await;
+    let got = victim.wait_for("/inbox", 1, crate::helpers::WAIT).await;
+    assert_eq!(got[0].json()["type"], "Create");
 }

@@ -176,6 +176,7 @@ impl Peer {
             .route("/users/{name}", get(actor))
             .route("/users/{name}/inbox", post(inbox))
             .route("/inbox", post(inbox))
+            .route("/moved", post(moved))
             .route("/.well-known/nodeinfo", get(nodeinfo_links))
             .route("/.well-known/webfinger", get(webfinger))
             .route("/nodeinfo/2.0", get(nodeinfo))
@@ -578,6 +579,16 @@ async fn nodeinfo_links(headers: HeaderMap) -> Response {
                                  "href": format!("http://{host}/nodeinfo/2.0")}]}),
     )
     .into_response()
+}
+
+/// An address that answers every POST with a redirect, as any `http://` URL of an https
+/// server does.
+async fn moved() -> Response {
+    (
+        StatusCode::MOVED_PERMANENTLY,
+        [(header::LOCATION, "/elsewhere")],
+    )
+        .into_response()
 }
 
 /// A WebFinger answer with the remote-interaction template, as Mastodon serves it.
