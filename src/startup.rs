@@ -266,6 +266,10 @@ async fn federation_config(
         // Sign `date`, not `(created)`: Mastodon and others expect it (docs/interop.md §2).
         .http_signature_compat(true)
         .request_timeout(std::time::Duration::from_secs(5))
+        // Fetches one incoming request may cause: its actor, a document that names another
+        // id once, a Move's target. The crate's default, 20, let one request cause 20 slow
+        // GETs (SECURITY.md, attack 16).
+        .http_fetch_limit(4)
         .client(guarded(client, allow_private))
         .signed_fetch_actor(&local)
         .build()

@@ -34,6 +34,9 @@ pub enum InboxError {
     Unprocessable(String),
     #[error("too many activities from {actor}; retry in {retry_after} s")]
     TooMany { actor: String, retry_after: u64 },
+    /// Every processing place stayed taken (503).
+    #[error("too busy; retry shortly")]
+    TooBusy,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -50,6 +53,7 @@ impl InboxError {
             InboxError::Forbidden(_) => "forbidden",
             InboxError::Unprocessable(_) => "unprocessable",
             InboxError::TooMany { .. } => "rate_limited",
+            InboxError::TooBusy => "busy",
             InboxError::Internal(_) => "error",
         }
     }

@@ -59,6 +59,11 @@ pub async fn is_blocked(state: &AppState, actor: &Url) -> Result<bool, db::DbErr
         || db::blocks::is_blocked(&state.db, actor.as_str(), &authority).await?)
 }
 
+/// How long fetching the signer (and what the activity needs fetched) may take in all.
+const FETCH_BUDGET: std::time::Duration = std::time::Duration::from_secs(8);
+/// How long a verified activity waits for a processing place before 503.
+const PERMIT_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 pub async fn receive(
     data: &Data<AppState>,
     req: IncomingRequest<'_>,
@@ -88,7 +93,15 @@ pub async fn receive(
     // fresh) and require the key to be one it publishes.
     let started = Utc::now();
     let actor_id: RemoteActorId = envelope.actor.clone().into();
-    let actor = match actor_id.dereference(data).await {
+    // One time budget for every fetch this request causes (the crate may follow a document
+    // to its id, and `http_fetch_limit` bounds how many), held by no processing place.
+    let fetched = tokio::time::timeout(FETCH_BUDGET, actor_id.dereference(data))
+        .await
+        .map_err(|_| InboxError::ActorUnreachable {
+            actor: envelope.actor.to_string(),
+            error: format!("no answer within {} s", FETCH_BUDGET.as_secs()),
+        })?;
+    let actor = match fetched {
         Ok(actor) => actor,
         // An account deleted on its server answers 410 and its key is gone with it; Mastodon
         // accepts such a Delete of an unknown actor and ignores it (docs/interop.md §3).
@@ -172,6 +185,13 @@ pub async fn receive(
         }
     }
 
+    // A processing place, only now that the sender is known: waiting a little, then asking
+    // the sender to come back.
+    let _in_process =
+        match tokio::time::timeout(PERMIT_WAIT, data.inbox_limits.in_process.acquire()).await {
+            Ok(Ok(permit)) => permit,
+            _ => return Err(InboxError::TooBusy),
+        };
     let mut tx = data.db.begin().await?;
     if !db::received::record(
         &mut tx,

@@ -32,6 +32,8 @@ pub enum HttpError {
     TooManyRequests { message: String, retry_after: u64 },
     #[error("too busy; retry shortly")]
     TooBusy,
+    #[error("the request body did not arrive in time")]
+    RequestTimeout,
     #[error("{0}")]
     Gone(String),
     #[error("{0}")]
@@ -56,6 +58,7 @@ impl HttpError {
             HttpError::Conflict(_) => StatusCode::CONFLICT,
             HttpError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             HttpError::TooBusy => StatusCode::SERVICE_UNAVAILABLE,
+            HttpError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             HttpError::Gone(_) => StatusCode::GONE,
             HttpError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             HttpError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,

@@ -43,6 +43,7 @@ impl From<InboxError> for HttpError {
             InboxError::BadRequest(m) => HttpError::BadRequest(m),
             InboxError::Forbidden(m) => HttpError::Forbidden(m),
             InboxError::Unprocessable(m) => HttpError::Unprocessable(m),
+            InboxError::TooBusy => HttpError::TooBusy,
             e @ InboxError::TooMany { retry_after, .. } => HttpError::TooManyRequests {
                 message: e.to_string(),
                 retry_after,
@@ -78,6 +79,9 @@ async fn shared_inbox(
     receive(&data, peer, &method, &uri, &headers, body).await
 }
 
+/// How long a sender has to send the body once its headers are in.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 #[tracing::instrument(skip_all, fields(path = %uri.path()))]
 async fn receive(
     data: &Data<AppState>,
@@ -88,7 +92,8 @@ async fn receive(
     body: Body,
 ) -> Result<StatusCode> {
     // Limits first, before any work: per client address (an IPv6 client by its /64, what one
-    // machine usually holds) and in process. The per-host limit is charged once the
+    // machine usually holds). The processing permit is taken once the signature verifies
+    // (`federation::inbox`), so that fetching an unknown signer holds none. The per-host limit is charged once the
     // signature verifies (`federation::inbox`): charged on the unverified `keyId`, anyone
     // could spend a chosen server's allowance (SECURITY.md, attack 4).
     let limits = &data.inbox_limits;
@@ -100,16 +105,6 @@ async fn receive(
             message: format!("too many activities from {client}; retry in {retry_after} s"),
             retry_after,
         })?;
-    // Wait a little for a place; a server that stays saturated asks senders to come back.
-    let _in_process = match tokio::time::timeout(
-        std::time::Duration::from_secs(5),
-        limits.in_process.acquire(),
-    )
-    .await
-    {
-        Ok(Ok(permit)) => permit,
-        _ => return Err(HttpError::TooBusy),
-    };
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -117,9 +112,15 @@ async fn receive(
     if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
         return Err(HttpError::PayloadTooLarge(MAX_BODY_BYTES));
     }
-    let body = axum::body::to_bytes(body, MAX_BODY_BYTES)
+    // The whole body, in bounded time, before anything is held for this request: a sender
+    // that trickles its body holds nothing but its own connection (SECURITY.md, attack 3).
+    let body = match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_BODY_BYTES))
         .await
-        .map_err(|_| HttpError::PayloadTooLarge(MAX_BODY_BYTES))?;
+    {
+        Ok(Ok(body)) => body,
+        Ok(Err(_)) => return Err(HttpError::PayloadTooLarge(MAX_BODY_BYTES)),
+        Err(_) => return Err(HttpError::RequestTimeout),
+    };
     let outcome = inbox::receive(
         data,
         IncomingRequest {

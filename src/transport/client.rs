@@ -2,17 +2,47 @@
 //! that fetch (actors through the federation crate, WebFinger, NodeInfo) carry it as a
 //! middleware, and the delivery workers call it before each send.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
+
+use tokio::sync::Semaphore;
 
 use reqwest_middleware::{ClientWithMiddleware, Middleware, Next};
 
 use super::outgoing;
 use crate::config::DeliverySettings;
 
-/// Refuses a request whose URL `outgoing::check` refuses, before any connection.
-#[derive(Debug, Clone, Copy)]
+/// Fetches in flight to one host at most: a slow or hostile server cannot take every fetch
+/// this process makes (SECURITY.md, attack 16).
+const FETCHES_PER_HOST: usize = 4;
+/// How long a fetch waits for its host's turn.
+const HOST_WAIT: Duration = Duration::from_secs(5);
+
+/// Refuses a request whose URL `outgoing::check` refuses, before any connection, and bounds
+/// the requests in flight to each host.
+#[derive(Clone)]
 pub struct Guard {
-    pub allow_private_addresses: bool,
+    allow_private_addresses: bool,
+    hosts: moka::sync::Cache<String, Arc<Semaphore>>,
+}
+
+impl std::fmt::Debug for Guard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Guard")
+            .field("allow_private_addresses", &self.allow_private_addresses)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Guard {
+    pub fn new(allow_private_addresses: bool) -> Guard {
+        Guard {
+            allow_private_addresses,
+            hosts: moka::sync::Cache::builder()
+                .max_capacity(50_000)
+                .time_to_idle(Duration::from_secs(600))
+                .build(),
+        }
+    }
 }
 
 #[async_trait::async_trait]
@@ -25,6 +55,19 @@ impl Middleware for Guard {
     ) -> reqwest_middleware::Result<reqwest::Response> {
         outgoing::check(req.url(), self.allow_private_addresses)
             .map_err(|e| reqwest_middleware::Error::Middleware(e.into()))?;
+        let host = crate::util::normal_authority(req.url());
+        let turn = self
+            .hosts
+            .get_with(host.clone(), || Arc::new(Semaphore::new(FETCHES_PER_HOST)));
+        let _turn = tokio::time::timeout(HOST_WAIT, turn.acquire_owned())
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .ok_or_else(|| {
+                reqwest_middleware::Error::Middleware(anyhow::anyhow!(
+                    "too many requests in flight to {host}"
+                ))
+            })?;
         next.run(req, extensions).await
     }
 }
@@ -32,9 +75,7 @@ impl Middleware for Guard {
 /// `client` behind the guard.
 pub fn guarded(client: reqwest::Client, allow_private_addresses: bool) -> ClientWithMiddleware {
     reqwest_middleware::ClientBuilder::new(client)
-        .with(Guard {
-            allow_private_addresses,
-        })
+        .with(Guard::new(allow_private_addresses))
         .build()
 }
 

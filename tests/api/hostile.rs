@@ -22,6 +22,8 @@ on_both_backends!(
     deliveries_never_reach_a_private_address,
     junk_naming_a_server_does_not_throttle_it,
     one_follower_cannot_stop_deliveries_to_a_whole_server,
+    slow_unknown_signers_do_not_hold_the_inbox,
+    trickled_bodies_do_not_hold_the_inbox,
 );
 
 const STATEMENT: &str =
@@ -694,4 +696,97 @@ async fn one_follower_cannot_stop_deliveries_to_a_whole_server(backend: Backend)
         .await;
     let got = victim.wait_for("/inbox", 1, crate::helpers::WAIT).await;
     assert_eq!(got[0].json()["type"], "Create");
+}
+
+/// Attack 16: POSTs with bad signatures naming actors whose documents answer slowly held
+/// every processing place while their actors were fetched, so a genuine Follow got 503.
+async fn slow_unknown_signers_do_not_hold_the_inbox(backend: Backend) {
+    let w = World::start(
+        backend,
+        "[inbox]\nmax_concurrent = 2\n",
+        &["alice", "mallory"],
+    )
+    .await;
+    let names = ["s0", "s1", "s2", "s3"];
+    let slow = Peer::start_named("slow.localhost", &names).await;
+    slow.set_actor_delay(std::time::Duration::from_secs(6));
+    let junk = |name: &'static str| {
+        let like = json!({"id": format!("{}#likes/1", slow.actor_id(name)), "type": "Like",
+                          "actor": slow.actor_id(name), "object": w.coalition});
+        let inbox = w.shared_inbox();
+        let slow = &slow;
+        let client = &w.client;
+        async move {
+            // Signed with another key than the actor's: it cannot verify, once fetched.
+            slow.post_with(
+                client,
+                &inbox,
+                like.to_string().as_bytes(),
+                Sign {
+                    name,
+                    key_of: Some("s0"),
+                    key_id: Some(&format!("{}#main-key", slow.actor_id(name))),
+                    ..Sign::default()
+                },
+            )
+            .await
+            .status()
+            .as_u16()
+        }
+    };
+    let genuine = async {
+        // Once the junk is in flight.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let started = std::time::Instant::now();
+        let status = w
+            .send("alice", &w.follow(&w.peer, "alice", 1))
+            .await
+            .status();
+        (status.as_u16(), started.elapsed())
+    };
+    let (a, b, c, d, (status, took)) =
+        tokio::join!(junk("s1"), junk("s2"), junk("s3"), junk("s1"), genuine);
+    assert_eq!(status, 202, "the genuine Follow");
+    assert!(
+        took < std::time::Duration::from_secs(3),
+        "answered in {took:?}"
+    );
+    // Control: the junk itself was refused, not processed.
+    for s in [a, b, c, d] {
+        assert_eq!(s, 401);
+    }
+}
+
+/// Attack 3: connections that send their headers (`Content-Length: 1000`) and one byte of
+/// body held every processing place; a genuine POST got 503.
+async fn trickled_bodies_do_not_hold_the_inbox(backend: Backend) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let w = World::start(backend, "[inbox]\nmax_concurrent = 2\n", &["alice"]).await;
+    let mut held = Vec::new();
+    for _ in 0..16 {
+        let mut c = tokio::net::TcpStream::connect(w.app.addr).await.unwrap();
+        let head = format!(
+            "POST /inbox HTTP/1.1\r\nHost: localhost:{}\r\nContent-Type: application/activity+json\r\n\
+             Content-Length: 1000\r\n\r\n{{",
+            w.app.addr.port()
+        );
+        c.write_all(head.as_bytes()).await.unwrap();
+        held.push(c);
+    }
+    let started = std::time::Instant::now();
+    let res = w.send("alice", &w.follow(&w.peer, "alice", 1)).await;
+    assert_eq!(res.status(), 202);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "answered in {:?}",
+        started.elapsed()
+    );
+    // Control: each of those is a real inbox request, waiting on its own body: one that
+    // finishes its body is answered (401: it is not signed).
+    let mut first = held.swap_remove(0);
+    first.write_all(&[b' '; 999]).await.unwrap();
+    let mut answer = vec![0u8; 12];
+    first.read_exact(&mut answer).await.unwrap();
+    assert_eq!(String::from_utf8_lossy(&answer), "HTTP/1.1 401");
+    drop(held);
 }

@@ -69,6 +69,8 @@ struct Shared {
     actor_fetches: Mutex<HashMap<String, usize>>,
     /// The remote-interaction template WebFinger answers, when not the peer's own.
     interaction_template: Mutex<Option<String>>,
+    /// Wait this long before serving an actor's document.
+    actor_delay_ms: std::sync::atomic::AtomicU64,
 }
 
 pub struct Peer {
@@ -117,6 +119,7 @@ impl Peer {
             require_rfc9421: Mutex::new(None),
             actor_fetches: Mutex::new(HashMap::new()),
             interaction_template: Mutex::new(None),
+            actor_delay_ms: Default::default(),
         });
         let mut peer = Peer {
             addr,
@@ -284,6 +287,14 @@ impl Peer {
             *counts.entry(r.path.clone()).or_insert(0) += 1;
         }
         counts
+    }
+
+    /// Serve actor documents only after `delay` (a slow or hostile server).
+    pub fn set_actor_delay(&self, delay: Duration) {
+        self.shared.actor_delay_ms.store(
+            u64::try_from(delay.as_millis()).unwrap(),
+            std::sync::atomic::Ordering::Relaxed,
+        );
     }
 
     /// Answer WebFinger with this remote-interaction template (a hostile server's).
@@ -622,6 +633,13 @@ async fn nodeinfo(State(shared): State<Arc<Shared>>) -> Response {
 }
 
 async fn actor(State(shared): State<Arc<Shared>>, Path(name): Path<String>) -> Response {
+    let delay = shared
+        .actor_delay_ms
+        .load(std::sync::atomic::Ordering::Relaxed);
+    if delay > 0 {
+        // A slow server, as set_actor_delay asked: this sleep is the peer's behaviour.
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
     *shared
         .actor_fetches
         .lock()
