@@ -207,6 +207,7 @@ impl Application {
         };
         let refreshes = tokio::spawn(background::refresh_counts(state.clone(), stop_rx.clone()));
         let key_watch = tokio::spawn(background::watch_keys(state.clone(), stop_rx.clone()));
+        let pruning = tokio::spawn(background::prune(state.clone(), stop_rx.clone()));
         let worker = tokio::spawn(worker.run(stop_rx));
         let app = crate::http::router(state, federation);
         let served = axum::serve(
@@ -221,6 +222,7 @@ impl Application {
         }
         let _ = refreshes.await;
         let _ = key_watch.await;
+        let _ = pruning.await;
         if let Some(notifications) = notifications {
             notifications.abort();
         }

@@ -119,3 +119,40 @@ pub fn listen_for_wakeups(
         db::listen_for_notifications(&db, stop, || state.wakeup.notify()).await;
     }))
 }
+
+/// How often what the retention settings let go is pruned.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+/// Prune, every hour, received activity ids and finished deliveries older than the
+/// retention settings say (SECURITY.md, attack 5: nothing grows without bound).
+pub async fn prune(state: AppState, mut stop: watch::Receiver<bool>) {
+    loop {
+        if let Err(e) = prune_once(&state).await {
+            tracing::warn!(error = %e, "pruning");
+        }
+        tokio::select! {
+            () = tokio::time::sleep(PRUNE_EVERY) => {},
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// One pass; returns (received ids, deliveries, activities) removed.
+pub async fn prune_once(state: &AppState) -> Result<(u64, u64, u64), db::DbError> {
+    let r = state.settings.retention;
+    let now = chrono::Utc::now();
+    let days = |n: u32| chrono::Duration::days(i64::from(n));
+    let received = db::received::prune(&state.db, now - days(r.received_activities_days)).await?;
+    let before = now - days(r.finished_deliveries_days);
+    let (deliveries, activities) =
+        db::deliveries::prune_finished(&state.db, before.timestamp_millis(), before).await?;
+    if received + deliveries + activities > 0 {
+        tracing::info!(
+            received,
+            deliveries,
+            activities,
+            "pruned what retention lets go"
+        );
+    }
+    Ok((received, deliveries, activities))
+}

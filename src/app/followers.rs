@@ -15,7 +15,7 @@ use crate::{
         followers::{FollowState, FollowerRow},
     },
     protocol::{
-        activities::{Activity, Answer, Kind},
+        activities::{Activity, Answer, Kind, minimal_follow},
         incoming::Undone,
     },
     state::AppState,
@@ -99,14 +99,8 @@ pub async fn followed(
     } else {
         FollowState::Accepted
     };
-    db::followers::upsert(
-        tx,
-        follow.actor,
-        follow.id,
-        &follow.raw.to_string(),
-        new_state,
-    )
-    .await?;
+    let kept = minimal_follow(follow.raw).to_string();
+    db::followers::upsert(tx, follow.actor, follow.id, &kept, new_state).await?;
     // A repeated Follow from an accepted follower is accepted again, even when new follows
     // wait for approval: Mastodon re-sends Follows, e.g. after our key changes, and without a
     // new Accept the follow stays "requested" (docs/interop.md §3).
@@ -163,7 +157,7 @@ pub async fn queue_answer(
     let activity = Activity::follow_answer(
         &state.coalition.urls.actor,
         answer,
-        follow,
+        &follow,
         &follower.actor_id,
     );
     let inbox = Url::parse(&follower.inbox).map_err(|e| FollowerError::Internal(e.into()))?;

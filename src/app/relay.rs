@@ -114,15 +114,13 @@ pub async fn create(
             .then_some("over the member's hourly relay limit")
     };
     if let Some(reason) = reason {
-        db::relays::hold(
-            tx,
-            post.id,
-            actor,
-            incoming.create_id,
-            &incoming.create.to_string(),
-            reason,
-        )
-        .await?;
+        let kept = incoming.create.to_string();
+        if kept.len() > MAX_HELD_BYTES {
+            return Err(RelayError::TooLarge {
+                limit: MAX_HELD_BYTES,
+            });
+        }
+        db::relays::hold(tx, post.id, actor, incoming.create_id, &kept, reason).await?;
         return Ok(Received::Applied);
     }
     relay(
@@ -243,8 +241,14 @@ pub async fn post_deleted(tx: &mut Tx, actor: &str, post_id: &str) -> Result<boo
     }
 }
 
+/// The most of a post held for moderation that is kept: a post (with its activity) larger
+/// than this is refused, not stored (SECURITY.md, attack 5).
+pub const MAX_HELD_BYTES: usize = 64 * 1024;
+
 #[derive(Debug, thiserror::Error)]
 pub enum RelayError {
+    #[error("a post larger than {limit} bytes is not held for moderation")]
+    TooLarge { limit: usize },
     #[error("no pending post {0}")]
     NotPending(String),
     #[error("{0} is not public: Mastodon refuses boosts of followers-only posts")]

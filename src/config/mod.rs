@@ -46,7 +46,7 @@ mod validate;
 use raw::*;
 pub use raw::{
     CosignAccept, CosignSettings, DeliverySettings, InboxSettings, LogFormat, LogSettings,
-    MetricsSettings, RelaySettings,
+    MetricsSettings, RelaySettings, RetentionSettings,
 };
 
 /// Validated settings.
@@ -60,6 +60,7 @@ pub struct Settings {
     pub delivery: DeliverySettings,
     pub cosign: CosignSettings,
     pub relay: RelaySettings,
+    pub retention: RetentionSettings,
     pub metrics: MetricsSettings,
     pub log: LogSettings,
     pub admin: AdminSettings,

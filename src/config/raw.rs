@@ -15,6 +15,7 @@ pub(super) struct RawSettings {
     pub(super) delivery: DeliverySettings,
     pub(super) cosign: CosignSettings,
     pub(super) relay: RelaySettings,
+    pub(super) retention: RetentionSettings,
     pub(super) metrics: MetricsSettings,
     pub(super) log: LogSettings,
     pub(super) admin: RawAdmin,
@@ -47,6 +48,14 @@ impl fmt::Debug for MetricsSettings {
             .field("enabled", &self.enabled)
             .finish_non_exhaustive()
     }
+}
+
+/// How long what is no longer needed is kept.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionSettings {
+    pub received_activities_days: u32,
+    pub finished_deliveries_days: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]

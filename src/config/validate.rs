@@ -141,6 +141,14 @@ impl RawSettings {
                 d.connect_timeout_seconds,
             ),
             ("delivery.lease_seconds", d.lease_seconds),
+            (
+                "retention.received_activities_days",
+                u64::from(self.retention.received_activities_days),
+            ),
+            (
+                "retention.finished_deliveries_days",
+                u64::from(self.retention.finished_deliveries_days),
+            ),
         ] {
             if value == 0 {
                 return Err(ConfigError::invalid(setting, "must be at least 1"));
@@ -197,6 +205,7 @@ impl RawSettings {
             delivery: self.delivery,
             cosign: self.cosign,
             relay: self.relay,
+            retention: self.retention,
             metrics: self.metrics,
             log: self.log,
             admin: AdminSettings { token },

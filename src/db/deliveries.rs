@@ -412,3 +412,21 @@ pub async fn pending_to(tx: &mut Tx, inbox: &str, kind: &str) -> Result<bool, Db
         on_tx!(tx, conn => sqlx::query_scalar(sql).bind(inbox).bind(kind).fetch_one(conn).await?);
     Ok(n > 0)
 }
+
+/// Drop deliveries that ended before `before_ms`, then the activities sent to single inboxes
+/// (not in the outbox) that have no delivery left and were made before `before`. Returns
+/// (deliveries, activities) removed.
+pub async fn prune_finished(
+    db: &Db,
+    before_ms: i64,
+    before: chrono::DateTime<chrono::Utc>,
+) -> Result<(u64, u64), DbError> {
+    let deliveries = "DELETE FROM deliveries WHERE state <> 'pending' AND finished_at < $1";
+    let activities = "DELETE FROM outgoing_activities WHERE NOT in_outbox AND created_at < $1 \
+                      AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.activity_id = outgoing_activities.id)";
+    Ok(on_pool!(db, pool => {
+        let d = sqlx::query(deliveries).bind(before_ms).execute(pool).await?.rows_affected();
+        let a = sqlx::query(activities).bind(before).execute(pool).await?.rows_affected();
+        (d, a)
+    }))
+}

@@ -18,3 +18,11 @@ pub async fn record(tx: &mut Tx, id: &str, actor_id: &str, kind: &str) -> Result
         .rows_affected());
     Ok(n == 1)
 }
+
+/// Forget the ids of activities received before `before`; returns how many.
+pub async fn prune(db: &super::Db, before: chrono::DateTime<Utc>) -> Result<u64, DbError> {
+    let sql = "DELETE FROM received_activities WHERE received_at < $1";
+    Ok(
+        super::on_pool!(db, pool => sqlx::query(sql).bind(before).execute(pool).await?.rows_affected()),
+    )
+}

@@ -34,6 +34,9 @@ pub enum InboxError {
     Unprocessable(String),
     #[error("too many activities from {actor}; retry in {retry_after} s")]
     TooMany { actor: String, retry_after: u64 },
+    /// More than tribune keeps of this kind (413).
+    #[error("{what} larger than {limit} bytes is not kept")]
+    TooLarge { what: &'static str, limit: usize },
     /// Every processing place stayed taken (503).
     #[error("too busy; retry shortly")]
     TooBusy,
@@ -54,6 +57,7 @@ impl InboxError {
             InboxError::Unprocessable(_) => "unprocessable",
             InboxError::TooMany { .. } => "rate_limited",
             InboxError::TooBusy => "busy",
+            InboxError::TooLarge { .. } => "too_large",
             InboxError::Internal(_) => "error",
         }
     }
@@ -84,7 +88,13 @@ impl From<CosignError> for InboxError {
 
 impl From<RelayError> for InboxError {
     fn from(e: RelayError) -> Self {
-        InboxError::Internal(e.into())
+        match e {
+            RelayError::TooLarge { limit } => InboxError::TooLarge {
+                what: "a post held for moderation",
+                limit,
+            },
+            e => InboxError::Internal(e.into()),
+        }
     }
 }
 

@@ -59,6 +59,9 @@ pub async fn is_blocked(state: &AppState, actor: &Url) -> Result<bool, db::DbErr
         || db::blocks::is_blocked(&state.db, actor.as_str(), &authority).await?)
 }
 
+/// The largest Announce whose signed request is kept as evidence.
+const MAX_EVIDENCE_BYTES: usize = 64 * 1024;
+
 /// How long fetching the signer (and what the activity needs fetched) may take in all.
 const FETCH_BUDGET: std::time::Duration = std::time::Duration::from_secs(8);
 /// How long a verified activity waits for a processing place before 503.
@@ -152,14 +155,21 @@ pub async fn receive(
             retry_after,
         });
     }
-    if matches!(
-        envelope.incoming,
-        Incoming::Announce { .. } | Incoming::Like { .. } | Incoming::Undo(_)
-    ) && let Err(retry_after) = data.rate.check(envelope.actor.as_str())
-    {
+    // Every kind counts against the actor's allowance: any activity may store something
+    // (SECURITY.md, attack 5).
+    if let Err(retry_after) = data.rate.check(envelope.actor.as_str()) {
         return Err(InboxError::TooMany {
             actor: envelope.actor.to_string(),
             retry_after,
+        });
+    }
+    // The signed request is kept as a co-signature's evidence: a boost is small, so one larger
+    // than this is refused rather than stored (SECURITY.md, attack 5).
+    if matches!(envelope.incoming, Incoming::Announce { .. }) && req.body.len() > MAX_EVIDENCE_BYTES
+    {
+        return Err(InboxError::TooLarge {
+            what: "an Announce",
+            limit: MAX_EVIDENCE_BYTES,
         });
     }
     envelope.request = Some(audit_record(&req));

@@ -384,6 +384,7 @@ fn relay_error(e: crate::app::relay::RelayError) -> HttpError {
             field: "post".into(),
             problem: e.to_string(),
         },
+        RelayError::TooLarge { limit } => HttpError::PayloadTooLarge(limit),
         RelayError::Internal(e) => HttpError::Internal(e),
     }
 }

@@ -44,6 +44,7 @@ impl From<InboxError> for HttpError {
             InboxError::Forbidden(m) => HttpError::Forbidden(m),
             InboxError::Unprocessable(m) => HttpError::Unprocessable(m),
             InboxError::TooBusy => HttpError::TooBusy,
+            InboxError::TooLarge { limit, .. } => HttpError::PayloadTooLarge(limit),
             e @ InboxError::TooMany { retry_after, .. } => HttpError::TooManyRequests {
                 message: e.to_string(),
                 retry_after,

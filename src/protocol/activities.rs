@@ -96,6 +96,24 @@ fn random_suffix() -> String {
     format!("{:032x}", rand::random::<u128>())
 }
 
+/// A Follow as our answers embed it and as it is kept: its id, type, actor and object, as
+/// ids; whatever else a sender put in it (up to the inbox's 1 MiB) is dropped (SECURITY.md,
+/// attack 5). Mastodon matches an embedded Follow by its actor and object (docs/interop.md §3).
+pub fn minimal_follow(follow: &Value) -> Value {
+    let mut out = serde_json::Map::new();
+    for key in ["id", "type", "actor", "object"] {
+        if let Some(v) = follow.get(key) {
+            // An embedded actor or object stands for its id.
+            let v = match (key, v.get("id")) {
+                ("actor" | "object", Some(id)) => id.clone(),
+                _ => v.clone(),
+            };
+            out.insert(key.to_owned(), v);
+        }
+    }
+    Value::Object(out)
+}
+
 /// Our answers to a Follow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Answer {
@@ -157,13 +175,13 @@ impl Activity {
         Activity::new(Kind::Undo, format!("{follow_id}/undo"), coalition, object)
     }
 
-    /// `Accept` or `Reject` embedding the Follow exactly as received: Mastodon matches a
+    /// `Accept` or `Reject` embedding the Follow (its id, type, actor and object): Mastodon matches a
     /// string object only against the Follow id it stored, and an embedded Follow by its
     /// actor and object, so the embedded form always works (docs/interop.md §3).
     pub fn follow_answer(
         coalition: &Url,
         answer: Answer,
-        follow: Value,
+        follow: &Value,
         follower: &str,
     ) -> Activity {
         let (kind, path) = match answer {
@@ -171,7 +189,7 @@ impl Activity {
             Answer::Reject => (Kind::Reject, "rejects"),
         };
         let id = format!("{coalition}#{path}/follows/{}", random_suffix());
-        let mut a = Activity::new(kind, id, coalition, follow);
+        let mut a = Activity::new(kind, id, coalition, minimal_follow(follow));
         a.to = vec![follower.to_owned()];
         a
     }
@@ -309,7 +327,7 @@ mod tests {
         let a = Activity::follow_answer(
             &url("https://t.example/ap/c"),
             Answer::Accept,
-            follow.clone(),
+            &follow,
             "https://m.example/users/a",
         )
         .to_value();

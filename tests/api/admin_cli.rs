@@ -2,7 +2,10 @@
 //! server on the same database.
 
 use crate::{
-    helpers::{Backend, Cli, TestApp, TestDb, WAIT, World, assert_json_error, on_both_backends},
+    helpers::{
+        Backend, Cli, TestApp, TestDb, WAIT, World, assert_json_error, embedded_follow,
+        on_both_backends,
+    },
     peer::verify_as_mastodon,
 };
 
@@ -45,7 +48,10 @@ async fn followers_are_approved_rejected_and_removed_from_the_cli(backend: Backe
     assert!(out.contains("approved"), "{out}");
     let got = peer.wait_for("/users/alice/inbox", 1, WAIT).await;
     assert_eq!(got[0].json()["type"], "Accept");
-    assert_eq!(got[0].json()["object"], w.follow(peer, "alice", 1));
+    assert_eq!(
+        got[0].json()["object"],
+        embedded_follow(&w.follow(peer, "alice", 1))
+    );
     verify_as_mastodon(&got[0], &pem).unwrap();
     assert_eq!(w.follower_count().await, 1);
     assert!(cli.ok(&["followers", "list"]).await.starts_with(&alice));

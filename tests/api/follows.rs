@@ -5,7 +5,10 @@ use std::time::{Duration, SystemTime};
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{AP_ACCEPT, Backend, WAIT, World, assert_json_error, eventually, on_both_backends},
+    helpers::{
+        AP_ACCEPT, Backend, WAIT, World, assert_json_error, embedded_follow, eventually,
+        on_both_backends,
+    },
     peer::{Sign, verify_as_mastodon},
 };
 
@@ -49,7 +52,7 @@ async fn follow_is_accepted_and_undo_removes_the_follower(backend: Backend) {
     let accept = got[0].json();
     assert_eq!(accept["type"], "Accept");
     assert_eq!(accept["actor"], w.coalition.as_str());
-    assert_eq!(accept["object"], follow);
+    assert_eq!(accept["object"], embedded_follow(&follow));
     assert_eq!(accept["to"], json!([w.peer.actor_id("alice")]));
     assert!(accept["id"].as_str().unwrap().starts_with(&w.coalition));
     let key_id = verify_as_mastodon(&got[0], &w.pem().await).expect("Mastodon verifies it");
@@ -103,7 +106,7 @@ async fn repeated_follows_are_accepted_again_and_repeated_ids_count_once(backend
     w.deliveries_drained().await;
     let got_all = w.peer.received();
     assert_eq!(got_all.len(), 2, "exactly two Accepts");
-    assert_eq!(got[1].json()["object"], second);
+    assert_eq!(got[1].json()["object"], embedded_follow(&second));
     assert_ne!(
         got[0].json()["id"],
         got[1].json()["id"],
@@ -307,7 +310,7 @@ async fn accept_survives_a_peer_outage_and_a_restart(backend: Backend) {
         .wait_for("/users/alice/inbox", 2, Duration::from_secs(30))
         .await;
     let accept = got.last().unwrap();
-    assert_eq!(accept.json()["object"], follow);
+    assert_eq!(accept.json()["object"], embedded_follow(&follow));
     let date = httpdate::parse_http_date(accept.headers["date"].to_str().unwrap()).unwrap();
     assert!(
         date + Duration::from_secs(1) >= before_restart,

@@ -469,6 +469,17 @@ impl Cli {
 /// Where the fixtures' coalition and statements live; a test puts its own server instead.
 const FIXTURE_SERVER: &str = "https://example.org";
 
+/// A Follow as tribune's Accept or Reject embeds it: its id, type, actor and object (as ids),
+/// nothing else (SECURITY.md, attack 5).
+pub fn embedded_follow(follow: &Value) -> Value {
+    let id = |v: &Value| match v {
+        Value::Object(o) => o.get("id").cloned().unwrap_or(Value::Null),
+        v => v.clone(),
+    };
+    json!({"id": follow["id"], "type": follow["type"], "actor": id(&follow["actor"]),
+           "object": id(&follow["object"])})
+}
+
 /// An activity as a real server sends it: `tests/fixtures/SERVER/NAME.json`, which names the
 /// source its shape was read from. `None` when that server sends no such activity.
 pub fn fixture(server: &str, name: &str) -> Option<Value> {

@@ -24,6 +24,8 @@ on_both_backends!(
     one_follower_cannot_stop_deliveries_to_a_whole_server,
     slow_unknown_signers_do_not_hold_the_inbox,
     trickled_bodies_do_not_hold_the_inbox,
+    one_actor_cannot_grow_the_database_without_bound,
+    retention_prunes_what_is_no_longer_needed,
 );
 
 const STATEMENT: &str =
@@ -789,4 +791,103 @@ async fn trickled_bodies_do_not_hold_the_inbox(backend: Backend) {
     first.read_exact(&mut answer).await.unwrap();
     assert_eq!(String::from_utf8_lossy(&answer), "HTTP/1.1 401");
     drop(held);
+}
+
+/// Attack 5: one actor sent 40 Follows and 40 Creates of 900 KB; all were stored whole, and
+/// 40 Accepts of 900 KB went back out.
+async fn one_actor_cannot_grow_the_database_without_bound(backend: Backend) {
+    let w = World::start(
+        backend,
+        "[cosign]\nmax_per_actor_per_minute = 8\n",
+        &["mallory", "alice"],
+    )
+    .await;
+    let mallory = w.peer.actor_id("mallory");
+    let padding = "x".repeat(900 * 1024);
+    // Follows padded with 900 KB: answered, but the Follow is kept (and embedded) minimal,
+    // and one Accept waits at a time.
+    let mut statuses = Vec::new();
+    for n in 1..=10 {
+        let mut follow = w.follow(&w.peer, "mallory", n);
+        follow["padding"] = json!(padding);
+        statuses.push(w.send("mallory", &follow).await.status().as_u16());
+    }
+    assert_eq!(&statuses[..8], &[202; 8], "{statuses:?}");
+    assert_eq!(
+        &statuses[8..],
+        &[429, 429],
+        "every kind counts against the actor's allowance"
+    );
+    let kept =
+        w.db.text(&format!(
+            "SELECT follow_json FROM followers WHERE actor_id = '{mallory}'"
+        ))
+        .await
+        .unwrap();
+    assert!(kept.len() < 1000, "the kept Follow is {} bytes", kept.len());
+    w.deliveries_drained().await;
+    let accept = w
+        .peer
+        .wait_for("/users/mallory/inbox", 1, crate::helpers::WAIT)
+        .await;
+    let biggest = accept.iter().map(|r| r.body.len()).max().unwrap();
+    assert!(biggest < 2000, "an Accept of {biggest} bytes");
+    // A post held for moderation (not a member) larger than what is kept: 413, nothing kept.
+    let alice = w.peer.actor_id("alice");
+    let create = json!({"id": format!("{alice}/statuses/1/activity"), "type": "Create",
+        "actor": alice, "to": [PUBLIC], "cc": [w.coalition],
+        "object": {"id": format!("{alice}/statuses/1"), "type": "Note", "attributedTo": alice,
+                   "content": padding, "to": [PUBLIC], "cc": [w.coalition]}});
+    assert_eq!(w.send_shared("alice", &create).await.status(), 413);
+    assert_eq!(w.db.count("SELECT COUNT(*) FROM pending_posts").await, 0);
+    // Control: the same post, small, is held.
+    let mut small = create.clone();
+    small["object"]["content"] = json!("<p>Bonjour</p>");
+    assert_eq!(w.send_shared("alice", &small).await.status(), 202);
+    assert_eq!(w.db.count("SELECT COUNT(*) FROM pending_posts").await, 1);
+}
+
+/// Attack 5: received activity ids and finished deliveries were kept for ever; the hourly
+/// pass drops what is older than the retention settings, and keeps the rest.
+async fn retention_prunes_what_is_no_longer_needed(backend: Backend) {
+    let w = World::start(backend, "", &["alice"]).await;
+    w.followed_by(&w.peer, "alice").await;
+    w.deliveries_drained().await;
+    // An old received id, and an old finished follow answer, beside today's.
+    w.db.execute(
+        "INSERT INTO received_activities (id, actor_id, kind, received_at) VALUES \
+         ('https://old.example/a/1', 'https://old.example/u', 'Like', '2020-01-01T00:00:00Z')",
+    )
+    .await;
+    w.db.execute(
+        "INSERT INTO outgoing_activities (id, kind, body, created_at, in_outbox) VALUES \
+         ('https://t.example/old-accept', 'Accept', '{}', '2020-01-01T00:00:00Z', FALSE)",
+    )
+    .await;
+    w.db.execute(
+        "INSERT INTO deliveries (activity_id, inbox, host, state, attempts, next_attempt_at, \
+         created_at, finished_at) VALUES ('https://t.example/old-accept', \
+         'https://old.example/inbox', 'old.example', 'delivered', 1, 0, 0, 1000)",
+    )
+    .await;
+    let before = (
+        w.db.count("SELECT COUNT(*) FROM received_activities").await,
+        w.db.count("SELECT COUNT(*) FROM deliveries").await,
+    );
+    let state =
+        tribune::startup::open_state(crate::helpers::settings(&w.db.url, w.app.addr.port(), ""))
+            .await
+            .unwrap();
+    let (received, deliveries, activities) =
+        tribune::app::background::prune_once(&state).await.unwrap();
+    assert_eq!((received, deliveries, activities), (1, 1, 1));
+    assert_eq!(
+        (
+            w.db.count("SELECT COUNT(*) FROM received_activities").await,
+            w.db.count("SELECT COUNT(*) FROM deliveries").await,
+        ),
+        (before.0 - 1, before.1 - 1),
+        "today's ids and deliveries are kept"
+    );
+    state.db.close().await;
 }
