@@ -54,6 +54,11 @@ fn bad_values_name_their_setting() {
         ("[coalition]\nlanguages = []", "coalition.languages"),
         ("[coalition.summary]\nde = \"x\"", "coalition.summary.de"),
         ("[admin]\ntoken = \"short\"", "admin.token"),
+        ("[metrics]\ntoken = \"short\"", "metrics.token"),
+        (
+            "[retention]\nreceived_activities_days = 0",
+            "retention.received_activities_days",
+        ),
         ("[database]\nurl = \"mysql://x\"", "database.url"),
         (
             "[federation]\nallow_private_addresses = \"maybe\"",

@@ -91,6 +91,14 @@ impl RawSettings {
             ));
         }
 
+        let metrics_token = self.metrics.token.trim();
+        if !metrics_token.is_empty() && metrics_token.len() < 16 {
+            return Err(ConfigError::invalid(
+                "metrics.token",
+                "must be at least 16 characters long (or empty to serve /metrics without one)",
+            ));
+        }
+
         let mut blocked_domains = Vec::new();
         for d in &self.federation.blocked_domains {
             let d = d.trim().trim_end_matches('.').to_ascii_lowercase();

@@ -141,6 +141,22 @@ pub async fn current(db: &Db, slug: &str, with_hidden: bool) -> Result<Vec<Signa
     )
 }
 
+/// How many current, visible signatures that count, and how many ledger entries, a
+/// statement has: the heads of its `cosigners` and `ledger` collections, without reading
+/// the rows.
+pub async fn sizes(db: &Db, slug: &str) -> Result<(u64, u64), DbError> {
+    let sql = "SELECT \
+         (SELECT COUNT(*) FROM cosignatures WHERE slug = $1 AND withdrawn_at IS NULL \
+          AND hidden_at IS NULL AND counts), \
+         (SELECT COUNT(*) FROM ledger WHERE slug = $1)";
+    let (signers, entries): (i64, i64) =
+        on_pool!(db, pool => sqlx::query_as(sql).bind(slug).fetch_one(pool).await?);
+    Ok((
+        u64::try_from(signers).unwrap_or(0),
+        u64::try_from(entries).unwrap_or(0),
+    ))
+}
+
 /// Shares (current, visible boosts, by distinct actors), co-signatures among them, likes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Tally {

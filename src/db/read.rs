@@ -4,7 +4,7 @@
 pub use super::{ready, server_clock};
 
 pub mod cosign {
-    pub use crate::db::cosign::{SignatureRow, current, history, ledger, tally};
+    pub use crate::db::cosign::{SignatureRow, current, history, ledger, sizes, tally};
 }
 
 pub mod deliveries {

@@ -42,7 +42,11 @@ pub async fn require_signature(
     request: Request,
     next: Next,
 ) -> Response {
-    if !state.settings.federation.authorized_fetch || request.method() != axum::http::Method::GET {
+    // HEAD answers what GET does, less the body: it needs the same signature.
+    let method = request.method();
+    if !state.settings.federation.authorized_fetch
+        || (method != axum::http::Method::GET && method != axum::http::Method::HEAD)
+    {
         return next.run(request).await;
     }
     let wants_ap = wants_activitypub(request.headers());
@@ -80,7 +84,7 @@ async fn verify_get(
         })?;
     let sig = parse_signature_header(header).map_err(|e| unauthorized(e.to_string()))?;
     let req = RequestParts {
-        method: "GET",
+        method: parts.method.as_str(),
         path: parts.uri.path(),
         query: parts.uri.query(),
         headers: &parts.headers,

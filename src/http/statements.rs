@@ -105,6 +105,10 @@ async fn cosigners(
 ) -> Result<Response> {
     known(&state, &slug).await?;
     let id = format!("{}/cosigners", wire::statement_url(&state.coalition, &slug));
+    if page_param(query.as_deref())?.is_none() {
+        let (signers, _) = db::read::cosign::sizes(&state.db, &slug).await?;
+        return Ok(ActivityJson(collections::paged_collection(&id, signers)).into_response());
+    }
     let items = db::read::cosign::current(&state.db, &slug, false)
         .await?
         .iter()
@@ -122,6 +126,10 @@ async fn ledger(
 ) -> Result<Response> {
     known(&state, &slug).await?;
     let id = format!("{}/ledger", wire::statement_url(&state.coalition, &slug));
+    if page_param(query.as_deref())?.is_none() {
+        let (_, entries) = db::read::cosign::sizes(&state.db, &slug).await?;
+        return Ok(ActivityJson(collections::paged_collection(&id, entries)).into_response());
+    }
     let items = db::read::cosign::ledger(&state.db, &slug)
         .await?
         .into_iter()

@@ -26,6 +26,7 @@ on_both_backends!(
     trickled_bodies_do_not_hold_the_inbox,
     one_actor_cannot_grow_the_database_without_bound,
     retention_prunes_what_is_no_longer_needed,
+    smaller_points_of_the_review,
 );
 
 const STATEMENT: &str =
@@ -890,4 +891,69 @@ async fn retention_prunes_what_is_no_longer_needed(backend: Backend) {
         "today's ids and deliveries are kept"
     );
     state.db.close().await;
+}
+
+/// Attack 14, the smaller points: HEAD passed authorized fetch unsigned; the heads of the
+/// co-signers and ledger collections counted by reading every row (now a COUNT: the same
+/// totals are checked here).
+async fn smaller_points_of_the_review(backend: Backend) {
+    let w = World::start(
+        backend,
+        "[federation]\nauthorized_fetch = true\n",
+        &["alice", "bob"],
+    )
+    .await;
+    let note = published(&w).await;
+    let client = reqwest::Client::new();
+    let followers = format!("{}/followers", w.coalition);
+    let head = client.head(&followers).send().await.unwrap();
+    assert_eq!(head.status(), 401, "HEAD needs a signature as GET does");
+    let get = client
+        .get(&followers)
+        .header("accept", crate::helpers::AP_ACCEPT)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get.status(), 401, "control: so does GET");
+    // Two co-signers and a withdrawal: heads count what the pages list.
+    for name in ["alice", "bob"] {
+        let actor = w.peer.actor_id(name);
+        let boost = announce(&actor, &format!("{actor}/statuses/1/activity"), &note);
+        assert_eq!(w.send_shared(name, &boost).await.status(), 202);
+    }
+    let bob = w.peer.actor_id("bob");
+    let mut inner = announce(&bob, &format!("{bob}/statuses/1/activity"), &note);
+    inner.as_object_mut().unwrap().shift_remove("@context");
+    let undo = json!({"id": format!("{bob}/statuses/1/activity/undo"), "type": "Undo",
+                      "actor": bob, "object": inner});
+    assert_eq!(w.send_shared("bob", &undo).await.status(), 202);
+    let (signers, entries) = (
+        w.db.count("SELECT COUNT(*) FROM cosignatures WHERE withdrawn_at IS NULL")
+            .await,
+        w.db.count("SELECT COUNT(*) FROM ledger").await,
+    );
+    assert_eq!((signers, entries), (1, 3));
+    let signed_get = |path: String| {
+        let w = &w;
+        async move {
+            let res = w.peer.get_signed(&w.client, "alice", &path).await;
+            assert_eq!(res.status(), 200, "{path}");
+            res.json::<Value>().await.unwrap()
+        }
+    };
+    let cosigners = signed_get(format!("{note}/cosigners")).await;
+    assert_eq!(cosigners["totalItems"], 1);
+    let ledger = signed_get(format!("{note}/ledger")).await;
+    assert_eq!(ledger["totalItems"], 3);
+    let page = signed_get(format!("{note}/ledger?page=1")).await;
+    assert_eq!(page["orderedItems"].as_array().unwrap().len(), 3);
+    // The co-sign form posts here and is redirected to the visitor's server: the page's CSP
+    // lets that redirect through (Chromium applies `form-action` to it), and nothing else.
+    let html = w.app.get(&note, crate::helpers::BROWSER_ACCEPT).await;
+    let csp = html.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("form-action 'self' https: http:"), "{csp}");
+    assert!(csp.contains("default-src 'none'"), "{csp}");
 }

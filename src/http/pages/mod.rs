@@ -96,11 +96,14 @@ impl Chrome {
 pub fn page_response(ui: Ui, status: StatusCode, html: String) -> Response {
     let mut res = (status, Html(html)).into_response();
     let h = res.headers_mut();
-    // Remote avatars are the only outside content; nothing else loads, nothing runs.
+    // Remote avatars are the only outside content; nothing else loads, nothing runs. The
+    // follow and co-sign forms post here (/interact), which answers with a redirect to the
+    // visitor's own server: Chromium holds redirects after a form to `form-action` too, so
+    // that directive allows the visitor's server, whatever it is (http for local demos).
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'none'; img-src 'self' https: http:; style-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+            "default-src 'none'; img-src 'self' https: http:; style-src 'self'; base-uri 'none'; form-action 'self' https: http:; frame-ancestors 'none'",
         ),
     );
     h.insert(
