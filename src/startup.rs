@@ -209,13 +209,14 @@ impl Application {
         let key_watch = tokio::spawn(background::watch_keys(state.clone(), stop_rx.clone()));
         let pruning = tokio::spawn(background::prune(state.clone(), stop_rx.clone()));
         let worker = tokio::spawn(worker.run(stop_rx));
+        let limits = crate::http::server::Limits {
+            header_timeout: std::time::Duration::from_secs(
+                state.settings.server.header_timeout_seconds,
+            ),
+            per_address: state.settings.server.max_connections_per_address,
+        };
         let app = crate::http::router(state, federation);
-        let served = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await;
+        let served = crate::http::server::serve(listener, app, shutdown, limits).await;
         let _ = stop_tx.send(true);
         if let Err(e) = worker.await {
             tracing::error!(error = %e, "the delivery worker ended badly");

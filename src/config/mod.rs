@@ -71,6 +71,8 @@ pub struct ServerSettings {
     pub listen: SocketAddr,
     /// Scheme, host and port; no path, no trailing slash in `as_str()` joins.
     pub public_url: PublicUrl,
+    pub header_timeout_seconds: u64,
+    pub max_connections_per_address: usize,
 }
 
 #[derive(Debug, Clone)]

@@ -89,6 +89,8 @@ pub(super) struct RawServer {
     pub(super) listen: SocketAddr,
     #[serde(deserialize_with = "lenient_string")]
     pub(super) public_url: String,
+    pub(super) header_timeout_seconds: u64,
+    pub(super) max_connections_per_address: usize,
 }
 
 #[derive(Debug, Deserialize)]

@@ -134,6 +134,14 @@ impl RawSettings {
                 u64::from(self.inbox.max_per_ip_per_minute),
             ),
             ("inbox.max_concurrent", self.inbox.max_concurrent as u64),
+            (
+                "server.header_timeout_seconds",
+                self.server.header_timeout_seconds,
+            ),
+            (
+                "server.max_connections_per_address",
+                self.server.max_connections_per_address as u64,
+            ),
             ("delivery.concurrency", d.concurrency as u64),
             (
                 "delivery.per_host_concurrency",
@@ -184,6 +192,8 @@ impl RawSettings {
             server: ServerSettings {
                 listen: self.server.listen,
                 public_url,
+                header_timeout_seconds: self.server.header_timeout_seconds,
+                max_connections_per_address: self.server.max_connections_per_address,
             },
             database: DatabaseSettings {
                 url: db_url,

@@ -11,6 +11,7 @@ pub mod inbox;
 pub mod media;
 pub mod negotiate;
 pub mod pages;
+pub mod server;
 pub mod statements;
 pub mod well_known;
 

@@ -957,3 +957,57 @@ async fn smaller_points_of_the_review(backend: Backend) {
     assert!(csp.contains("form-action 'self' https: http:"), "{csp}");
     assert!(csp.contains("default-src 'none'"), "{csp}");
 }
+
+/// Attack 3, the rest: a connection that trickles its headers stayed open for minutes, and
+/// one address could open connections without bound.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_headers_are_cut_and_connections_per_address_bounded() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let db = TestDb::new(Backend::Sqlite).await;
+    let app = TestApp::spawn(
+        &db,
+        "[server]\nheader_timeout_seconds = 1\nmax_connections_per_address = 4\n",
+    )
+    .await;
+    // Headers begun, never finished: the server hangs up once the timeout has passed.
+    let mut slow = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut buf = [0u8; 256];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(10), slow.read(&mut buf))
+        .await
+        .expect("the server hangs up, not the test");
+    assert!(
+        matches!(read, Ok(0) | Err(_)) || String::from_utf8_lossy(&buf).starts_with("HTTP/1.1 408"),
+        "{:?}",
+        String::from_utf8_lossy(&buf)
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    drop(slow);
+    // Four idle connections from this address are kept; a fifth is closed at once.
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        held.push(tokio::net::TcpStream::connect(app.addr).await.unwrap());
+    }
+    let mut fifth = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let _ = fifth
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .await;
+    let n = tokio::time::timeout(std::time::Duration::from_secs(5), fifth.read(&mut buf))
+        .await
+        .expect("closed at once");
+    assert!(
+        matches!(n, Ok(0) | Err(_)),
+        "the fifth connection was served"
+    );
+    // Control: once one is closed, a new connection is served.
+    drop(held.pop());
+    crate::helpers::eventually("a place frees up", crate::helpers::WAIT, async || {
+        reqwest::get(app.url("/healthz"))
+            .await
+            .is_ok_and(|r| r.status() == 200)
+    })
+    .await;
+}
