@@ -271,6 +271,35 @@ fn comments_cite_only_what_is_in_the_repository() {
     }
 }
 
+/// The benchmark's switch that skips signature cryptography exists only with the `bench`
+/// feature, which no default build turns on: `cargo build --release` has no way to skip it.
+#[test]
+fn release_builds_cannot_skip_signature_checks() {
+    for f in files() {
+        let lines: Vec<&str> = f.text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            if line.contains("bench_skip_signature_crypto") && !line.trim_start().starts_with("//")
+            {
+                let gated = lines[i.saturating_sub(3)..i]
+                    .iter()
+                    .any(|l| l.contains("#[cfg(feature = \"bench\")]"));
+                assert!(gated, "{}:{}: not behind the bench feature", f.name, i + 1);
+            }
+        }
+    }
+    let manifest =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml")).unwrap();
+    let features = manifest.split("[features]").nth(1).unwrap_or("");
+    let default = features
+        .lines()
+        .take_while(|l| !l.starts_with('['))
+        .find(|l| l.trim_start().starts_with("default"));
+    assert!(
+        default.is_none_or(|l| !l.contains("bench")),
+        "the bench feature is on by default"
+    );
+}
+
 #[test]
 fn the_import_reader_reads_groups() {
     let used = rooms_used("use crate::{app::{a, b}, db::{self, x::Y}, state::AppState};");

@@ -174,8 +174,4 @@ impl Envelope {
             request: None,
         })
     }
-
-    pub fn object(&self) -> &Value {
-        self.raw.get("object").unwrap_or(&Value::Null)
-    }
 }

@@ -15,7 +15,6 @@ use chrono::Utc;
 use serde_json::Value;
 use url::Url;
 
-pub use super::envelope::id_of;
 use super::{
     dispatch,
     envelope::{Envelope, InboxError},
@@ -282,7 +281,7 @@ pub fn presented_signature(
         }
     };
     let signature = header("signature")?.ok_or(SignatureError::Missing)?;
-    signatures::check_host(parts, &state.coalition.urls.base.authority())?;
+    signatures::check_host(parts, &state.coalition.urls.authority)?;
     if let Some(input) = header("signature-input")? {
         let sig = signatures::parse_message_signature(input, signature)?;
         sig.check(Some(body), parts, SystemTime::now())?;

@@ -89,8 +89,7 @@ async fn verify_get(
         query: parts.uri.query(),
         headers: &parts.headers,
     };
-    check_host(&req, &data.coalition.urls.base.authority())
-        .map_err(|e| unauthorized(e.to_string()))?;
+    check_host(&req, &data.coalition.urls.authority).map_err(|e| unauthorized(e.to_string()))?;
     check_request(&sig, &req, None, SystemTime::now()).map_err(|e| unauthorized(e.to_string()))?;
     // The signer: the actor the key id names (`…#main-key`, or GoToSocial's `…/main-key`).
     let mut actor_url =

@@ -25,6 +25,7 @@ use crate::{
     },
     protocol::activities::Kind,
     state::AppState,
+    transport::limits::client_key,
 };
 
 pub fn router() -> Router<AppState> {
@@ -98,7 +99,7 @@ async fn receive(
     // signature verifies (`federation::inbox`): charged on the unverified `keyId`, anyone
     // could spend a chosen server's allowance (SECURITY.md, attack 4).
     let limits = &data.inbox_limits;
-    let client = client_key(peer.ip());
+    let client = client_key(peer.ip()).to_string();
     limits
         .per_ip
         .check(&client)
@@ -150,20 +151,6 @@ async fn receive(
     );
     tracing::debug!(?outcome, "inbox accepted an activity");
     Ok(StatusCode::ACCEPTED)
-}
-
-/// What the per-address limit counts by: an IPv4 address, or an IPv6 address's /64.
-fn client_key(ip: std::net::IpAddr) -> String {
-    match ip {
-        std::net::IpAddr::V4(v4) => v4.to_string(),
-        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => v4.to_string(),
-            None => {
-                let s = v6.segments();
-                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-            }
-        },
-    }
 }
 
 /// The activity's type, for metrics (a fixed set, so labels stay few).

@@ -21,6 +21,8 @@ use hyper_util::{
 use tokio::net::TcpListener;
 use tower::Layer;
 
+use crate::transport::limits::client_key;
+
 /// How long open connections may take to finish once shutting down.
 const DRAIN: Duration = Duration::from_secs(30);
 
@@ -29,20 +31,6 @@ const DRAIN: Duration = Duration::from_secs(30);
 pub struct Limits {
     pub header_timeout: Duration,
     pub per_address: usize,
-}
-
-/// The key connections are counted by: an IPv4 address, or an IPv6 address's /64.
-fn address_key(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V4(_) => ip,
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => {
-                let s = v6.segments();
-                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
-            }
-        },
-    }
 }
 
 type Open = Arc<Mutex<HashMap<IpAddr, usize>>>;
@@ -115,7 +103,7 @@ where
             },
             () = &mut shutdown => break,
         };
-        let Some(counted) = count(&open, address_key(peer.ip()), limits.per_address) else {
+        let Some(counted) = count(&open, client_key(peer.ip()), limits.per_address) else {
             tracing::debug!(%peer, "too many connections from this address: closed");
             continue;
         };

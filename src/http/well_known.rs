@@ -101,7 +101,7 @@ async fn webfinger(State(state): State<AppState>, RawQuery(query): RawQuery) -> 
     let urls = &coalition.urls;
     let ours = match &resource {
         Resource::Account { user, host } => {
-            host.eq_ignore_ascii_case(&urls.base.authority()) && coalition.username.matches(user)
+            host.eq_ignore_ascii_case(&urls.authority) && coalition.username.matches(user)
         }
         Resource::Url(url) => url == &urls.actor || url == &urls.profile,
     };

@@ -16,6 +16,8 @@ use crate::{
 #[derive(Debug, Clone)]
 pub struct CoalitionUrls {
     pub base: PublicUrl,
+    /// `host[:port]` of the base, as a request's `Host` names this server.
+    pub authority: String,
     /// The actor id, `…/ap/<username>`; WebFinger's self link is this string byte for byte.
     pub actor: Url,
     /// The human profile page, `…/@<username>`, the actor's `url`.
@@ -37,6 +39,7 @@ impl CoalitionUrls {
         let actor = at(actor_path.clone())?;
         Ok(CoalitionUrls {
             base: base.clone(),
+            authority: base.authority(),
             profile: at(format!("/@{username}"))?,
             inbox: at(format!("{actor_path}/inbox"))?,
             shared_inbox: at("/inbox".into())?,
@@ -120,7 +123,7 @@ impl Coalition {
 
     /// `username@host[:port]`, the handle without the leading `@`.
     pub fn handle(&self) -> String {
-        format!("{}@{}", self.username, self.urls.base.authority())
+        format!("{}@{}", self.username, self.urls.authority)
     }
 
     /// The private key, for signing; never serialised.

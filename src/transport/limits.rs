@@ -1,7 +1,10 @@
 //! Limits on what peers may send: per key (actor, host, address) with the generic cell rate
 //! algorithm of the `governor` crate, and in all.
 
-use std::num::NonZeroU32;
+use std::{
+    net::{IpAddr, Ipv6Addr},
+    num::NonZeroU32,
+};
 
 use governor::{
     DefaultKeyedRateLimiter, Quota,
@@ -14,6 +17,8 @@ use governor::{
 pub struct RateLimiter {
     limiter: DefaultKeyedRateLimiter<String>,
     clock: DefaultClock,
+    /// Checks since the number of keys was last looked at.
+    checks: std::sync::atomic::AtomicU32,
 }
 
 impl std::fmt::Debug for RateLimiter {
@@ -21,6 +26,21 @@ impl std::fmt::Debug for RateLimiter {
         f.debug_struct("RateLimiter")
             .field("keys", &self.limiter.len())
             .finish()
+    }
+}
+
+/// What limits per client address count by: an IPv4 address, or an IPv6 address's /64 (what
+/// one machine usually holds).
+pub fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
     }
 }
 
@@ -33,12 +53,17 @@ impl RateLimiter {
         RateLimiter {
             limiter: governor::RateLimiter::keyed(Quota::per_minute(per_minute)),
             clock: DefaultClock::default(),
+            checks: std::sync::atomic::AtomicU32::new(0),
         }
     }
 
     /// Count one more for `key`; `Err(seconds to wait)` past the limit.
     pub fn check(&self, key: &str) -> Result<(), u64> {
-        if self.limiter.len() > MAX_KEYS {
+        // Counting the keys visits every shard of the map: once in a while is enough.
+        let checks = self
+            .checks
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if checks.is_multiple_of(1024) && self.limiter.len() > MAX_KEYS {
             // Keys whose allowance is whole again hold no information.
             self.limiter.retain_recent();
         }

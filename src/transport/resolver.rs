@@ -4,28 +4,28 @@
 //! - `localhost` and every name under `.localhost` are the loopback addresses, answered here
 //!   without asking DNS (RFC 6761 §6.3; browsers do the same). Several local test or demo
 //!   instances can so be told apart by name alone (`a.localhost`, `b.localhost`).
-//! - Unless `federation.allow_private_addresses` is on, the federation crate's validating
-//!   resolver refuses loopback, private and other non-public addresses, at each connection
-//!   (so also after a redirect): the server cannot be used to reach its own network.
+//! - Every address a name resolves to passes `outgoing::address`, the same rule as for IP
+//!   literals in URLs, at each connection (so also after a redirect): unless
+//!   `federation.allow_private_addresses` is on, the server cannot be used to reach its own
+//!   network, and link-local addresses are never reached.
 
 use std::{
     net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr},
     sync::Arc,
 };
 
-use activitypub_federation::resolver::ValidatingDnsResolver;
 use reqwest::dns::{Name, Resolve, Resolving};
+
+use super::outgoing;
 
 /// The resolver of our HTTP clients.
 pub fn resolver(allow_private_addresses: bool) -> Arc<Resolver> {
     Arc::new(Resolver {
-        inner: ValidatingDnsResolver::new(Vec::new(), !allow_private_addresses),
         allow_private_addresses,
     })
 }
 
 pub struct Resolver {
-    inner: ValidatingDnsResolver,
     allow_private_addresses: bool,
 }
 
@@ -45,10 +45,20 @@ pub fn is_localhost_name(name: &str) -> bool {
 
 impl Resolve for Resolver {
     fn resolve(&self, name: Name) -> Resolving {
-        if !is_localhost_name(name.as_str()) {
-            return self.inner.resolve(name);
-        }
         let allowed = self.allow_private_addresses;
+        if !is_localhost_name(name.as_str()) {
+            let host = name.as_str().to_owned();
+            return Box::pin(async move {
+                let addrs: Vec<SocketAddr> =
+                    tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+                // One refused address refuses the name: a record set mixing public and
+                // private addresses is how DNS rebinding tries its luck.
+                for a in &addrs {
+                    outgoing::address(a.ip(), allowed).map_err(|e| format!("{host}: {e}"))?;
+                }
+                Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+            });
+        }
         let host = name.as_str().to_owned();
         Box::pin(async move {
             if !allowed {
