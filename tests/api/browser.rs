@@ -1,11 +1,13 @@
 //! The public pages in a real browser: headless Chromium (Debian's `chromium`, installed by
 //! .ci/run) loads each page of a seeded instance; the tests read the DOM it built, check
 //! that the console shows no error, save screenshots outside the repository, and make an
-//! accessibility pass.
+//! accessibility pass. Where a visitor must act (type, submit, follow a redirect), the
+//! browser is driven over WebDriver (`webdriver.rs`).
 
 use std::{path::PathBuf, process::Command};
 
 use crate::helpers::{Backend, Cli, TestApp, TestDb, on_both_backends};
+use crate::webdriver::Browser;
 
 on_both_backends!(the_pages_show_a_seeded_coalition_in_both_languages);
 
@@ -404,4 +406,50 @@ fn backend_name(b: Backend) -> &'static str {
         Backend::Sqlite => "sqlite",
         Backend::Postgres => "postgres",
     }
+}
+
+/// The co-sign form as a visitor uses it (#15, attack 14): typed and submitted in Chromium,
+/// the server's 303 followed by the browser itself, so that the page's CSP `form-action`
+/// (which also governs where a form's redirect may go) is put to the test, not only reqwest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cosign_form_sends_the_browser_on_to_the_visitors_server() {
+    let w = crate::helpers::World::start(Backend::Sqlite, "", &["alice"]).await;
+    let Some(browser) = Browser::start(1280, 900).await else {
+        return;
+    };
+    let file = w.file("m.md", MANIFESTO);
+    w.cli.ok(&["statement", "publish", &file]).await;
+    let page = format!("{}/statements/manifeste-2026?lang=fr", w.app.base);
+    browser.goto(&page).await;
+    let csp = w
+        .app
+        .get("/statements/manifeste-2026", "text/html")
+        .await
+        .headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("form-action"), "{csp}");
+
+    browser
+        .fill(
+            "#cosign-handle",
+            &format!("@alice@localhost:{}", w.peer.addr.port()),
+        )
+        .await;
+    browser.click(".cosign button[type=submit]").await;
+    let statement = format!("{}/statements/manifeste-2026", w.app.base);
+    let landed = browser
+        .wait_for_url("the visitor's server", |u| {
+            u.starts_with(&format!("{}/authorize_interaction?", w.peer.base))
+        })
+        .await;
+    let landed = url::Url::parse(&landed).unwrap();
+    let uri = landed
+        .query_pairs()
+        .find(|(k, _)| k == "uri")
+        .map(|(_, v)| v.into_owned());
+    assert_eq!(uri.as_deref(), Some(statement.as_str()), "{landed}");
+    browser.screenshot("cosign-form-landed").await;
+    browser.close().await;
 }

@@ -4,6 +4,7 @@
 mod helpers;
 mod hostile;
 mod peer;
+mod webdriver;
 
 mod admin_api;
 mod admin_cli;
