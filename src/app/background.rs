@@ -142,7 +142,9 @@ pub async fn prune_once(state: &AppState) -> Result<(u64, u64, u64), db::DbError
     let r = state.settings.retention;
     let now = chrono::Utc::now();
     let days = |n: u32| chrono::Duration::days(i64::from(n));
-    let received = db::received::prune(&state.db, now - days(r.received_activities_days)).await?;
+    let horizon = now - days(r.received_activities_days);
+    let received = db::received::prune(&state.db, horizon).await?
+        + db::received::prune_undone(&state.db, horizon).await?;
     let before = now - days(r.finished_deliveries_days);
     let (deliveries, activities) =
         db::deliveries::prune_finished(&state.db, before.timestamp_millis(), before).await?;

@@ -33,6 +33,8 @@ use crate::{
 /// Why recording a co-signature, a like or a moderation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum CosignError {
+    #[error("this actor's signatures of this statement are not hidden")]
+    NotHidden,
     #[error(transparent)]
     Db(#[from] db::DbError),
     #[error(transparent)]
@@ -87,7 +89,7 @@ pub fn our_slug<'a>(state: &AppState, object_id: &'a str) -> Option<&'a str> {
 /// association's account is an organisation whatever the server calls it.
 const ORGANISATION_TYPES: [&str; 4] = ["Group", "Organization", "Service", "Application"];
 
-async fn append(
+pub(super) async fn append(
     tx: &mut Tx,
     state: &AppState,
     sig: &SignatureRow,
@@ -113,7 +115,10 @@ async fn append(
         visibility: sign.then(|| sig.visibility.as_str().to_owned()),
         class: sign.then(|| sig.class.as_str().to_owned()),
         counts: sign.then_some(sig.counts),
-        reason: reason.map(str::to_owned),
+        // The public ledger binds the moderation reason by its hash; the text stays with the
+        // admins (docs/interop.md §4).
+        reason: None,
+        reason_sha256: reason.map(|r| sha256_hex(r.as_bytes())),
         request_sha256: request.map(|r| sha256_hex(r.as_bytes())),
         prev,
     };
@@ -123,7 +128,7 @@ async fn append(
     Ok(())
 }
 
-async fn changed(state: &AppState, tx: &mut Tx, slug: &str) -> Result<(), CosignError> {
+pub(super) async fn changed(state: &AppState, tx: &mut Tx, slug: &str) -> Result<(), CosignError> {
     let debounce =
         i64::try_from(state.settings.cosign.refresh_debounce_seconds * 1000).unwrap_or(i64::MAX);
     db::cosign::request_refresh(tx, slug, now_ms().saturating_add(debounce)).await?;
@@ -165,6 +170,16 @@ pub async fn announce(
     } else {
         SignerClass::Person
     };
+    // One current signature per statement and actor: a second boost (another Announce id)
+    // changes nothing.
+    if !db::cosign::active_of(tx, actor_id, Some(slug))
+        .await?
+        .is_empty()
+    {
+        return Ok(Received::Ignored(
+            "the actor has signed this statement already",
+        ));
+    }
     let counts = match state.settings.cosign.accept {
         CosignAccept::Anyone => true,
         CosignAccept::Organisations => class != SignerClass::Person,
@@ -200,6 +215,13 @@ pub async fn announce(
         return Ok(Received::Duplicate);
     }
     append(tx, state, &sig, LedgerEvent::Sign, None, boost.evidence).await?;
+    // Moderation of this actor for this statement outlives an un-boost and a new boost.
+    if let Some(reason) = db::moderation::reason(tx, slug, actor_id).await? {
+        let at = Utc::now().trunc_subsecs(0);
+        if db::cosign::hide(tx, &sig.announce_id, &reason, at).await? {
+            append(tx, state, &sig, LedgerEvent::Hide, Some(&reason), None).await?;
+        }
+    }
     changed(state, tx, slug).await?;
     Ok(Received::Applied)
 }
@@ -320,49 +342,6 @@ pub async fn undo_like(
         changed(state, tx, slug).await?;
     }
     Ok(Received::Applied)
-}
-
-/// Hide a signature (moderation); it stays in the ledger. Returns the hidden Announce ids.
-pub async fn hide(
-    state: &AppState,
-    slug: &str,
-    actor_or_announce: &str,
-    reason: &str,
-) -> Result<Vec<String>, CosignError> {
-    let mut tx = state.db.begin().await?;
-    let mut sigs: Vec<SignatureRow> = db::cosign::by_announce(&mut tx, actor_or_announce)
-        .await?
-        .filter(|s| s.slug == slug)
-        .into_iter()
-        .collect();
-    if sigs.is_empty() {
-        sigs = db::cosign::active_of(&mut tx, actor_or_announce, Some(slug)).await?;
-    }
-    db::cosign::lock_statement(&mut tx, slug).await?;
-    let mut hidden = Vec::new();
-    for sig in sigs.iter().filter(|s| s.hidden_at.is_none()) {
-        if db::cosign::hide(
-            &mut tx,
-            &sig.announce_id,
-            reason,
-            Utc::now().trunc_subsecs(0),
-        )
-        .await?
-        {
-            append(&mut tx, state, sig, LedgerEvent::Hide, Some(reason), None).await?;
-            hidden.push(sig.announce_id.clone());
-        }
-    }
-    if !hidden.is_empty() {
-        changed(state, &mut tx, slug).await?;
-        // Other processes' cached pages, on PostgreSQL.
-        db::deliveries::notify(&mut tx).await?;
-    }
-    tx.commit().await?;
-    if !hidden.is_empty() {
-        state.wakeup.notify();
-    }
-    Ok(hidden)
 }
 
 pub async fn counts(state: &AppState, slug: &str) -> Result<Counts, db::DbError> {

@@ -13,6 +13,7 @@ pub mod following;
 pub mod keys;
 pub mod local_actor;
 pub mod members;
+pub mod moderation;
 pub mod nodeinfo;
 pub mod outbox;
 pub mod relay;

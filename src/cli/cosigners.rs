@@ -1,4 +1,4 @@
-//! `tribune cosigners list|verify|hide`.
+//! `tribune cosigners list|verify|hide|unhide`.
 
 use super::{CosignersCommand, Failure, Format, output};
 use crate::{app, config::Settings, db, domain::ledger, state::AppState};
@@ -63,7 +63,7 @@ async fn execute(state: &AppState, action: CosignersCommand) -> anyhow::Result<(
             if reason.trim().is_empty() {
                 anyhow::bail!("--reason must say why");
             }
-            let hidden = app::cosign::hide(state, &slug, &actor, reason.trim())
+            let hidden = app::moderation::hide(state, &slug, &actor, reason.trim())
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             if hidden.is_empty() {
@@ -71,6 +71,15 @@ async fn execute(state: &AppState, action: CosignersCommand) -> anyhow::Result<(
             }
             for id in hidden {
                 println!("hidden {id}");
+            }
+        }
+        CosignersCommand::Unhide { slug, actor } => {
+            let shown = app::moderation::unhide(state, &slug, &actor)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{actor} is no longer hidden on {slug}");
+            for id in shown {
+                println!("shown {id}");
             }
         }
     }

@@ -170,6 +170,12 @@ pub enum CosignersCommand {
         #[arg(long)]
         reason: String,
     },
+    /// Lift the hiding of an actor's signatures of a statement.
+    Unhide {
+        slug: String,
+        /// The signer's actor id.
+        actor: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -10,7 +10,7 @@ use super::{Db, DbError};
 
 /// Tables in the order they can be inserted. The delivery queue and pending count refreshes
 /// are not moved: they belong to the server that queued them.
-pub const TABLES: [&str; 16] = [
+pub const TABLES: [&str; 18] = [
     "local_actor",
     "remote_actors",
     "followers",
@@ -22,8 +22,10 @@ pub const TABLES: [&str; 16] = [
     "statement_versions",
     "outgoing_activities",
     "received_activities",
+    "undone_activities",
     "members",
     "cosignatures",
+    "moderation",
     "statement_likes",
     "ledger",
     "relays",

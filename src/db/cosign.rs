@@ -123,6 +123,15 @@ pub async fn hide(
     Ok(n == 1)
 }
 
+/// Show a hidden signature again; false when it was not hidden.
+pub async fn unhide(tx: &mut Tx, announce_id: &str) -> Result<bool, DbError> {
+    let sql = "UPDATE cosignatures SET hidden_at = NULL, hidden_reason = NULL \
+               WHERE announce_id = $1 AND hidden_at IS NOT NULL";
+    let n =
+        on_tx!(tx, conn => sqlx::query(sql).bind(announce_id).execute(conn).await?.rows_affected());
+    Ok(n == 1)
+}
+
 /// Current boosts of a statement: co-signers first (members, organisations, persons), then
 /// shares; hidden ones only when asked for.
 pub async fn current(db: &Db, slug: &str, with_hidden: bool) -> Result<Vec<SignatureRow>, DbError> {

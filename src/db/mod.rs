@@ -20,6 +20,7 @@ pub mod delivery_reports;
 pub mod followers;
 pub mod following;
 pub mod local_actor;
+pub mod moderation;
 pub mod read;
 pub mod received;
 pub mod relays;

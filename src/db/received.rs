@@ -26,3 +26,56 @@ pub async fn prune(db: &super::Db, before: chrono::DateTime<Utc>) -> Result<u64,
         super::on_pool!(db, pool => sqlx::query(sql).bind(before).execute(pool).await?.rows_affected()),
     )
 }
+
+/// Remember an Undo of an activity we have not seen (`activity_id` empty when the Undo
+/// named none), so that the activity, arriving late, is refused.
+pub async fn remember_undone(
+    tx: &mut Tx,
+    actor_id: &str,
+    activity_id: &str,
+    kind: &str,
+    object: &str,
+) -> Result<(), DbError> {
+    let sql = "INSERT INTO undone_activities (actor_id, activity_id, kind, object, undone_at) \
+               VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING";
+    on_tx!(tx, conn => sqlx::query(sql)
+        .bind(actor_id)
+        .bind(activity_id)
+        .bind(kind)
+        .bind(object)
+        .bind(Utc::now())
+        .execute(conn)
+        .await?
+        .rows_affected());
+    Ok(())
+}
+
+/// Whether the actor undid this activity before it arrived: by its id, or, for an Undo that
+/// named no id, by its kind and object.
+pub async fn was_undone(
+    tx: &mut Tx,
+    actor_id: &str,
+    activity_id: &str,
+    kind: &str,
+    object: &str,
+) -> Result<bool, DbError> {
+    let sql = "SELECT COUNT(*) FROM undone_activities WHERE actor_id = $1 \
+               AND (kind = $3 OR kind = '*') \
+               AND (activity_id = $2 OR (activity_id = '' AND object = $4))";
+    let n: i64 = on_tx!(tx, conn => sqlx::query_scalar(sql)
+        .bind(actor_id)
+        .bind(activity_id)
+        .bind(kind)
+        .bind(object)
+        .fetch_one(conn)
+        .await?);
+    Ok(n > 0)
+}
+
+/// Forget the Undos kept since before `before`; returns how many.
+pub async fn prune_undone(db: &super::Db, before: chrono::DateTime<Utc>) -> Result<u64, DbError> {
+    let sql = "DELETE FROM undone_activities WHERE undone_at < $1";
+    Ok(
+        super::on_pool!(db, pool => sqlx::query(sql).bind(before).execute(pool).await?.rows_affected()),
+    )
+}

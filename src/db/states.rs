@@ -137,6 +137,7 @@ text_enum! {
         Sign = "sign",
         Withdraw = "withdraw",
         Hide = "hide",
+        Unhide = "unhide",
     }
 }
 

@@ -14,7 +14,7 @@ pub struct LedgerEntry {
     pub seq: i64,
     /// The statement's id.
     pub statement: String,
-    /// `sign`, `withdraw` or `hide`.
+    /// `sign`, `withdraw`, `hide` or `unhide`.
     pub event: String,
     /// RFC 3339, UTC, seconds.
     pub at: String,
@@ -28,6 +28,11 @@ pub struct LedgerEntry {
     pub reason: Option<String>,
     /// SHA-256 of the signed request kept for audit, binding it to the chain.
     pub request_sha256: Option<String>,
+    /// SHA-256 of a moderation reason (the text stays with the admins). Fields added after
+    /// the first entries were written are left out when empty, so that those entries keep
+    /// their canonical text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason_sha256: Option<String>,
     pub prev: String,
 }
 
@@ -130,6 +135,7 @@ mod tests {
                     counts: Some(true),
                     reason: None,
                     request_sha256: None,
+                    reason_sha256: None,
                     prev: prev.clone(),
                 };
                 let entry = e.canonical();

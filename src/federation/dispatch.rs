@@ -60,6 +60,14 @@ pub async fn apply(
     let actor = activity.actor.as_str();
     let id = activity.id.as_str();
     let evidence = activity.request.as_deref();
+    if let Some((kind, object)) = undoable(&activity.incoming)
+        && db::received::was_undone(tx, actor, id, kind.as_str(), object.unwrap_or_default())
+            .await?
+    {
+        return Ok(Received::Ignored(
+            "an activity its actor undid before it arrived",
+        ));
+    }
     Ok(match &activity.incoming {
         Incoming::Follow { object } => {
             let follow = IncomingFollow {
@@ -125,7 +133,55 @@ pub async fn apply(
     })
 }
 
+/// The kind and object of an activity an Undo may come before.
+fn undoable(incoming: &Incoming) -> Option<(Kind, Option<&str>)> {
+    match incoming {
+        Incoming::Follow { object } => Some((Kind::Follow, object.as_deref())),
+        Incoming::Announce { object, .. } => Some((Kind::Announce, object.as_deref())),
+        Incoming::Like { object } => Some((Kind::Like, object.as_deref())),
+        _ => None,
+    }
+}
+
+/// The kind stored for an Undo that names only an id: it matches any kind.
+const ANY_KIND: &str = "*";
+
 async fn undo(
+    state: &AppState,
+    tx: &mut Tx,
+    actor: &str,
+    undone: &Undone,
+    evidence: Option<&str>,
+) -> Result<Received, InboxError> {
+    let received = undo_known(state, tx, actor, undone, evidence).await?;
+    if let Received::Ignored(_) = received {
+        // Nothing of ours matched: the undone activity may still be on its way (a retried
+        // Announce arrives after its Undo). Keep the Undo, so that it is refused when it
+        // comes (the actor's own activities only: the origin check made them its own).
+        let kept = match undone {
+            Undone::Embedded {
+                kind,
+                id,
+                actor: by,
+                object,
+            } if by.as_deref().is_none_or(|b| b == actor) => Some((
+                kind.as_str(),
+                id.as_deref().unwrap_or_default(),
+                object.as_deref().unwrap_or_default(),
+            )),
+            Undone::Id(id) => Some((ANY_KIND, id.as_str(), "")),
+            _ => None,
+        };
+        if let Some((kind, id, object)) = kept
+            && !(id.is_empty() && object.is_empty())
+        {
+            db::received::remember_undone(tx, actor, id, kind, object).await?;
+        }
+    }
+    Ok(received)
+}
+
+async fn undo_known(
     state: &AppState,
     tx: &mut Tx,
     actor: &str,

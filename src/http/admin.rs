@@ -40,6 +40,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/admin/statements/{slug}/cosigners", get(cosigners))
         .route("/api/admin/statements/{slug}/cosigners/hide", post(hide))
         .route(
+            "/api/admin/statements/{slug}/cosigners/unhide",
+            post(unhide),
+        )
+        .route(
             "/api/admin/members",
             get(members).post(add_member).delete(remove_member),
         )
@@ -285,7 +289,7 @@ async fn hide(
             problem: "must say why".into(),
         });
     }
-    let hidden = crate::app::cosign::hide(&state, slug.as_str(), &req.actor, req.reason.trim())
+    let hidden = crate::app::moderation::hide(&state, slug.as_str(), &req.actor, req.reason.trim())
         .await
         .map_err(|e| HttpError::Internal(anyhow::anyhow!("{e}")))?;
     if hidden.is_empty() {
@@ -295,6 +299,24 @@ async fn hide(
         )));
     }
     Ok(Json(json!({"hidden": hidden})))
+}
+
+async fn unhide(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(s): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>> {
+    let slug = slug(&s)?;
+    let req: ActorRequest = serde_json::from_slice(&body)
+        .map_err(|e| HttpError::bad_request(format!("expected {{\"actor\"}}: {e}")))?;
+    match crate::app::moderation::unhide(&state, slug.as_str(), &req.actor).await {
+        Ok(shown) => Ok(Json(json!({"shown": shown}))),
+        Err(e @ crate::app::cosign::CosignError::NotHidden) => {
+            Err(HttpError::not_found(e.to_string()))
+        }
+        Err(e) => Err(HttpError::Internal(anyhow::anyhow!("{e}"))),
+    }
 }
 
 #[derive(Deserialize)]

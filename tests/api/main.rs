@@ -19,6 +19,7 @@ mod fanout;
 mod fixtures;
 mod follows;
 mod likes;
+mod one_signature;
 mod relay;
 mod schema;
 mod statements;

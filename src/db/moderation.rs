@@ -1,0 +1,48 @@
+//! Moderation of an actor's signatures of a statement: hidden until an admin lifts it.
+
+use chrono::{DateTime, Utc};
+
+use super::{DbError, Tx, on_tx};
+
+/// Hide the actor's signatures of `slug`, present and later; false when already hidden.
+pub async fn hide(
+    tx: &mut Tx,
+    slug: &str,
+    actor_id: &str,
+    reason: &str,
+    at: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    let sql = "INSERT INTO moderation (slug, actor_id, hidden_at, reason) VALUES ($1, $2, $3, $4) \
+               ON CONFLICT (slug, actor_id) DO NOTHING";
+    let n = on_tx!(tx, conn => sqlx::query(sql)
+        .bind(slug)
+        .bind(actor_id)
+        .bind(at)
+        .bind(reason)
+        .execute(conn)
+        .await?
+        .rows_affected());
+    Ok(n == 1)
+}
+
+/// Lift the hiding; false when there was none.
+pub async fn lift(tx: &mut Tx, slug: &str, actor_id: &str) -> Result<bool, DbError> {
+    let sql = "DELETE FROM moderation WHERE slug = $1 AND actor_id = $2";
+    let n = on_tx!(tx, conn => sqlx::query(sql)
+        .bind(slug)
+        .bind(actor_id)
+        .execute(conn)
+        .await?
+        .rows_affected());
+    Ok(n == 1)
+}
+
+/// The reason the actor's signatures of `slug` are hidden, if they are.
+pub async fn reason(tx: &mut Tx, slug: &str, actor_id: &str) -> Result<Option<String>, DbError> {
+    let sql = "SELECT reason FROM moderation WHERE slug = $1 AND actor_id = $2";
+    Ok(on_tx!(tx, conn => sqlx::query_scalar(sql)
+        .bind(slug)
+        .bind(actor_id)
+        .fetch_optional(conn)
+        .await?))
+}
