@@ -97,14 +97,9 @@ pub(super) async fn append(
     reason: Option<&str>,
     request: Option<&str>,
 ) -> Result<(), CosignError> {
-    db::cosign::lock_statement(tx, &sig.slug).await?;
-    let (seq, prev) = match db::cosign::last_entry(tx, &sig.slug).await? {
-        Some((seq, hash)) => (seq + 1, hash),
-        None => (1, GENESIS.to_owned()),
-    };
     let sign = event == LedgerEvent::Sign;
     let entry = LedgerEntry {
-        seq,
+        seq: 0,
         statement: wire::statement_url(&state.coalition, &sig.slug),
         event: event.as_str().to_owned(),
         at: Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
@@ -115,16 +110,35 @@ pub(super) async fn append(
         visibility: sign.then(|| sig.visibility.as_str().to_owned()),
         class: sign.then(|| sig.class.as_str().to_owned()),
         counts: sign.then_some(sig.counts),
+        reason: None,
+        request_sha256: request.map(|r| sha256_hex(r.as_bytes())),
         // The public ledger binds the moderation reason by its hash; the text stays with the
         // admins (docs/interop.md §4).
-        reason: None,
         reason_sha256: reason.map(|r| sha256_hex(r.as_bytes())),
-        request_sha256: request.map(|r| sha256_hex(r.as_bytes())),
-        prev,
+        signatory: None,
+        by: None,
+        source: None,
+        prev: String::new(),
+    };
+    append_entry(tx, &sig.slug, entry, request).await
+}
+
+/// Append `entry` to the statement's ledger: its place and the previous entry's hash are set
+/// here, under the statement's lock.
+pub(super) async fn append_entry(
+    tx: &mut Tx,
+    slug: &str,
+    mut entry: LedgerEntry,
+    request: Option<&str>,
+) -> Result<(), CosignError> {
+    db::cosign::lock_statement(tx, slug).await?;
+    (entry.seq, entry.prev) = match db::cosign::last_entry(tx, slug).await? {
+        Some((seq, hash)) => (seq + 1, hash),
+        None => (1, GENESIS.to_owned()),
     };
     let text = entry.canonical();
     let hash = sha256_hex(text.as_bytes());
-    db::cosign::append(tx, &sig.slug, seq, &text, &hash, request).await?;
+    db::cosign::append(tx, slug, entry.seq, &text, &hash, request).await?;
     Ok(())
 }
 

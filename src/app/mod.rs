@@ -18,6 +18,7 @@ pub mod nodeinfo;
 pub mod outbox;
 pub mod relay;
 pub mod remote_actor;
+pub mod signatories;
 pub mod statements;
 
 /// What became of an activity that was accepted (answered 202).

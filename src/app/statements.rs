@@ -240,6 +240,7 @@ pub async fn publish(
         draft.pinned,
     )
     .await?;
+    record_signatories(state, &mut tx, slug, draft).await?;
     let row = db::statements::get_in(&mut tx, slug.as_str())
         .await?
         .ok_or_else(|| StatementError::NotFound(slug.to_string()))?;
@@ -263,6 +264,28 @@ pub async fn publish(
         object_id: wire::statement_url(&state.coalition, slug.as_str()),
         activities,
     })
+}
+
+/// The file's signatories not recorded yet: removing one is `tribune signatories remove`,
+/// never a file edit, so that each withdrawal is a deliberate act.
+async fn record_signatories(
+    state: &AppState,
+    tx: &mut Tx,
+    slug: &Slug,
+    draft: &StatementDraft,
+) -> Result<(), StatementError> {
+    if draft.signatories.is_empty() {
+        return Ok(());
+    }
+    let how = super::signatories::Recording {
+        by: "statement file",
+        source: draft.signatories_source.as_deref(),
+        skip_known: true,
+    };
+    super::signatories::record_in(state, tx, slug.as_str(), &draft.signatories, how)
+        .await
+        .map_err(|e| StatementError::Internal(anyhow::anyhow!("{e}")))?;
+    Ok(())
 }
 
 async fn live(tx: &mut Tx, slug: &Slug) -> Result<db::statements::StatementRow, StatementError> {
@@ -334,6 +357,7 @@ pub async fn edit(
     if draft.pinned != row.pinned {
         activities.push(set_pin_in(state, &mut tx, slug, draft.pinned).await?);
     }
+    record_signatories(state, &mut tx, slug, draft).await?;
     tx.commit().await?;
     state.wakeup.notify();
     Ok(Published {

@@ -86,7 +86,7 @@ async fn execute(state: &AppState, action: CosignersCommand) -> anyhow::Result<(
     Ok(())
 }
 
-const COLUMNS: [&str; 11] = [
+const COLUMNS: [&str; 14] = [
     "class",
     "actor",
     "handle",
@@ -98,6 +98,9 @@ const COLUMNS: [&str; 11] = [
     "signed_at",
     "hidden",
     "hidden_reason",
+    "origin",
+    "role",
+    "organisation",
 ];
 
 fn cell(v: &serde_json::Value) -> String {

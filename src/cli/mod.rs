@@ -15,6 +15,7 @@ mod cosigners;
 mod doctor;
 mod members;
 mod output;
+mod signatories;
 mod statement;
 
 #[derive(Debug, Parser)]
@@ -70,6 +71,11 @@ pub enum Command {
     Cosigners {
         #[command(subcommand)]
         action: CosignersCommand,
+    },
+    /// Signatories the coalition gathered off the fediverse: record, remove, import, list.
+    Signatories {
+        #[command(subcommand)]
+        action: SignatoriesCommand,
     },
     /// The delivery queue: each recent activity's progress, and each host's state.
     Deliveries {
@@ -150,6 +156,49 @@ pub enum Format {
     Table,
     Json,
     Csv,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SignatoriesCommand {
+    /// Record one signatory of a statement (an entry of its ledger).
+    Add {
+        slug: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        role: Option<String>,
+        #[arg(long)]
+        organisation: Option<String>,
+        /// person or organisation.
+        #[arg(long, default_value = "person")]
+        kind: String,
+        /// A page about the signatory.
+        #[arg(long)]
+        link: Option<String>,
+        /// The signatory's fediverse address: their boost will not count twice.
+        #[arg(long)]
+        handle: Option<String>,
+        /// Where the signature was published (an article's URL).
+        #[arg(long)]
+        source: Option<String>,
+    },
+    /// Withdraw recorded signatory number N (a withdrawal entry; nothing is deleted).
+    Remove { slug: String, n: i64 },
+    /// Record every signatory of a CSV file (UTF-8; columns name, role, organisation, kind,
+    /// link, handle; name required): all or nothing.
+    Import {
+        slug: String,
+        file: PathBuf,
+        /// Where the signatures were published (an article's URL).
+        #[arg(long)]
+        source: Option<String>,
+    },
+    /// The recorded signatories of a statement, withdrawn ones marked.
+    List {
+        slug: String,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -260,6 +309,7 @@ impl Cli {
             Command::Members { action } => members::run(settings, action).await,
             Command::Relay { action } => members::relay(settings, action).await,
             Command::Cosigners { action } => cosigners::run(settings, action).await,
+            Command::Signatories { action } => signatories::run(settings, action).await,
             Command::Deliveries { activity, limit } => {
                 statement::deliveries(settings, activity, limit).await
             }

@@ -136,9 +136,12 @@ pub async fn unhide(tx: &mut Tx, announce_id: &str) -> Result<bool, DbError> {
 /// shares; hidden ones only when asked for.
 pub async fn current(db: &Db, slug: &str, with_hidden: bool) -> Result<Vec<SignatureRow>, DbError> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM cosignatures WHERE slug = $1 AND withdrawn_at IS NULL {} \
+        "SELECT {} FROM cosignatures c WHERE slug = $1 AND withdrawn_at IS NULL {} \
+         AND NOT {RECORDED_HANDLE} \
          ORDER BY CASE WHEN counts THEN 0 ELSE 1 END, \
-         CASE class WHEN 'member' THEN 0 WHEN 'organisation' THEN 1 ELSE 2 END, signed_at, announce_id",
+         CASE {SHOWN_CLASS} WHEN 'member' THEN 0 WHEN 'organisation' THEN 1 ELSE 2 END, \
+         signed_at, announce_id",
+        shown_columns(),
         if with_hidden {
             ""
         } else {
@@ -150,44 +153,83 @@ pub async fn current(db: &Db, slug: &str, with_hidden: bool) -> Result<Vec<Signa
     )
 }
 
+/// A signer's class as shown: member while on the roster now, else organisation or person
+/// by its actor type (the ledger keeps the class it had when it signed).
+const SHOWN_CLASS: &str = "(CASE WHEN EXISTS (SELECT 1 FROM members m WHERE m.actor_id = c.actor_id) \
+     THEN 'member' \
+     WHEN c.class <> 'member' THEN c.class \
+     WHEN c.actor_kind IN ('Group', 'Organization', 'Service', 'Application') THEN 'organisation' \
+     ELSE 'person' END)";
+
+fn shown_columns() -> String {
+    format!(
+        "announce_id, slug, actor_id, actor_kind, actor_name, actor_handle, actor_icon, \
+         actor_host, {SHOWN_CLASS} AS class, counts, visibility, version, version_hash, \
+         signed_at, withdrawn_at, hidden_at, hidden_reason"
+    )
+}
+
 /// How many current, visible signatures that count, and how many ledger entries, a
 /// statement has: the heads of its `cosigners` and `ledger` collections, without reading
 /// the rows.
 pub async fn sizes(db: &Db, slug: &str) -> Result<(u64, u64), DbError> {
-    let sql = "SELECT \
-         (SELECT COUNT(*) FROM cosignatures WHERE slug = $1 AND withdrawn_at IS NULL \
-          AND hidden_at IS NULL AND counts), \
-         (SELECT COUNT(*) FROM ledger WHERE slug = $1)";
+    let sql = format!(
+        "SELECT \
+         (SELECT COUNT(*) FROM cosignatures c WHERE slug = $1 AND withdrawn_at IS NULL \
+          AND hidden_at IS NULL AND counts AND NOT {RECORDED_HANDLE}) \
+         + (SELECT COUNT(*) FROM signatories WHERE slug = $1 AND withdrawn_at IS NULL), \
+         (SELECT COUNT(*) FROM ledger WHERE slug = $1)"
+    );
     let (signers, entries): (i64, i64) =
-        on_pool!(db, pool => sqlx::query_as(sql).bind(slug).fetch_one(pool).await?);
+        on_pool!(db, pool => sqlx::query_as(&sql).bind(slug).fetch_one(pool).await?);
     Ok((
         u64::try_from(signers).unwrap_or(0),
         u64::try_from(entries).unwrap_or(0),
     ))
 }
 
-/// Shares (current, visible boosts, by distinct actors), co-signatures among them, likes.
+/// Shares (current, visible boosts, by distinct actors), co-signatures among them, likes,
+/// and the signatories the coalition recorded. A co-signer whose handle is that of a current
+/// recorded signatory is one signatory: counted among the recorded, not in `signatures`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Tally {
     pub shares: u64,
     pub signatures: u64,
     pub likes: u64,
+    pub recorded: u64,
 }
 
+impl Tally {
+    /// Every current signatory: recorded and on the fediverse.
+    pub fn total(&self) -> u64 {
+        self.recorded + self.signatures
+    }
+}
+
+/// The SQL condition "this co-signature's actor is a current recorded signatory" for a row
+/// of `cosignatures` named `c`.
+pub const RECORDED_HANDLE: &str = "EXISTS (SELECT 1 FROM signatories g WHERE g.slug = c.slug \
+     AND g.withdrawn_at IS NULL AND g.handle = LOWER(c.actor_handle))";
+
 pub async fn tally(db: &Db, slug: &str) -> Result<Tally, DbError> {
-    let boosts = "SELECT COUNT(DISTINCT actor_id), \
-         COUNT(DISTINCT CASE WHEN counts THEN actor_id END) \
-         FROM cosignatures WHERE slug = $1 AND withdrawn_at IS NULL AND hidden_at IS NULL";
+    let boosts = format!(
+        "SELECT COUNT(DISTINCT actor_id), \
+         COUNT(DISTINCT CASE WHEN counts AND NOT {RECORDED_HANDLE} THEN actor_id END) \
+         FROM cosignatures c WHERE slug = $1 AND withdrawn_at IS NULL AND hidden_at IS NULL"
+    );
     let likes = "SELECT COUNT(DISTINCT actor_id) FROM statement_likes WHERE slug = $1";
-    let ((shares, signatures), likes): ((i64, i64), i64) = on_pool!(db, pool => (
-        sqlx::query_as::<_, (i64, i64)>(boosts).bind(slug).fetch_one(pool).await?,
+    let recorded = "SELECT COUNT(*) FROM signatories WHERE slug = $1 AND withdrawn_at IS NULL";
+    let ((shares, signatures), likes, recorded): ((i64, i64), i64, i64) = on_pool!(db, pool => (
+        sqlx::query_as::<_, (i64, i64)>(&boosts).bind(slug).fetch_one(pool).await?,
         sqlx::query_scalar::<_, i64>(likes).bind(slug).fetch_one(pool).await?,
+        sqlx::query_scalar::<_, i64>(recorded).bind(slug).fetch_one(pool).await?,
     ));
     let n = |x: i64| u64::try_from(x).unwrap_or(0);
     Ok(Tally {
         shares: n(shares),
         signatures: n(signatures),
         likes: n(likes),
+        recorded: n(recorded),
     })
 }
 
@@ -322,8 +364,9 @@ pub async fn move_signatures(tx: &mut Tx, from: &str, to: &str) -> Result<u64, D
 /// Every signature of a statement that is not hidden, withdrawn ones included, oldest first.
 pub async fn history(db: &Db, slug: &str) -> Result<Vec<SignatureRow>, DbError> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM cosignatures WHERE slug = $1 AND hidden_at IS NULL \
-         ORDER BY signed_at, announce_id"
+        "SELECT {} FROM cosignatures c WHERE slug = $1 AND hidden_at IS NULL \
+         ORDER BY signed_at, announce_id",
+        shown_columns()
     );
     Ok(
         on_pool!(db, pool => sqlx::query_as::<_, SignatureRow>(&sql).bind(slug).fetch_all(pool).await?),

@@ -25,6 +25,7 @@ pub mod read;
 pub mod received;
 pub mod relays;
 pub mod remote_actors;
+pub mod signatories;
 pub mod statements;
 pub mod states;
 

@@ -4,7 +4,11 @@
 pub use super::{ready, server_clock};
 
 pub mod cosign {
-    pub use crate::db::cosign::{SignatureRow, current, history, ledger, sizes, tally};
+    pub use crate::db::cosign::{SignatureRow, Tally, current, history, ledger, sizes, tally};
+}
+
+pub mod signatories {
+    pub use crate::db::signatories::{SignatoryRow, all, count};
 }
 
 pub mod deliveries {

@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::signatories::Signatory;
+
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -14,7 +16,8 @@ pub struct LedgerEntry {
     pub seq: i64,
     /// The statement's id.
     pub statement: String,
-    /// `sign`, `withdraw`, `hide` or `unhide`.
+    /// `sign`, `withdraw`, `hide`, `unhide`, or `record` (a signatory recorded by the
+    /// coalition, whose `actor` is `STATEMENT#signatory-N` and `announce` empty).
     pub event: String,
     /// RFC 3339, UTC, seconds.
     pub at: String,
@@ -33,6 +36,16 @@ pub struct LedgerEntry {
     /// their canonical text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason_sha256: Option<String>,
+    /// For `record`: the signatory the coalition recorded off the fediverse.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signatory: Option<Signatory>,
+    /// For `record` and the withdrawal of a recorded signatory: who did it (an admin command,
+    /// the admin API, a statement file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    /// For `record`: where the signature was published (an article's URL, a reference).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
     pub prev: String,
 }
 
@@ -136,6 +149,9 @@ mod tests {
                     reason: None,
                     request_sha256: None,
                     reason_sha256: None,
+                    signatory: None,
+                    by: None,
+                    source: None,
                     prev: prev.clone(),
                 };
                 let entry = e.canonical();

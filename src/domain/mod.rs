@@ -3,6 +3,7 @@
 mod language;
 pub mod ledger;
 pub mod markdown;
+pub mod signatories;
 pub mod statement;
 mod username;
 

@@ -28,7 +28,10 @@ use std::{collections::BTreeMap, fmt, path::PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{LanguageTag, markdown};
+use super::{
+    LanguageTag, markdown,
+    signatories::{RawSignatory, Signatory, check_list},
+};
 use crate::util::escape_html;
 
 /// What is wrong with a statement file, and where.
@@ -137,6 +140,11 @@ pub struct StatementDraft {
     pub pinned: bool,
     /// Actors to mention, as written: `@user@host` or an actor URL.
     pub mentions: Vec<String>,
+    /// Signatories gathered off the fediverse (`[[signatories]]`), recorded on publication
+    /// and, for those not yet recorded, on each edit.
+    pub signatories: Vec<Signatory>,
+    /// Where those signatures were published (`signatories_source`: an article's URL).
+    pub signatories_source: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -153,6 +161,9 @@ struct FrontMatter {
     pinned: bool,
     #[serde(default)]
     mentions: Vec<String>,
+    #[serde(default)]
+    signatories: Vec<RawSignatory>,
+    signatories_source: Option<String>,
 }
 
 /// Parse a statement file against the coalition's languages.
@@ -292,6 +303,12 @@ pub fn parse(source: &str, languages: &[LanguageTag]) -> Result<StatementDraft, 
         image,
         pinned: front.pinned,
         mentions,
+        signatories: check_list(&front.signatories, 1)
+            .map_err(|e| invalid(&format!("signatories[{}].{}", e.line, e.field), e.problem))?,
+        signatories_source: front
+            .signatories_source
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty()),
     })
 }
 

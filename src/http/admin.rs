@@ -105,7 +105,7 @@ fn published(p: &Published) -> Value {
     })
 }
 
-fn slug(s: &str) -> Result<Slug> {
+pub(super) fn slug(s: &str) -> Result<Slug> {
     Slug::parse(s).map_err(|problem| HttpError::Invalid {
         field: "slug".into(),
         problem,

@@ -26,7 +26,7 @@ impl Ui {
         }
     }
 
-    fn from_tag(tag: &str) -> Option<Ui> {
+    pub fn from_tag(tag: &str) -> Option<Ui> {
         let primary = tag.split(['-', '_']).next()?.trim().to_ascii_lowercase();
         match primary.as_str() {
             "fr" => Some(Ui::Fr),
@@ -125,6 +125,14 @@ impl Ui {
             (Ui::En, Published) => "Published on",
             (Ui::Fr, Edited) => "modifiée le",
             (Ui::En, Edited) => "edited on",
+            (Ui::Fr, FirstSignatories) => "premiers signataires",
+            (Ui::En, FirstSignatories) => "first signatories",
+            (Ui::Fr, FoundingSignatories) => "Premiers signataires",
+            (Ui::En, FoundingSignatories) => "First signatories",
+            (Ui::Fr, OnTheFediverse) => "sur le fédivers",
+            (Ui::En, OnTheFediverse) => "on the fediverse",
+            (Ui::Fr, AlsoOnTheFediverse) => "a aussi signé sur le fédivers",
+            (Ui::En, AlsoOnTheFediverse) => "also signed on the fediverse",
             (Ui::Fr, NoCosigners) => "Pas encore de cosignataire.",
             (Ui::En, NoCosigners) => "No co-signers yet.",
             (Ui::Fr, NoStatements) => "Pas encore de déclaration.",
@@ -179,6 +187,10 @@ pub enum Key {
     SignedVersion,
     Published,
     Edited,
+    FirstSignatories,
+    FoundingSignatories,
+    OnTheFediverse,
+    AlsoOnTheFediverse,
     NoCosigners,
     NoStatements,
     Languages,

@@ -2,6 +2,7 @@
 
 pub mod activitypub;
 pub mod admin;
+pub mod admin_signatories;
 pub mod authorized_fetch;
 pub mod cache;
 pub mod error;
@@ -36,6 +37,7 @@ pub fn router(
         .merge(media::router())
         .merge(statements::router())
         .merge(admin::router())
+        .merge(admin_signatories::router())
         .merge(health::router())
         .fallback(|| async { HttpError::not_found("not found") })
         .method_not_allowed_fallback(|| async { HttpError::MethodNotAllowed })

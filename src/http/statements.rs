@@ -96,7 +96,8 @@ fn paged(id: &str, query: Option<&str>, items: Vec<serde_json::Value>) -> Result
     })
 }
 
-/// The current co-signers, member organisations first, then other organisations, then
+/// The current signatories: those the coalition recorded (`"recorded": true`), then the
+/// co-signers of the fediverse, member organisations first, then other organisations, then
 /// persons; withdrawn and hidden signatures are not listed (the ledger keeps them).
 async fn cosigners(
     State(state): State<AppState>,
@@ -109,11 +110,19 @@ async fn cosigners(
         let (signers, _) = db::read::cosign::sizes(&state.db, &slug).await?;
         return Ok(ActivityJson(collections::paged_collection(&id, signers)).into_response());
     }
-    let items = db::read::cosign::current(&state.db, &slug, false)
-        .await?
+    // The signatories the coalition recorded first, then the fediverse's.
+    let recorded = db::read::signatories::all(&state.db, &slug).await?;
+    let items = recorded
         .iter()
-        .filter(|s| s.counts)
-        .map(|s| cosigners::signer(&state.coalition, s))
+        .filter(|g| g.withdrawn_at.is_none())
+        .map(|g| cosigners::recorded(&state.coalition, g))
+        .chain(
+            db::read::cosign::current(&state.db, &slug, false)
+                .await?
+                .iter()
+                .filter(|s| s.counts)
+                .map(|s| cosigners::signer(&state.coalition, s)),
+        )
         .collect();
     paged(&id, query.as_deref(), items)
 }

@@ -33,3 +33,23 @@ pub fn ledger_item(seq: i64, hash: &str, entry: &str) -> Value {
     let parsed: Value = serde_json::from_str(entry).unwrap_or(Value::Null);
     json!({"seq": seq, "hash": hash, "entry": entry, "parsed": parsed})
 }
+
+/// The public JSON of a signatory recorded by the coalition: `"recorded": true` tells it from
+/// a fediverse co-signer.
+pub fn recorded(coalition: &Coalition, g: &crate::db::signatories::SignatoryRow) -> Value {
+    json!({
+        "id": format!("{}#signatory-{}", statement_url(coalition, &g.slug), g.n),
+        "recorded": true,
+        "number": g.n,
+        "name": g.name,
+        "role": g.role,
+        "organisation": g.organisation,
+        "kind": g.kind,
+        "url": g.link,
+        "handle": g.handle.as_ref().map(|h| format!("@{h}")),
+        "source": g.source,
+        "recordedBy": g.recorded_by,
+        "published": rfc3339(g.recorded_at),
+        "withdrawn": g.withdrawn_at.map(rfc3339),
+    })
+}

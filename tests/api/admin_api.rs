@@ -30,6 +30,22 @@ fn routes(base: &str) -> Vec<(Method, String)> {
             Method::DELETE,
             format!("{base}/api/admin/statements/appel/pin"),
         ),
+        (
+            Method::GET,
+            format!("{base}/api/admin/statements/appel/signatories"),
+        ),
+        (
+            Method::POST,
+            format!("{base}/api/admin/statements/appel/signatories"),
+        ),
+        (
+            Method::DELETE,
+            format!("{base}/api/admin/statements/appel/signatories/1"),
+        ),
+        (
+            Method::POST,
+            format!("{base}/api/admin/statements/appel/cosigners/unhide"),
+        ),
     ]
 }
 

@@ -328,7 +328,7 @@ async fn the_csv_export_has_a_header_and_a_line_a_boost(w: &Cosign) {
         .cli
         .ok(&["cosigners", "list", "manifeste-2026", "--format", "csv"])
         .await;
-    assert!(csv.starts_with("class,actor,handle,name,type,signature,visibility,version,signed_at,hidden,hidden_reason\n"), "{csv}");
+    assert!(csv.starts_with("class,actor,handle,name,type,signature,visibility,version,signed_at,hidden,hidden_reason,origin,role,organisation\n"), "{csv}");
     assert_eq!(csv.lines().count(), 4);
 }
 

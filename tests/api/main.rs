@@ -22,6 +22,7 @@ mod likes;
 mod one_signature;
 mod relay;
 mod schema;
+mod signatories;
 mod statements;
 mod storage;
 mod two_instances;

@@ -16,7 +16,20 @@ pub(super) async fn feed(State(state): State<AppState>) -> Result<Response> {
             .map(|t| t.title.as_str())
             .collect::<Vec<_>>()
             .join(" / ");
-        let html: String = texts.iter().map(|t| t.html.as_str()).collect();
+        // The counts first, in each language of the text (a feed has no interface language).
+        let tally = db::read::cosign::tally(&state.db, &row.slug).await?;
+        let mut html: String = texts
+            .iter()
+            .filter_map(|t| Ui::from_tag(&t.lang))
+            .map(|ui| {
+                format!(
+                    "<p lang=\"{}\">{}</p>",
+                    ui.code(),
+                    crate::util::escape_html(&signature_counts(ui, &tally))
+                )
+            })
+            .collect();
+        html.extend(texts.iter().map(|t| t.html.as_str()));
         let updated = row.updated_at.unwrap_or(row.published_at);
         entries.push(Entry {
             id: url.clone(),

@@ -136,6 +136,22 @@ fn render(t: &impl Template) -> Result<String> {
     t.render().map_err(|e| HttpError::Internal(e.into()))
 }
 
+/// A statement's signatures in words: "22 premiers signataires · 140 sur le fédivers" once
+/// the coalition recorded signatories, else "140 cosignatures".
+fn signature_counts(ui: Ui, t: &db::read::cosign::Tally) -> String {
+    if t.recorded > 0 {
+        format!(
+            "{} {} · {} {}",
+            t.recorded,
+            ui.t(Key::FirstSignatories),
+            t.signatures,
+            ui.t(Key::OnTheFediverse)
+        )
+    } else {
+        format!("{} {}", t.signatures, ui.t(Key::Cosignatures))
+    }
+}
+
 fn day(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d").to_string()
 }

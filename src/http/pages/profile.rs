@@ -18,7 +18,10 @@ pub(super) struct StatementCard {
     url: String,
     html: String,
     date: String,
+    /// Every current signatory, recorded and on the fediverse.
     signatures: u64,
+    /// The same in words, both kinds told apart.
+    counts: String,
 }
 
 impl StatementCard {
@@ -31,6 +34,7 @@ impl StatementCard {
             html: String::new(),
             date: self.date.clone(),
             signatures: self.signatures,
+            counts: self.counts.clone(),
         }
     }
 }
@@ -75,7 +79,8 @@ pub(super) async fn card(
         url: statement_url(&state.coalition, &row.slug),
         html,
         date: day(row.published_at),
-        signatures: tally.signatures,
+        signatures: tally.total(),
+        counts: signature_counts(ui, &tally),
     })
 }
 

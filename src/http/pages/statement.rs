@@ -19,6 +19,18 @@ pub(super) struct SignerView {
     version: i32,
 }
 
+/// A signatory the coalition recorded off the fediverse.
+pub(super) struct RecordedView {
+    number: i64,
+    name: String,
+    /// "Role, Organisation", as much as is known.
+    role: String,
+    link: Option<String>,
+    handle: String,
+    /// The same handle signed on the fediverse too.
+    also_fediverse: bool,
+}
+
 pub(super) struct Group {
     title: &'static str,
     signers: Vec<SignerView>,
@@ -41,7 +53,9 @@ pub(super) struct StatementPage {
     current_version: i32,
     older: bool,
     signatures: u64,
+    recorded_count: u64,
     likes: u64,
+    recorded: Vec<RecordedView>,
     groups: Vec<Group>,
     withdrawn: Vec<SignerView>,
     versions: Vec<VersionView>,
@@ -168,9 +182,55 @@ pub async fn statement_page(
         }
     }
     let history = db::read::cosign::history(&state.db, &row.slug).await?;
-    let withdrawn = history
+    let signatories = db::read::signatories::all(&state.db, &row.slug).await?;
+    let fediverse_handles: Vec<String> = history
         .iter()
-        .filter_map(|s| s.withdrawn_at.map(|at| view(s, at)))
+        .filter(|s| s.withdrawn_at.is_none())
+        .filter_map(|s| s.actor_handle.as_ref().map(|h| h.to_lowercase()))
+        .collect();
+    let recorded = signatories
+        .iter()
+        .filter(|g| g.withdrawn_at.is_none())
+        .map(|g| RecordedView {
+            number: g.n,
+            name: g.name.clone(),
+            role: [g.role.as_deref(), g.organisation.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(", "),
+            link: g
+                .link
+                .clone()
+                .filter(|u| u.starts_with("https://") || u.starts_with("http://")),
+            handle: g
+                .handle
+                .as_ref()
+                .map(|h| format!("@{h}"))
+                .unwrap_or_default(),
+            also_fediverse: g
+                .handle
+                .as_ref()
+                .is_some_and(|h| fediverse_handles.contains(h)),
+        })
+        .collect();
+    let withdrawn = signatories
+        .iter()
+        .filter_map(|g| {
+            g.withdrawn_at.map(|at| SignerView {
+                name: g.name.clone(),
+                handle: String::new(),
+                url: format!("{url}#signatory-{}", g.n),
+                icon: None,
+                date: day(at),
+                version: row.current_version,
+            })
+        })
+        .chain(
+            history
+                .iter()
+                .filter_map(|s| s.withdrawn_at.map(|at| view(s, at))),
+        )
         .collect();
     let tally = db::read::cosign::tally(&state.db, &row.slug).await?;
     let page = StatementPage {
@@ -192,7 +252,9 @@ pub async fn statement_page(
         current_version: row.current_version,
         older: shown.version != row.current_version,
         signatures: tally.signatures,
+        recorded_count: tally.recorded,
         likes: tally.likes,
+        recorded,
         groups,
         withdrawn,
         versions: versions
