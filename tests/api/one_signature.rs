@@ -12,6 +12,7 @@ on_both_backends!(
     five_boosts_by_one_actor_are_one_signature,
     an_undo_that_arrives_first_is_kept,
     hiding_outlives_an_unboost_and_a_new_boost,
+    a_signers_class_on_display_follows_the_current_roster,
 );
 
 /// The public co-signers' `totalItems` and actor ids.
@@ -187,4 +188,33 @@ async fn hiding_outlives_an_unboost_and_a_new_boost(backend: Backend) {
     assert_ne!(out.code, Some(0));
     assert!(out.stderr.contains("not hidden"), "{}", out.stderr);
     w.verified().await;
+}
+
+/// Point 2: an organisation that signs and then joins the roster is shown among the member
+/// organisations, and again among the others once it leaves; the ledger keeps what was true
+/// when it signed.
+async fn a_signers_class_on_display_follows_the_current_roster(backend: Backend) {
+    let w = Cosign::new(backend, "", &["asso"]).await;
+    w.peer.set_actor_field("asso", "type", json!("Group"));
+    let res = w
+        .send_from(&w.peer, "asso", &w.announce(&w.peer, "asso", 1))
+        .await;
+    assert_eq!(res.status(), 202);
+    let class = async || w.cosigners().await["orderedItems"][0]["class"].clone();
+    assert_eq!(class().await, "organisation");
+    let asso = w.peer.actor_id("asso");
+    w.cli.ok(&["members", "add", &asso]).await;
+    assert_eq!(class().await, "member");
+    assert_eq!(w.export().await["signers"][0]["class"], "member");
+    let page = w
+        .app
+        .get("/statements/manifeste-2026?lang=en", "text/html")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Member organisations (1)"), "{page}");
+    w.cli.ok(&["members", "remove", &asso]).await;
+    assert_eq!(class().await, "organisation");
+    assert_eq!(w.ledger().await[0]["parsed"]["class"], "organisation");
 }
