@@ -14,6 +14,7 @@ on_both_backends!(
     recorded_signatories_are_counted_listed_and_chained,
     bad_signatory_lists_record_nothing,
     the_real_manifesto_counts_its_first_signatories,
+    the_example_statement_shows_its_first_signatories,
 );
 
 const TOKEN: &str = "an-admin-token-of-some-length";
@@ -430,4 +431,49 @@ async fn the_real_manifesto_counts_its_first_signatories(backend: Backend) {
 
 async fn entries(db: &crate::helpers::TestDb) -> i64 {
     db.count("SELECT COUNT(*) FROM ledger").await
+}
+
+/// The README's walk-through: the example statement publishes with its 22 first signatories.
+async fn the_example_statement_shows_its_first_signatories(backend: Backend) {
+    let w = World::start(backend, "", &[]).await;
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/hiatus.md");
+    let out = w
+        .cli
+        .ok(&["statement", "publish", file.to_str().unwrap()])
+        .await;
+    assert!(
+        out.trim_end().ends_with("/statements/appel-hiatus"),
+        "{out}"
+    );
+    let fr = w
+        .app
+        .get("/statements/appel-hiatus?lang=fr", "text/html")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        fr.contains(
+            "<strong>22</strong> premiers signataires · <strong>0</strong> sur le fédivers"
+        ),
+        "{fr}"
+    );
+    assert!(fr.contains("Premiers signataires (22)"));
+    assert!(
+        fr.contains(
+            "Raquel Radaut, <span class=\"role\">porte-parole, La Quadrature du Net</span>"
+        ),
+        "{fr}"
+    );
+    let profile = w
+        .app
+        .get("/@coalition?lang=fr", "text/html")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(profile.contains("22 premiers signataires"), "{profile}");
+    let out = w.cli.ok(&["signatories", "list", "appel-hiatus"]).await;
+    assert_eq!(out.lines().count(), 23, "a header and 22 lines: {out}");
+    w.cli.ok(&["cosigners", "verify", "appel-hiatus"]).await;
 }
