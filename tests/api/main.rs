@@ -20,6 +20,7 @@ mod fixtures;
 mod follows;
 mod likes;
 mod one_signature;
+mod pages;
 mod relay;
 mod schema;
 mod signatories;

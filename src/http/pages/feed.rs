@@ -4,9 +4,26 @@ use super::*;
 
 /// The Atom feed of the statements, newest first.
 pub(super) async fn feed(State(state): State<AppState>) -> Result<Response> {
+    let rows = db::read::statements::list(&state.db, false).await?;
+    let c = &state.coalition;
+    atom(
+        &state,
+        &rows,
+        &c.urls.base.join("/statements.atom"),
+        c.name.clone(),
+    )
+    .await
+}
+
+/// A feed of `rows` (newest first), published at `self_url`.
+pub(super) async fn atom(
+    state: &AppState,
+    rows: &[db::read::statements::StatementRow],
+    self_url: &str,
+    title: String,
+) -> Result<Response> {
     use atom_syndication::{Content, Entry, Feed, Link, Person, Text};
     let c = &state.coalition;
-    let rows = db::read::statements::list(&state.db, false).await?;
     let mut entries = Vec::new();
     for row in rows.iter().take(50) {
         let texts = &row.texts;
@@ -56,8 +73,8 @@ pub(super) async fn feed(State(state): State<AppState>) -> Result<Response> {
         .max()
         .unwrap_or(c.published);
     let feed = Feed {
-        id: c.urls.base.join("/statements.atom"),
-        title: Text::plain(c.name.clone()),
+        id: self_url.to_owned(),
+        title: Text::plain(title),
         updated: updated.fixed_offset(),
         authors: vec![Person {
             name: c.name.clone(),
@@ -66,7 +83,7 @@ pub(super) async fn feed(State(state): State<AppState>) -> Result<Response> {
         }],
         links: vec![
             Link {
-                href: c.urls.base.join("/statements.atom"),
+                href: self_url.to_owned(),
                 rel: "self".into(),
                 ..Default::default()
             },

@@ -9,6 +9,7 @@ mod interact;
 mod members;
 mod profile;
 mod statement;
+mod tags;
 
 pub use profile::profile_response;
 pub use statement::statement_page;
@@ -44,6 +45,8 @@ pub fn router() -> Router<AppState> {
         .route("/{at_username}", get(profile::profile))
         .route("/members", get(members::members_page))
         .route("/statements.atom", get(feed::feed))
+        .route("/tags/{tag}", get(tags::tag_page))
+        .route("/tags/{tag}/feed.atom", get(tags::tag_feed))
         .route("/interact", get(interact::interact))
         .route("/static/tribune.css", get(stylesheet))
 }

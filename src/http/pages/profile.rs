@@ -13,15 +13,15 @@ pub(super) struct FieldView {
 }
 
 pub(super) struct StatementCard {
-    lang: String,
-    title: String,
-    url: String,
-    html: String,
-    date: String,
+    pub(super) lang: String,
+    pub(super) title: String,
+    pub(super) url: String,
+    pub(super) html: String,
+    pub(super) date: String,
     /// Every current signatory, recorded and on the fediverse.
-    signatures: u64,
+    pub(super) signatures: u64,
     /// The same in words, both kinds told apart.
-    counts: String,
+    pub(super) counts: String,
 }
 
 impl StatementCard {

@@ -56,6 +56,8 @@ pub(super) struct StatementPage {
     recorded_count: u64,
     likes: u64,
     recorded: Vec<RecordedView>,
+    /// (as written, as the URL spells it).
+    tags: Vec<(String, String)>,
     groups: Vec<Group>,
     withdrawn: Vec<SignerView>,
     versions: Vec<VersionView>,
@@ -255,6 +257,11 @@ pub async fn statement_page(
         recorded_count: tally.recorded,
         likes: tally.likes,
         recorded,
+        tags: row
+            .tags
+            .iter()
+            .map(|t| (t.clone(), t.to_lowercase()))
+            .collect(),
         groups,
         withdrawn,
         versions: versions

@@ -1,0 +1,96 @@
+//! The public pages a visitor follows links to (#17): tags.
+
+use crate::helpers::{Backend, World, on_both_backends};
+
+on_both_backends!(every_hashtag_link_of_a_note_leads_to_its_tag_page);
+
+const STATEMENT: &str = "+++\nslug = \"appel\"\ntags = [\"climat\", \"Solidarite\"]\n[title]\nfr = \"Appel\"\nen = \"Call\"\n+++\n::: fr\nTexte.\n::: en\nText.\n";
+const OTHER: &str = "+++\nslug = \"autre\"\ntags = [\"climat\"]\n[title]\nfr = \"Autre\"\n+++\n::: fr\nAutre texte.\n";
+
+async fn every_hashtag_link_of_a_note_leads_to_its_tag_page(backend: Backend) {
+    let w = World::start(backend, "", &[]).await;
+    for (name, text) in [("a.md", STATEMENT), ("b.md", OTHER)] {
+        let file = w.file(name, text);
+        w.cli.ok(&["statement", "publish", &file]).await;
+    }
+    let note = w.app.get_ap(&w.app.url("/statements/appel")).await;
+    let hrefs: Vec<String> = note["tag"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["type"] == "Hashtag")
+        .map(|t| t["href"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(hrefs.len(), 2, "{note}");
+    for href in &hrefs {
+        let res = w
+            .app
+            .client
+            .get(href)
+            .header("accept", "text/html")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{href}");
+        let html = res.text().await.unwrap();
+        assert!(html.contains("Appel"), "{href}: {html}");
+        // The content's own links say the same.
+        assert!(note["content"].as_str().unwrap().contains(href.as_str()));
+    }
+    let climat = w
+        .app
+        .get("/tags/climat?lang=fr", "text/html")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(climat.contains("<h1>#climat</h1>"), "{climat}");
+    assert!(
+        climat.contains("Appel") && climat.contains("Autre"),
+        "{climat}"
+    );
+    assert!(climat.contains("/tags/climat/feed.atom"));
+    let solidarite = w
+        .app
+        .get("/tags/solidarite", "text/html")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!solidarite.contains("Autre"), "only what carries the tag");
+
+    let feed = w
+        .app
+        .get("/tags/climat/feed.atom", "application/atom+xml")
+        .await;
+    assert_eq!(feed.status(), 200);
+    let feed = atom_syndication::Feed::read_from(feed.text().await.unwrap().as_bytes()).unwrap();
+    assert_eq!(feed.entries().len(), 2);
+    assert!(feed.id().ends_with("/tags/climat/feed.atom"));
+
+    // The statement page shows its tags, linked.
+    let page = w
+        .app
+        .get("/statements/appel", "text/html")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("<a href=\"/tags/solidarite\" rel=\"tag\">#Solidarite</a>"),
+        "{page}"
+    );
+
+    // No statement, or not a tag: 404, as a page.
+    for path in ["/tags/inconnu", "/tags/a-b", "/tags/123"] {
+        let res = w.app.get(path, "text/html").await;
+        assert_eq!(res.status(), 404, "{path}");
+    }
+    let res = w.app.get("/tags/inconnu", "text/html").await;
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+}
