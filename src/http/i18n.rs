@@ -65,6 +65,33 @@ impl Ui {
             .unwrap_or(Ui::En)
     }
 
+    /// The words for a count of `n`: singular for 1 (and for 0 in French, as French says
+    /// "0 abonné·e"), else the plural `t` gives.
+    pub fn t_n(self, key: Key, n: impl std::borrow::Borrow<u64>) -> &'static str {
+        use Key::*;
+        let n = *n.borrow();
+        let singular = match self {
+            Ui::Fr => n <= 1,
+            Ui::En => n == 1,
+        };
+        if !singular {
+            return self.t(key);
+        }
+        match (self, key) {
+            (Ui::Fr, Followers) => "abonné·e",
+            (Ui::En, Followers) => "follower",
+            (Ui::Fr, Cosignatures) => "cosignature",
+            (Ui::En, Cosignatures) => "co-signature",
+            (Ui::Fr, Likes) => "soutien",
+            (Ui::En, Likes) => "like",
+            (Ui::Fr, FirstSignatories) => "premier signataire",
+            (Ui::En, FirstSignatories) => "first signatory",
+            (Ui::Fr, Members) => "organisation membre",
+            (Ui::En, Members) => "member organisation",
+            _ => self.t(key),
+        }
+    }
+
     /// The interface's words.
     pub fn t(self, key: Key) -> &'static str {
         use Key::*;
@@ -87,6 +114,22 @@ impl Ui {
             }
             (Ui::Fr, YourAddress) => "Votre adresse ou votre serveur",
             (Ui::En, YourAddress) => "Your address or server",
+            (Ui::Fr, Placeholder) => "@vous@mastodon.social",
+            (Ui::En, Placeholder) => "@you@mastodon.social",
+            (Ui::Fr, BadHandle) => {
+                "Cette adresse n'est pas une adresse du fédivers. Saisissez @vous@votre.serveur ou votre.serveur."
+            }
+            (Ui::En, BadHandle) => {
+                "This is not a fediverse address. Enter @you@your.server or your.server."
+            }
+            (Ui::Fr, Unreachable) => {
+                "Impossible de trouver l'adresse d'interaction de ce serveur. Vérifiez l'adresse saisie."
+            }
+            (Ui::En, Unreachable) => {
+                "That server's interaction address could not be found. Check the address you entered."
+            }
+            (Ui::Fr, TryAgain) => "Essayez à nouveau",
+            (Ui::En, TryAgain) => "Try again",
             (Ui::Fr, Continue) => "Continuer",
             (Ui::En, Continue) => "Continue",
             (Ui::Fr, Members) => "Organisations membres",
@@ -173,6 +216,10 @@ pub enum Key {
     CosignHelp,
     YourAddress,
     Continue,
+    Placeholder,
+    BadHandle,
+    Unreachable,
+    TryAgain,
     Members,
     Statements,
     Pinned,
@@ -214,6 +261,17 @@ pub enum Key {
 mod tests {
     use super::*;
     use axum::http::HeaderValue;
+
+    #[test]
+    fn counts_take_the_singular_each_language_uses() {
+        assert_eq!(Ui::Fr.t_n(Key::Followers, 1_u64), "abonné·e");
+        assert_eq!(Ui::Fr.t_n(Key::Followers, 0_u64), "abonné·e");
+        assert_eq!(Ui::Fr.t_n(Key::Followers, 2_u64), "abonné·es");
+        assert_eq!(Ui::En.t_n(Key::Followers, 1_u64), "follower");
+        assert_eq!(Ui::En.t_n(Key::Followers, 0_u64), "followers");
+        assert_eq!(Ui::En.t_n(Key::FirstSignatories, 1_u64), "first signatory");
+        assert_eq!(Ui::Fr.t_n(Key::Cosignatures, 22_u64), "cosignatures");
+    }
 
     fn with(accept: &str) -> HeaderMap {
         let mut h = HeaderMap::new();

@@ -423,7 +423,41 @@ async fn the_follow_form_sends_visitors_to_their_server(backend: Backend) {
         422,
     )
     .await;
-    assert_json_error(go("not a server!", &actor).await.unwrap(), 422).await;
+    // A visitor's mistake: the form again, filled, the error next to the field, in the
+    // interface's language (the page's `lang`, sent by the form).
+    for (handle, lang, words) in [
+        (
+            "not a server!",
+            "fr",
+            "n&#39;est pas une adresse du fédivers",
+        ),
+        ("moi", "fr", "n&#39;est pas une adresse du fédivers"),
+        ("@moi", "en", "This is not a fediverse address"),
+        ("x@moi", "en", "This is not a fediverse address"),
+    ] {
+        let q: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("handle", handle)
+            .append_pair("uri", &actor)
+            .append_pair("lang", lang)
+            .finish();
+        let res = app
+            .client
+            .get(format!("{}/interact?{q}", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 422, "{handle}");
+        assert!(crate::helpers::content_type(&res).starts_with("text/html"));
+        let html = res.text().await.unwrap();
+        assert!(html.contains(&format!("<html lang=\"{lang}\"")), "{html}");
+        assert!(html.contains(words), "{handle}: {html}");
+        assert!(
+            html.contains(&format!("value=\"{}\"", handle.replace('!', "&#33;")))
+                || html.contains(&format!("value=\"{handle}\"")),
+            "the field keeps what was typed: {html}"
+        );
+        assert!(html.contains("aria-describedby=\"interact-error\""));
+    }
 }
 
 async fn health_and_readiness(backend: Backend) {

@@ -8,7 +8,13 @@ use super::*;
 pub(super) async fn interact(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
+    headers: HeaderMap,
 ) -> Result<Response> {
+    let ui = Ui::choose(
+        query.as_deref(),
+        &headers,
+        state.coalition.languages.first(),
+    );
     let params: std::collections::HashMap<String, String> =
         url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
             .into_owned()
@@ -23,8 +29,8 @@ pub(super) async fn interact(
             problem: "not one of this coalition's addresses".into(),
         });
     }
-    let handle = params.get("handle").map(|h| h.trim()).unwrap_or_default();
-    let handle = handle.trim_start_matches('@');
+    let raw_handle = params.get("handle").map(|h| h.trim()).unwrap_or_default();
+    let handle = raw_handle.trim_start_matches('@');
     let (user, host) = match handle.rsplit_once('@') {
         Some((u, h)) => (Some(u), h),
         None => (
@@ -35,27 +41,23 @@ pub(super) async fn interact(
                 .trim_end_matches('/'),
         ),
     };
-    let host_ok = !host.is_empty()
-        && host.len() <= 253
-        && host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'));
-    if !host_ok || user.is_some_and(|u| u.is_empty() || u.contains(['/', '?', '#', ' '])) {
-        return Err(HttpError::Invalid {
-            field: "handle".into(),
-            problem: "enter @you@your.server or your.server".into(),
-        });
-    }
     // Local addresses are only for local demos and tests, over http.
     let local = host
         .split(':')
         .next()
         .is_some_and(|h| h == "localhost" || h.ends_with(".localhost"));
-    let scheme = if local && state.settings.federation.allow_private_addresses {
-        "http"
-    } else {
-        "https"
-    };
+    let local_ok = local && state.settings.federation.allow_private_addresses;
+    // A server's name has a dot: `moi` alone would send the visitor to https://moi/.
+    let host_ok = !host.is_empty()
+        && host.len() <= 253
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'))
+        && (local_ok || host.split(':').next().is_some_and(|h| h.contains('.')));
+    if !host_ok || user.is_some_and(|u| u.is_empty() || u.contains(['/', '?', '#', ' '])) {
+        return error_page(&state, ui, uri, raw_handle, Key::BadHandle);
+    }
+    let scheme = if local_ok { "http" } else { "https" };
     let encoded: String = url::form_urlencoded::byte_serialize(uri.as_bytes()).collect();
     let mut target = format!("{scheme}://{host}/authorize_interaction?uri={encoded}");
     if let Some(user) = user {
@@ -79,9 +81,41 @@ pub(super) async fn interact(
         Ok(u) if matches!(u.scheme(), "http" | "https") => {
             Ok(Redirect::to(u.as_str()).into_response())
         }
-        _ => Err(HttpError::Invalid {
-            field: "handle".into(),
-            problem: "that server's interaction address is not usable".into(),
-        }),
+        _ => error_page(&state, ui, uri, raw_handle, Key::Unreachable),
     }
+}
+
+#[derive(Template)]
+#[template(path = "interact.html")]
+pub(super) struct InteractPage {
+    c: Chrome,
+    /// Follow or co-sign, in words.
+    action: &'static str,
+    uri: String,
+    handle: String,
+    error: &'static str,
+}
+
+/// The form again, filled with what the visitor typed, the problem next to the field, in
+/// the interface's language (422: the browser shows it like any page).
+fn error_page(state: &AppState, ui: Ui, uri: &str, handle: &str, error: Key) -> Result<Response> {
+    let action = if uri == state.coalition.urls.actor.as_str() {
+        Key::Follow
+    } else {
+        Key::Cosign
+    };
+    let title = format!("{} · {}", ui.t(action), state.coalition.name);
+    let url = state.coalition.urls.base.join("/interact");
+    let page = InteractPage {
+        c: Chrome::new(state, ui, title, url),
+        action: ui.t(action),
+        uri: uri.to_owned(),
+        handle: handle.to_owned(),
+        error: ui.t(error),
+    };
+    Ok(page_response(
+        ui,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        render(&page)?,
+    ))
 }

@@ -146,12 +146,16 @@ fn signature_counts(ui: Ui, t: &db::read::cosign::Tally) -> String {
         format!(
             "{} {} · {} {}",
             t.recorded,
-            ui.t(Key::FirstSignatories),
+            ui.t_n(Key::FirstSignatories, t.recorded),
             t.signatures,
             ui.t(Key::OnTheFediverse)
         )
     } else {
-        format!("{} {}", t.signatures, ui.t(Key::Cosignatures))
+        format!(
+            "{} {}",
+            t.signatures,
+            ui.t_n(Key::Cosignatures, t.signatures)
+        )
     }
 }
 
