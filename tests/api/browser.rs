@@ -355,12 +355,17 @@ async fn the_pages_show_a_seeded_coalition_in_both_languages(backend: Backend) {
         for w in words {
             assert!(page.dom.contains(w), "{ui}: {w}");
         }
-        // Both languages of the text, the interface's first.
-        let (fr, en) = (
-            page.dom.find("Manifeste 2026</h1>").unwrap(),
-            page.dom.find("2026 Manifesto</h1>").unwrap(),
-        );
-        assert_eq!(fr < en, ui == "fr");
+        // One language at a time, the interface's, and one switch to the other.
+        let (title, other) = if ui == "fr" {
+            ("Manifeste 2026</h1>", "2026 Manifesto</h1>")
+        } else {
+            ("2026 Manifesto</h1>", "Manifeste 2026</h1>")
+        };
+        assert!(page.dom.contains(title), "{ui}");
+        assert!(!page.dom.contains(other), "{ui}: one language at a time");
+        assert_eq!(page.dom.matches("<nav").count(), 1, "one language switch");
+        let switch = if ui == "fr" { "?lang=en" } else { "?lang=fr" };
+        assert!(page.dom.contains(&format!("href=\"{switch}\"")), "{ui}");
         assert!(page.dom.contains("<svg"), "the chart");
         // The hostile name is text; nothing ran.
         assert!(!page.dom.contains("<title>pwned</title>"), "a script ran");
@@ -437,7 +442,7 @@ async fn the_cosign_form_sends_the_browser_on_to_the_visitors_server() {
             &format!("@alice@localhost:{}", w.peer.addr.port()),
         )
         .await;
-    browser.click(".cosign button[type=submit]").await;
+    browser.click(".cosign-button").await;
     let statement = format!("{}/statements/manifeste-2026", w.app.base);
     let landed = browser
         .wait_for_url("the visitor's server", |u| {

@@ -18,6 +18,7 @@ mod discovery;
 mod fanout;
 mod fixtures;
 mod follows;
+mod layout;
 mod likes;
 mod one_signature;
 mod pages;

@@ -64,6 +64,9 @@ pub struct Chrome {
     pub feed: String,
     pub activitypub: Option<String>,
     pub version: &'static str,
+    /// The languages a page's text exists in, as (link, code, name, current): the page's
+    /// one language switch. Empty: the switch offers the other interface language.
+    pub languages: Vec<(String, String, &'static str, bool)>,
 }
 
 impl Chrome {
@@ -91,6 +94,7 @@ impl Chrome {
             feed: c.urls.base.join("/statements.atom"),
             activitypub: None,
             version: env!("CARGO_PKG_VERSION"),
+            languages: Vec::new(),
         }
     }
 }

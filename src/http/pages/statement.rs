@@ -5,7 +5,6 @@ use crate::db::states::SignerClass;
 
 pub(super) struct TextView {
     lang: String,
-    lang_name: &'static str,
     title: String,
     body_html: String,
 }
@@ -46,7 +45,8 @@ pub(super) struct VersionView {
 pub(super) struct StatementPage {
     c: Chrome,
     url: String,
-    texts: Vec<TextView>,
+    actor_id: String,
+    text: Option<TextView>,
     published: String,
     updated: Option<String>,
     shown_version: i32,
@@ -86,6 +86,24 @@ pub(super) fn language_name(code: &str) -> &'static str {
         "ar" => "العربية",
         _ => "—",
     }
+}
+
+/// A text's HTML as plain text, paragraphs and lines kept apart by a space (for
+/// `og:description`, where "pouvoirs</p><p>Ce" must not become "pouvoirsCe").
+pub(super) fn plain_text(html: &str) -> String {
+    let spaced = html
+        .replace("</p>", "</p> ")
+        .replace("<br>", " ")
+        .replace("<br />", " ")
+        .replace("</li>", "</li> ");
+    let text = ammonia::Builder::empty().clean(&spaced).to_string();
+    let text = text
+        .replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Strip the bold title paragraph the Note carries: the page shows the title as a heading.
@@ -132,19 +150,36 @@ pub async fn statement_page(
             })?,
     };
     let texts = &shown.texts;
-    let title = text_for(texts, ui)
+    // One language at a time: the one asked for (`?lang=`) if the text has it, else the
+    // interface's, else the statement's first.
+    let asked_lang = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "lang")
+        .map(|(_, v)| v.into_owned());
+    let text = asked_lang
+        .as_deref()
+        .and_then(|l| texts.iter().find(|t| t.lang == l))
+        .or_else(|| text_for(texts, ui));
+    let title = text
         .map(|t| t.title.clone())
         .unwrap_or_else(|| row.slug.clone());
     let mut chrome = Chrome::new(state, ui, format!("{title} · {}", c.name), url.clone());
     chrome.og_type = "article";
     chrome.activitypub = Some(url.clone());
-    if let Some(t) = text_for(texts, ui) {
-        let plain = ammonia::Builder::empty().clean(&t.html).to_string();
-        chrome.description = plain.chars().take(280).collect();
+    if let Some(t) = text {
+        chrome.description = plain_text(&t.html).chars().take(280).collect();
     }
-    // The interface language's text first, the others after.
-    let mut ordered: Vec<&StoredText> = texts.iter().collect();
-    ordered.sort_by_key(|t| t.lang != ui.code());
+    let version_param = asked.map(|n| format!("version={n}&")).unwrap_or_default();
+    chrome.languages = texts
+        .iter()
+        .map(|t| {
+            (
+                format!("?{version_param}lang={}", t.lang),
+                t.lang.clone(),
+                language_name(&t.lang),
+                text.is_some_and(|shown| shown.lang == t.lang),
+            )
+        })
+        .collect();
     let signatures = db::read::cosign::current(&state.db, &row.slug, false).await?;
     let view = |s: &db::read::cosign::SignatureRow, at: DateTime<Utc>| SignerView {
         name: s
@@ -239,15 +274,12 @@ pub async fn statement_page(
         chart: chart::chart(&history, ui),
         c: chrome,
         url: url.clone(),
-        texts: ordered
-            .into_iter()
-            .map(|t| TextView {
-                lang: t.lang.clone(),
-                lang_name: language_name(&t.lang),
-                title: t.title.clone(),
-                body_html: body_without_title(t),
-            })
-            .collect(),
+        actor_id: c.urls.actor.to_string(),
+        text: text.map(|t| TextView {
+            lang: t.lang.clone(),
+            title: t.title.clone(),
+            body_html: body_without_title(t),
+        }),
         published: day(row.published_at),
         updated: row.updated_at.map(day),
         shown_version: shown.version,
