@@ -4,7 +4,7 @@ use crate::helpers::{Backend, World, on_both_backends};
 
 on_both_backends!(every_hashtag_link_of_a_note_leads_to_its_tag_page);
 
-const STATEMENT: &str = "+++\nslug = \"appel\"\ntags = [\"climat\", \"Solidarite\"]\n[title]\nfr = \"Appel\"\nen = \"Call\"\n+++\n::: fr\nTexte.\n::: en\nText.\n";
+const STATEMENT: &str = "+++\nslug = \"appel\"\ntags = [\"climat\", \"Solidarite\"]\n[title]\nfr = \"Appel\"\nen = \"Call\"\n+++\n::: fr\nTexte des pouvoirs.\n\nCe texte est le nôtre.\n::: en\nText.\n";
 const OTHER: &str = "+++\nslug = \"autre\"\ntags = [\"climat\"]\n[title]\nfr = \"Autre\"\n+++\n::: fr\nAutre texte.\n";
 
 async fn every_hashtag_link_of_a_note_leads_to_its_tag_page(backend: Backend) {
@@ -78,6 +78,12 @@ async fn every_hashtag_link_of_a_note_leads_to_its_tag_page(backend: Backend) {
         .unwrap();
     assert!(
         page.contains("<a href=\"/tags/solidarite\" rel=\"tag\">#Solidarite</a>"),
+        "{page}"
+    );
+
+    // The link preview's description keeps the paragraphs apart.
+    assert!(
+        page.contains("content=\"Texte des pouvoirs. Ce texte est le nôtre.\""),
         "{page}"
     );
 

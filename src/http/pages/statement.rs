@@ -166,7 +166,10 @@ pub async fn statement_page(
     chrome.og_type = "article";
     chrome.activitypub = Some(url.clone());
     if let Some(t) = text {
-        chrome.description = plain_text(&t.html).chars().take(280).collect();
+        chrome.description = plain_text(&body_without_title(t))
+            .chars()
+            .take(280)
+            .collect();
     }
     let version_param = asked.map(|n| format!("version={n}&")).unwrap_or_default();
     chrome.languages = texts
