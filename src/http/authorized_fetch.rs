@@ -31,8 +31,9 @@ fn protected(path: &str, username: &str, wants_ap: bool) -> bool {
         return !path.ends_with("/inbox");
     }
     if let Some(rest) = path.strip_prefix("/statements/") {
-        // The statement itself only when asked for as JSON; its collections always.
-        return rest.contains('/') || wants_ap;
+        // The statement itself only when asked for as JSON; its collections always; its
+        // badge never (an image other sites show).
+        return (rest.contains('/') && !rest.ends_with("/badge.svg")) || wants_ap;
     }
     false
 }
@@ -136,6 +137,7 @@ mod tests {
             "the page for people"
         );
         assert!(protected("/statements/s/ledger", "coalition", false));
+        assert!(!protected("/statements/s/badge.svg", "coalition", false));
         assert!(!protected("/.well-known/webfinger", "coalition", true));
         assert!(!protected("/media/avatar-1.png", "coalition", true));
     }

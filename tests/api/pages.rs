@@ -2,7 +2,10 @@
 
 use crate::helpers::{Backend, World, on_both_backends};
 
-on_both_backends!(every_hashtag_link_of_a_note_leads_to_its_tag_page);
+on_both_backends!(
+    every_hashtag_link_of_a_note_leads_to_its_tag_page,
+    the_badge_is_svg_with_the_count
+);
 
 const STATEMENT: &str = "+++\nslug = \"appel\"\ntags = [\"climat\", \"Solidarite\"]\n[title]\nfr = \"Appel\"\nen = \"Call\"\n+++\n::: fr\nTexte des pouvoirs.\n\nCe texte est le nôtre.\n::: en\nText.\n";
 const OTHER: &str = "+++\nslug = \"autre\"\ntags = [\"climat\"]\n[title]\nfr = \"Autre\"\n+++\n::: fr\nAutre texte.\n";
@@ -99,4 +102,53 @@ async fn every_hashtag_link_of_a_note_leads_to_its_tag_page(backend: Backend) {
             .unwrap()
             .starts_with("text/html")
     );
+}
+
+/// Well-formed XML whose root is an `svg` element; returns its text content.
+fn svg_text(body: &str) -> String {
+    let mut reader = quick_xml::Reader::from_str(body);
+    let mut root = None;
+    let mut text = String::new();
+    loop {
+        match reader.read_event().expect("well-formed XML") {
+            quick_xml::events::Event::Start(e) if root.is_none() => {
+                root = Some(String::from_utf8_lossy(e.name().as_ref()).into_owned());
+            }
+            quick_xml::events::Event::Text(t) => text.push_str(&t.decode().unwrap()),
+            quick_xml::events::Event::Eof => break,
+            _ => {}
+        }
+    }
+    assert_eq!(root.as_deref(), Some("svg"));
+    text
+}
+
+async fn the_badge_is_svg_with_the_count(backend: Backend) {
+    let w = World::start(backend, "", &[]).await;
+    let file = w.file("a.md", STATEMENT);
+    w.cli.ok(&["statement", "publish", &file]).await;
+    let get = async || {
+        let res = w.app.get("/statements/appel/badge.svg", "image/*").await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(
+            res.headers()["content-type"],
+            "image/svg+xml; charset=utf-8"
+        );
+        assert_eq!(
+            res.headers()["cross-origin-resource-policy"],
+            "cross-origin"
+        );
+        res.text().await.unwrap()
+    };
+    let body = get().await;
+    assert!(body.contains("xmlns=\"http://www.w3.org/2000/svg\""));
+    assert!(svg_text(&body).contains("0 signatures"), "{body}");
+    w.cli
+        .ok(&["signatories", "add", "appel", "--name", "Ada"])
+        .await;
+    let body = get().await;
+    assert!(svg_text(&body).contains("1 signature"), "{body}");
+    assert!(body.contains(">1</text>"), "{body}");
+    let res = w.app.get("/statements/nope/badge.svg", "image/*").await;
+    assert_eq!(res.status(), 404);
 }

@@ -3,6 +3,7 @@
 //! Server-rendered, no JavaScript; everything remote is escaped (askama) or sanitised.
 //! One file per page; this one holds what they share: the frame, the headers, the router.
 
+mod badge;
 mod chart;
 mod feed;
 mod interact;
@@ -46,6 +47,7 @@ pub fn router() -> Router<AppState> {
         .route("/members", get(members::members_page))
         .route("/statements.atom", get(feed::feed))
         .route("/tags/{tag}", get(tags::tag_page))
+        .route("/statements/{slug}/badge.svg", get(badge::badge))
         .route("/tags/{tag}/feed.atom", get(tags::tag_feed))
         .route("/interact", get(interact::interact))
         .route("/static/tribune.css", get(stylesheet))
