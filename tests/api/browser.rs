@@ -436,6 +436,26 @@ async fn the_cosign_form_sends_the_browser_on_to_the_visitors_server() {
         .to_owned();
     assert!(csp.contains("form-action"), "{csp}");
 
+    // A bad handle: the form again, in the page's language, the error next to the field.
+    browser.fill("#cosign-handle", "moi").await;
+    browser.click(".cosign-button").await;
+    browser
+        .wait_for_url("the form again", |u| u.contains("/interact?"))
+        .await;
+    let shown = browser
+        .eval("return [document.documentElement.lang, document.querySelector('#interact-error').textContent, document.querySelector('#interact-handle').value];")
+        .await;
+    assert_eq!(shown[0], "fr");
+    assert!(
+        shown[1]
+            .as_str()
+            .unwrap()
+            .contains("n'est pas une adresse du fédivers"),
+        "{shown}"
+    );
+    assert_eq!(shown[2], "moi");
+    browser.screenshot("cosign-form-error").await;
+    browser.goto(&page).await;
     browser
         .fill(
             "#cosign-handle",
