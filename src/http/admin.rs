@@ -26,9 +26,6 @@ use crate::{
     state::AppState,
 };
 
-/// A statement with a base64 image is larger than the inbox's 1 MiB.
-const MAX_ADMIN_BODY: usize = MAX_STATEMENT_IMAGE * 4 / 3 + 1024 * 1024;
-
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/admin/statements", get(list).post(publish))
@@ -87,6 +84,9 @@ impl From<StatementError> for HttpError {
             StatementError::Input(InputError { field, problem }) => {
                 HttpError::Invalid { field, problem }
             }
+            StatementError::TooLong(InputError { field, problem }) => {
+                HttpError::TooLarge { field, problem }
+            }
             StatementError::Conflict(m) => HttpError::Conflict(m),
             StatementError::NotFound(slug) => HttpError::NotFound(format!("no statement {slug}")),
             StatementError::Gone(slug) => {
@@ -129,9 +129,26 @@ async fn read_statement(
     crate::domain::statement::StatementDraft,
     Option<ImageUpload>,
 )> {
-    let bytes = axum::body::to_bytes(body, MAX_ADMIN_BODY)
+    // Too large a body gets the same kind of answer as too long a text, before it is read
+    // when its length is announced.
+    let limit = statements::max_request_bytes(state);
+    let too_large = || HttpError::TooLarge {
+        field: "body".into(),
+        problem: format!(
+            "larger than {limit} bytes: a statement has at most {} bytes per language \
+             (statements.max_bytes_per_language), an image at most {MAX_STATEMENT_IMAGE} bytes",
+            state.settings.statements.max_bytes_per_language
+        ),
+    };
+    let announced = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if announced.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    let bytes = axum::body::to_bytes(body, limit)
         .await
-        .map_err(|_| HttpError::PayloadTooLarge(MAX_ADMIN_BODY))?;
+        .map_err(|_| too_large())?;
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -147,6 +164,7 @@ async fn read_statement(
     };
     let draft = parse(&source, &state.coalition.languages)
         .map_err(|InputError { field, problem }| HttpError::Invalid { field, problem })?;
+    statements::check_size(state, &draft)?;
     let image = match (&draft.image, image_data) {
         (None, None) => None,
         (Some(image), Some(data)) => Some(ImageUpload {
