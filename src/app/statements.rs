@@ -21,6 +21,10 @@ use crate::{
 pub enum StatementError {
     #[error(transparent)]
     Input(#[from] InputError),
+    /// A language's text over `statements.max_bytes_per_language`, or a Note too large to
+    /// federate whole (docs/interop.md §10).
+    #[error("{0}")]
+    TooLong(InputError),
     #[error("{0}")]
     Conflict(String),
     #[error("no statement {0}")]
@@ -53,6 +57,10 @@ pub struct ImageUpload {
 /// Images on posts: Mastodon takes up to 16 MB (docs/interop.md §5).
 pub const MAX_STATEMENT_IMAGE: usize = 16 * 1024 * 1024;
 
+mod limits;
+use limits::check_wire_size;
+pub use limits::{check_size, max_request_bytes};
+
 /// What a change did.
 #[derive(Debug, Clone)]
 pub struct Published {
@@ -72,10 +80,12 @@ struct Prepared {
 }
 
 fn prepare(
+    state: &AppState,
     draft: &StatementDraft,
     image: Option<ImageUpload>,
     mentions: &[Resolved],
 ) -> Result<Prepared, StatementError> {
+    check_size(state, draft)?;
     let texts: Vec<StoredText> = draft
         .texts
         .iter()
@@ -213,7 +223,7 @@ pub async fn publish(
         field: "slug".into(),
         problem: "required to publish".into(),
     })?;
-    let prepared = prepare(draft, image, mentions)?;
+    let prepared = prepare(state, draft, image, mentions)?;
     let now = Utc::now().trunc_subsecs(0);
     let mut tx = state.db.begin().await?;
     if db::statements::slug_taken(&mut tx, slug.as_str()).await? {
@@ -235,6 +245,7 @@ pub async fn publish(
             image_hash: prepared.image.as_ref().map(|i| i.0.as_str()),
             image_alt: prepared.image.as_ref().map(|i| i.3.as_str()),
             mentions: &prepared.mentions,
+            federate: draft.federate,
             at: now,
         },
         draft.pinned,
@@ -245,6 +256,7 @@ pub async fn publish(
         .await?
         .ok_or_else(|| StatementError::NotFound(slug.to_string()))?;
     let note = wire::note(&state.coalition, &row, Counts::default())?;
+    check_wire_size(&note, draft.federate)?;
     let mut activities = vec![
         fan_out_and(
             &mut tx,
@@ -314,23 +326,24 @@ pub async fn edit(
         }
         .into());
     }
-    let prepared = prepare(draft, image, mentions)?;
+    let prepared = prepare(state, draft, image, mentions)?;
     let now = Utc::now().trunc_subsecs(0);
     let mut tx = state.db.begin().await?;
     let row = live(&mut tx, slug).await?;
     let mut activities = Vec::new();
-    if row.version_hash != prepared.hash {
-        if let Some((hash, media_type, bytes, _)) = &prepared.image {
-            db::statements::insert_media(&mut tx, hash, media_type, bytes).await?;
-        }
+    let new_text = row.version_hash != prepared.hash;
+    // A new text, or the same one federated otherwise (whole or excerpt): the Note changes.
+    if new_text || draft.federate != row.federate {
         // Mastodon applies an edit only when `updated` is later than the one it has.
         let at = match row.updated_at.or(Some(row.published_at)) {
             Some(prev) if prev >= now => prev + chrono::Duration::seconds(1),
             _ => now,
         };
-        db::statements::add_version(
-            &mut tx,
-            &NewVersion {
+        if new_text {
+            if let Some((hash, media_type, bytes, _)) = &prepared.image {
+                db::statements::insert_media(&mut tx, hash, media_type, bytes).await?;
+            }
+            let version = NewVersion {
                 slug: slug.as_str(),
                 version: row.current_version + 1,
                 hash: &prepared.hash,
@@ -339,12 +352,16 @@ pub async fn edit(
                 image_hash: prepared.image.as_ref().map(|i| i.0.as_str()),
                 image_alt: prepared.image.as_ref().map(|i| i.3.as_str()),
                 mentions: &prepared.mentions,
+                federate: draft.federate,
                 at,
-            },
-        )
-        .await?;
+            };
+            db::statements::add_version(&mut tx, &version).await?;
+        } else {
+            db::statements::set_federate(&mut tx, slug.as_str(), draft.federate, at).await?;
+        }
         let row = live(&mut tx, slug).await?;
         let note = wire::note(&state.coalition, &row, counts(state, slug.as_str()).await?)?;
+        check_wire_size(&note, draft.federate)?;
         activities.push(
             fan_out_and(
                 &mut tx,

@@ -38,11 +38,26 @@ fn read(
     state: &AppState,
     file: &Path,
 ) -> Result<(StatementDraft, Option<ImageUpload>), StatementError> {
-    let source = std::fs::read_to_string(file).map_err(|e| InputError {
+    let cannot_read = |e: std::io::Error| InputError {
         field: "file".into(),
         problem: format!("cannot read {}: {e}", file.display()),
-    })?;
+    };
+    let size = std::fs::metadata(file).map_err(cannot_read)?.len();
+    let most = statements::max_request_bytes(state);
+    if usize::try_from(size).map_or(true, |n| n > most) {
+        return Err(StatementError::TooLong(InputError {
+            field: "file".into(),
+            problem: format!(
+                "{} has {size} bytes, more than a statement can hold ({most}): at most {} \
+                 bytes per language (statements.max_bytes_per_language)",
+                file.display(),
+                state.settings.statements.max_bytes_per_language
+            ),
+        }));
+    }
+    let source = std::fs::read_to_string(file).map_err(cannot_read)?;
     let draft = parse(&source, &state.coalition.languages)?;
+    statements::check_size(state, &draft)?;
     let image = match &draft.image {
         None => None,
         Some(image) => {

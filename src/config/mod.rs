@@ -46,7 +46,7 @@ mod validate;
 use raw::*;
 pub use raw::{
     CosignAccept, CosignSettings, DeliverySettings, InboxSettings, LogFormat, LogSettings,
-    MetricsSettings, RelaySettings, RetentionSettings,
+    MetricsSettings, RelaySettings, RetentionSettings, StatementSettings,
 };
 
 /// Validated settings.
@@ -59,6 +59,7 @@ pub struct Settings {
     pub inbox: InboxSettings,
     pub delivery: DeliverySettings,
     pub cosign: CosignSettings,
+    pub statements: StatementSettings,
     pub relay: RelaySettings,
     pub retention: RetentionSettings,
     pub metrics: MetricsSettings,

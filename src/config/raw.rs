@@ -14,6 +14,7 @@ pub(super) struct RawSettings {
     pub(super) inbox: InboxSettings,
     pub(super) delivery: DeliverySettings,
     pub(super) cosign: CosignSettings,
+    pub(super) statements: StatementSettings,
     pub(super) relay: RelaySettings,
     pub(super) retention: RetentionSettings,
     pub(super) metrics: MetricsSettings,
@@ -56,6 +57,21 @@ impl fmt::Debug for MetricsSettings {
 pub struct RetentionSettings {
     pub received_activities_days: u32,
     pub finished_deliveries_days: u32,
+}
+
+/// What a statement may hold.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatementSettings {
+    /// Bytes of one language's title and text, as written in the statement file.
+    pub max_bytes_per_language: usize,
+}
+
+impl StatementSettings {
+    /// Below this, a paragraph and its title would not fit.
+    pub const MIN_BYTES_PER_LANGUAGE: usize = 1024;
+    /// The admin API reads a whole statement in one request body, sized from this setting.
+    pub const MAX_BYTES_PER_LANGUAGE: usize = 4 * 1024 * 1024;
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -20,6 +20,7 @@ fn defaults_are_valid_and_demo_friendly() {
     );
     assert!(s.admin.token().is_none());
     assert_eq!(s.coalition.summary[0].0.as_str(), "fr");
+    assert_eq!(s.statements.max_bytes_per_language, 100 * 1024);
 }
 
 #[test]
@@ -60,6 +61,18 @@ fn bad_values_name_their_setting() {
             "retention.received_activities_days",
         ),
         ("[database]\nurl = \"mysql://x\"", "database.url"),
+        (
+            "[statements]\nmax_bytes_per_language = 100",
+            "statements.max_bytes_per_language",
+        ),
+        (
+            "[statements]\nmax_bytes_per_language = 5000000",
+            "statements.max_bytes_per_language",
+        ),
+        (
+            "[statements]\nmax_bytes_per_language = \"big\"",
+            "statements.max_bytes_per_language",
+        ),
         (
             "[federation]\nallow_private_addresses = \"maybe\"",
             "federation.allow_private_addresses",

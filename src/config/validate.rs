@@ -176,6 +176,19 @@ impl RawSettings {
                 "must be at least 1",
             ));
         }
+        let max_text = self.statements.max_bytes_per_language;
+        if !(StatementSettings::MIN_BYTES_PER_LANGUAGE..=StatementSettings::MAX_BYTES_PER_LANGUAGE)
+            .contains(&max_text)
+        {
+            return Err(ConfigError::invalid(
+                "statements.max_bytes_per_language",
+                format!(
+                    "must be between {} and {} bytes, got {max_text}",
+                    StatementSettings::MIN_BYTES_PER_LANGUAGE,
+                    StatementSettings::MAX_BYTES_PER_LANGUAGE
+                ),
+            ));
+        }
         if d.lease_seconds <= d.timeout_seconds {
             return Err(ConfigError::invalid(
                 "delivery.lease_seconds",
@@ -222,6 +235,7 @@ impl RawSettings {
             inbox: self.inbox,
             delivery: self.delivery,
             cosign: self.cosign,
+            statements: self.statements,
             relay: self.relay,
             retention: self.retention,
             metrics: self.metrics,

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Db, DbError, Tx, on_pool, on_tx};
-use crate::domain::statement::{Mentioned, StoredText};
+use crate::domain::statement::{Federate, Mentioned, StoredText};
 
 /// A statement with the texts of its current version.
 #[derive(Debug, Clone)]
@@ -23,6 +23,8 @@ pub struct StatementRow {
     pub texts: Vec<StoredText>,
     /// The actors the statement mentions.
     pub mentions: Vec<Mentioned>,
+    /// Whole text or excerpt on the fediverse.
+    pub federate: Federate,
 }
 
 /// The row as stored: the lists are JSON text on both backends.
@@ -41,6 +43,7 @@ struct StoredRow {
     version_hash: String,
     texts: String,
     mentions: String,
+    federate: String,
 }
 
 /// A JSON column read back into its type; written by this module, so a failure means the
@@ -61,6 +64,9 @@ impl TryFrom<StoredRow> for StatementRow {
             tags: json_column("statements.tags", &r.tags)?,
             texts: json_column("statement_versions.texts", &r.texts)?,
             mentions: json_column("statements.mentions", &r.mentions)?,
+            federate: Federate::parse(&r.federate).ok_or_else(|| {
+                DbError::Setup(format!("statements.federate is {:?}", r.federate))
+            })?,
             slug: r.slug,
             current_version: r.current_version,
             image_hash: r.image_hash,
@@ -81,7 +87,7 @@ fn typed(rows: Vec<StoredRow>) -> Result<Vec<StatementRow>, DbError> {
 
 const SELECT: &str = "SELECT s.slug, s.current_version, s.tags, s.image_hash, s.image_alt, \
      m.media_type AS image_type, s.pinned, s.published_at, s.updated_at, s.deleted_at, \
-     v.hash AS version_hash, v.texts, s.mentions \
+     v.hash AS version_hash, v.texts, s.mentions, s.federate \
      FROM statements s \
      JOIN statement_versions v ON v.slug = s.slug AND v.version = s.current_version \
      LEFT JOIN media m ON m.hash = s.image_hash";
@@ -150,13 +156,15 @@ pub struct NewVersion<'a> {
     pub image_hash: Option<&'a str>,
     pub image_alt: Option<&'a str>,
     pub mentions: &'a str,
+    pub federate: Federate,
     pub at: DateTime<Utc>,
 }
 
 /// A new statement with its first version.
 pub async fn insert(tx: &mut Tx, v: &NewVersion<'_>, pinned: bool) -> Result<(), DbError> {
     let statement = "INSERT INTO statements (slug, current_version, tags, image_hash, image_alt, \
-                     pinned, published_at, mentions) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+                     pinned, published_at, mentions, federate) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
     on_tx!(tx, conn => {
         sqlx::query(statement)
             .bind(v.slug)
@@ -167,6 +175,7 @@ pub async fn insert(tx: &mut Tx, v: &NewVersion<'_>, pinned: bool) -> Result<(),
             .bind(pinned)
             .bind(v.at)
             .bind(v.mentions)
+            .bind(v.federate.as_str())
             .execute(&mut *conn)
             .await?;
     });
@@ -192,7 +201,7 @@ async fn insert_version(tx: &mut Tx, v: &NewVersion<'_>) -> Result<(), DbError> 
 pub async fn add_version(tx: &mut Tx, v: &NewVersion<'_>) -> Result<(), DbError> {
     insert_version(tx, v).await?;
     let sql = "UPDATE statements SET current_version = $1, tags = $2, image_hash = $3, \
-               image_alt = $4, updated_at = $5, mentions = $7 WHERE slug = $6";
+               image_alt = $4, updated_at = $5, mentions = $7, federate = $8 WHERE slug = $6";
     on_tx!(tx, conn => sqlx::query(sql)
         .bind(v.version)
         .bind(v.tags)
@@ -201,6 +210,25 @@ pub async fn add_version(tx: &mut Tx, v: &NewVersion<'_>) -> Result<(), DbError>
         .bind(v.at)
         .bind(v.slug)
         .bind(v.mentions)
+        .bind(v.federate.as_str())
+        .execute(conn)
+        .await
+        .map(|_| ())?);
+    Ok(())
+}
+
+/// Federate the same text otherwise: the Note changes, so `updated` does too.
+pub async fn set_federate(
+    tx: &mut Tx,
+    slug: &str,
+    federate: Federate,
+    at: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let sql = "UPDATE statements SET federate = $1, updated_at = $2 WHERE slug = $3";
+    on_tx!(tx, conn => sqlx::query(sql)
+        .bind(federate.as_str())
+        .bind(at)
+        .bind(slug)
         .execute(conn)
         .await
         .map(|_| ())?);

@@ -30,9 +30,19 @@ const ALLOWED_TAGS: [&str; 17] = [
 ];
 
 pub fn to_html(markdown: &str) -> String {
+    render(events(markdown))
+}
+
+/// The source as Markdown events, before they are narrowed to Mastodon's subset.
+pub fn events(markdown: &str) -> Parser<'_> {
     let mut options = Options::empty();
     options.insert(Options::ENABLE_STRIKETHROUGH);
-    let events = Parser::new_ext(markdown, options).map(|event| match event {
+    Parser::new_ext(markdown, options)
+}
+
+/// Events (all of a source's, or the opening that an excerpt keeps) as sanitised HTML.
+pub fn render<'a>(events: impl Iterator<Item = Event<'a>>) -> String {
+    let events = events.map(|event| match event {
         // Headings: a bold paragraph, as Mastodon would make of them anyway.
         Event::Start(Tag::Heading { .. }) => Event::Html("<p><strong>".into()),
         Event::End(TagEnd::Heading(_)) => Event::Html("</strong></p>".into()),

@@ -1,5 +1,6 @@
 //! Rules without I/O: the coalition's words as validated types.
 
+pub mod excerpt;
 mod language;
 pub mod ledger;
 pub mod markdown;

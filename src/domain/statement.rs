@@ -9,6 +9,7 @@
 //! image = "affiche.jpg"
 //! image_alt = "Affiche / Poster"
 //! mentions = ["@coalition@example.org"]
+//! federate = "excerpt"
 //!
 //! [title]
 //! fr = "Manifeste 2026"
@@ -33,6 +34,9 @@ use super::{
     signatories::{RawSignatory, Signatory, check_list},
 };
 use crate::util::escape_html;
+
+mod long;
+pub use long::Federate;
 
 /// What is wrong with a statement file, and where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -145,6 +149,8 @@ pub struct StatementDraft {
     pub signatories: Vec<Signatory>,
     /// Where those signatures were published (`signatories_source`: an article's URL).
     pub signatories_source: Option<String>,
+    /// The whole text on the fediverse, or an excerpt and a link (docs/interop.md §10).
+    pub federate: Federate,
 }
 
 #[derive(Debug, Deserialize)]
@@ -164,6 +170,7 @@ struct FrontMatter {
     #[serde(default)]
     signatories: Vec<RawSignatory>,
     signatories_source: Option<String>,
+    federate: Option<String>,
 }
 
 /// Parse a statement file against the coalition's languages.
@@ -309,6 +316,7 @@ pub fn parse(source: &str, languages: &[LanguageTag]) -> Result<StatementDraft, 
             .signatories_source
             .map(|s| s.trim().to_owned())
             .filter(|s| !s.is_empty()),
+        federate: Federate::from_front_matter(front.federate.as_deref())?,
     })
 }
 

@@ -10,7 +10,6 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{get, post},
 };
-use base64::{Engine, engine::general_purpose::STANDARD as BASE64};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use subtle::ConstantTimeEq;
@@ -19,15 +18,15 @@ use super::error::{HttpError, Result};
 use crate::{
     app::{
         members::{self, MemberError},
-        statements::{self, ImageUpload, MAX_STATEMENT_IMAGE, Published, StatementError},
+        statements::{self, Published, StatementError},
     },
     db,
-    domain::statement::{InputError, Slug, parse},
+    domain::statement::{InputError, Slug},
     state::AppState,
 };
 
-/// A statement with a base64 image is larger than the inbox's 1 MiB.
-const MAX_ADMIN_BODY: usize = MAX_STATEMENT_IMAGE * 4 / 3 + 1024 * 1024;
+mod statement_body;
+use statement_body::read_statement;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -87,6 +86,9 @@ impl From<StatementError> for HttpError {
             StatementError::Input(InputError { field, problem }) => {
                 HttpError::Invalid { field, problem }
             }
+            StatementError::TooLong(InputError { field, problem }) => {
+                HttpError::TooLarge { field, problem }
+            }
             StatementError::Conflict(m) => HttpError::Conflict(m),
             StatementError::NotFound(slug) => HttpError::NotFound(format!("no statement {slug}")),
             StatementError::Gone(slug) => {
@@ -110,66 +112,6 @@ pub(super) fn slug(s: &str) -> Result<Slug> {
         field: "slug".into(),
         problem,
     })
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct JsonStatement {
-    source: String,
-    image_base64: Option<String>,
-}
-
-/// The statement file as the body (`text/markdown` or `text/plain`), or JSON
-/// `{"source": "…", "image_base64": "…"}` when it has an image.
-async fn read_statement(
-    state: &AppState,
-    headers: &HeaderMap,
-    body: Body,
-) -> Result<(
-    crate::domain::statement::StatementDraft,
-    Option<ImageUpload>,
-)> {
-    let bytes = axum::body::to_bytes(body, MAX_ADMIN_BODY)
-        .await
-        .map_err(|_| HttpError::PayloadTooLarge(MAX_ADMIN_BODY))?;
-    let is_json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    let (source, image_data) = if is_json {
-        let j: JsonStatement = serde_json::from_slice(&bytes)
-            .map_err(|e| HttpError::bad_request(format!("the JSON body is not valid: {e}")))?;
-        (j.source, j.image_base64)
-    } else {
-        let text = String::from_utf8(bytes.to_vec())
-            .map_err(|_| HttpError::bad_request("the body is not UTF-8 text"))?;
-        (text, None)
-    };
-    let draft = parse(&source, &state.coalition.languages)
-        .map_err(|InputError { field, problem }| HttpError::Invalid { field, problem })?;
-    let image = match (&draft.image, image_data) {
-        (None, None) => None,
-        (Some(image), Some(data)) => Some(ImageUpload {
-            bytes: BASE64.decode(data.trim()).map_err(|_| HttpError::Invalid {
-                field: "image_base64".into(),
-                problem: "not base64".into(),
-            })?,
-            alt: image.alt.clone(),
-        }),
-        (Some(_), None) => {
-            return Err(HttpError::Invalid {
-                field: "image".into(),
-                problem: "send the image's bytes as image_base64 in a JSON body".into(),
-            });
-        }
-        (None, Some(_)) => {
-            return Err(HttpError::Invalid {
-                field: "image_base64".into(),
-                problem: "given, but the front matter names no image".into(),
-            });
-        }
-    };
-    Ok((draft, image))
 }
 
 async fn list(_: Admin, State(state): State<AppState>) -> Result<Json<Value>> {

@@ -21,6 +21,9 @@ pub enum HttpError {
     NotFound(String),
     #[error("the request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
+    /// Input too large for a named field: 413 with `field` in the body.
+    #[error("{field}: {problem}")]
+    TooLarge { field: String, problem: String },
     #[error("{0}")]
     Unprocessable(String),
     /// Input that names the field at fault: 422 with `field` in the body.
@@ -51,7 +54,9 @@ impl HttpError {
             HttpError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             HttpError::Forbidden(_) => StatusCode::FORBIDDEN,
             HttpError::NotFound(_) => StatusCode::NOT_FOUND,
-            HttpError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            HttpError::PayloadTooLarge(_) | HttpError::TooLarge { .. } => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
             HttpError::Unprocessable(_) | HttpError::Invalid { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
@@ -94,7 +99,7 @@ impl IntoResponse for HttpError {
         }
         let status = self.status_code();
         let mut body = serde_json::json!({ "error": self.to_string() });
-        if let HttpError::Invalid { field, .. } = &self {
+        if let HttpError::Invalid { field, .. } | HttpError::TooLarge { field, .. } = &self {
             body["field"] = serde_json::Value::String(field.clone());
         }
         let mut res = (status, [(header::CACHE_CONTROL, "no-store")], Json(body)).into_response();

@@ -9,7 +9,12 @@ use super::{
     activities::{Activity, Kind, rfc3339},
     coalition::Coalition,
 };
-use crate::{db::statements::StatementRow, protocol::AS_CONTEXT, util::escape_html};
+use crate::{
+    db::statements::StatementRow,
+    domain::{excerpt::language_excerpt_html, statement::Federate},
+    protocol::AS_CONTEXT,
+    util::escape_html,
+};
 
 pub use super::PUBLIC;
 
@@ -30,6 +35,10 @@ pub fn tag_url(coalition: &Coalition, tag: &str) -> String {
 pub fn note_context() -> Value {
     json!([AS_CONTEXT, {"sensitive": "as:sensitive", "Hashtag": "as:Hashtag"}])
 }
+
+/// The most a Note may weigh as JSON: Misskey refuses an inbox POST over 64 KiB with 413, and
+/// the activity that carries the Note adds its own few hundred bytes (docs/interop.md §10).
+pub const MAX_NOTE_BYTES: usize = 60 * 1024;
 
 /// Counts shown in the Note's inline `shares` and `likes`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -79,13 +88,21 @@ pub fn note(
         format!("<p>{}</p>", links.join(" "))
     };
     let tags_html = mentions_html + &tags_html;
+    // Each language whole, or its opening and a link to the page (docs/interop.md §10).
+    let parts: Vec<String> = texts
+        .iter()
+        .map(|t| match row.federate {
+            Federate::Full => t.html.clone(),
+            Federate::Excerpt => language_excerpt_html(&t.title, &t.markdown, &t.lang, &id),
+        })
+        .collect();
     // `content` holds every language in order: Mastodon shows `content` and takes the post's
     // language from the first `contentMap` key, so all languages are shown and the primary
     // one is the post's language.
-    let content: String = texts.iter().map(|t| t.html.as_str()).collect::<String>() + &tags_html;
+    let content: String = parts.concat() + &tags_html;
     let mut content_map = Map::new();
-    for t in texts {
-        content_map.insert(t.lang.clone(), Value::String(t.html.clone() + &tags_html));
+    for (t, part) in texts.iter().zip(&parts) {
+        content_map.insert(t.lang.clone(), Value::String(part.clone() + &tags_html));
     }
     let mut note = json!({
         "@context": note_context(),

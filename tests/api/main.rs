@@ -20,6 +20,7 @@ mod fixtures;
 mod follows;
 mod layout;
 mod likes;
+mod long_statements;
 mod one_signature;
 mod pages;
 mod relay;

@@ -85,3 +85,32 @@ fn slugs_and_hashtags() {
     );
     assert!(Hashtag::parse("2026").is_err());
 }
+
+#[test]
+fn federate_defaults_to_an_excerpt_and_names_its_field() {
+    assert_eq!(parse(GOOD, &langs()).unwrap().federate, Federate::Excerpt);
+    let full = GOOD.replace("pinned = true\n", "pinned = true\nfederate = \"full\"\n");
+    assert_eq!(parse(&full, &langs()).unwrap().federate, Federate::Full);
+    let bad = GOOD.replace("pinned = true\n", "pinned = true\nfederate = \"all\"\n");
+    assert_eq!(parse(&bad, &langs()).unwrap_err().field, "federate");
+}
+
+#[test]
+fn the_size_limit_counts_bytes_per_language_and_names_the_language() {
+    let d = parse(GOOD, &langs()).unwrap();
+    // French: "Manifeste 2026" and "Texte français.", 29 characters but 30 bytes (ç takes
+    // two); English: "2026 Manifesto" and "English *text*.", 29 bytes.
+    assert!(d.check_size(30).is_ok());
+    let err = d.check_size(29).unwrap_err();
+    assert_eq!(err.field, "::: fr");
+    assert!(
+        err.problem.contains("30 bytes") && err.problem.contains("limit of 29 bytes"),
+        "{err}"
+    );
+    let english_only = GOOD.replace("Texte français.", "Texte");
+    let err = parse(&english_only, &langs())
+        .unwrap()
+        .check_size(28)
+        .unwrap_err();
+    assert_eq!(err.field, "::: en", "{err}");
+}
