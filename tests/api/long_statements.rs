@@ -176,12 +176,24 @@ async fn an_excerpt_reaches_followers_and_the_page_keeps_the_whole_text(backend:
     assert_eq!(fetched["content"], note["content"]);
     assert_eq!(fetched["contentMap"], note["contentMap"]);
 
-    let page = w.app.get(&id, BROWSER_ACCEPT).await.text().await.unwrap();
-    for marker in ["Alinéa 8", "Paragraph 8", "Alinéa 1", "Paragraph 1"] {
-        assert!(
-            page.contains(marker),
-            "the page has the whole text: {marker}"
-        );
+    // The page shows one language at a time, each whole.
+    for (lang, markers) in [
+        ("fr", ["Alinéa 1", "Alinéa 8"]),
+        ("en", ["Paragraph 1", "Paragraph 8"]),
+    ] {
+        let page = w
+            .app
+            .get(&format!("{id}?lang={lang}"), BROWSER_ACCEPT)
+            .await
+            .text()
+            .await
+            .unwrap();
+        for marker in markers {
+            assert!(
+                page.contains(marker),
+                "the page has the whole text: {marker}"
+            );
+        }
     }
 
     // The same text, federated whole: an Update with a later `updated`, no new version.
