@@ -92,6 +92,36 @@ async fn the_statement_page_puts_counts_and_actions_first() {
             .screenshot(&format!("layout-statement-{lang}-1280"))
             .await;
     }
+    // The profile: the pinned manifesto as an excerpt, the list, the members and the follow
+    // form within a short scroll.
+    for lang in ["fr", "en"] {
+        desktop
+            .goto(&w.app.url(&format!("/@coalition?lang={lang}")))
+            .await;
+        let height = desktop
+            .eval("return document.documentElement.scrollHeight;")
+            .await
+            .as_u64()
+            .unwrap();
+        assert!(height < 2500, "{lang}: the profile is {height} px tall");
+        let more = desktop
+            .eval("return [...document.querySelectorAll('.card a')].map(a => a.textContent);")
+            .await;
+        let words = if lang == "fr" {
+            "Lire la suite"
+        } else {
+            "Read more"
+        };
+        assert!(more.to_string().contains(words), "{lang}: {more}");
+        let (_, follow) = span_of(&desktop, "#follow-handle").await;
+        assert!(
+            follow < 2500.0,
+            "{lang}: the follow form ends at {follow} px"
+        );
+        desktop
+            .screenshot(&format!("layout-profile-{lang}-1280"))
+            .await;
+    }
     desktop.close().await;
 
     let Some(phone) = Browser::start(390, 844).await else {

@@ -17,6 +17,8 @@ pub(super) struct StatementCard {
     pub(super) title: String,
     pub(super) url: String,
     pub(super) html: String,
+    /// The link to the whole text and its words, when the card shows only its start.
+    pub(super) more: Option<(String, &'static str)>,
     pub(super) date: String,
     /// Every current signatory, recorded and on the fediverse.
     pub(super) signatures: u64,
@@ -32,6 +34,7 @@ impl StatementCard {
             title: self.title.clone(),
             url: self.url.clone(),
             html: String::new(),
+            more: None,
             date: self.date.clone(),
             signatures: self.signatures,
             counts: self.counts.clone(),
@@ -59,6 +62,9 @@ pub(super) struct ProfilePage {
     cosignatures: u64,
 }
 
+/// Characters of a statement's text on its card.
+const CARD_EXCERPT: usize = 300;
+
 pub(super) async fn card(
     state: &AppState,
     row: &db::read::statements::StatementRow,
@@ -72,12 +78,19 @@ pub(super) async fn card(
         html: String::new(),
     });
     let tally = db::read::cosign::tally(&state.db, &row.slug).await?;
-    let html = super::statement::body_without_title(&text);
+    // A real excerpt: the first paragraph or so, cut between paragraphs, sentences or words,
+    // so that the list, the members and the follow form stay near the top.
+    let excerpt = crate::domain::excerpt::excerpt(&text.markdown, CARD_EXCERPT);
+    let read_more = excerpt
+        .cut
+        .then(|| crate::domain::excerpt::read_more(&text.lang));
+    let url = statement_url(&state.coalition, &row.slug);
     Ok(StatementCard {
+        more: read_more.map(|words| (format!("{url}?lang={}", text.lang), words)),
         lang: text.lang,
         title: text.title,
-        url: statement_url(&state.coalition, &row.slug),
-        html,
+        url,
+        html: excerpt.html,
         date: day(row.published_at),
         signatures: tally.total(),
         counts: signature_counts(ui, &tally),
