@@ -4,7 +4,8 @@ use crate::helpers::{Backend, World, on_both_backends};
 
 on_both_backends!(
     every_hashtag_link_of_a_note_leads_to_its_tag_page,
-    the_badge_is_svg_with_the_count
+    the_badge_is_svg_with_the_count,
+    every_link_of_the_public_pages_answers
 );
 
 const STATEMENT: &str = "+++\nslug = \"appel\"\ntags = [\"climat\", \"Solidarite\"]\n[title]\nfr = \"Appel\"\nen = \"Call\"\n+++\n::: fr\nTexte des pouvoirs.\n\nCe texte est le nôtre.\n::: en\nText.\n";
@@ -151,4 +152,66 @@ async fn the_badge_is_svg_with_the_count(backend: Backend) {
     assert!(body.contains(">1</text>"), "{body}");
     let res = w.app.get("/statements/nope/badge.svg", "image/*").await;
     assert_eq!(res.status(), 404);
+}
+
+/// Every `href` of a page, made absolute against `base` (same-site links only).
+fn links(html: &str, page: &url::Url) -> Vec<url::Url> {
+    html.split("href=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(|h| h.replace("&amp;", "&"))
+        .filter_map(|h| page.join(&h).ok())
+        .filter(|u| u.host_str() == page.host_str() && u.port() == page.port())
+        .collect()
+}
+
+/// #17's acceptance: every link on the profile, statement and tag pages answers 200, in
+/// both languages (the stylesheet, feeds, tags, versions, language switches, members).
+async fn every_link_of_the_public_pages_answers(backend: Backend) {
+    let w = World::start(backend, "", &[]).await;
+    let statement = match crate::layout::manifesto_statement() {
+        Some(text) => text,
+        None => std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/hiatus.md"),
+        )
+        .unwrap(),
+    };
+    let file = w.file("s.md", &statement);
+    let out = w.cli.ok(&["statement", "publish", &file]).await;
+    let note = out.lines().last().unwrap().to_owned();
+    let mut pages = vec![
+        w.app.url("/@coalition?lang=fr"),
+        w.app.url("/@coalition?lang=en"),
+        format!("{note}?lang=fr"),
+        format!("{note}?lang=en"),
+        w.app.url("/tags/hiatus"),
+    ];
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(page) = pages.pop() {
+        let url = url::Url::parse(&page).unwrap();
+        let res = w
+            .app
+            .client
+            .get(url.clone())
+            .header("accept", "text/html")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{url}");
+        let html = res.text().await.unwrap();
+        for link in links(&html, &url) {
+            if seen.insert(link.to_string()) {
+                let res = w
+                    .app
+                    .client
+                    .get(link.clone())
+                    .header("accept", "text/html")
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(res.status(), 200, "{link}, linked from {url}");
+            }
+        }
+    }
+    assert!(seen.len() >= 8, "{seen:?}");
 }
