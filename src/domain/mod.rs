@@ -1,7 +1,9 @@
-//! Rules without I/O: the coalition's words as validated types.
+//! Rules without I/O: the coalition's words as validated types, the ledger's canonical form
+//! and its signed head.
 
 mod language;
 pub mod ledger;
+pub mod ledger_head;
 pub mod markdown;
 pub mod statement;
 mod username;
