@@ -120,6 +120,8 @@ async fn append(
     let text = entry.canonical();
     let hash = sha256_hex(text.as_bytes());
     db::cosign::append(tx, &sig.slug, seq, &text, &hash, request).await?;
+    // The new head, signed in the same transaction (docs/ledger.md).
+    super::ledger::sign_head(tx, state, &sig.slug, seq, &hash).await?;
     Ok(())
 }
 

@@ -10,7 +10,7 @@ use super::{Db, DbError};
 
 /// Tables in the order they can be inserted. The delivery queue and pending count refreshes
 /// are not moved: they belong to the server that queued them.
-pub const TABLES: [&str; 16] = [
+pub const TABLES: [&str; 17] = [
     "local_actor",
     "remote_actors",
     "followers",
@@ -26,6 +26,7 @@ pub const TABLES: [&str; 16] = [
     "cosignatures",
     "statement_likes",
     "ledger",
+    "ledger_heads",
     "relays",
 ];
 

@@ -7,6 +7,10 @@ pub mod cosign {
     pub use crate::db::cosign::{SignatureRow, current, history, ledger, sizes, tally};
 }
 
+pub mod ledger_heads {
+    pub use crate::db::ledger_heads::{HeadRow, get};
+}
+
 pub mod deliveries {
     pub use crate::db::deliveries::{authority, outbox_count, outbox_page, public_activity};
     pub use crate::db::delivery_reports::{

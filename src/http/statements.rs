@@ -18,7 +18,7 @@ use crate::{
     app::cosign,
     db,
     protocol::{
-        collection as collections, cosigners,
+        collection as collections, cosigners, ledger_head,
         note::{self as wire},
     },
     state::AppState,
@@ -96,6 +96,19 @@ fn paged(id: &str, query: Option<&str>, items: Vec<serde_json::Value>) -> Result
     })
 }
 
+/// A collection's top carrying the statement's signed ledger head in `head` (docs/ledger.md),
+/// so that whoever reads the co-signers or the ledger can keep it.
+async fn top_with_head(
+    state: &AppState,
+    slug: &str,
+    top: collections::OrderedCollection,
+) -> Result<Response> {
+    let head = db::read::ledger_heads::get(&state.db, slug).await?;
+    let top = serde_json::to_value(top).map_err(|e| HttpError::Internal(e.into()))?;
+    let top = ledger_head::with_head(top, head.as_ref().map(|h| h.signed.as_str()));
+    Ok(ActivityJson(top).into_response())
+}
+
 /// The current co-signers, member organisations first, then other organisations, then
 /// persons; withdrawn and hidden signatures are not listed (the ledger keeps them).
 async fn cosigners(
@@ -107,7 +120,7 @@ async fn cosigners(
     let id = format!("{}/cosigners", wire::statement_url(&state.coalition, &slug));
     if page_param(query.as_deref())?.is_none() {
         let (signers, _) = db::read::cosign::sizes(&state.db, &slug).await?;
-        return Ok(ActivityJson(collections::paged_collection(&id, signers)).into_response());
+        return top_with_head(&state, &slug, collections::paged_collection(&id, signers)).await;
     }
     let items = db::read::cosign::current(&state.db, &slug, false)
         .await?
@@ -118,7 +131,8 @@ async fn cosigners(
     paged(&id, query.as_deref(), items)
 }
 
-/// The hash chain: every sign, withdraw and hide, as stored, with its hash.
+/// The hash chain: every sign, withdraw and hide, as stored, with its hash; the top carries
+/// the signed head.
 async fn ledger(
     State(state): State<AppState>,
     Path(slug): Path<String>,
@@ -128,7 +142,7 @@ async fn ledger(
     let id = format!("{}/ledger", wire::statement_url(&state.coalition, &slug));
     if page_param(query.as_deref())?.is_none() {
         let (_, entries) = db::read::cosign::sizes(&state.db, &slug).await?;
-        return Ok(ActivityJson(collections::paged_collection(&id, entries)).into_response());
+        return top_with_head(&state, &slug, collections::paged_collection(&id, entries)).await;
     }
     let items = db::read::cosign::ledger(&state.db, &slug)
         .await?
