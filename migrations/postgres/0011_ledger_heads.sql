@@ -7,7 +7,7 @@ ALTER TABLE local_actor ADD COLUMN ed25519_private_key_pem TEXT;
 -- head document with its eddsa-jcs-2022 proof as published. Replaced in the transaction that
 -- appends an entry.
 CREATE TABLE ledger_heads (
-    slug TEXT PRIMARY KEY REFERENCES statements (slug),
+    slug TEXT NOT NULL PRIMARY KEY REFERENCES statements (slug),
     seq BIGINT NOT NULL,
     hash TEXT NOT NULL,
     signed TEXT NOT NULL
