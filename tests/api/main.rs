@@ -18,6 +18,7 @@ mod discovery;
 mod fanout;
 mod fixtures;
 mod follows;
+mod ledger;
 mod likes;
 mod relay;
 mod schema;
