@@ -9,12 +9,12 @@ use tokio::net::TcpListener;
 use activitypub_federation::config::FederationConfig;
 
 use crate::{
-    app::{background, local_actor::LocalActor},
+    app::{self, background, local_actor::LocalActor},
     config::Settings,
     db::{self, Db},
     media::{self, ImageRole},
     metrics::Metrics,
-    protocol::coalition::{Coalition, CoalitionParts},
+    protocol::coalition::{Coalition, CoalitionParts, CoalitionUrls},
     state::AppState,
     transport::{
         client::{delivery_client, guarded},
@@ -69,6 +69,10 @@ async fn load_state(
                 .await?
         }
     };
+    // Beside the RSA pair, the Ed25519 key that signs the ledgers' heads (docs/ledger.md).
+    let urls = CoalitionUrls::new(&settings.server.public_url, &settings.coalition.username)
+        .context("building the coalition's URLs from server.public_url")?;
+    let assertion_key = app::ledger::adopt_key(&db, &urls).await?;
     let coalition = Coalition::new(
         &settings.coalition,
         &settings.server.public_url,
@@ -77,6 +81,7 @@ async fn load_state(
             header,
             public_key_pem: row.public_key_pem,
             private_key_pem: row.private_key_pem,
+            assertion_key,
             published: row.created_at,
         },
     )

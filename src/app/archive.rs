@@ -29,6 +29,7 @@ pub async fn export(state: &AppState, include_keys: bool) -> Result<Value, Archi
                 if let Some(o) = row.as_object_mut() {
                     o.shift_remove("private_key_pem");
                     o.shift_remove("public_key_pem");
+                    o.shift_remove("ed25519_private_key_pem");
                 }
             }
         }
@@ -71,9 +72,18 @@ pub async fn import(state: &AppState, doc: &Value) -> Result<Imported, ArchiveEr
     let other_url =
         (doc["public_url"].as_str() != Some(ours)).then(|| doc["public_url"].to_string());
     archive::clear_local_actor(&state.db).await?;
+    // Heads signed by a key the archive does not carry cannot be checked here: without it,
+    // the next start makes a key and signs every ledger's head anew (docs/ledger.md).
+    let ed25519_kept = doc["tables"]["local_actor"]
+        .as_array()
+        .and_then(|rows| rows.first())
+        .is_some_and(|row| row["ed25519_private_key_pem"].is_string());
     let mut counts = Vec::new();
     for table in archive::TABLES {
         let mut rows = doc["tables"][table].as_array().cloned().unwrap_or_default();
+        if table == "ledger_heads" && !ed25519_kept {
+            rows.clear();
+        }
         if table == "local_actor" {
             for row in &mut rows {
                 if row.get("private_key_pem").is_none() {

@@ -120,13 +120,14 @@ pub(super) async fn append(
         source: None,
         prev: String::new(),
     };
-    append_entry(tx, &sig.slug, entry, request).await
+    append_entry(tx, state, &sig.slug, entry, request).await
 }
 
 /// Append `entry` to the statement's ledger: its place and the previous entry's hash are set
 /// here, under the statement's lock.
 pub(super) async fn append_entry(
     tx: &mut Tx,
+    state: &AppState,
     slug: &str,
     mut entry: LedgerEntry,
     request: Option<&str>,
@@ -139,6 +140,8 @@ pub(super) async fn append_entry(
     let text = entry.canonical();
     let hash = sha256_hex(text.as_bytes());
     db::cosign::append(tx, slug, entry.seq, &text, &hash, request).await?;
+    // The new head, signed in the same transaction (docs/ledger.md).
+    super::ledger::sign_head(tx, state, slug, entry.seq, &hash).await?;
     Ok(())
 }
 

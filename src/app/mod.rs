@@ -11,6 +11,7 @@ pub mod export;
 pub mod followers;
 pub mod following;
 pub mod keys;
+pub mod ledger;
 pub mod local_actor;
 pub mod members;
 pub mod moderation;

@@ -122,7 +122,7 @@ pub async fn record_in(
         let mut e = entry(state, slug, n, "record", how.by);
         e.signatory = Some(s.clone());
         e.source = how.source.map(str::to_owned);
-        append_entry(tx, slug, e, None).await?;
+        append_entry(tx, state, slug, e, None).await?;
         numbers.push(n);
     }
     if !numbers.is_empty() {
@@ -160,7 +160,14 @@ pub async fn remove(
     if !db::signatories::withdraw(&mut tx, slug, n, by, at).await? {
         return Err(SignatoriesError::NoSignatory(n));
     }
-    append_entry(&mut tx, slug, entry(state, slug, n, "withdraw", by), None).await?;
+    append_entry(
+        &mut tx,
+        state,
+        slug,
+        entry(state, slug, n, "withdraw", by),
+        None,
+    )
+    .await?;
     db::deliveries::notify(&mut tx).await?;
     tx.commit().await?;
     state.wakeup.notify();

@@ -1,7 +1,11 @@
 //! `tribune cosigners list|verify|hide|unhide`.
 
 use super::{CosignersCommand, Failure, Format, output};
-use crate::{app, config::Settings, db, domain::ledger, state::AppState};
+use crate::{
+    app::{self, ledger::LedgerError},
+    config::Settings,
+    state::AppState,
+};
 
 pub async fn run(settings: Settings, action: CosignersCommand) -> Result<(), Failure> {
     let state = crate::startup::open_state(settings)
@@ -45,16 +49,16 @@ async fn execute(state: &AppState, action: CosignersCommand) -> anyhow::Result<(
                 }
             }
         }
-        CosignersCommand::Verify { slug } => {
-            if db::read::statements::get(&state.db, &slug).await?.is_none() {
-                anyhow::bail!("no statement {slug}");
+        CosignersCommand::Verify { slug } => match app::ledger::check_stored(state, &slug).await {
+            Ok(checked) => println!(
+                "{}",
+                super::ledger::intact(&format!("the ledger of {slug}"), &checked)
+            ),
+            Err(e @ (LedgerError::Entry(_) | LedgerError::Head(_))) => {
+                anyhow::bail!("the ledger of {slug} is {e}")
             }
-            let entries = db::read::cosign::ledger(&state.db, &slug).await?;
-            match ledger::verify(&entries) {
-                Ok(n) => println!("the ledger of {slug} is intact: {n} entries"),
-                Err(broken) => anyhow::bail!("the ledger of {slug} is broken at {broken}"),
-            }
-        }
+            Err(e) => anyhow::bail!("{e}"),
+        },
         CosignersCommand::Hide {
             slug,
             actor,

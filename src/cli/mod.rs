@@ -13,6 +13,7 @@ mod admin;
 mod archive;
 mod cosigners;
 mod doctor;
+mod ledger;
 mod members;
 mod output;
 mod signatories;
@@ -76,6 +77,11 @@ pub enum Command {
     Signatories {
         #[command(subcommand)]
         action: SignatoriesCommand,
+    },
+    /// A statement's ledger as one file, and the offline check of such a file.
+    Ledger {
+        #[command(subcommand)]
+        action: LedgerCommand,
     },
     /// The delivery queue: each recent activity's progress, and each host's state.
     Deliveries {
@@ -209,7 +215,8 @@ pub enum CosignersCommand {
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
-    /// Recompute the statement's ledger chain; names the first broken entry.
+    /// Recompute the statement's ledger chain, check its kept requests and its signed head;
+    /// names the first broken entry, or the head.
     Verify { slug: String },
     /// Hide a signature from the public list (moderation); it stays in the ledger.
     Hide {
@@ -224,6 +231,28 @@ pub enum CosignersCommand {
         slug: String,
         /// The signer's actor id.
         actor: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    /// Write the statement's whole ledger (entries, kept requests, signed head, the
+    /// coalition's Ed25519 key) as one JSON file for `tribune ledger verify` (docs/ledger.md).
+    Export {
+        slug: String,
+        /// Where to write; standard output by default.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Check an exported ledger with no database and no network: the chain, the kept
+    /// requests, and the signed head against the chain's end; names the first broken entry
+    /// or the head.
+    Verify {
+        file: PathBuf,
+        /// The coalition's publicKeyMultibase as you got it elsewhere (its actor document's
+        /// assertionMethod, or a copy you kept): the file's embedded key must be this one.
+        #[arg(long, value_name = "MULTIBASE")]
+        key: Option<String>,
     },
 }
 
@@ -291,6 +320,13 @@ pub enum Failure {
 
 impl Cli {
     pub async fn run(self) -> Result<(), Failure> {
+        // The offline check reads no settings: it needs nothing but the file.
+        if let Command::Ledger {
+            action: LedgerCommand::Verify { file, key },
+        } = &self.command
+        {
+            return ledger::verify(file, key.as_deref());
+        }
         let settings = Settings::load(&Sources {
             file: self.config.clone(),
             environment: true,
@@ -310,6 +346,7 @@ impl Cli {
             Command::Relay { action } => members::relay(settings, action).await,
             Command::Cosigners { action } => cosigners::run(settings, action).await,
             Command::Signatories { action } => signatories::run(settings, action).await,
+            Command::Ledger { action } => ledger::run(settings, action).await,
             Command::Deliveries { activity, limit } => {
                 statement::deliveries(settings, activity, limit).await
             }

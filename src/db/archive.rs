@@ -10,7 +10,7 @@ use super::{Db, DbError};
 
 /// Tables in the order they can be inserted. The delivery queue and pending count refreshes
 /// are not moved: they belong to the server that queued them.
-pub const TABLES: [&str; 19] = [
+pub const TABLES: [&str; 20] = [
     "local_actor",
     "remote_actors",
     "followers",
@@ -29,6 +29,7 @@ pub const TABLES: [&str; 19] = [
     "signatories",
     "statement_likes",
     "ledger",
+    "ledger_heads",
     "relays",
 ];
 

@@ -1,4 +1,5 @@
-//! The coalition's own row: its key pair and creation time.
+//! The coalition's own row: its RSA key pair, its Ed25519 key (docs/ledger.md) and creation
+//! time.
 
 use chrono::{DateTime, SubsecRound, Utc};
 
@@ -9,6 +10,8 @@ pub struct LocalActorRow {
     pub public_key_pem: String,
     pub private_key_pem: String,
     pub created_at: DateTime<Utc>,
+    /// Signs the ledgers' heads; empty until the first start after migration 0011.
+    pub ed25519_private_key_pem: Option<String>,
 }
 
 impl std::fmt::Debug for LocalActorRow {
@@ -21,7 +24,8 @@ impl std::fmt::Debug for LocalActorRow {
 }
 
 pub async fn get(db: &Db) -> Result<Option<LocalActorRow>, DbError> {
-    let sql = "SELECT public_key_pem, private_key_pem, created_at FROM local_actor WHERE id = 1";
+    let sql = "SELECT public_key_pem, private_key_pem, created_at, ed25519_private_key_pem \
+               FROM local_actor WHERE id = 1";
     Ok(on_pool!(db, pool => sqlx::query_as::<_, LocalActorRow>(sql).fetch_optional(pool).await?))
 }
 
@@ -61,4 +65,17 @@ pub async fn replace_keys(
         .await
         .map(|_| ())?);
     Ok(())
+}
+
+/// Store the Ed25519 key unless one is stored; true when this one was. When several
+/// processes start together on one PostgreSQL, the first wins and the others read its key.
+pub async fn adopt_ed25519(tx: &mut super::Tx, private_key_pem: &str) -> Result<bool, DbError> {
+    let sql = "UPDATE local_actor SET ed25519_private_key_pem = $1 \
+               WHERE id = 1 AND ed25519_private_key_pem IS NULL";
+    let n = super::on_tx!(tx, conn => sqlx::query(sql)
+        .bind(private_key_pem)
+        .execute(conn)
+        .await?
+        .rows_affected());
+    Ok(n == 1)
 }

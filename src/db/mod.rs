@@ -19,6 +19,7 @@ pub mod deliveries;
 pub mod delivery_reports;
 pub mod followers;
 pub mod following;
+pub mod ledger_heads;
 pub mod local_actor;
 pub mod moderation;
 pub mod read;

@@ -11,6 +11,10 @@ pub mod signatories {
     pub use crate::db::signatories::{SignatoryRow, all, count};
 }
 
+pub mod ledger_heads {
+    pub use crate::db::ledger_heads::{HeadRow, get};
+}
+
 pub mod deliveries {
     pub use crate::db::deliveries::{authority, outbox_count, outbox_page, public_activity};
     pub use crate::db::delivery_reports::{

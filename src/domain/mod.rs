@@ -1,8 +1,10 @@
-//! Rules without I/O: the coalition's words as validated types.
+//! Rules without I/O: the coalition's words as validated types, the ledger's canonical form
+//! and its signed head.
 
 pub mod excerpt;
 mod language;
 pub mod ledger;
+pub mod ledger_head;
 pub mod markdown;
 pub mod signatories;
 pub mod statement;

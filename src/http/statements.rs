@@ -18,7 +18,7 @@ use crate::{
     app::cosign,
     db,
     protocol::{
-        collection as collections, cosigners,
+        collection as collections, cosigners, ledger_head,
         note::{self as wire},
     },
     state::AppState,
@@ -96,6 +96,19 @@ fn paged(id: &str, query: Option<&str>, items: Vec<serde_json::Value>) -> Result
     })
 }
 
+/// A collection's top carrying the statement's signed ledger head in `head` (docs/ledger.md),
+/// so that whoever reads the co-signers or the ledger can keep it.
+async fn top_with_head(
+    state: &AppState,
+    slug: &str,
+    top: collections::OrderedCollection,
+) -> Result<Response> {
+    let head = db::read::ledger_heads::get(&state.db, slug).await?;
+    let top = serde_json::to_value(top).map_err(|e| HttpError::Internal(e.into()))?;
+    let top = ledger_head::with_head(top, head.as_ref().map(|h| h.signed.as_str()));
+    Ok(ActivityJson(top).into_response())
+}
+
 /// The current signatories: those the coalition recorded (`"recorded": true`), then the
 /// co-signers of the fediverse, member organisations first, then other organisations, then
 /// persons; withdrawn and hidden signatures are not listed (the ledger keeps them).
@@ -108,7 +121,7 @@ async fn cosigners(
     let id = format!("{}/cosigners", wire::statement_url(&state.coalition, &slug));
     if page_param(query.as_deref())?.is_none() {
         let (signers, _) = db::read::cosign::sizes(&state.db, &slug).await?;
-        return Ok(ActivityJson(collections::paged_collection(&id, signers)).into_response());
+        return top_with_head(&state, &slug, collections::paged_collection(&id, signers)).await;
     }
     // The signatories the coalition recorded first, then the fediverse's.
     let recorded = db::read::signatories::all(&state.db, &slug).await?;
@@ -127,7 +140,8 @@ async fn cosigners(
     paged(&id, query.as_deref(), items)
 }
 
-/// The hash chain: every sign, withdraw and hide, as stored, with its hash.
+/// The hash chain: every sign, withdraw and hide, as stored, with its hash; the top carries
+/// the signed head.
 async fn ledger(
     State(state): State<AppState>,
     Path(slug): Path<String>,
@@ -137,7 +151,7 @@ async fn ledger(
     let id = format!("{}/ledger", wire::statement_url(&state.coalition, &slug));
     if page_param(query.as_deref())?.is_none() {
         let (_, entries) = db::read::cosign::sizes(&state.db, &slug).await?;
-        return Ok(ActivityJson(collections::paged_collection(&id, entries)).into_response());
+        return top_with_head(&state, &slug, collections::paged_collection(&id, entries)).await;
     }
     let items = db::read::cosign::ledger(&state.db, &slug)
         .await?

@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use url::Url;
 
+use super::ledger_head::{DATA_INTEGRITY_CONTEXT, MULTIKEY_CONTEXT, Multikey};
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GroupActor {
@@ -37,6 +39,10 @@ pub struct GroupActor {
     pub image: ImageObject,
     pub attachment: Vec<PropertyValue>,
     pub public_key: PublicKey,
+    /// FEP-521a: the Ed25519 key that signs the ledgers' heads (docs/ledger.md), beside the
+    /// RSA `publicKey` that HTTP signatures use.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assertion_method: Vec<Multikey>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -66,12 +72,15 @@ pub struct PropertyValue {
     pub value: String,
 }
 
-/// The actor's `@context`: ActivityStreams, security (for `publicKey`), the Mastodon terms we
-/// use, and FEP-2c59's `webfinger`.
+/// The actor's `@context`: ActivityStreams, security (for `publicKey`), Data Integrity and
+/// Multikey (for FEP-521a's `assertionMethod`), the Mastodon terms we use, and FEP-2c59's
+/// `webfinger`.
 pub fn actor_context() -> Value {
     serde_json::json!([
         super::AS_CONTEXT,
         "https://w3id.org/security/v1",
+        DATA_INTEGRITY_CONTEXT,
+        MULTIKEY_CONTEXT,
         {
             "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
             "toot": "http://joinmastodon.org/ns#",

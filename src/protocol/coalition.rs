@@ -6,9 +6,12 @@ use url::Url;
 
 use crate::{
     config::{CoalitionSettings, PublicUrl},
-    domain::{LanguageTag, Username},
+    domain::{LanguageTag, Username, ledger_head::AssertionKey},
     media::Image,
-    protocol::actor::{Endpoints, GroupActor, ImageObject, PropertyValue, actor_context},
+    protocol::{
+        actor::{Endpoints, GroupActor, ImageObject, PropertyValue, actor_context},
+        ledger_head::multikey,
+    },
     util::{escape_html, text_to_html_paragraphs},
 };
 
@@ -53,6 +56,11 @@ impl CoalitionUrls {
         })
     }
 
+    /// A statement's id, `…/statements/<slug>`.
+    pub fn statement(&self, slug: &str) -> String {
+        self.base.join(&format!("/statements/{slug}"))
+    }
+
     pub fn media(&self, image: &Image) -> Result<Url, url::ParseError> {
         Url::parse(&self.base.join(&format!("/media/{}", image.file_name)))
     }
@@ -73,6 +81,8 @@ pub struct Coalition {
     pub header: Image,
     pub public_key_pem: String,
     private_key_pem: String,
+    /// Signs the ledgers' heads (docs/ledger.md); published as a Multikey.
+    pub assertion_key: AssertionKey,
     pub published: DateTime<Utc>,
     pub urls: CoalitionUrls,
 }
@@ -90,6 +100,7 @@ pub struct CoalitionParts {
     pub header: Image,
     pub public_key_pem: String,
     pub private_key_pem: String,
+    pub assertion_key: AssertionKey,
     pub published: DateTime<Utc>,
 }
 
@@ -117,6 +128,7 @@ impl Coalition {
             header: parts.header,
             public_key_pem: parts.public_key_pem,
             private_key_pem: parts.private_key_pem,
+            assertion_key: parts.assertion_key,
             published: parts.published,
         })
     }
@@ -194,6 +206,7 @@ impl Coalition {
                 owner: urls.actor.clone(),
                 public_key_pem: self.public_key_pem.clone(),
             },
+            assertion_method: vec![multikey(&urls.actor, &self.assertion_key.multibase())],
         })
     }
 }

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::{activities::rfc3339, coalition::Coalition, note::statement_url};
-use crate::db::cosign::SignatureRow;
+use crate::{db::cosign::SignatureRow, domain::ledger::StoredEntry};
 
 /// The public JSON of a current co-signer.
 pub fn signer(coalition: &Coalition, s: &SignatureRow) -> Value {
@@ -52,4 +52,14 @@ pub fn recorded(coalition: &Coalition, g: &crate::db::signatories::SignatoryRow)
         "published": rfc3339(g.recorded_at),
         "withdrawn": g.withdrawn_at.map(rfc3339),
     })
+}
+
+/// A ledger entry as exported (docs/ledger.md): as published, with the signed request kept
+/// beside it, whose SHA-256 the entry records.
+pub fn ledger_export_item(e: &StoredEntry) -> Value {
+    let mut item = ledger_item(e.seq, &e.hash, &e.entry);
+    if let (Some(o), Some(request)) = (item.as_object_mut(), &e.request) {
+        o.insert("request".into(), Value::String(request.clone()));
+    }
+    item
 }

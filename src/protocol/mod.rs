@@ -7,6 +7,7 @@ pub mod coalition;
 pub mod collection;
 pub mod cosigners;
 pub mod incoming;
+pub mod ledger_head;
 pub mod note;
 pub mod remote_actor;
 

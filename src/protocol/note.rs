@@ -21,7 +21,7 @@ pub use super::PUBLIC;
 pub use crate::domain::statement::{Mentioned, StoredText};
 
 pub fn statement_url(coalition: &Coalition, slug: &str) -> String {
-    coalition.urls.base.join(&format!("/statements/{slug}"))
+    coalition.urls.statement(slug)
 }
 
 pub fn tag_url(coalition: &Coalition, tag: &str) -> String {

@@ -1,4 +1,4 @@
-//! The coalition's RSA key pair.
+//! The coalition's RSA key pair, and the making of its Ed25519 key.
 
 use rsa::{
     RsaPrivateKey,
@@ -28,6 +28,14 @@ pub fn generate_rsa_2048() -> Result<KeyPairPem, rsa::Error> {
         public_key_pem,
         private_key_pem,
     })
+}
+
+/// A new Ed25519 key pair, PKCS#8 in PEM: the key that signs the ledgers' heads
+/// (docs/ledger.md), made at first start beside the RSA pair.
+pub fn generate_ed25519_pem() -> Result<String, ring::error::Unspecified> {
+    let rng = ring::rand::SystemRandom::new();
+    let der = ring::signature::Ed25519KeyPair::generate_pkcs8(&rng)?;
+    Ok(crate::domain::ledger_head::pkcs8_pem(der.as_ref()))
 }
 
 /// The coalition's key pair as the running server uses it: replaced in place when

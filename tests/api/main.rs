@@ -19,6 +19,7 @@ mod fanout;
 mod fixtures;
 mod follows;
 mod layout;
+mod ledger;
 mod likes;
 mod long_statements;
 mod one_signature;

@@ -35,6 +35,14 @@ pub(super) struct Group {
     signers: Vec<SignerView>,
 }
 
+/// The ledger's signed head, as the page shows it (docs/ledger.md).
+pub(super) struct HeadView {
+    seq: i64,
+    /// The first characters of the last entry's hash.
+    hash: String,
+    ledger: String,
+}
+
 pub(super) struct VersionView {
     number: i32,
     date: String,
@@ -62,6 +70,7 @@ pub(super) struct StatementPage {
     withdrawn: Vec<SignerView>,
     versions: Vec<VersionView>,
     chart: String,
+    head: Option<HeadView>,
 }
 
 #[derive(Template)]
@@ -273,7 +282,15 @@ pub async fn statement_page(
         )
         .collect();
     let tally = db::read::cosign::tally(&state.db, &row.slug).await?;
+    let head = db::read::ledger_heads::get(&state.db, &row.slug)
+        .await?
+        .map(|h| HeadView {
+            seq: h.seq,
+            hash: crate::domain::ledger_head::short(&h.hash).to_owned(),
+            ledger: format!("{url}/ledger"),
+        });
     let page = StatementPage {
+        head,
         chart: chart::chart(&history, ui),
         c: chrome,
         url: url.clone(),
