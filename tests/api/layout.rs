@@ -73,7 +73,13 @@ async fn span_of(b: &Browser, css: &str) -> (f64, f64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_statement_page_puts_counts_and_actions_first() {
-    let w = World::start(Backend::Sqlite, "", &[]).await;
+    // A long profile field, as coalitions write them (it was clipped at 390 px).
+    let w = World::start(
+        Backend::Sqlite,
+        "[[coalition.fields]]\nname = \"Site de la coalition\"\nvalue = \"https://www.une-adresse-vraiment-tres-longue-pour-un-site-associatif.example/manifeste-hiatus-2026\"\n",
+        &[],
+    )
+    .await;
     let Some(desktop) = Browser::start(1280, 900).await else {
         return;
     };
@@ -136,13 +142,28 @@ async fn the_statement_page_puts_counts_and_actions_first() {
     ] {
         phone.goto(&w.app.url(&path)).await;
         let widths = phone
-            .eval("return [document.documentElement.scrollWidth, window.innerWidth];")
+            .eval("return [document.documentElement.scrollWidth, window.innerWidth, document.documentElement.clientWidth];")
             .await;
-        let (scroll, inner) = (widths[0].as_u64().unwrap(), widths[1].as_u64().unwrap());
+        let (scroll, inner, client) = (
+            widths[0].as_u64().unwrap(),
+            widths[1].as_u64().unwrap(),
+            widths[2].as_u64().unwrap(),
+        );
+        assert_eq!(client, 390, "{path}: the phone's width");
         assert!(
             scroll <= inner,
             "{path}: {scroll} px wide in a {inner} px window"
         );
+        // Nothing sticks out (an overflow the page clips would not widen the document).
+        let wide = phone
+            .eval(
+                "const w = document.documentElement.clientWidth; \
+                 return [...document.body.querySelectorAll('*')] \
+                   .filter(e => e.getBoundingClientRect().right > w + 1) \
+                   .map(e => e.tagName + '.' + e.className + ': ' + (e.textContent || '').slice(0, 40));",
+            )
+            .await;
+        assert_eq!(wide, serde_json::json!([]), "{path}: wider than the screen");
         let name = path.replace(['/', '?', '=', '@'], "_");
         phone.screenshot(&format!("layout{name}-390")).await;
     }
