@@ -111,6 +111,7 @@ async fn load_state(
         #[cfg(feature = "bench")]
         bench_skip_signature_crypto: Arc::default(),
         response_cache: Default::default(),
+        previews: Default::default(),
         inbox_limits,
         http,
         rate,

@@ -15,6 +15,7 @@ use crate::{
         key_cache::KeyCache,
         keyring::Keyring,
         limits::{Cooldown, InboxLimits, RateLimiter},
+        preview_cache::PreviewCache,
         response_cache::ResponseCache,
         wakeup::Wakeup,
     },
@@ -51,6 +52,8 @@ pub struct AppState {
     pub http: reqwest_middleware::ClientWithMiddleware,
     /// Rendered statements, while nothing changed (`http::cache`).
     pub response_cache: ResponseCache,
+    /// Link-preview images, by statement, version, language and count.
+    pub previews: PreviewCache,
     /// For the benchmark only, and only in builds with the `bench` feature (never in
     /// `cargo build --release`): when true, the inbox skips the cryptographic check of
     /// signatures (everything else is done), so that the cost of verification can be

@@ -32,8 +32,9 @@ fn protected(path: &str, username: &str, wants_ap: bool) -> bool {
     }
     if let Some(rest) = path.strip_prefix("/statements/") {
         // The statement itself only when asked for as JSON; its collections always; its
-        // badge never (an image other sites show).
-        return (rest.contains('/') && !rest.ends_with("/badge.svg")) || wants_ap;
+        // badge and its link-preview image never (images other sites show).
+        let image = rest.ends_with("/badge.svg") || rest.ends_with("/preview.png");
+        return (rest.contains('/') && !image) || wants_ap;
     }
     false
 }
@@ -138,6 +139,7 @@ mod tests {
         );
         assert!(protected("/statements/s/ledger", "coalition", false));
         assert!(!protected("/statements/s/badge.svg", "coalition", false));
+        assert!(!protected("/statements/s/preview.png", "coalition", false));
         assert!(!protected("/.well-known/webfinger", "coalition", true));
         assert!(!protected("/media/avatar-1.png", "coalition", true));
     }

@@ -8,6 +8,7 @@ pub mod key_cache;
 pub mod keyring;
 pub mod limits;
 pub mod outgoing;
+pub mod preview_cache;
 pub mod resolver;
 pub mod response_cache;
 pub mod retry;

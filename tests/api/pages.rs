@@ -5,6 +5,7 @@ use crate::helpers::{Backend, World, on_both_backends};
 on_both_backends!(
     every_hashtag_link_of_a_note_leads_to_its_tag_page,
     the_badge_is_svg_with_the_count,
+    the_link_preview_is_a_png_made_again_when_the_count_changes,
     every_link_of_the_public_pages_answers
 );
 
@@ -152,6 +153,70 @@ async fn the_badge_is_svg_with_the_count(backend: Backend) {
     assert!(body.contains(">1</text>"), "{body}");
     let res = w.app.get("/statements/nope/badge.svg", "image/*").await;
     assert_eq!(res.status(), 404);
+}
+
+/// The width and height an image's PNG header (its IHDR chunk) gives.
+fn png_size(png: &[u8]) -> (u32, u32) {
+    assert!(png.len() > 24, "{} bytes", png.len());
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "the PNG signature");
+    assert_eq!(&png[12..16], b"IHDR");
+    let be = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+    (be(&png[16..20]), be(&png[20..24]))
+}
+
+async fn the_link_preview_is_a_png_made_again_when_the_count_changes(backend: Backend) {
+    let w = World::start(backend, "", &[]).await;
+    let file = w.file("a.md", STATEMENT);
+    w.cli.ok(&["statement", "publish", &file]).await;
+    let get = async |lang: &str| {
+        let res = w
+            .app
+            .get(
+                &format!("/statements/appel/preview.png?lang={lang}"),
+                "image/*",
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.headers()["content-type"], "image/png");
+        assert_eq!(res.headers()["cache-control"], "public, max-age=300");
+        res.bytes().await.unwrap().to_vec()
+    };
+    let before = get("fr").await;
+    assert_eq!(png_size(&before), (1200, 630));
+    assert_eq!(
+        get("fr").await,
+        before,
+        "the same image while nothing changed"
+    );
+    assert_ne!(get("en").await, before, "the English title");
+    w.cli
+        .ok(&["signatories", "add", "appel", "--name", "Ada"])
+        .await;
+    let after = get("fr").await;
+    assert_eq!(png_size(&after), (1200, 630));
+    assert_ne!(after, before, "a new image for the new count");
+
+    // The page's og:image is this image, in the page's language.
+    let page = w
+        .app
+        .get("/statements/appel?lang=en", "text/html")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let og = format!(
+        "<meta property=\"og:image\" content=\"{}\">",
+        w.app.url("/statements/appel/preview.png?lang=en")
+    );
+    assert!(page.contains(&og), "{page}");
+    assert!(page.contains("<meta property=\"og:image:width\" content=\"1200\">"));
+    assert!(page.contains("<meta property=\"og:image:height\" content=\"630\">"));
+
+    let res = w.app.get("/statements/nope/preview.png", "image/*").await;
+    assert_eq!(res.status(), 404);
+    w.cli.ok(&["statement", "delete", "appel"]).await;
+    let res = w.app.get("/statements/appel/preview.png", "image/*").await;
+    assert_eq!(res.status(), 404, "a deleted statement has no image");
 }
 
 /// Every `href` of a page, made absolute against `base` (same-site links only).

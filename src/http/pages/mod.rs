@@ -8,6 +8,7 @@ mod chart;
 mod feed;
 mod interact;
 mod members;
+mod preview;
 mod profile;
 mod statement;
 mod tags;
@@ -48,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .route("/statements.atom", get(feed::feed))
         .route("/tags/{tag}", get(tags::tag_page))
         .route("/statements/{slug}/badge.svg", get(badge::badge))
+        .route("/statements/{slug}/preview.png", get(preview::preview))
         .route("/tags/{tag}/feed.atom", get(tags::tag_feed))
         .route("/interact", get(interact::interact))
         .route("/static/tribune.css", get(stylesheet))
@@ -61,6 +63,8 @@ pub struct Chrome {
     pub og_type: &'static str,
     pub url: String,
     pub image: String,
+    /// The image's width and height, when known (`og:image:width`, `og:image:height`).
+    pub image_size: Option<(u32, u32)>,
     pub site: String,
     pub profile: String,
     pub feed: String,
@@ -91,6 +95,7 @@ impl Chrome {
                 .media(&c.avatar)
                 .map(|u| u.to_string())
                 .unwrap_or_default(),
+            image_size: None,
             site: c.name.clone(),
             profile: c.urls.profile.to_string(),
             feed: c.urls.base.join("/statements.atom"),

@@ -175,6 +175,9 @@ pub async fn statement_page(
     chrome.og_type = "article";
     chrome.activitypub = Some(url.clone());
     if let Some(t) = text {
+        // The image made for link previews (preview.rs), in the page's language.
+        chrome.image = format!("{url}/preview.png?lang={}", t.lang);
+        chrome.image_size = Some((1200, 630));
         chrome.description = plain_text(&body_without_title(t))
             .chars()
             .take(280)
