@@ -194,6 +194,10 @@ async fn the_link_preview_is_a_png_made_again_when_the_count_changes(backend: Ba
         .await;
     let after = get("fr").await;
     assert_eq!(png_size(&after), (1200, 630));
+    // Kept as a test artefact, beside the pages' screenshots.
+    let dir = std::env::temp_dir().join("tribune-screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("preview-fr.png"), &after).unwrap();
     assert_ne!(after, before, "a new image for the new count");
 
     // The page's og:image is this image, in the page's language.
