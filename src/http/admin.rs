@@ -220,7 +220,7 @@ async fn hide(
     _: Admin,
     State(state): State<AppState>,
     Path(s): Path<String>,
-    body: axum::body::Bytes,
+    super::error::Body(body): super::error::Body,
 ) -> Result<Json<Value>> {
     let slug = slug(&s)?;
     let req: HideRequest = serde_json::from_slice(&body)
@@ -247,7 +247,7 @@ async fn unhide(
     _: Admin,
     State(state): State<AppState>,
     Path(s): Path<String>,
-    body: axum::body::Bytes,
+    super::error::Body(body): super::error::Body,
 ) -> Result<Json<Value>> {
     let slug = slug(&s)?;
     let req: ActorRequest = serde_json::from_slice(&body)
@@ -294,7 +294,7 @@ async fn members(_: Admin, State(state): State<AppState>) -> Result<Json<Value>>
 async fn add_member(
     _: Admin,
     data: activitypub_federation::config::Data<AppState>,
-    body: axum::body::Bytes,
+    super::error::Body(body): super::error::Body,
 ) -> Result<Response> {
     let req: ActorRequest = json_body(&body, "{\"actor\": \"@user@host or URL\"}")?;
     let (actor, added) = members::add(&data, &req.actor).await.map_err(|e| match e {
@@ -315,7 +315,7 @@ async fn add_member(
 async fn remove_member(
     _: Admin,
     State(state): State<AppState>,
-    body: axum::body::Bytes,
+    super::error::Body(body): super::error::Body,
 ) -> Result<Json<Value>> {
     let req: ActorRequest = json_body(&body, "{\"actor\": \"URL\"}")?;
     match members::remove(&state, &req.actor)
@@ -356,7 +356,7 @@ fn relay_error(e: crate::app::relay::RelayError) -> HttpError {
 async fn approve(
     _: Admin,
     State(state): State<AppState>,
-    body: axum::body::Bytes,
+    super::error::Body(body): super::error::Body,
 ) -> Result<Json<Value>> {
     let req: PostRequest = json_body(&body, "{\"post\": \"URL\"}")?;
     crate::app::relay::approve(&state, &req.post)
@@ -368,7 +368,7 @@ async fn approve(
 async fn reject(
     _: Admin,
     State(state): State<AppState>,
-    body: axum::body::Bytes,
+    super::error::Body(body): super::error::Body,
 ) -> Result<Json<Value>> {
     let req: PostRequest = json_body(&body, "{\"post\": \"URL\"}")?;
     crate::app::relay::reject(&state, &req.post)

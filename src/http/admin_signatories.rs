@@ -84,7 +84,7 @@ async fn add(
     State(state): State<AppState>,
     Path(s): Path<String>,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    super::error::Body(body): super::error::Body,
 ) -> Result<(StatusCode, Json<Value>)> {
     let slug = slug(&s)?;
     let is_csv = headers

@@ -129,3 +129,22 @@ pub fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Respon
     tracing::error!("a request handler panicked");
     HttpError::Internal(anyhow::anyhow!("handler panicked")).into_response()
 }
+
+/// A request body read whole, with axum's refusals (over `MAX_BODY_BYTES`, a broken
+/// stream) given as this API's JSON errors rather than axum's plain text.
+#[derive(Debug)]
+pub struct Body(pub axum::body::Bytes);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for Body {
+    type Rejection = HttpError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self> {
+        match axum::body::Bytes::from_request(req, state).await {
+            Ok(bytes) => Ok(Body(bytes)),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(HttpError::PayloadTooLarge(super::MAX_BODY_BYTES))
+            }
+            Err(e) => Err(HttpError::bad_request(e.body_text())),
+        }
+    }
+}

@@ -372,6 +372,10 @@ async fn bad_signatory_lists_record_nothing(backend: Backend) {
         .await
         .unwrap();
     assert_json_error(res, 404).await;
+    // Too large a list: a JSON 413, nothing recorded.
+    let big = format!("name\n{}", "Quelqu'un de très long\n".repeat(60_000));
+    let res = post(big.into(), "text/csv").await.unwrap();
+    assert_json_error(res, 413).await;
     assert_eq!(entries(&w.db).await, 5);
 }
 
