@@ -29,7 +29,11 @@ async fn execute(state: &AppState, action: CosignersCommand) -> anyhow::Result<(
                     let mut out = csv::Writer::from_writer(std::io::stdout());
                     out.write_record(COLUMNS)?;
                     for s in &signers {
-                        out.write_record(COLUMNS.iter().map(|c| output::csv_cell(&cell(&s[*c]))))?;
+                        out.write_record(
+                            COLUMNS
+                                .iter()
+                                .map(|c| output::csv_cell(&output::json_text(&s[*c]))),
+                        )?;
                     }
                     out.flush()?;
                 }
@@ -42,7 +46,7 @@ async fn execute(state: &AppState, action: CosignersCommand) -> anyhow::Result<(
                     for s in &signers {
                         let cells: Vec<String> = COLUMNS
                             .iter()
-                            .map(|c| output::cell(&cell(&s[*c])))
+                            .map(|c| output::cell(&output::json_text(&s[*c])))
                             .collect();
                         println!("{}", cells.join("\t"));
                     }
@@ -106,11 +110,3 @@ const COLUMNS: [&str; 14] = [
     "role",
     "organisation",
 ];
-
-fn cell(v: &serde_json::Value) -> String {
-    match v {
-        serde_json::Value::Null => String::new(),
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}

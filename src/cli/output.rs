@@ -31,6 +31,15 @@ pub fn csv_cell(s: &str) -> String {
     }
 }
 
+/// A JSON value as a cell's text: strings as they are, null as nothing, the rest as JSON.
+pub fn json_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

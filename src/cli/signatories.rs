@@ -117,14 +117,6 @@ const COLUMNS: [&str; 10] = [
     "withdrawn",
 ];
 
-fn text(v: &serde_json::Value) -> String {
-    match v {
-        serde_json::Value::Null => String::new(),
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
 fn list(rows: &[serde_json::Value], format: Format) -> anyhow::Result<()> {
     match format {
         Format::Json => println!("{}", serde_json::to_string_pretty(rows)?),
@@ -132,7 +124,11 @@ fn list(rows: &[serde_json::Value], format: Format) -> anyhow::Result<()> {
             let mut out = csv::Writer::from_writer(std::io::stdout());
             out.write_record(COLUMNS)?;
             for r in rows {
-                out.write_record(COLUMNS.iter().map(|c| output::csv_cell(&text(&r[*c]))))?;
+                out.write_record(
+                    COLUMNS
+                        .iter()
+                        .map(|c| output::csv_cell(&output::json_text(&r[*c]))),
+                )?;
             }
             out.flush()?;
         }
@@ -141,7 +137,7 @@ fn list(rows: &[serde_json::Value], format: Format) -> anyhow::Result<()> {
             for r in rows {
                 let cells: Vec<String> = COLUMNS
                     .iter()
-                    .map(|c| output::cell(&text(&r[*c])))
+                    .map(|c| output::cell(&output::json_text(&r[*c])))
                     .collect();
                 println!("{}", cells.join("\t"));
             }

@@ -24,11 +24,7 @@ pub(super) async fn badge(
         .ok_or_else(|| HttpError::not_found("no such statement"))?;
     let tally = db::read::cosign::tally(&state.db, &row.slug).await?;
     let count = tally.total();
-    let word = if count == 1 {
-        "signature"
-    } else {
-        "signatures"
-    };
+    let word = signatures_word(count);
     let digits = u32::try_from(count.to_string().len()).unwrap_or(1);
     let svg = render(&Badge {
         count,
@@ -36,28 +32,5 @@ pub(super) async fn badge(
         label: format!("{count} {word}"),
         count_width: 14 + digits * 9,
     })?;
-    let mut res = svg.into_response();
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("image/svg+xml; charset=utf-8"),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=300"),
-    );
-    // Shown by other sites in an <img>; it runs nothing even when opened on its own.
-    h.insert(
-        "cross-origin-resource-policy",
-        HeaderValue::from_static("cross-origin"),
-    );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    Ok(res)
+    Ok(image_response(svg, "image/svg+xml; charset=utf-8"))
 }

@@ -106,11 +106,7 @@ fn svg(coalition: &str, title: &str, count: u64) -> Result<String> {
     let lines = wrap(title, width, MAX_LINES);
     let step = title_size * 5 / 4;
     let first = 250 + title_size;
-    let word = if count == 1 {
-        "signature"
-    } else {
-        "signatures"
-    };
+    let word = signatures_word(count);
     render(&Preview {
         coalition: coalition.chars().take(48).collect(),
         lines: lines
@@ -150,13 +146,7 @@ pub(super) async fn preview(
     let c = &state.coalition;
     // As the page chooses: `?lang=` if the text has it, else the interface's language.
     let ui = Ui::choose(query.as_deref(), &headers, c.languages.first());
-    let asked = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .find(|(k, _)| k == "lang")
-        .map(|(_, v)| v.into_owned());
-    let text = asked
-        .as_deref()
-        .and_then(|l| row.texts.iter().find(|t| t.lang == l))
-        .or_else(|| text_for(&row.texts, ui));
+    let text = shown_text(&row.texts, query.as_deref(), ui);
     let (lang, title) = text.map_or((String::new(), row.slug.as_str()), |t| {
         (t.lang.clone(), t.title.as_str())
     });
@@ -180,23 +170,7 @@ pub(super) async fn preview(
             png
         }
     };
-    let mut res = png.into_response();
-    let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=300"),
-    );
-    // Fetched by other servers and shown by their apps.
-    h.insert(
-        "cross-origin-resource-policy",
-        HeaderValue::from_static("cross-origin"),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    Ok(res)
+    Ok(image_response(png, "image/png"))
 }
 
 #[cfg(test)]

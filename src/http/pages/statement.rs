@@ -161,13 +161,7 @@ pub async fn statement_page(
     let texts = &shown.texts;
     // One language at a time: the one asked for (`?lang=`) if the text has it, else the
     // interface's, else the statement's first.
-    let asked_lang = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .find(|(k, _)| k == "lang")
-        .map(|(_, v)| v.into_owned());
-    let text = asked_lang
-        .as_deref()
-        .and_then(|l| texts.iter().find(|t| t.lang == l))
-        .or_else(|| text_for(texts, ui));
+    let text = shown_text(texts, query, ui);
     let title = text
         .map(|t| t.title.clone())
         .unwrap_or_else(|| row.slug.clone());
