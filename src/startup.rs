@@ -115,6 +115,7 @@ async fn load_state(
         inbox_limits,
         http,
         rate,
+        logins: Arc::new(RateLimiter::new(settings.admin.login_attempts_per_minute)),
         admin_token_hash,
         settings: Arc::new(settings),
         db,

@@ -39,6 +39,8 @@ pub struct AppState {
     /// One refetch of an actor after a failed signature per few minutes: a bad signature
     /// naming a known actor must not make us fetch it again each time.
     pub refetches: Cooldown,
+    /// Web admin login attempts per client address.
+    pub logins: Arc<RateLimiter>,
     /// Per-actor limits on boosts, likes and undos.
     pub rate: Arc<RateLimiter>,
     /// Inbox limits: per remote host, per client address, and activities in process.

@@ -148,6 +148,8 @@ pub async fn prune_once(state: &AppState) -> Result<(u64, u64, u64), db::DbError
     let before = now - days(r.finished_deliveries_days);
     let (deliveries, activities) =
         db::deliveries::prune_finished(&state.db, before.timestamp_millis(), before).await?;
+    // Expired web admin sessions (docs/admin.md) are refused already; their rows go here.
+    db::accounts::purge_sessions(&state.db, crate::util::now_ms()).await?;
     if received + deliveries + activities > 0 {
         tracing::info!(
             received,

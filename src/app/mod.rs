@@ -3,7 +3,9 @@
 //! crate's object traits live here too (`local_actor`, `remote_actor`), since they read and
 //! store records.
 
+pub mod accounts;
 pub mod archive;
+pub mod audit;
 pub mod background;
 pub mod blocks;
 pub mod cosign;
@@ -19,6 +21,7 @@ pub mod nodeinfo;
 pub mod outbox;
 pub mod relay;
 pub mod remote_actor;
+pub mod sessions;
 pub mod signatories;
 pub mod statements;
 

@@ -9,6 +9,7 @@ use crate::{
     startup::{Application, shutdown_signal},
 };
 
+mod accounts;
 mod admin;
 mod archive;
 mod cosigners;
@@ -106,6 +107,11 @@ pub enum Command {
     Keys {
         #[command(subcommand)]
         action: KeysCommand,
+    },
+    /// The web admin's accounts: add, list, disable, reset (docs/admin.md).
+    Admin {
+        #[command(subcommand)]
+        action: accounts::AdminCommand,
     },
     /// Block domains and actors: their activities get 403 and nothing of theirs is stored.
     Block {
@@ -333,6 +339,16 @@ impl Cli {
         })
         .map_err(|e| Failure::Config(e.to_string()))?;
         init_logging(&settings);
+        let audited = accounts::audited(&self.command);
+        let for_audit = audited.as_ref().map(|_| settings.clone());
+        let result = self.execute(settings).await;
+        if let (Ok(()), Some((action, target)), Some(settings)) = (&result, audited, for_audit) {
+            accounts::record(settings, action, target.as_deref()).await;
+        }
+        result
+    }
+
+    async fn execute(self, settings: Settings) -> Result<(), Failure> {
         match self.command {
             Command::Serve => serve(settings).await,
             Command::Doctor => doctor::run(settings).await,
@@ -353,6 +369,7 @@ impl Cli {
             Command::Followers { action } => admin::followers(settings, action).await,
             Command::Following { action } => admin::following(settings, action).await,
             Command::Block { target } => admin::block(settings, target).await,
+            Command::Admin { action } => accounts::run(settings, action).await,
             Command::Keys {
                 action: KeysCommand::Rotate,
             } => admin::rotate_keys(settings).await,

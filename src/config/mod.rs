@@ -119,6 +119,12 @@ pub struct FederationSettings {
 pub struct AdminSettings {
     /// Empty when the admin API is disabled.
     token: String,
+    /// The web admin logs a browser out after this long without a request…
+    pub session_idle_minutes: u32,
+    /// …and in any case this long after its login.
+    pub session_max_hours: u32,
+    /// Login attempts one client address may make per minute.
+    pub login_attempts_per_minute: u32,
 }
 
 impl AdminSettings {

@@ -190,6 +190,9 @@ pub struct DeliverySettings {
 pub(super) struct RawAdmin {
     #[serde(deserialize_with = "lenient_string")]
     pub(super) token: String,
+    pub(super) session_idle_minutes: u32,
+    pub(super) session_max_hours: u32,
+    pub(super) login_attempts_per_minute: u32,
 }
 
 /// Environment values are parsed TOML-like (`TRIBUNE__ADMIN__TOKEN=1234` is a number), so the

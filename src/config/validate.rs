@@ -91,6 +91,22 @@ impl RawSettings {
             ));
         }
 
+        for (name, value) in [
+            (
+                "admin.session_idle_minutes",
+                self.admin.session_idle_minutes,
+            ),
+            ("admin.session_max_hours", self.admin.session_max_hours),
+            (
+                "admin.login_attempts_per_minute",
+                self.admin.login_attempts_per_minute,
+            ),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::invalid(name, "must be at least 1"));
+            }
+        }
+
         let metrics_token = self.metrics.token.trim();
         if !metrics_token.is_empty() && metrics_token.len() < 16 {
             return Err(ConfigError::invalid(
@@ -240,7 +256,12 @@ impl RawSettings {
             retention: self.retention,
             metrics: self.metrics,
             log: self.log,
-            admin: AdminSettings { token },
+            admin: AdminSettings {
+                token,
+                session_idle_minutes: self.admin.session_idle_minutes,
+                session_max_hours: self.admin.session_max_hours,
+                login_attempts_per_minute: self.admin.login_attempts_per_minute,
+            },
         })
     }
 }

@@ -10,7 +10,7 @@ use super::{Db, DbError};
 
 /// Tables in the order they can be inserted. The delivery queue and pending count refreshes
 /// are not moved: they belong to the server that queued them.
-pub const TABLES: [&str; 20] = [
+pub const TABLES: [&str; 23] = [
     "local_actor",
     "remote_actors",
     "followers",
@@ -31,7 +31,13 @@ pub const TABLES: [&str; 20] = [
     "ledger",
     "ledger_heads",
     "relays",
+    "admin_accounts",
+    "admin_tokens",
+    "audit_log",
 ];
+
+/// Tables whose `id` comes from a PostgreSQL sequence, moved on past the imported ids.
+const SERIAL_TABLES: [&str; 1] = ["audit_log"];
 
 const BYTE_COLUMNS: [(&str, &str); 1] = [("media", "bytes")];
 
@@ -124,6 +130,13 @@ pub async fn load(db: &Db, table: &str, rows: &[Value]) -> Result<(), DbError> {
                     .bind(normalise(row).to_string())
                     .execute(&mut *tx)
                     .await?;
+            }
+            if SERIAL_TABLES.contains(&table) {
+                let sql = format!(
+                    "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
+                     (SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)"
+                );
+                sqlx::query(&sql).execute(&mut *tx).await?;
             }
             tx.commit().await?;
         }

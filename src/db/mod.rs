@@ -12,7 +12,10 @@ use sqlx::{
 
 use crate::config::DatabaseSettings;
 
+pub mod accounts;
+pub mod api_tokens;
 pub mod archive;
+pub mod audit;
 pub mod blocks;
 pub mod cosign;
 pub mod deliveries;

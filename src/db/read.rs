@@ -43,3 +43,9 @@ pub mod statements {
         StatementRow, VersionRow, count_published, get, list, media, pinned, versions,
     };
 }
+
+pub mod accounts {
+    pub use crate::db::accounts::{AccountRow, count, get, list, session_count};
+    pub use crate::db::api_tokens::{TokenRow, of as tokens_of};
+    pub use crate::db::audit::{AuditRow, page as audit_page};
+}

@@ -5,14 +5,13 @@
 use axum::{
     Json, Router,
     body::Body,
-    extract::{FromRequestParts, Path, State},
-    http::{HeaderMap, StatusCode, header, request::Parts},
+    extract::{Path, State},
+    http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
     routing::{get, post},
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
-use subtle::ConstantTimeEq;
 
 use super::error::{HttpError, Result};
 use crate::{
@@ -21,11 +20,16 @@ use crate::{
         statements::{self, Published, StatementError},
     },
     db,
-    domain::statement::{InputError, Slug},
+    domain::{
+        accounts::Duty,
+        statement::{InputError, Slug},
+    },
     state::AppState,
 };
 
+mod auth;
 mod statement_body;
+pub use auth::{Admin, audit};
 use statement_body::read_statement;
 
 pub fn router() -> Router<AppState> {
@@ -49,35 +53,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/admin/relay/pending", get(pending))
         .route("/api/admin/relay/approve", post(approve))
         .route("/api/admin/relay/reject", post(reject))
-}
-
-/// Proof that the request carries the admin token.
-pub struct Admin;
-
-impl FromRequestParts<AppState> for Admin {
-    type Rejection = HttpError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Admin> {
-        let Some(expected) = state.admin_token_hash else {
-            return Err(HttpError::Unauthorized(
-                "the admin API is disabled: set admin.token".into(),
-            ));
-        };
-        let presented = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(|| HttpError::Unauthorized("an admin bearer token is required".into()))?;
-        // Compare hashes: equal lengths, and the time taken says nothing about the token.
-        if bool::from(crate::util::token_hash(presented.trim()).ct_eq(&expected)) {
-            Ok(Admin)
-        } else {
-            Err(HttpError::Unauthorized(
-                "the admin token is not valid".into(),
-            ))
-        }
-    }
 }
 
 impl From<StatementError> for HttpError {
@@ -114,7 +89,8 @@ pub(super) fn slug(s: &str) -> Result<Slug> {
     })
 }
 
-async fn list(_: Admin, State(state): State<AppState>) -> Result<Json<Value>> {
+async fn list(admin: Admin, State(state): State<AppState>) -> Result<Json<Value>> {
+    admin.require(Duty::Look)?;
     let mut out = Vec::new();
     for row in db::read::statements::list(&state.db, true).await? {
         let texts = &row.texts;
@@ -133,11 +109,12 @@ async fn list(_: Admin, State(state): State<AppState>) -> Result<Json<Value>> {
 }
 
 async fn publish(
-    _: Admin,
+    admin: Admin,
     data: activitypub_federation::config::Data<AppState>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
+    admin.require(Duty::Write)?;
     let (draft, image) = read_statement(&data, &headers, body).await?;
     let mentions = statements::resolve_mentions(&data, &draft).await?;
     let p = statements::publish(&data, &draft, image, &mentions).await?;
@@ -150,12 +127,13 @@ async fn publish(
 }
 
 async fn edit(
-    _: Admin,
+    admin: Admin,
     data: activitypub_federation::config::Data<AppState>,
     Path(s): Path<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Value>> {
+    admin.require(Duty::Write)?;
     let slug = slug(&s)?;
     let (draft, image) = read_statement(&data, &headers, body).await?;
     let mentions = statements::resolve_mentions(&data, &draft).await?;
@@ -166,30 +144,33 @@ async fn edit(
 }
 
 async fn delete(
-    _: Admin,
+    admin: Admin,
     State(state): State<AppState>,
     Path(s): Path<String>,
 ) -> Result<Json<Value>> {
+    admin.require(Duty::Write)?;
     Ok(Json(published(
         &statements::delete(&state, &slug(&s)?).await?,
     )))
 }
 
 async fn pin(
-    _: Admin,
+    admin: Admin,
     State(state): State<AppState>,
     Path(s): Path<String>,
 ) -> Result<Json<Value>> {
+    admin.require(Duty::Write)?;
     Ok(Json(published(
         &statements::set_pinned(&state, &slug(&s)?, true).await?,
     )))
 }
 
 async fn unpin(
-    _: Admin,
+    admin: Admin,
     State(state): State<AppState>,
     Path(s): Path<String>,
 ) -> Result<Json<Value>> {
+    admin.require(Duty::Write)?;
     Ok(Json(published(
         &statements::set_pinned(&state, &slug(&s)?, false).await?,
     )))
@@ -198,10 +179,11 @@ async fn unpin(
 /// The export of `tribune cosigners list --format json`: `count`, and every current signer
 /// with class, version signed and dates (hidden ones marked).
 async fn cosigners(
-    _: Admin,
+    admin: Admin,
     State(state): State<AppState>,
     Path(s): Path<String>,
 ) -> Result<Json<Value>> {
+    admin.require(Duty::Look)?;
     let slug = slug(&s)?;
     crate::app::export::signers(&state, slug.as_str())
         .await?
@@ -217,11 +199,12 @@ struct HideRequest {
 }
 
 async fn hide(
-    _: Admin,
+    admin: Admin,
     State(state): State<AppState>,
     Path(s): Path<String>,
     super::error::Body(body): super::error::Body,
 ) -> Result<Json<Value>> {
+    admin.require(Duty::Moderate)?;
     let slug = slug(&s)?;
     let req: HideRequest = serde_json::from_slice(&body)
         .map_err(|e| HttpError::bad_request(format!("expected {{\"actor\", \"reason\"}}: {e}")))?;
@@ -244,11 +227,12 @@ async fn hide(
 }
 
 async fn unhide(
-    _: Admin,
+    admin: Admin,
     State(state): State<AppState>,
     Path(s): Path<String>,
     super::error::Body(body): super::error::Body,
 ) -> Result<Json<Value>> {
+    admin.require(Duty::Moderate)?;
     let slug = slug(&s)?;
     let req: ActorRequest = serde_json::from_slice(&body)
         .map_err(|e| HttpError::bad_request(format!("expected {{\"actor\"}}: {e}")))?;
@@ -278,7 +262,8 @@ fn json_body<T: serde::de::DeserializeOwned>(body: &[u8], shape: &str) -> Result
         .map_err(|e| HttpError::bad_request(format!("expected {shape}: {e}")))
 }
 
-async fn members(_: Admin, State(state): State<AppState>) -> Result<Json<Value>> {
+async fn members(admin: Admin, State(state): State<AppState>) -> Result<Json<Value>> {
+    admin.require(Duty::Look)?;
     let members: Vec<Value> = db::read::relays::members(&state.db)
         .await?
         .into_iter()
@@ -292,10 +277,11 @@ async fn members(_: Admin, State(state): State<AppState>) -> Result<Json<Value>>
 }
 
 async fn add_member(
-    _: Admin,
+    admin: Admin,
     data: activitypub_federation::config::Data<AppState>,
     super::error::Body(body): super::error::Body,
 ) -> Result<Response> {
+    admin.require(Duty::Moderate)?;
     let req: ActorRequest = json_body(&body, "{\"actor\": \"@user@host or URL\"}")?;
     let (actor, added) = members::add(&data, &req.actor).await.map_err(|e| match e {
         MemberError::Unresolved(problem) => HttpError::Invalid {
@@ -313,10 +299,11 @@ async fn add_member(
 }
 
 async fn remove_member(
-    _: Admin,
+    admin: Admin,
     State(state): State<AppState>,
     super::error::Body(body): super::error::Body,
 ) -> Result<Json<Value>> {
+    admin.require(Duty::Moderate)?;
     let req: ActorRequest = json_body(&body, "{\"actor\": \"URL\"}")?;
     match members::remove(&state, &req.actor)
         .await
@@ -330,7 +317,8 @@ async fn remove_member(
     }
 }
 
-async fn pending(_: Admin, State(state): State<AppState>) -> Result<Json<Value>> {
+async fn pending(admin: Admin, State(state): State<AppState>) -> Result<Json<Value>> {
+    admin.require(Duty::Look)?;
     let items: Vec<Value> = db::read::relays::pending(&state.db)
         .await?
         .into_iter()
@@ -354,10 +342,11 @@ fn relay_error(e: crate::app::relay::RelayError) -> HttpError {
 }
 
 async fn approve(
-    _: Admin,
+    admin: Admin,
     State(state): State<AppState>,
     super::error::Body(body): super::error::Body,
 ) -> Result<Json<Value>> {
+    admin.require(Duty::Moderate)?;
     let req: PostRequest = json_body(&body, "{\"post\": \"URL\"}")?;
     crate::app::relay::approve(&state, &req.post)
         .await
@@ -366,10 +355,11 @@ async fn approve(
 }
 
 async fn reject(
-    _: Admin,
+    admin: Admin,
     State(state): State<AppState>,
     super::error::Body(body): super::error::Body,
 ) -> Result<Json<Value>> {
+    admin.require(Duty::Moderate)?;
     let req: PostRequest = json_body(&body, "{\"post\": \"URL\"}")?;
     crate::app::relay::reject(&state, &req.post)
         .await

@@ -17,6 +17,7 @@ use super::{
 use crate::{
     app::signatories::{self, Recording, SignatoriesError},
     db,
+    domain::accounts::Duty,
     domain::signatories::{RawSignatory, check_list, from_csv},
     protocol::cosigners,
     state::AppState,
@@ -53,10 +54,11 @@ fn error(e: SignatoriesError) -> HttpError {
 }
 
 async fn list(
-    _: Admin,
+    admin: Admin,
     State(state): State<AppState>,
     Path(s): Path<String>,
 ) -> Result<Json<Value>> {
+    admin.require(Duty::Look)?;
     let slug = slug(&s)?;
     if db::read::statements::get(&state.db, slug.as_str())
         .await?
@@ -80,12 +82,13 @@ struct AddRequest {
 /// JSON `{"signatories": [{"name", …}], "source"}`, or a CSV file (`Content-Type: text/csv`,
 /// `?source=` not supported: give it in JSON). All or nothing.
 async fn add(
-    _: Admin,
+    admin: Admin,
     State(state): State<AppState>,
     Path(s): Path<String>,
     headers: HeaderMap,
     super::error::Body(body): super::error::Body,
 ) -> Result<(StatusCode, Json<Value>)> {
+    admin.require(Duty::Sign)?;
     let slug = slug(&s)?;
     let is_csv = headers
         .get(header::CONTENT_TYPE)
@@ -124,10 +127,11 @@ async fn add(
 }
 
 async fn remove(
-    _: Admin,
+    admin: Admin,
     State(state): State<AppState>,
     Path((s, n)): Path<(String, String)>,
 ) -> Result<Json<Value>> {
+    admin.require(Duty::Sign)?;
     let slug = slug(&s)?;
     let n: i64 = n.parse().map_err(|_| HttpError::Invalid {
         field: "n".into(),

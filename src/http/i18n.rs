@@ -92,6 +92,14 @@ impl Ui {
         }
     }
 
+    /// The web admin's words, given in both languages where they are used.
+    pub fn say(self, en: &'static str, fr: &'static str) -> &'static str {
+        match self {
+            Ui::Fr => fr,
+            Ui::En => en,
+        }
+    }
+
     /// The interface's words.
     pub fn t(self, key: Key) -> &'static str {
         use Key::*;

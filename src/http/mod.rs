@@ -5,6 +5,7 @@ pub mod admin;
 pub mod admin_signatories;
 pub mod authorized_fetch;
 pub mod cache;
+pub mod console;
 pub mod error;
 pub mod health;
 pub mod i18n;
@@ -36,8 +37,10 @@ pub fn router(
         .merge(pages::router())
         .merge(media::router())
         .merge(statements::router())
-        .merge(admin::router())
-        .merge(admin_signatories::router())
+        .merge(admin::router().merge(admin_signatories::router()).layer(
+            axum::middleware::from_fn_with_state(state.clone(), admin::audit),
+        ))
+        .merge(console::router(&state))
         .merge(health::router())
         .fallback(|| async { HttpError::not_found("not found") })
         .method_not_allowed_fallback(|| async { HttpError::MethodNotAllowed })

@@ -436,6 +436,11 @@ impl Cli {
     }
 
     pub async fn run(&self, args: &[&str]) -> Output {
+        self.run_with_input(args, None).await
+    }
+
+    /// Run with `input` as standard input.
+    pub async fn run_with_input(&self, args: &[&str], input: Option<&str>) -> Output {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tribune"));
         for (k, _) in std::env::vars() {
             if k.starts_with("TRIBUNE__") {
@@ -449,9 +454,22 @@ impl Cli {
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
-        let out = tokio::task::spawn_blocking(move || cmd.output().expect("run tribune"))
-            .await
-            .unwrap();
+        let input = input.map(str::to_owned);
+        let out = tokio::task::spawn_blocking(move || {
+            use std::io::Write;
+            cmd.stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            let mut child = cmd.spawn().expect("run tribune");
+            let mut stdin = child.stdin.take().expect("stdin");
+            if let Some(input) = input {
+                stdin.write_all(input.as_bytes()).expect("write stdin");
+            }
+            drop(stdin);
+            child.wait_with_output().expect("run tribune")
+        })
+        .await
+        .unwrap();
         Output {
             code: out.status.code(),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
