@@ -142,7 +142,7 @@ pub async fn deliveries(
                 h.host,
                 h.delivered,
                 h.pending,
-                h.failed,
+                h.failed + h.given_up,
                 h.last_error.as_deref().unwrap_or("-")
             );
         }
