@@ -7,6 +7,7 @@ pub mod archive;
 pub mod background;
 pub mod blocks;
 pub mod cosign;
+pub mod deliveries;
 pub mod export;
 pub mod followers;
 pub mod following;
