@@ -17,6 +17,7 @@ use crate::{
     protocol::coalition::{Coalition, CoalitionParts, CoalitionUrls},
     state::AppState,
     transport::{
+        breaker::Hosts,
         client::{delivery_client, guarded},
         delivery::DeliveryWorker,
         key_cache::KeyCache,
@@ -105,6 +106,7 @@ async fn load_state(
         per_ip: RateLimiter::new(settings.inbox.max_per_ip_per_minute),
         in_process: tokio::sync::Semaphore::new(settings.inbox.max_concurrent),
     });
+    let hosts = Arc::new(Hosts::new(&settings.delivery));
     Ok(AppState {
         metrics: Arc::new(Metrics::default()),
         worker_heartbeat: Arc::new(std::sync::atomic::AtomicI64::new(0)),
@@ -124,6 +126,7 @@ async fn load_state(
         keys: KeyCache::default(),
         refetches: Cooldown::new(REFETCH_PERIOD),
         wakeup: Wakeup::default(),
+        hosts,
     })
 }
 
@@ -203,6 +206,7 @@ impl Application {
             wakeup: state.wakeup.clone(),
             heartbeat: state.worker_heartbeat.clone(),
             metrics: state.metrics.clone(),
+            hosts: state.hosts.clone(),
         };
         let notifications = match db.sqlite_file() {
             None => background::listen_for_wakeups(state.clone(), stop_rx.clone()),

@@ -12,6 +12,7 @@ use crate::{
     metrics::Metrics,
     protocol::coalition::Coalition,
     transport::{
+        breaker::Hosts,
         key_cache::KeyCache,
         keyring::Keyring,
         limits::{Cooldown, InboxLimits, RateLimiter},
@@ -34,6 +35,9 @@ pub struct AppState {
     pub keys: KeyCache,
     /// Tells the delivery workers that rows were queued.
     pub wakeup: Wakeup,
+    /// What this process's delivery workers know of each remote host: per-host limits and
+    /// circuit breakers (an admin's retry of a host closes its breaker).
+    pub hosts: Arc<Hosts>,
     /// SHA-256 of `admin.token`, when the admin API is on.
     pub admin_token_hash: Option<[u8; 32]>,
     /// One refetch of an actor after a failed signature per few minutes: a bad signature

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod background;
 pub mod blocks;
 pub mod cosign;
+pub mod deliveries;
 pub mod export;
 pub mod followers;
 pub mod following;

@@ -13,6 +13,7 @@ mod accounts;
 mod admin;
 mod archive;
 mod cosigners;
+mod deliveries;
 mod doctor;
 mod ledger;
 mod members;
@@ -84,9 +85,13 @@ pub enum Command {
         #[command(subcommand)]
         action: LedgerCommand,
     },
-    /// The delivery queue: each recent activity's progress, and each host's state.
+    /// The delivery queue: each recent activity's progress, and each host's state; or retry
+    /// a host now.
+    #[command(args_conflicts_with_subcommands = true)]
     Deliveries {
-        /// Only this activity.
+        #[command(subcommand)]
+        action: Option<DeliveriesCommand>,
+        /// Only this activity, and the hosts it goes to.
         #[arg(long)]
         activity: Option<String>,
         /// How many activities and hosts to show.
@@ -263,6 +268,13 @@ pub enum LedgerCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum DeliveriesCommand {
+    /// Send now every pending delivery to HOST (host or host:port), and again those given
+    /// up; those refused for good stay refused.
+    Retry { host: String },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum FollowersCommand {
     /// Accepted followers, newest first: actor id, handle, name, type, since.
     List,
@@ -363,9 +375,11 @@ impl Cli {
             Command::Cosigners { action } => cosigners::run(settings, action).await,
             Command::Signatories { action } => signatories::run(settings, action).await,
             Command::Ledger { action } => ledger::run(settings, action).await,
-            Command::Deliveries { activity, limit } => {
-                statement::deliveries(settings, activity, limit).await
-            }
+            Command::Deliveries {
+                action,
+                activity,
+                limit,
+            } => deliveries::run(settings, action, activity, limit).await,
             Command::Followers { action } => admin::followers(settings, action).await,
             Command::Following { action } => admin::following(settings, action).await,
             Command::Block { target } => admin::block(settings, target).await,

@@ -105,54 +105,6 @@ async fn wait_for(state: &AppState, p: &Published) -> Result<(), StatementError>
     }
 }
 
-/// `tribune deliveries`: activities' progress and hosts' state, tab-separated.
-pub async fn deliveries(
-    settings: Settings,
-    activity: Option<String>,
-    limit: i64,
-) -> Result<(), Failure> {
-    let state = crate::startup::open_state(settings)
-        .await
-        .map_err(Failure::Other)?;
-    let result = async {
-        let activities = match &activity {
-            Some(id) => db::read::deliveries::progress_of(&state.db, id)
-                .await?
-                .into_iter()
-                .collect(),
-            None => db::read::deliveries::progress(&state.db, limit).await?,
-        };
-        println!("activity\tkind\tdelivered\tpending\tfailed\tgiven up");
-        for a in activities {
-            println!(
-                "{}\t{}\t{}\t{}\t{}\t{}",
-                a.id, a.kind, a.delivered, a.pending, a.failed, a.given_up
-            );
-        }
-        println!();
-        println!("host\tdelivered\tpending\tfailed\tnext attempt\tlast error");
-        for h in db::read::deliveries::hosts(&state.db, limit).await? {
-            let next = h
-                .next_attempt_at
-                .and_then(chrono::DateTime::from_timestamp_millis)
-                .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
-                .unwrap_or_else(|| "-".into());
-            println!(
-                "{}\t{}\t{}\t{}\t{next}\t{}",
-                h.host,
-                h.delivered,
-                h.pending,
-                h.failed,
-                h.last_error.as_deref().unwrap_or("-")
-            );
-        }
-        Ok::<(), db::DbError>(())
-    }
-    .await;
-    state.db.close().await;
-    result.map_err(|e| Failure::Other(e.into()))
-}
-
 /// Resolve the mentions (WebFinger), when there are any.
 async fn mentions(
     state: &AppState,

@@ -46,30 +46,74 @@ pub async fn progress_of(db: &Db, id: &str) -> Result<Option<ActivityProgress>, 
     )
 }
 
-/// What the queue knows of a host.
+/// What the queue knows of a host: its deliveries by state, and why they fail.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct HostProgress {
     pub host: String,
     pub delivered: i64,
     pub pending: i64,
+    /// Refused for good (4xx other than 401, 408, 429).
     pub failed: i64,
+    /// Still failing after every attempt.
+    pub given_up: i64,
     /// When its next pending delivery is due (ms since the epoch).
     pub next_attempt_at: Option<i64>,
-    /// The most recent error among its pending deliveries.
+    /// The HTTP status of the last failure (`None` when there was no answer at all, or no
+    /// failure): see `last_error`.
+    pub last_status: Option<i32>,
+    /// The last failure among its pending (retried), given-up and failed deliveries: a pending
+    /// one first, since that is what the queue is still up against, else the one that ended
+    /// last. `None` when nothing failed.
     pub last_error: Option<String>,
 }
 
-/// Hosts with deliveries, those with pending ones first.
+/// Each host's counts and last failure, over the deliveries `filter` keeps (a `WHERE`
+/// clause, or nothing). First the hosts with the most deliveries pending or given up (what
+/// a retry would send), then those with the most refused.
+fn host_report(filter: &str) -> String {
+    let and = if filter.is_empty() { "WHERE" } else { "AND" };
+    // One row per host from the counts, and from the failures the first in this order:
+    // pending before finished, the finished one that ended last, the most attempted.
+    format!(
+        "WITH counts AS (SELECT host, \
+           SUM(CASE WHEN state = 'delivered' THEN 1 ELSE 0 END) AS delivered, \
+           SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END) AS pending, \
+           SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END) AS failed, \
+           SUM(CASE WHEN state = 'given_up' THEN 1 ELSE 0 END) AS given_up, \
+           MIN(CASE WHEN state = 'pending' THEN next_attempt_at END) AS next_attempt_at \
+           FROM deliveries {filter} GROUP BY host), \
+         failures AS (SELECT host, last_status, last_error, ROW_NUMBER() OVER (\
+           PARTITION BY host ORDER BY CASE WHEN state = 'pending' THEN 0 ELSE 1 END, \
+           COALESCE(finished_at, 0) DESC, attempts DESC, id DESC) AS turn \
+           FROM deliveries {filter} {and} (state IN ('failed', 'given_up') \
+           OR (state = 'pending' AND last_error IS NOT NULL))) \
+         SELECT c.host, c.delivered, c.pending, c.failed, c.given_up, \
+           c.next_attempt_at, f.last_status, f.last_error \
+         FROM counts c LEFT JOIN failures f ON f.host = c.host AND f.turn = 1 \
+         ORDER BY c.pending + c.given_up DESC, c.failed DESC, c.host"
+    )
+}
+
+/// Hosts with deliveries, those with the most pending or given up first.
 pub async fn hosts(db: &Db, limit: i64) -> Result<Vec<HostProgress>, DbError> {
-    let sql = "SELECT host, \
-         SUM(CASE WHEN state = 'delivered' THEN 1 ELSE 0 END) AS delivered, \
-         SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END) AS pending, \
-         SUM(CASE WHEN state IN ('failed', 'given_up') THEN 1 ELSE 0 END) AS failed, \
-         MIN(CASE WHEN state = 'pending' THEN next_attempt_at END) AS next_attempt_at, \
-         MAX(CASE WHEN state = 'pending' THEN last_error END) AS last_error \
-         FROM deliveries GROUP BY host \
-         ORDER BY SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END) DESC, host LIMIT $1";
-    Ok(on_pool!(db, pool => sqlx::query_as::<_, HostProgress>(sql)
+    let sql = format!("{} LIMIT $1", host_report(""));
+    Ok(on_pool!(db, pool => sqlx::query_as::<_, HostProgress>(&sql)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?))
+}
+
+/// The hosts one activity goes to, with the same counts and last failure as `hosts` but for
+/// this activity's deliveries alone (one per inbox), in the same order. Empty for an
+/// activity with no deliveries, or none recorded (see `progress_of` to tell them apart).
+pub async fn activity_hosts(
+    db: &Db,
+    activity_id: &str,
+    limit: i64,
+) -> Result<Vec<HostProgress>, DbError> {
+    let sql = format!("{} LIMIT $2", host_report("WHERE activity_id = $1"));
+    Ok(on_pool!(db, pool => sqlx::query_as::<_, HostProgress>(&sql)
+        .bind(activity_id)
         .bind(limit)
         .fetch_all(pool)
         .await?))

@@ -20,6 +20,7 @@ pub mod blocks;
 pub mod cosign;
 pub mod deliveries;
 pub mod delivery_reports;
+pub mod delivery_retries;
 pub mod followers;
 pub mod following;
 pub mod ledger_heads;

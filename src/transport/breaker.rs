@@ -4,6 +4,8 @@ use std::sync::Arc;
 
 use tokio::sync::Semaphore;
 
+use crate::config::DeliverySettings;
+
 /// What the workers of one process know of a remote host.
 #[derive(Debug)]
 pub(super) struct HostState {
@@ -15,16 +17,41 @@ pub(super) struct HostState {
     open_until_ms: Option<i64>,
 }
 
-/// Per-host limits and circuit breakers, so that a dead instance holds up no live one.
+/// Per-host limits and circuit breakers, so that a dead instance holds up no live one. One
+/// per process, in `AppState`: its delivery workers use it, and an admin's retry of a host
+/// (`app::deliveries`) closes the host's breaker in it.
 #[derive(Debug)]
-pub(super) struct Hosts {
-    pub(super) map: std::sync::Mutex<std::collections::HashMap<String, HostState>>,
-    pub(super) per_host: usize,
-    pub(super) threshold: u32,
-    pub(super) open_ms: i64,
+pub struct Hosts {
+    map: std::sync::Mutex<std::collections::HashMap<String, HostState>>,
+    per_host: usize,
+    threshold: u32,
+    open_ms: i64,
 }
 
 impl Hosts {
+    pub fn new(settings: &DeliverySettings) -> Hosts {
+        Hosts {
+            map: Default::default(),
+            per_host: settings.per_host_concurrency,
+            threshold: settings.breaker_failures,
+            open_ms: i64::try_from(settings.breaker_open_seconds.saturating_mul(1000))
+                .unwrap_or(i64::MAX),
+        }
+    }
+
+    /// Forget the host's failures and close its breaker, if open: its next delivery is
+    /// attempted, not put off. Hosts this process has not met are not added.
+    pub fn close(&self, host: &str) {
+        let mut map = self
+            .map
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(h) = map.get_mut(host) {
+            h.failures = 0;
+            h.open_until_ms = None;
+        }
+    }
+
     fn with<R>(&self, host: &str, f: impl FnOnce(&mut HostState) -> R) -> R {
         let mut map = self
             .map
@@ -72,5 +99,40 @@ impl Hosts {
                 }
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hosts() -> Hosts {
+        Hosts {
+            map: Default::default(),
+            per_host: 1,
+            threshold: 2,
+            open_ms: 60_000,
+        }
+    }
+
+    #[test]
+    fn closing_a_breaker_lets_the_next_delivery_through() {
+        let h = hosts();
+        h.record("down.example", false, 1_000);
+        h.record("down.example", false, 1_000);
+        assert_eq!(h.open_until("down.example", 1_000), Some(61_000));
+        h.close("down.example");
+        assert_eq!(h.open_until("down.example", 1_000), None);
+        // Its failures were forgotten too: one more does not open it again.
+        h.record("down.example", false, 2_000);
+        assert_eq!(h.open_until("down.example", 2_000), None);
+        assert_eq!(h.open_count(2_000), 0);
+    }
+
+    #[test]
+    fn closing_an_unknown_host_adds_nothing() {
+        let h = hosts();
+        h.close("never.example");
+        assert!(h.map.lock().unwrap().is_empty());
     }
 }

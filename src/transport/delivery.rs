@@ -36,6 +36,8 @@ pub struct DeliveryWorker {
     /// Set at each turn of the loop, for `/readyz`.
     pub heartbeat: Arc<std::sync::atomic::AtomicI64>,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Per-host limits and breakers, shared with `AppState` (an admin's retry closes one).
+    pub hosts: Arc<Hosts>,
 }
 
 /// Rows claimed and waiting in memory, at most this many times `delivery.concurrency`.
@@ -52,12 +54,7 @@ impl DeliveryWorker {
             sending: Semaphore::new(settings.concurrency),
             // Signing is CPU: at most one per core at a time, on the blocking pool.
             signing: Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
-            hosts: Hosts {
-                map: Default::default(),
-                per_host: settings.per_host_concurrency,
-                threshold: settings.breaker_failures,
-                open_ms: i64::try_from(settings.breaker_open_seconds * 1000).unwrap_or(i64::MAX),
-            },
+            hosts: self.hosts.clone(),
             rfc9421_hosts: Default::default(),
             leased: Default::default(),
             stopping: Default::default(),
@@ -420,7 +417,7 @@ enum Signed {
 struct Shared {
     sending: Semaphore,
     signing: Semaphore,
-    hosts: Hosts,
+    hosts: Arc<Hosts>,
     /// Hosts that answered 401 to draft-cavage and 2xx to RFC 9421 ("double knock").
     rfc9421_hosts: std::sync::Mutex<std::collections::HashSet<String>>,
     /// Rows this process holds a lease on, released at shutdown.

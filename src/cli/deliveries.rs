@@ -1,0 +1,113 @@
+//! `tribune deliveries`: the delivery queue as an operator reads it (activities' progress,
+//! hosts' state and last failure, tab-separated), and `deliveries retry HOST`.
+
+use super::{DeliveriesCommand, Failure, output};
+use crate::{
+    app::deliveries::{self, DeliveryError},
+    config::Settings,
+    db::{self, read::deliveries::HostProgress},
+    state::AppState,
+};
+
+pub async fn run(
+    settings: Settings,
+    action: Option<DeliveriesCommand>,
+    activity: Option<String>,
+    limit: i64,
+) -> Result<(), Failure> {
+    let state = crate::startup::open_state(settings)
+        .await
+        .map_err(Failure::Other)?;
+    let result = match action {
+        Some(DeliveriesCommand::Retry { host }) => retry(&state, &host).await,
+        None => report(&state, activity.as_deref(), limit).await,
+    };
+    state.db.close().await;
+    result
+}
+
+async fn retry(state: &AppState, host: &str) -> Result<(), Failure> {
+    let host = host.trim();
+    match deliveries::retry_host(state, host).await {
+        Ok(0) => println!(
+            "nothing to retry to {}: no delivery to it is pending or given up",
+            output::cell(host)
+        ),
+        Ok(n) => println!(
+            "retrying {n} deliver{} to {} now",
+            if n == 1 { "y" } else { "ies" },
+            output::cell(host)
+        ),
+        Err(DeliveryError::Internal(e)) => return Err(Failure::Other(e)),
+        Err(e) => return Err(Failure::Other(anyhow::anyhow!("{e}"))),
+    }
+    Ok(())
+}
+
+/// Activities' progress, then hosts' state: of the one activity asked for (an unknown id is
+/// an error, not empty tables), else of the latest activities and every host.
+async fn report(state: &AppState, activity: Option<&str>, limit: i64) -> Result<(), Failure> {
+    let db = &state.db;
+    let internal = |e: db::DbError| Failure::Other(e.into());
+    let (activities, hosts) = match activity {
+        Some(id) => {
+            let Some(progress) = db::read::deliveries::progress_of(db, id)
+                .await
+                .map_err(internal)?
+            else {
+                return Err(Failure::Other(anyhow::anyhow!(
+                    "no activity {} is recorded (see `tribune deliveries` for the latest)",
+                    output::cell(id)
+                )));
+            };
+            let hosts = db::read::deliveries::activity_hosts(db, id, limit)
+                .await
+                .map_err(internal)?;
+            (vec![progress], hosts)
+        }
+        None => (
+            db::read::deliveries::progress(db, limit)
+                .await
+                .map_err(internal)?,
+            db::read::deliveries::hosts(db, limit)
+                .await
+                .map_err(internal)?,
+        ),
+    };
+    println!("activity\tkind\tdelivered\tpending\tfailed\tgiven up");
+    for a in activities {
+        println!(
+            "{}\t{}\t{}\t{}\t{}\t{}",
+            a.id, a.kind, a.delivered, a.pending, a.failed, a.given_up
+        );
+    }
+    println!();
+    println!("host\tdelivered\tpending\tfailed\tnext attempt\tlast error");
+    for h in &hosts {
+        println!("{}", host_line(h));
+    }
+    Ok(())
+}
+
+/// A host's line: `failed` counts the refused and the given up, as it always has; the last
+/// error is that of a pending, given-up or refused delivery (it names the HTTP status when
+/// there was one).
+fn host_line(h: &HostProgress) -> String {
+    let next = h
+        .next_attempt_at
+        .and_then(chrono::DateTime::from_timestamp_millis)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_else(|| "-".into());
+    let error = match (&h.last_error, h.last_status) {
+        (Some(e), _) => output::cell(e),
+        (None, Some(status)) => format!("HTTP {status}"),
+        (None, None) => "-".into(),
+    };
+    format!(
+        "{}\t{}\t{}\t{}\t{next}\t{error}",
+        output::cell(&h.host),
+        h.delivered,
+        h.pending,
+        h.failed + h.given_up,
+    )
+}
