@@ -1,6 +1,7 @@
 //! Rules without I/O: the coalition's words as validated types, the ledger's canonical form
 //! and its signed head.
 
+pub mod diff;
 pub mod excerpt;
 mod language;
 pub mod ledger;
