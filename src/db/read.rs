@@ -40,6 +40,6 @@ pub mod remote_actors {
 
 pub mod statements {
     pub use crate::db::statements::{
-        StatementRow, VersionRow, count_published, get, list, media, pinned, versions,
+        StatementRow, VersionRow, count_published, get, list, media, pinned, version, versions,
     };
 }

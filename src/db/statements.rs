@@ -3,7 +3,10 @@
 use chrono::{DateTime, Utc};
 
 use super::{Db, DbError, Tx, on_pool, on_tx};
-use crate::domain::statement::{Federate, Mentioned, StoredText};
+use crate::domain::{
+    diff,
+    statement::{Federate, Mentioned, StoredText},
+};
 
 /// A statement with the texts of its current version.
 #[derive(Debug, Clone)]
@@ -255,21 +258,47 @@ pub struct VersionRow {
     pub created_at: DateTime<Utc>,
 }
 
+impl VersionRow {
+    /// The version as `domain::diff` compares it.
+    pub fn diffable(&self) -> diff::Version {
+        diff::Version {
+            number: self.version,
+            texts: self.texts.clone(),
+            details: None,
+        }
+    }
+}
+
+type StoredVersion = (i32, String, String, DateTime<Utc>);
+
+fn version_row((version, hash, texts, created_at): StoredVersion) -> Result<VersionRow, DbError> {
+    Ok(VersionRow {
+        version,
+        hash,
+        texts: json_column("statement_versions.texts", &texts)?,
+        created_at,
+    })
+}
+
+/// Every version of a statement, oldest first.
 pub async fn versions(db: &Db, slug: &str) -> Result<Vec<VersionRow>, DbError> {
     let sql = "SELECT version, hash, texts, created_at FROM statement_versions \
                WHERE slug = $1 ORDER BY version";
-    let rows: Vec<(i32, String, String, DateTime<Utc>)> =
+    let rows: Vec<StoredVersion> =
         on_pool!(db, pool => sqlx::query_as(sql).bind(slug).fetch_all(pool).await?);
-    rows.into_iter()
-        .map(|(version, hash, texts, created_at)| {
-            Ok(VersionRow {
-                version,
-                hash,
-                texts: json_column("statement_versions.texts", &texts)?,
-                created_at,
-            })
-        })
-        .collect()
+    rows.into_iter().map(version_row).collect()
+}
+
+/// One version of a statement, if the statement has it.
+pub async fn version(db: &Db, slug: &str, version: i32) -> Result<Option<VersionRow>, DbError> {
+    let sql = "SELECT version, hash, texts, created_at FROM statement_versions \
+               WHERE slug = $1 AND version = $2";
+    let row: Option<StoredVersion> = on_pool!(db, pool => sqlx::query_as(sql)
+        .bind(slug)
+        .bind(version)
+        .fetch_optional(pool)
+        .await?);
+    row.map(version_row).transpose()
 }
 
 /// Store an image once.
