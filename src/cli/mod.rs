@@ -133,6 +133,16 @@ pub enum StatementCommand {
     Unpin { slug: String },
     /// Statements, newest first: slug, state, version, published, title.
     List,
+    /// What changed between two versions, language by language, as a unified diff.
+    Diff {
+        slug: String,
+        /// The older version; by default the one before `--to`.
+        #[arg(long, value_name = "N")]
+        from: Option<i32>,
+        /// The newer version; by default the current one.
+        #[arg(long, value_name = "M")]
+        to: Option<i32>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
