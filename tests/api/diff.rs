@@ -4,11 +4,11 @@ use crate::helpers::{Backend, World, on_both_backends};
 
 on_both_backends!(an_edit_shows_its_changes_language_by_language);
 
-fn statement(en_title: &str, fr_sentence: &str) -> String {
+fn statement(en_title: &str, fr_sentence: &str, tags: &str) -> String {
     format!(
         r#"+++
 slug = "appel-foret"
-tags = ["forêt"]
+tags = [{tags}]
 
 [title]
 fr = "Appel « Forêt vivante »"
@@ -40,6 +40,7 @@ async fn an_edit_shows_its_changes_language_by_language(backend: Backend) {
     let v1 = statement(
         "Call for a Living Forest",
         "« La forêt n’est pas à vendre. »",
+        r#""forêt""#,
     );
     w.cli
         .ok(&["statement", "publish", &w.file("v1.md", &v1)])
@@ -53,6 +54,7 @@ async fn an_edit_shows_its_changes_language_by_language(backend: Backend) {
     let v2 = statement(
         "Call for a Forest Alive",
         "« La forêt n’est pas une marchandise. »",
+        r#""forêt", "climat""#,
     );
     w.cli
         .ok(&["statement", "edit", "appel-foret", &w.file("v2.md", &v2)])
@@ -98,7 +100,14 @@ async fn an_edit_shows_its_changes_language_by_language(backend: Backend) {
                 && !l.starts_with("+++")
         })
         .collect();
-    assert_eq!(changes.len(), 4, "two lines removed, two added:\n{out}");
+    // The tags, recorded with each version: one added.
+    let tags = at("--- v1 tags");
+    assert_eq!(
+        lines[tags + 1..tags + 4],
+        ["+++ v2 tags", " forêt", "+climat"]
+    );
+    assert!(!out.contains("not recorded"), "{out}");
+    assert_eq!(changes.len(), 5, "two lines removed, three added:\n{out}");
     assert!(!out.contains("Signez avant"), "beyond the context:\n{out}");
     assert!(!out.contains("The forest is not for sale"), "{out}");
 
@@ -143,6 +152,20 @@ async fn an_edit_shows_its_changes_language_by_language(backend: Backend) {
         ])
         .await;
     assert!(same.contains("no differences between v2 and v2"), "{same}");
+
+    // A version made before versions kept their tags: those are not compared.
+    w.db.execute("UPDATE statement_versions SET tags = NULL, mentions = NULL WHERE version = 1")
+        .await;
+    let old = w.cli.ok(&["statement", "diff", "appel-foret"]).await;
+    assert!(!old.contains("--- v1 tags"), "{old}");
+    assert!(
+        old.contains("# tags, image and mentions were not recorded for v1 or v2: not compared"),
+        "{old}"
+    );
+    assert!(
+        old.contains("+« La forêt n’est pas une marchandise. »"),
+        "{old}"
+    );
 
     // Unknown versions and statements: a clear error, a non-zero exit, nothing printed.
     for (args, says) in [

@@ -90,7 +90,8 @@ fn render(d: &StatementDiff) -> String {
     if !d.details_compared {
         _ = writeln!(
             out,
-            "# tags, image and mentions are not recorded for both versions: not compared"
+            "# tags, image and mentions were not recorded for v{} or v{}: not compared",
+            d.from, d.to
         );
     }
     if d.is_empty() {
