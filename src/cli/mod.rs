@@ -19,6 +19,7 @@ mod ledger;
 mod members;
 mod output;
 mod signatories;
+pub use signatories::SignatoriesCommand;
 mod statement;
 
 #[derive(Debug, Parser)]
@@ -144,6 +145,16 @@ pub enum StatementCommand {
     Unpin { slug: String },
     /// Statements, newest first: slug, state, version, published, title.
     List,
+    /// What changed between two versions, language by language, as a unified diff.
+    Diff {
+        slug: String,
+        /// The older version; by default the one before `--to`.
+        #[arg(long, value_name = "N")]
+        from: Option<i32>,
+        /// The newer version; by default the current one.
+        #[arg(long, value_name = "M")]
+        to: Option<i32>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -173,49 +184,6 @@ pub enum Format {
     Table,
     Json,
     Csv,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum SignatoriesCommand {
-    /// Record one signatory of a statement (an entry of its ledger).
-    Add {
-        slug: String,
-        #[arg(long)]
-        name: String,
-        #[arg(long)]
-        role: Option<String>,
-        #[arg(long)]
-        organisation: Option<String>,
-        /// person or organisation.
-        #[arg(long, default_value = "person")]
-        kind: String,
-        /// A page about the signatory.
-        #[arg(long)]
-        link: Option<String>,
-        /// The signatory's fediverse address: their boost will not count twice.
-        #[arg(long)]
-        handle: Option<String>,
-        /// Where the signature was published (an article's URL).
-        #[arg(long)]
-        source: Option<String>,
-    },
-    /// Withdraw recorded signatory number N (a withdrawal entry; nothing is deleted).
-    Remove { slug: String, n: i64 },
-    /// Record every signatory of a CSV file (UTF-8; columns name, role, organisation, kind,
-    /// link, handle; name required): all or nothing.
-    Import {
-        slug: String,
-        file: PathBuf,
-        /// Where the signatures were published (an article's URL).
-        #[arg(long)]
-        source: Option<String>,
-    },
-    /// The recorded signatories of a statement, withdrawn ones marked.
-    List {
-        slug: String,
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
-    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,6 +1,10 @@
 //! `tribune signatories add|remove|import|list`: signatories gathered off the fediverse.
 
-use super::{Failure, Format, SignatoriesCommand, output};
+use std::path::PathBuf;
+
+use clap::Subcommand;
+
+use super::{Failure, Format, output};
 use crate::{
     app::signatories::{self, Recording},
     config::Settings,
@@ -9,6 +13,49 @@ use crate::{
     protocol::cosigners,
     state::AppState,
 };
+
+#[derive(Debug, Subcommand)]
+pub enum SignatoriesCommand {
+    /// Record one signatory of a statement (an entry of its ledger).
+    Add {
+        slug: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        role: Option<String>,
+        #[arg(long)]
+        organisation: Option<String>,
+        /// person or organisation.
+        #[arg(long, default_value = "person")]
+        kind: String,
+        /// A page about the signatory.
+        #[arg(long)]
+        link: Option<String>,
+        /// The signatory's fediverse address: their boost will not count twice.
+        #[arg(long)]
+        handle: Option<String>,
+        /// Where the signature was published (an article's URL).
+        #[arg(long)]
+        source: Option<String>,
+    },
+    /// Withdraw recorded signatory number N (a withdrawal entry; nothing is deleted).
+    Remove { slug: String, n: i64 },
+    /// Record every signatory of a CSV file (UTF-8; columns name, role, organisation, kind,
+    /// link, handle; name required): all or nothing.
+    Import {
+        slug: String,
+        file: PathBuf,
+        /// Where the signatures were published (an article's URL).
+        #[arg(long)]
+        source: Option<String>,
+    },
+    /// The recorded signatories of a statement, withdrawn ones marked.
+    List {
+        slug: String,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
 
 /// Who records, as the ledger says it.
 fn by() -> String {

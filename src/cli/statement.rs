@@ -3,6 +3,8 @@
 use std::path::Path;
 
 use super::{Failure, StatementCommand};
+
+mod diff;
 use crate::{
     app::statements::{self, ImageUpload, Published, StatementError},
     config::Settings,
@@ -148,6 +150,9 @@ async fn execute(state: &AppState, action: StatementCommand) -> Result<(), State
         }
         StatementCommand::Unpin { slug: s } => {
             report(&statements::set_pinned(state, &slug(&s)?, false).await?)
+        }
+        StatementCommand::Diff { slug: s, from, to } => {
+            diff::run(state, &slug(&s)?, from, to).await?
         }
         StatementCommand::List => {
             for row in db::read::statements::list(&state.db, true).await? {

@@ -40,7 +40,8 @@ pub mod remote_actors {
 
 pub mod statements {
     pub use crate::db::statements::{
-        StatementRow, VersionRow, count_published, get, list, media, pinned, versions,
+        StatementRow, VersionDetails, VersionRow, count_published, get, list, media, pinned,
+        version, versions,
     };
 }
 

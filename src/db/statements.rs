@@ -3,7 +3,10 @@
 use chrono::{DateTime, Utc};
 
 use super::{Db, DbError, Tx, on_pool, on_tx};
-use crate::domain::statement::{Federate, Mentioned, StoredText};
+use crate::domain::{
+    diff,
+    statement::{Federate, Mentioned, StoredText},
+};
 
 /// A statement with the texts of its current version.
 #[derive(Debug, Clone)]
@@ -183,14 +186,18 @@ pub async fn insert(tx: &mut Tx, v: &NewVersion<'_>, pinned: bool) -> Result<(),
 }
 
 async fn insert_version(tx: &mut Tx, v: &NewVersion<'_>) -> Result<(), DbError> {
-    let sql = "INSERT INTO statement_versions (slug, version, hash, texts, created_at) \
-               VALUES ($1, $2, $3, $4, $5)";
+    let sql = "INSERT INTO statement_versions (slug, version, hash, texts, created_at, tags, \
+               image_hash, image_alt, mentions) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
     on_tx!(tx, conn => sqlx::query(sql)
         .bind(v.slug)
         .bind(v.version)
         .bind(v.hash)
         .bind(v.texts)
         .bind(v.at)
+        .bind(v.tags)
+        .bind(v.image_hash)
+        .bind(v.image_alt)
+        .bind(v.mentions)
         .execute(conn)
         .await
         .map(|_| ())?);
@@ -253,23 +260,91 @@ pub struct VersionRow {
     pub hash: String,
     pub texts: Vec<StoredText>,
     pub created_at: DateTime<Utc>,
+    /// Its tags, image and mentions; `None` for versions made before migration 0015 that were
+    /// not current then.
+    pub details: Option<VersionDetails>,
 }
 
-pub async fn versions(db: &Db, slug: &str) -> Result<Vec<VersionRow>, DbError> {
-    let sql = "SELECT version, hash, texts, created_at FROM statement_versions \
-               WHERE slug = $1 ORDER BY version";
-    let rows: Vec<(i32, String, String, DateTime<Utc>)> =
-        on_pool!(db, pool => sqlx::query_as(sql).bind(slug).fetch_all(pool).await?);
-    rows.into_iter()
-        .map(|(version, hash, texts, created_at)| {
-            Ok(VersionRow {
-                version,
-                hash,
-                texts: json_column("statement_versions.texts", &texts)?,
-                created_at,
-            })
+/// What a version holds beside its texts.
+#[derive(Debug, Clone)]
+pub struct VersionDetails {
+    pub tags: Vec<String>,
+    pub image_hash: Option<String>,
+    pub image_alt: Option<String>,
+    pub mentions: Vec<Mentioned>,
+}
+
+impl VersionRow {
+    /// The version as `domain::diff` compares it.
+    pub fn diffable(&self) -> diff::Version {
+        diff::Version {
+            number: self.version,
+            texts: self.texts.clone(),
+            details: self.details.as_ref().map(|d| diff::Details {
+                tags: d.tags.clone(),
+                image: d.image_hash.clone(),
+                image_alt: d.image_alt.clone(),
+                mentions: d.mentions.iter().map(|m| m.name.clone()).collect(),
+            }),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct StoredVersion {
+    version: i32,
+    hash: String,
+    texts: String,
+    created_at: DateTime<Utc>,
+    tags: Option<String>,
+    image_hash: Option<String>,
+    image_alt: Option<String>,
+    mentions: Option<String>,
+}
+
+impl TryFrom<StoredVersion> for VersionRow {
+    type Error = DbError;
+
+    fn try_from(r: StoredVersion) -> Result<VersionRow, DbError> {
+        let details = match (r.tags, r.mentions) {
+            (Some(tags), Some(mentions)) => Some(VersionDetails {
+                tags: json_column("statement_versions.tags", &tags)?,
+                image_hash: r.image_hash,
+                image_alt: r.image_alt,
+                mentions: json_column("statement_versions.mentions", &mentions)?,
+            }),
+            _ => None,
+        };
+        Ok(VersionRow {
+            version: r.version,
+            hash: r.hash,
+            texts: json_column("statement_versions.texts", &r.texts)?,
+            created_at: r.created_at,
+            details,
         })
-        .collect()
+    }
+}
+
+const SELECT_VERSION: &str = "SELECT version, hash, texts, created_at, tags, image_hash, \
+     image_alt, mentions FROM statement_versions";
+
+/// Every version of a statement, oldest first.
+pub async fn versions(db: &Db, slug: &str) -> Result<Vec<VersionRow>, DbError> {
+    let sql = format!("{SELECT_VERSION} WHERE slug = $1 ORDER BY version");
+    let rows: Vec<StoredVersion> =
+        on_pool!(db, pool => sqlx::query_as(&sql).bind(slug).fetch_all(pool).await?);
+    rows.into_iter().map(VersionRow::try_from).collect()
+}
+
+/// One version of a statement, if the statement has it.
+pub async fn version(db: &Db, slug: &str, version: i32) -> Result<Option<VersionRow>, DbError> {
+    let sql = format!("{SELECT_VERSION} WHERE slug = $1 AND version = $2");
+    let row: Option<StoredVersion> = on_pool!(db, pool => sqlx::query_as(&sql)
+        .bind(slug)
+        .bind(version)
+        .fetch_optional(pool)
+        .await?);
+    row.map(VersionRow::try_from).transpose()
 }
 
 /// Store an image once.

@@ -2,6 +2,7 @@
 //! and its signed head.
 
 pub mod accounts;
+pub mod diff;
 pub mod excerpt;
 mod language;
 pub mod ledger;

@@ -15,6 +15,7 @@ mod cli;
 mod cosign;
 mod crash;
 mod deliveries;
+mod diff;
 mod discovery;
 mod fanout;
 mod fixtures;
