@@ -201,7 +201,7 @@ fn heading_levels(dom: &str) -> Vec<u8> {
     levels
 }
 
-fn accessibility(dom: &str, page: &str) {
+pub(crate) fn accessibility(dom: &str, page: &str) {
     // Every image has alt text (empty for decorative ones next to a name).
     for img in dom.split("<img").skip(1) {
         let tag = &img[..img.find('>').unwrap_or(img.len())];
@@ -252,7 +252,7 @@ fn luminance(hex: &str) -> f64 {
     0.2126 * c(1) + 0.7152 * c(3) + 0.0722 * c(5)
 }
 
-fn contrast(a: &str, b: &str) -> f64 {
+pub(crate) fn contrast(a: &str, b: &str) -> f64 {
     let (la, lb) = (luminance(a), luminance(b));
     (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
 }

@@ -7,6 +7,7 @@ mod peer;
 mod webdriver;
 
 mod admin_api;
+mod admin_browser;
 mod admin_cli;
 mod admin_web;
 mod archive;
