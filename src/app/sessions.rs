@@ -78,6 +78,10 @@ impl SessionStore for DbSessions {
                 .await
                 .map_err(backend)?
         else {
+            // An expired row is of no use any more: gone now rather than at the next prune.
+            crate::db::accounts::delete_session(&self.db, &id.to_string())
+                .await
+                .map_err(backend)?;
             return Ok(None);
         };
         let data = serde_json::from_str(&data).map_err(|e| Error::Decode(e.to_string()))?;

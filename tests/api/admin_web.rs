@@ -607,7 +607,65 @@ async fn api_tokens_act_with_their_accounts_role(backend: Backend) {
     );
 }
 
+async fn an_ended_session_changes_nothing(backend: Backend) {
+    let w = World::start(backend, "", &[]).await;
+    account(&w, "camille", "owner").await;
+    let tokens = "SELECT COUNT(*) FROM admin_tokens";
+
+    // Idle too long: the row's expiry has passed.
+    let mut a = Agent::logged_in(&w, "camille").await;
+    let token = csrf(&a.page("/admin/tokens").await);
+    w.db.execute("UPDATE admin_sessions SET expires_at = 0")
+        .await;
+    let res = a
+        .post("/admin/tokens", &[("csrf", &token), ("label", "late")])
+        .await;
+    assert_eq!(res.status(), 401);
+    let text = res.text().await.unwrap();
+    assert!(text.contains("Nothing was changed"), "{text}");
+    assert_eq!(a.get("/admin").await.status(), 303);
+
+    // Logged in longer ago than admin.session_max_hours, however busy since.
+    let mut b = Agent::logged_in(&w, "camille").await;
+    let token = csrf(&b.page("/admin/tokens").await);
+    let data = w.db.text("SELECT data FROM admin_sessions").await.unwrap();
+    let mut data: serde_json::Value = serde_json::from_str(&data).unwrap();
+    let login_at = data["login_at"].as_i64().unwrap();
+    data["login_at"] = serde_json::json!(login_at - 13 * 3_600_000);
+    w.db.execute(&format!(
+        "UPDATE admin_sessions SET data = '{}'",
+        data.to_string().replace('\'', "''")
+    ))
+    .await;
+    let res = b
+        .post("/admin/tokens", &[("csrf", &token), ("label", "late")])
+        .await;
+    assert_eq!(res.status(), 401);
+    assert!(res.text().await.unwrap().contains("Your session has ended"));
+    assert_eq!(w.db.count(tokens).await, 0);
+    assert_eq!(
+        w.db.count("SELECT COUNT(*) FROM admin_sessions").await,
+        0,
+        "the ended session's row is gone"
+    );
+}
+
+async fn log_out_everywhere_ends_every_browser(backend: Backend) {
+    let w = World::start(backend, "", &[]).await;
+    account(&w, "camille", "owner").await;
+    let mut a = Agent::logged_in(&w, "camille").await;
+    let mut b = Agent::logged_in(&w, "camille").await;
+    assert!(a.page("/admin").await.contains("<strong>2</strong>"));
+    let res = a.submit("/admin", "/admin/logout-everywhere", &[]).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(b.get("/admin").await.status(), 303);
+    assert_eq!(a.get("/admin").await.status(), 303);
+    assert_eq!(w.db.count("SELECT COUNT(*) FROM admin_sessions").await, 0);
+}
+
 on_both_backends!(
+    an_ended_session_changes_nothing,
+    log_out_everywhere_ends_every_browser,
     api_tokens_act_with_their_accounts_role,
     off_until_an_account_exists,
     one_time_link_login_and_logout,
