@@ -6,6 +6,7 @@
 mod accounts;
 mod audit;
 mod auth;
+mod deliveries;
 mod home;
 mod login;
 
@@ -64,6 +65,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/admin/tokens/revoke", post(accounts::revoke_token))
         .route("/admin/audit", get(audit::page))
         .route("/admin/audit.csv", get(audit::export))
+        .route("/admin/deliveries", get(deliveries::page))
+        .route("/admin/deliveries/retry", post(deliveries::retry))
         .layer(sessions)
         .layer(axum::middleware::from_fn_with_state(state.clone(), only_with_accounts))
         .layer(SetResponseHeaderLayer::overriding(
@@ -133,8 +136,9 @@ impl Frame {
     pub async fn new(state: &AppState, v: &Volunteer, title: &str, here: &str) -> Frame {
         let ui = v.ui;
         let role = v.account.role;
-        let all: [(&'static str, &'static str, &'static str, Duty); 4] = [
+        let all: [(&'static str, &'static str, &'static str, Duty); 5] = [
             ("/admin", "Dashboard", "Tableau de bord", Duty::Look),
+            ("/admin/deliveries", "Deliveries", "Envois", Duty::Look),
             ("/admin/audit", "Audit log", "Journal", Duty::Look),
             ("/admin/tokens", "API tokens", "Jetons d'API", Duty::Look),
             ("/admin/accounts", "Accounts", "Comptes", Duty::Govern),
