@@ -9,6 +9,7 @@ mod webdriver;
 mod admin_api;
 mod admin_browser;
 mod admin_cli;
+mod admin_deliveries;
 mod admin_web;
 mod archive;
 mod browser;

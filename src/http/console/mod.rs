@@ -6,8 +6,11 @@
 mod accounts;
 mod audit;
 mod auth;
+mod cosigners;
+mod deliveries;
 mod home;
 mod login;
+mod signatories;
 
 use askama::Template;
 use axum::{
@@ -64,6 +67,25 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/admin/tokens/revoke", post(accounts::revoke_token))
         .route("/admin/audit", get(audit::page))
         .route("/admin/audit.csv", get(audit::export))
+        .route("/admin/deliveries", get(deliveries::page))
+        .route("/admin/deliveries/retry", post(deliveries::retry))
+        .route("/admin/signatories", get(signatories::index))
+        .route(
+            "/admin/statements/{slug}/signatories",
+            get(signatories::page).post(signatories::add),
+        )
+        .route(
+            "/admin/statements/{slug}/signatories/import",
+            post(signatories::import),
+        )
+        .route(
+            "/admin/statements/{slug}/signatories/withdraw",
+            post(signatories::withdraw),
+        )
+        .route(
+            "/admin/statements/{slug}/cosigners/{action}",
+            post(cosigners::moderate),
+        )
         .layer(sessions)
         .layer(axum::middleware::from_fn_with_state(state.clone(), only_with_accounts))
         .layer(SetResponseHeaderLayer::overriding(
@@ -133,8 +155,15 @@ impl Frame {
     pub async fn new(state: &AppState, v: &Volunteer, title: &str, here: &str) -> Frame {
         let ui = v.ui;
         let role = v.account.role;
-        let all: [(&'static str, &'static str, &'static str, Duty); 4] = [
+        let all: [(&'static str, &'static str, &'static str, Duty); 6] = [
             ("/admin", "Dashboard", "Tableau de bord", Duty::Look),
+            ("/admin/deliveries", "Deliveries", "Envois", Duty::Look),
+            (
+                "/admin/signatories",
+                "Signatories",
+                "Signataires",
+                Duty::Sign,
+            ),
             ("/admin/audit", "Audit log", "Journal", Duty::Look),
             ("/admin/tokens", "API tokens", "Jetons d'API", Duty::Look),
             ("/admin/accounts", "Accounts", "Comptes", Duty::Govern),
