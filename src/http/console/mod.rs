@@ -158,11 +158,12 @@ impl Frame {
         let all: [(&'static str, &'static str, &'static str, Duty); 6] = [
             ("/admin", "Dashboard", "Tableau de bord", Duty::Look),
             ("/admin/deliveries", "Deliveries", "Envois", Duty::Look),
+            // Editors record signatories there, moderators hide co-signatures.
             (
                 "/admin/signatories",
                 "Signatories",
                 "Signataires",
-                Duty::Sign,
+                Duty::Look,
             ),
             ("/admin/audit", "Audit log", "Journal", Duty::Look),
             ("/admin/tokens", "API tokens", "Jetons d'API", Duty::Look),
