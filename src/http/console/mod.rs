@@ -8,6 +8,9 @@ mod audit;
 mod auth;
 mod home;
 mod login;
+mod moderation;
+mod moderation_blocks;
+mod moderation_members;
 
 use askama::Template;
 use axum::{
@@ -64,6 +67,13 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/admin/tokens/revoke", post(accounts::revoke_token))
         .route("/admin/audit", get(audit::page))
         .route("/admin/audit.csv", get(audit::export))
+        .route("/admin/follows", get(moderation::follows).post(moderation::decide_follow))
+        .route("/admin/relay", get(moderation::relay_queue).post(moderation::decide_post))
+        .route("/admin/members", get(moderation_members::page).post(moderation_members::add))
+        .route("/admin/members/preview", post(moderation_members::preview))
+        .route("/admin/members/remove", post(moderation_members::remove))
+        .route("/admin/blocks", get(moderation_blocks::page).post(moderation_blocks::add))
+        .route("/admin/blocks/remove", post(moderation_blocks::remove))
         .layer(sessions)
         .layer(axum::middleware::from_fn_with_state(state.clone(), only_with_accounts))
         .layer(SetResponseHeaderLayer::overriding(
@@ -133,10 +143,24 @@ impl Frame {
     pub async fn new(state: &AppState, v: &Volunteer, title: &str, here: &str) -> Frame {
         let ui = v.ui;
         let role = v.account.role;
-        let all: [(&'static str, &'static str, &'static str, Duty); 4] = [
+        let all: [(&'static str, &'static str, &'static str, Duty); 8] = [
             ("/admin", "Dashboard", "Tableau de bord", Duty::Look),
             ("/admin/audit", "Audit log", "Journal", Duty::Look),
             ("/admin/tokens", "API tokens", "Jetons d'API", Duty::Look),
+            (
+                "/admin/follows",
+                "Follow requests",
+                "Demandes d'abonnement",
+                Duty::Moderate,
+            ),
+            (
+                "/admin/relay",
+                "Held posts",
+                "Publications en attente",
+                Duty::Moderate,
+            ),
+            ("/admin/members", "Members", "Membres", Duty::Moderate),
+            ("/admin/blocks", "Blocks", "Blocages", Duty::Moderate),
             ("/admin/accounts", "Accounts", "Comptes", Duty::Govern),
         ];
         let nav = all
