@@ -344,6 +344,16 @@ async fn a_member_is_previewed_then_added(backend: Backend) {
         assert!(res.text().await.unwrap().contains("Cannot find"), "{bad}");
     }
 
+    let res = a
+        .submit(
+            "/admin/members",
+            "/admin/members",
+            &[("actor", "@x@unreachable.invalid")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(w.db.count("SELECT COUNT(*) FROM members").await, 0);
+
     // Step 2: confirmed.
     let res = a
         .submit("/admin/members", "/admin/members", &[("actor", &asso)])

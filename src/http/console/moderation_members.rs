@@ -134,7 +134,11 @@ pub async fn add(data: Data<AppState>, s: Submitted<Named>) -> Result<Response> 
     v.require(Duty::Moderate)?;
     let asked = s.form.actor.trim();
     let (id, added) = members::add(&data, asked).await.map_err(|e| match e {
-        MemberError::Unresolved(why) => unresolved(v, asked, &why),
+        MemberError::Unresolved(why) => {
+            // The use case's message names the actor already.
+            let prefix = format!("cannot find {asked}: ");
+            unresolved(v, asked, why.strip_prefix(&prefix).unwrap_or(&why))
+        }
         e => ConsoleError::Internal(e.into()),
     })?;
     if added {
