@@ -1,7 +1,7 @@
 //! Blocks: domains (with their subdomains) and actors whose activities are refused. Adding a
 //! block removes what it covers (the actors of a domain, with their follows).
 
-pub use crate::db::blocks::BlockKind;
+pub use crate::db::blocks::{Added, BlockKind};
 use crate::{db, state::AppState};
 
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +46,39 @@ pub async fn add(
     let value = normalise(kind, value)?;
     let added = db::blocks::add(&state.db, kind, &value).await?;
     Ok((value, added))
+}
+
+/// Block and say what the block removed; returns the value as stored.
+pub async fn add_counting(
+    state: &AppState,
+    kind: BlockKind,
+    value: &str,
+) -> Result<(String, Added), BlockError> {
+    let value = normalise(kind, value)?;
+    let added = db::blocks::add_counting(&state.db, kind, &value).await?;
+    Ok((value, added))
+}
+
+/// Whether a block (as `normalise` returns it) would cover this server itself: its domain,
+/// a parent domain of it, or an actor at its origin.
+pub fn covers_us(state: &AppState, kind: BlockKind, value: &str) -> bool {
+    let ours = state.settings.server.public_url.url();
+    let host = ours.host_str().unwrap_or_default().to_ascii_lowercase();
+    match kind {
+        // A domain with a port covers that host and port only.
+        BlockKind::Domain => match value.split_once(':') {
+            Some((domain, port)) => {
+                host == domain
+                    && ours
+                        .port_or_known_default()
+                        .map(|p| p.to_string())
+                        .as_deref()
+                        == Some(port)
+            }
+            None => host == value || host.ends_with(&format!(".{value}")),
+        },
+        BlockKind::Actor => url::Url::parse(value).is_ok_and(|u| u.origin() == ours.origin()),
+    }
 }
 
 /// Unblock; returns the value as stored.

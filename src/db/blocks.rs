@@ -25,14 +25,43 @@ pub async fn purge(db: &Db, kind: BlockKind, value: &str) -> Result<u64, DbError
     Ok(on_pool!(db, pool => sqlx::query(sql).bind(value).execute(pool).await?.rows_affected()))
 }
 
+/// What adding a block did: whether it is new, and what it removed (or, for members, what
+/// it covers: the roster keeps them until an admin removes them).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Added {
+    pub added: bool,
+    pub followers: u64,
+    pub following: u64,
+    pub members: u64,
+}
+
 /// Add a block; false when it was already there. Blocking a domain also removes the actors
 /// of that domain, with their follows.
 pub async fn add(db: &Db, kind: BlockKind, value: &str) -> Result<bool, DbError> {
+    Ok(add_counting(db, kind, value).await?.added)
+}
+
+/// Add a block and say what it removed, counted in the same transaction as the removal.
+pub async fn add_counting(db: &Db, kind: BlockKind, value: &str) -> Result<Added, DbError> {
     let mut tx = db.begin().await?;
     let insert = "INSERT INTO blocks (kind, value, created_at) VALUES ($1, $2, $3) \
                   ON CONFLICT (kind, value) DO NOTHING";
     let purge = purge_sql(kind);
+    let covered = purge
+        .strip_prefix("DELETE FROM remote_actors WHERE ")
+        .unwrap_or("FALSE");
+    let count = |table: &str| {
+        format!(
+            "SELECT COUNT(*) FROM {table} WHERE actor_id IN (SELECT id FROM remote_actors WHERE {covered})"
+        )
+    };
+    let (followers, following, members) =
+        (count("followers"), count("following"), count("members"));
     let added = super::on_tx!(&mut tx, conn => {
+        let mut counted = [0i64; 3];
+        for (n, sql) in counted.iter_mut().zip([&followers, &following, &members]) {
+            *n = sqlx::query_scalar(sql).bind(value).fetch_one(&mut *conn).await?;
+        }
         let n = sqlx::query(insert)
             .bind(kind)
             .bind(value)
@@ -41,7 +70,8 @@ pub async fn add(db: &Db, kind: BlockKind, value: &str) -> Result<bool, DbError>
             .await?
             .rows_affected();
         sqlx::query(purge).bind(value).execute(&mut *conn).await?;
-        n == 1
+        let [followers, following, members] = counted.map(|n| u64::try_from(n).unwrap_or(0));
+        Added { added: n == 1, followers, following, members }
     });
     tx.commit().await?;
     Ok(added)

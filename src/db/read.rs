@@ -35,7 +35,7 @@ pub mod relays {
 }
 
 pub mod remote_actors {
-    pub use crate::db::remote_actors::find_by_handle;
+    pub use crate::db::remote_actors::{RemoteActorRow, find_by_handle, get};
 }
 
 pub mod statements {

@@ -10,6 +10,7 @@ mod admin_api;
 mod admin_browser;
 mod admin_cli;
 mod admin_deliveries;
+mod admin_moderation;
 mod admin_web;
 mod archive;
 mod browser;

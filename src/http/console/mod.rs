@@ -10,6 +10,9 @@ mod cosigners;
 mod deliveries;
 mod home;
 mod login;
+mod moderation;
+mod moderation_blocks;
+mod moderation_members;
 mod signatories;
 
 use askama::Template;
@@ -86,6 +89,13 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/admin/statements/{slug}/cosigners/{action}",
             post(cosigners::moderate),
         )
+        .route("/admin/follows", get(moderation::follows).post(moderation::decide_follow))
+        .route("/admin/relay", get(moderation::relay_queue).post(moderation::decide_post))
+        .route("/admin/members", get(moderation_members::page).post(moderation_members::add))
+        .route("/admin/members/preview", post(moderation_members::preview))
+        .route("/admin/members/remove", post(moderation_members::remove))
+        .route("/admin/blocks", get(moderation_blocks::page).post(moderation_blocks::add))
+        .route("/admin/blocks/remove", post(moderation_blocks::remove))
         .layer(sessions)
         .layer(axum::middleware::from_fn_with_state(state.clone(), only_with_accounts))
         .layer(SetResponseHeaderLayer::overriding(
@@ -155,7 +165,7 @@ impl Frame {
     pub async fn new(state: &AppState, v: &Volunteer, title: &str, here: &str) -> Frame {
         let ui = v.ui;
         let role = v.account.role;
-        let all: [(&'static str, &'static str, &'static str, Duty); 6] = [
+        let all: [(&'static str, &'static str, &'static str, Duty); 10] = [
             ("/admin", "Dashboard", "Tableau de bord", Duty::Look),
             ("/admin/deliveries", "Deliveries", "Envois", Duty::Look),
             // Editors record signatories there, moderators hide co-signatures.
@@ -167,6 +177,20 @@ impl Frame {
             ),
             ("/admin/audit", "Audit log", "Journal", Duty::Look),
             ("/admin/tokens", "API tokens", "Jetons d'API", Duty::Look),
+            (
+                "/admin/follows",
+                "Follow requests",
+                "Demandes d'abonnement",
+                Duty::Moderate,
+            ),
+            (
+                "/admin/relay",
+                "Held posts",
+                "Publications en attente",
+                Duty::Moderate,
+            ),
+            ("/admin/members", "Members", "Membres", Duty::Moderate),
+            ("/admin/blocks", "Blocks", "Blocages", Duty::Moderate),
             ("/admin/accounts", "Accounts", "Comptes", Duty::Govern),
         ];
         let nav = all
