@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod home;
 mod login;
+mod statements;
 
 use askama::Template;
 use axum::{
@@ -62,6 +63,20 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/admin/accounts/{name}", post(accounts::change))
         .route("/admin/tokens", get(accounts::tokens).post(accounts::create_token))
         .route("/admin/tokens/revoke", post(accounts::revoke_token))
+        .route(
+            "/admin/statements",
+            get(statements::list).post(statements::publish),
+        )
+        .route("/admin/statements/new", get(statements::new))
+        .route("/admin/statements/preview", post(statements::preview))
+        .route("/admin/statements/{slug}", post(statements::save))
+        .route("/admin/statements/{slug}/edit", get(statements::edit_form))
+        .route("/admin/statements/{slug}/versions", get(statements::versions))
+        .route(
+            "/admin/statements/{slug}/delete",
+            get(statements::delete_form).post(statements::delete),
+        )
+        .route("/admin/statements/{slug}/pin", post(statements::pin))
         .route("/admin/audit", get(audit::page))
         .route("/admin/audit.csv", get(audit::export))
         .layer(sessions)
@@ -133,8 +148,14 @@ impl Frame {
     pub async fn new(state: &AppState, v: &Volunteer, title: &str, here: &str) -> Frame {
         let ui = v.ui;
         let role = v.account.role;
-        let all: [(&'static str, &'static str, &'static str, Duty); 4] = [
+        let all: [(&'static str, &'static str, &'static str, Duty); 5] = [
             ("/admin", "Dashboard", "Tableau de bord", Duty::Look),
+            (
+                "/admin/statements",
+                "Statements",
+                "Déclarations",
+                Duty::Look,
+            ),
             ("/admin/audit", "Audit log", "Journal", Duty::Look),
             ("/admin/tokens", "API tokens", "Jetons d'API", Duty::Look),
             ("/admin/accounts", "Accounts", "Comptes", Duty::Govern),
