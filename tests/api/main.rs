@@ -8,6 +8,7 @@ mod webdriver;
 
 mod admin_api;
 mod admin_cli;
+mod admin_statements;
 mod admin_web;
 mod archive;
 mod browser;
