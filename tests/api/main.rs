@@ -11,6 +11,7 @@ mod admin_browser;
 mod admin_cli;
 mod admin_deliveries;
 mod admin_moderation;
+mod admin_statements;
 mod admin_web;
 mod archive;
 mod browser;

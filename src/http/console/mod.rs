@@ -14,6 +14,7 @@ mod moderation;
 mod moderation_blocks;
 mod moderation_members;
 mod signatories;
+mod statements;
 
 use askama::Template;
 use axum::{
@@ -68,6 +69,20 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/admin/accounts/{name}", post(accounts::change))
         .route("/admin/tokens", get(accounts::tokens).post(accounts::create_token))
         .route("/admin/tokens/revoke", post(accounts::revoke_token))
+        .route(
+            "/admin/statements",
+            get(statements::list).post(statements::publish),
+        )
+        .route("/admin/statements/new", get(statements::new))
+        .route("/admin/statements/preview", post(statements::preview))
+        .route("/admin/statements/{slug}", post(statements::save))
+        .route("/admin/statements/{slug}/edit", get(statements::edit_form))
+        .route("/admin/statements/{slug}/versions", get(statements::versions))
+        .route(
+            "/admin/statements/{slug}/delete",
+            get(statements::delete_form).post(statements::delete),
+        )
+        .route("/admin/statements/{slug}/pin", post(statements::pin))
         .route("/admin/audit", get(audit::page))
         .route("/admin/audit.csv", get(audit::export))
         .route("/admin/deliveries", get(deliveries::page))
@@ -165,8 +180,14 @@ impl Frame {
     pub async fn new(state: &AppState, v: &Volunteer, title: &str, here: &str) -> Frame {
         let ui = v.ui;
         let role = v.account.role;
-        let all: [(&'static str, &'static str, &'static str, Duty); 10] = [
+        let all: [(&'static str, &'static str, &'static str, Duty); 11] = [
             ("/admin", "Dashboard", "Tableau de bord", Duty::Look),
+            (
+                "/admin/statements",
+                "Statements",
+                "Déclarations",
+                Duty::Look,
+            ),
             ("/admin/deliveries", "Deliveries", "Envois", Duty::Look),
             // Editors record signatories there, moderators hide co-signatures.
             (
