@@ -133,3 +133,166 @@ fn the_admin_colours_have_enough_contrast() {
         assert!(ratio >= needed, "{what}: {fg} on {bg} is {ratio:.2}:1");
     }
 }
+
+/// The walk: a statement written in the form, previewed, published (the public page
+/// has it, a follower gets the Create), edited (the versions page shows the difference); a
+/// held post approved; a domain blocked; then logged out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_volunteer_publishes_moderates_and_logs_out() {
+    use crate::helpers::{WAIT, eventually};
+    let w = World::start(Backend::Sqlite, "", &["alice", "stranger"]).await;
+    let Some(browser) = Browser::start(1280, 1000).await else {
+        return;
+    };
+    w.followed_by(&w.peer, "alice").await;
+    account(&w, "camille", "owner").await;
+    log_in(&browser, &w, "camille").await;
+
+    // Write it, both languages side by side.
+    browser
+        .goto(&format!("{}/admin/statements/new", w.app.base))
+        .await;
+    let dom = text_of(
+        &browser
+            .eval("return document.documentElement.outerHTML;")
+            .await,
+    );
+    accessibility(&dom, "/admin/statements/new");
+    browser.fill("#slug", "appel-hiatus").await;
+    browser.fill("#title-fr", "Appel pour une pause").await;
+    browser
+        .fill(
+            "#text-fr",
+            "Nous demandons une pause.\n\nLa forêt n'est pas à vendre.",
+        )
+        .await;
+    browser.fill("#title-en", "Call for a pause").await;
+    browser
+        .fill(
+            "#text-en",
+            "We ask for a pause.\n\nThe forest is not for sale.",
+        )
+        .await;
+    browser.screenshot("admin-statement-form").await;
+    browser
+        .click(".statement-form button[formaction='/admin/statements/preview']")
+        .await;
+    browser
+        .wait_for_url("the preview", |u| u.ends_with("/admin/statements/preview"))
+        .await;
+    // The Note's JSON sits in a <details>: textContent reads it folded or not.
+    let preview = text_of(&browser.eval("return document.body.textContent;").await);
+    assert!(
+        preview.contains("La forêt n'est pas à vendre.") && preview.contains("\"Note\""),
+        "{preview}"
+    );
+    assert_eq!(
+        w.db.count("SELECT COUNT(*) FROM statements").await,
+        0,
+        "a preview publishes nothing"
+    );
+    browser.screenshot("admin-statement-preview").await;
+    browser
+        .click(".statement-form button[type=submit]:not([formaction])")
+        .await;
+    browser
+        .wait_for_url("the statements", |u| u.ends_with("/admin/statements"))
+        .await;
+    let notice = browser
+        .eval("return document.querySelector('.notice').textContent;")
+        .await;
+    assert!(text_of(&notice).contains("appel-hiatus"), "{notice}");
+    let creates = w.peer.wait_for("/inbox", 1, WAIT).await;
+    let create = creates
+        .iter()
+        .map(|r| r.json())
+        .find(|a| a["type"] == "Create")
+        .expect("the follower gets the Create");
+    let content = create["object"]["content"].as_str().unwrap().to_owned();
+    assert!(content.contains("Nous demandons une pause."), "{content}");
+    browser
+        .goto(&format!("{}/statements/appel-hiatus?lang=fr", w.app.base))
+        .await;
+    let public = text_of(&browser.eval("return document.body.innerText;").await);
+    assert!(public.contains("Appel pour une pause"), "{public}");
+
+    // Edit: a new version, and what changed.
+    browser
+        .goto(&format!(
+            "{}/admin/statements/appel-hiatus/edit",
+            w.app.base
+        ))
+        .await;
+    browser
+        .fill(
+            "#text-fr",
+            "Nous demandons une pause.\n\nLa forêt n'est pas une marchandise.",
+        )
+        .await;
+    browser
+        .click(".statement-form button[type=submit]:not([formaction])")
+        .await;
+    browser
+        .wait_for_url("the statements", |u| u.ends_with("/admin/statements"))
+        .await;
+    browser
+        .goto(&format!(
+            "{}/admin/statements/appel-hiatus/versions",
+            w.app.base
+        ))
+        .await;
+    let diff = browser
+        .eval("return [Array.from(document.querySelectorAll('del')).map(e => e.textContent).join('|'), Array.from(document.querySelectorAll('ins')).map(e => e.textContent).join('|')];")
+        .await;
+    assert!(text_of(&diff[0]).contains("pas à vendre"), "{diff}");
+    assert!(text_of(&diff[1]).contains("une marchandise"), "{diff}");
+    browser.screenshot("admin-statement-versions").await;
+
+    // A post held for review, approved: the coalition Announces it.
+    let post = crate::admin_moderation::mention(&w, "stranger", "<p>Notre communiqué</p>");
+    assert_eq!(w.send_shared("stranger", &post).await.status(), 202);
+    let held = "SELECT COUNT(*) FROM pending_posts WHERE decided_at IS NULL";
+    eventually("the post is held", WAIT, async || {
+        w.db.count(held).await == 1
+    })
+    .await;
+    browser.goto(&format!("{}/admin/relay", w.app.base)).await;
+    browser.click("button[value=approve]").await;
+    eventually("the post is relayed", WAIT, async || {
+        w.db.count(held).await == 0
+    })
+    .await;
+    // Create, Update, then the Announce.
+    let got = w.peer.wait_for("/inbox", 3, WAIT).await;
+    assert!(
+        got.iter().any(|r| r.json()["type"] == "Announce"),
+        "the follower gets the Announce"
+    );
+
+    // Block a domain.
+    browser.goto(&format!("{}/admin/blocks", w.app.base)).await;
+    browser.fill("#block-value", "spam.example").await;
+    browser.click("form.stacked button.danger").await;
+    eventually("the block", WAIT, async || {
+        w.db.count("SELECT COUNT(*) FROM blocks").await == 1
+    })
+    .await;
+    let notice = browser
+        .eval("return document.querySelector('.notice') ? document.querySelector('.notice').textContent : '';")
+        .await;
+    assert!(text_of(&notice).contains("spam.example"), "{notice}");
+
+    // Log out; back shows the login form.
+    browser.click(".whoami button[type=submit]").await;
+    browser
+        .wait_for_url("the login form", |u| u.contains("/admin/login"))
+        .await;
+    browser.eval("history.back(); return null;").await;
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    let after = browser
+        .eval("return [location.pathname, document.body.innerText];")
+        .await;
+    assert_eq!(after[0], "/admin/login", "{after}");
+    assert!(!text_of(&after[1]).contains("spam.example"), "{after}");
+    browser.close().await;
+}

@@ -155,7 +155,7 @@ async fn follow_requests_are_approved_and_rejected(backend: Backend) {
 }
 
 /// A public post by `name` of `peer` mentioning the coalition, as Mastodon sends it.
-fn mention(w: &World, name: &str, content: &str) -> Value {
+pub(crate) fn mention(w: &World, name: &str, content: &str) -> Value {
     let actor = w.peer.actor_id(name);
     let id = format!("{actor}/statuses/1");
     json!({
