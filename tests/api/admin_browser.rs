@@ -65,6 +65,14 @@ async fn log_in_look_around_and_log_out() {
         ("/admin/accounts", "Accounts"),
         ("/admin/tokens", "API tokens"),
         ("/admin/audit", "Audit log"),
+        ("/admin/statements", "Statements"),
+        ("/admin/statements/new", "New statement"),
+        ("/admin/deliveries", "Deliveries"),
+        ("/admin/signatories", "Signatories"),
+        ("/admin/follows", "Follow requests"),
+        ("/admin/relay", "Held posts"),
+        ("/admin/members", "Members"),
+        ("/admin/blocks", "Blocks"),
     ] {
         browser.goto(&format!("{}{path}", w.app.base)).await;
         let dom = text_of(
