@@ -71,8 +71,8 @@ pub struct Account {
     pub role: Role,
 }
 
-/// A secret to hand over once: shown, never stored (only its SHA-256).
-fn secret() -> String {
+/// 32 random bytes as hex: one-time links, API tokens, the sessions' CSRF tokens.
+pub fn secret() -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     bytes.iter().map(|b| format!("{b:02x}")).collect()

@@ -8,7 +8,6 @@ use axum::{
     extract::{ConnectInfo, FromRequest, FromRequestParts, Request},
     http::{HeaderMap, Method, header, request::Parts},
 };
-use rand::RngCore;
 use serde::de::DeserializeOwned;
 use subtle::ConstantTimeEq;
 use tower_sessions::Session;
@@ -235,9 +234,7 @@ impl<F: DeserializeOwned> FromRequest<AppState> for Anonymous<F> {
 /// Start a session: a fresh id (whatever cookie came in), the account, a CSRF token.
 pub(super) async fn start_session(session: &Session, account: &Account, ui: Ui) -> Result<()> {
     session.cycle_id().await?;
-    let mut token = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut token);
-    let token: String = token.iter().map(|b| format!("{b:02x}")).collect();
+    let token = accounts::secret();
     session.insert(ACCOUNT, &account.name).await?;
     session.insert(CSRF, token).await?;
     session.insert(LOGIN_AT, now_ms()).await?;

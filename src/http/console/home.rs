@@ -10,7 +10,7 @@ use crate::{db, state::AppState};
 #[template(path = "admin/home.html")]
 struct Home {
     f: Frame,
-    statements: usize,
+    statements: u64,
     followers: u64,
     pending_follows: u64,
     held_posts: usize,
@@ -19,7 +19,7 @@ struct Home {
 
 pub async fn home(State(state): State<AppState>, v: Volunteer) -> Result<Response> {
     let title = v.say("Dashboard", "Tableau de bord");
-    let statements = db::read::statements::list(&state.db, false).await?.len();
+    let statements = db::read::statements::count_published(&state.db).await?;
     let followers =
         db::read::followers::count(&state.db, db::read::followers::FollowState::Accepted).await?;
     let pending_follows =
