@@ -111,7 +111,7 @@ fn prepare(
                 field: "image".into(),
                 problem: "not a JPEG, PNG, GIF or WebP image".into(),
             })?;
-            let hash = hex(ring::digest::digest(&ring::digest::SHA256, &upload.bytes).as_ref());
+            let hash = image_hash(&upload.bytes);
             Some((hash, media_type, upload.bytes, upload.alt))
         }
     };
@@ -137,6 +137,11 @@ fn prepare(
         hash,
         image,
     })
+}
+
+/// The name an image is stored and served under (`/media/{hash}.{ext}`): its SHA-256.
+pub fn image_hash(bytes: &[u8]) -> String {
+    hex(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref())
 }
 
 fn hex(bytes: &[u8]) -> String {

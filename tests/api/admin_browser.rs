@@ -181,6 +181,10 @@ async fn a_volunteer_publishes_moderates_and_logs_out() {
             "We ask for a pause.\n\nThe forest is not for sale.",
         )
         .await;
+    // An image, described: sent as multipart/form-data, kept by the preview for publishing.
+    let poster = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/header.png");
+    browser.choose_file("#image", &poster).await;
+    browser.fill("#image_alt", "Une forêt / A forest").await;
     browser.screenshot("admin-statement-form").await;
     browser
         .click(".statement-form button[formaction='/admin/statements/preview']")
@@ -198,6 +202,14 @@ async fn a_volunteer_publishes_moderates_and_logs_out() {
         w.db.count("SELECT COUNT(*) FROM statements").await,
         0,
         "a preview publishes nothing"
+    );
+    let shown = browser
+        .eval("return Array.from(document.querySelectorAll('figure img')).map(i => [i.getAttribute('src').slice(0, 22), i.alt, i.naturalWidth > 0]);")
+        .await;
+    assert_eq!(
+        shown[0],
+        serde_json::json!(["data:image/png;base64,", "Une forêt / A forest", true]),
+        "the chosen image, shown with its description: {shown}"
     );
     browser.screenshot("admin-statement-preview").await;
     browser
@@ -218,6 +230,16 @@ async fn a_volunteer_publishes_moderates_and_logs_out() {
         .expect("the follower gets the Create");
     let content = create["object"]["content"].as_str().unwrap().to_owned();
     assert!(content.contains("Nous demandons une pause."), "{content}");
+    let attachment = &create["object"]["attachment"][0];
+    assert_eq!(attachment["name"], "Une forêt / A forest");
+    let image = reqwest::get(attachment["url"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        image.bytes().await.unwrap().as_ref(),
+        std::fs::read(&poster).unwrap().as_slice(),
+        "the image published is the file chosen"
+    );
     browser
         .goto(&format!("{}/statements/appel-hiatus?lang=fr", w.app.base))
         .await;

@@ -217,6 +217,43 @@ async fn signatories_and_cosigners_through_the_web_admin(backend: Backend) {
     assert!(res.text().await.unwrap().contains("Line 2"));
     assert_eq!(w.db.count(count).await, 4);
 
+    // The CSV as a file, as a spreadsheet exports it (a byte order mark, CRLF lines).
+    let file = "\u{feff}name,organisation,kind\r\nDenis,D,person\r\nÉlise,E,person\r\n";
+    let csv_file = [("csv_file", "signatures.csv", file.as_bytes())];
+    // Without the session's token, or pasted as well: refused, nothing recorded.
+    let res = ed
+        .post_multipart(&import, &[("csrf", "forged")], &csv_file)
+        .await;
+    assert_eq!(res.status(), 403);
+    let res = ed
+        .submit_multipart(SIGNATORIES, &import, &[("csv", good)], &csv_file)
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("not both"));
+    let latin1: &[u8] = b"name,kind\nJos\xe9,person\n";
+    let res = ed
+        .submit_multipart(
+            SIGNATORIES,
+            &import,
+            &[("csv", "")],
+            &[("csv_file", "latin1.csv", latin1)],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("latin1.csv is not UTF-8")
+    );
+    assert_eq!(w.db.count(count).await, 4);
+    let res = ed
+        .submit_multipart(SIGNATORIES, &import, &[("csv", "")], &csv_file)
+        .await;
+    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+    assert_eq!(w.db.count(count).await, 6);
+    assert!(public().await.contains("Élise"));
+
     // Withdraw one.
     let res = ed
         .submit(
@@ -278,12 +315,12 @@ async fn signatories_and_cosigners_through_the_web_admin(backend: Backend) {
         "{page}"
     );
 
-    for action in [
-        "signatory add",
-        "signatories import",
-        "signatory withdraw",
-        "cosigner hide",
+    for (action, times) in [
+        ("signatory add", 1),
+        ("signatories import", 2),
+        ("signatory withdraw", 1),
+        ("cosigner hide", 1),
     ] {
-        assert_eq!(audited(&w, action).await, 1, "{action}");
+        assert_eq!(audited(&w, action).await, times, "{action}");
     }
 }

@@ -288,7 +288,7 @@ async fn blocks_say_what_they_removed_and_spare_our_own_domain(backend: Backend)
 }
 
 async fn a_member_is_previewed_then_added(backend: Backend) {
-    let w = World::start(backend, "", &["asso"]).await;
+    let w = World::start(backend, "", &["asso", "union"]).await;
     w.peer.set_actor_field(
         "asso",
         "summary",
@@ -314,30 +314,36 @@ async fn a_member_is_previewed_then_added(backend: Backend) {
     assert!(!page.contains("<script"));
     assert!(page.contains(&format!("{}/avatars/asso.png", w.peer.base)));
     assert_eq!(w.db.count("SELECT COUNT(*) FROM members").await, 0);
-    // A known actor is found by its handle too.
-    let handle = format!("@asso@localhost:{}", w.peer.addr.port());
+    // An actor never seen before, by its handle: found through WebFinger, then fetched.
+    let port = w.peer.addr.port();
     let res = a
         .submit(
             "/admin/members",
             "/admin/members/preview",
-            &[("actor", &handle)],
+            &[("actor", &format!("@union@localhost:{port}"))],
         )
         .await;
     assert_eq!(res.status(), 200);
-    assert!(res.text().await.unwrap().contains(&asso));
-    // Unknown handles and unreachable servers are clear refusals. (Not a handle on the
-    // peer: its WebFinger answers another subject, which the federation crate checks with a
-    // debug assertion.)
+    let page = res.text().await.unwrap();
+    assert!(page.contains(&w.peer.actor_id("union")), "{page}");
+    assert!(page.contains("union (peer)"), "{page}");
+    assert_eq!(
+        w.peer.webfinger_lookups("union"),
+        1,
+        "the handle was looked up once"
+    );
+    // Unknown handles and unreachable servers are clear refusals.
     for bad in [
-        "@nobody@localhost:1",
-        "@x@unreachable.invalid",
-        "not a handle",
+        format!("@nobody@localhost:{port}"),
+        "@nobody@localhost:1".into(),
+        "@x@unreachable.invalid".into(),
+        "not a handle".into(),
     ] {
         let res = a
             .submit(
                 "/admin/members",
                 "/admin/members/preview",
-                &[("actor", bad)],
+                &[("actor", &bad)],
             )
             .await;
         assert_eq!(res.status(), 422, "{bad}");

@@ -13,6 +13,7 @@ use crate::{
 on_both_backends!(
     an_editor_publishes_edits_and_deletes_through_the_form,
     a_moderator_may_not_write_statements,
+    an_image_is_chosen_described_previewed_and_replaced,
 );
 
 const SLUG: &str = "appel-2026";
@@ -220,5 +221,135 @@ async fn a_moderator_may_not_write_statements(backend: Backend) {
         w.db.count("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'statement%'")
             .await,
         0
+    );
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The image of a statement chosen in the form (a file field, `multipart/form-data`): it
+/// must be an image and be described; the preview shows it and keeps it for the publish
+/// button; the follower's Create carries it with its description; an edit may replace it.
+async fn an_image_is_chosen_described_previewed_and_replaced(backend: Backend) {
+    let w = World::start(backend, "", &["alice"]).await;
+    w.followed_by(&w.peer, "alice").await;
+    account(&w, "eddie", "editor").await;
+    let mut a = Agent::logged_in(&w, "eddie").await;
+    let poster: &[u8] = include_bytes!("../../assets/header.png");
+    let other: &[u8] = include_bytes!("../../assets/avatar.png");
+    let form = a.page("/admin/statements/new").await;
+    assert!(form.contains("enctype=\"multipart/form-data\""), "{form}");
+    assert!(form.contains("<label for=\"image\"") && form.contains("type=\"file\""));
+    let en = "We call for **action** now.";
+    let with_alt = |alt: &'static str| {
+        let mut f = fields(en);
+        f.push(("image_alt", alt));
+        f
+    };
+    let new = "/admin/statements/new";
+
+    // Not an image, or an image without its description: refused next to the field.
+    let res = a
+        .submit_multipart(
+            new,
+            "/admin/statements",
+            &with_alt("Affiche"),
+            &[("image", "poster.png", b"not an image at all")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("id=\"image-error\""), "{page}");
+    assert!(page.contains("not a JPEG, PNG, GIF or WebP image"));
+    let res = a
+        .submit_multipart(
+            new,
+            "/admin/statements",
+            &with_alt(" "),
+            &[("image", "poster.png", poster)],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("id=\"image_alt-error\""), "{page}");
+    assert!(page.contains("describe the image"));
+    assert_eq!(statements(&w).await, 0);
+
+    // The preview shows the image and names it in the Note where it will be served; the
+    // form below carries it so that "Publish" there keeps it; nothing is stored.
+    let hash = sha256_hex(poster);
+    let res = a
+        .submit_multipart(
+            new,
+            "/admin/statements/preview",
+            &with_alt("Affiche de l'appel"),
+            &[("image", "poster.png", poster)],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let preview = res.text().await.unwrap();
+    assert!(
+        preview.contains("src=\"data:image/png;base64,"),
+        "{preview}"
+    );
+    assert!(preview.contains(&format!("/media/{hash}.png")), "{preview}");
+    assert!(preview.contains("name=\"image_data\""));
+    assert_eq!(statements(&w).await, 0);
+    assert_eq!(w.db.count("SELECT COUNT(*) FROM media").await, 0);
+
+    // Publish from the preview's form: the image comes from the hidden field.
+    let carried = preview
+        .split("name=\"image_data\" value=\"")
+        .nth(1)
+        .unwrap();
+    let carried = &carried[..carried.find('"').unwrap()];
+    let mut fields_again = with_alt("Affiche de l'appel");
+    fields_again.push(("image_data", carried));
+    let res = a
+        .submit_multipart(new, "/admin/statements", &fields_again, &[])
+        .await;
+    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+    let received = w.peer.wait_for("/inbox", 1, WAIT).await;
+    let create = of_type(&received, "Create").remove(0);
+    let attachment = &create["object"]["attachment"][0];
+    assert_eq!(attachment["mediaType"], "image/png");
+    assert_eq!(attachment["name"], "Affiche de l'appel");
+    let url = attachment["url"].as_str().unwrap();
+    assert!(url.ends_with(&format!("/media/{hash}.png")), "{url}");
+    let served = w.client.get(url).send().await.unwrap();
+    assert_eq!(served.status(), 200);
+    assert_eq!(served.bytes().await.unwrap().as_ref(), poster);
+
+    // The edit form offers to keep it; a new file replaces it.
+    let edit = a.page(&format!("/admin/statements/{SLUG}/edit")).await;
+    assert!(edit.contains("id=\"keep_image\"") && edit.contains("Affiche de l&#39;appel"));
+    let mut replaced = fields(en);
+    replaced.extend([
+        ("keep_image", "1"),
+        ("has_image", "1"),
+        ("image_alt", "Logo"),
+    ]);
+    let res = a
+        .submit_multipart(
+            &format!("/admin/statements/{SLUG}/edit"),
+            &format!("/admin/statements/{SLUG}"),
+            &replaced,
+            &[("image", "logo.png", other)],
+        )
+        .await;
+    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+    let received = w.peer.wait_for("/inbox", 2, WAIT).await;
+    let update = of_type(&received, "Update").remove(0);
+    let attachment = &update["object"]["attachment"][0];
+    assert_eq!(attachment["name"], "Logo");
+    let url = attachment["url"].as_str().unwrap();
+    assert!(
+        url.ends_with(&format!("/media/{}.png", sha256_hex(other))),
+        "{url}"
     );
 }

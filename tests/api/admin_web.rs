@@ -86,6 +86,52 @@ impl Agent {
         self.post(path, &fields).await
     }
 
+    /// POST a `multipart/form-data` form (as a browser sends one with a file field): its
+    /// text fields, then its files as (field, file name, bytes).
+    pub async fn post_multipart(
+        &mut self,
+        path: &str,
+        form: &[(&str, &str)],
+        files: &[(&str, &str, &[u8])],
+    ) -> Response {
+        let mut body = reqwest::multipart::Form::new();
+        for (k, v) in form {
+            body = body.text(k.to_string(), v.to_string());
+        }
+        for (field, name, bytes) in files {
+            body = body.part(
+                field.to_string(),
+                reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_string()),
+            );
+        }
+        let mut req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header(header::ACCEPT_LANGUAGE, "en")
+            .header(header::ORIGIN, &self.origin)
+            .multipart(body);
+        if let Some(c) = &self.cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        let res = req.send().await.unwrap();
+        self.keep(&res);
+        res
+    }
+
+    /// POST a multipart form with the CSRF token of the page at `from`.
+    pub async fn submit_multipart(
+        &mut self,
+        from: &str,
+        path: &str,
+        form: &[(&str, &str)],
+        files: &[(&str, &str, &[u8])],
+    ) -> Response {
+        let token = csrf(&self.page(from).await);
+        let mut fields = vec![("csrf", token.as_str())];
+        fields.extend_from_slice(form);
+        self.post_multipart(path, &fields, files).await
+    }
+
     pub async fn login(&mut self, name: &str, password: &str) -> Response {
         self.post("/admin/login", &[("name", name), ("password", password)])
             .await

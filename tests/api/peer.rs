@@ -14,7 +14,7 @@ use std::{
 use axum::{
     Router,
     body::Bytes,
-    extract::{Path, State},
+    extract::{Path, Query, State},
     http::{HeaderMap, StatusCode, Uri, header},
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -67,6 +67,8 @@ struct Shared {
     require_rfc9421: Mutex<Option<String>>,
     /// GETs of each actor's document.
     actor_fetches: Mutex<HashMap<String, usize>>,
+    /// WebFinger queries, by the name asked for.
+    webfinger_lookups: Mutex<HashMap<String, usize>>,
     /// The remote-interaction template WebFinger answers, when not the peer's own.
     interaction_template: Mutex<Option<String>>,
     /// Wait this long before serving an actor's document.
@@ -118,6 +120,7 @@ impl Peer {
             software: Mutex::new("mastodon".into()),
             require_rfc9421: Mutex::new(None),
             actor_fetches: Mutex::new(HashMap::new()),
+            webfinger_lookups: Mutex::new(HashMap::new()),
             interaction_template: Mutex::new(None),
             actor_delay_ms: Default::default(),
         });
@@ -303,6 +306,17 @@ impl Peer {
     }
 
     /// How many times the document of `name` was fetched.
+    /// How many times WebFinger was asked for `name`.
+    pub fn webfinger_lookups(&self, name: &str) -> usize {
+        self.shared
+            .webfinger_lookups
+            .lock()
+            .unwrap()
+            .get(name)
+            .copied()
+            .unwrap_or(0)
+    }
+
     pub fn actor_fetches(&self, name: &str) -> usize {
         self.shared
             .actor_fetches
@@ -602,8 +616,13 @@ async fn moved() -> Response {
         .into_response()
 }
 
-/// A WebFinger answer with the remote-interaction template, as Mastodon serves it.
-async fn webfinger(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+/// A WebFinger answer as Mastodon serves it (RFC 7033): the subject asked for, a `self` link
+/// to the actor when the peer has one of that name, and the remote-interaction template.
+async fn webfinger(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
     let host = headers
         .get("host")
         .and_then(|h| h.to_str().ok())
@@ -617,10 +636,31 @@ async fn webfinger(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Res
         .unwrap_or_else(|| {
             format!("http://{host}/authorize_interaction?uri={{uri}}&from=template")
         });
-    axum::Json(json!({"subject": "acct:someone@example", "links": [
-        {"rel": "http://ostatus.org/schema/1.0/subscribe", "template": template}
-    ]}))
-    .into_response()
+    let subject = query
+        .get("resource")
+        .cloned()
+        .unwrap_or_else(|| "acct:someone@example".into());
+    let name = subject
+        .strip_prefix("acct:")
+        .and_then(|a| a.split_once('@'))
+        .map(|(name, _)| name.to_owned())
+        .unwrap_or_default();
+    *shared
+        .webfinger_lookups
+        .lock()
+        .unwrap()
+        .entry(name.clone())
+        .or_default() += 1;
+    let mut links =
+        vec![json!({"rel": "http://ostatus.org/schema/1.0/subscribe", "template": template})];
+    if shared.actors.lock().unwrap().contains_key(&name) {
+        links.push(json!({
+            "rel": "self",
+            "type": "application/activity+json",
+            "href": format!("http://{host}/users/{name}"),
+        }));
+    }
+    axum::Json(json!({"subject": subject, "links": links})).into_response()
 }
 
 async fn nodeinfo(State(shared): State<Arc<Shared>>) -> Response {

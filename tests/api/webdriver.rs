@@ -122,6 +122,17 @@ impl Browser {
         field.send_keys(text).await.expect("type into a field");
     }
 
+    /// Choose the file at `path` in the file field `css`, as a volunteer picking it does.
+    pub async fn choose_file(&self, css: &str, path: &std::path::Path) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no file field {css}: {e}"))
+            .send_keys(&path.display().to_string())
+            .await
+            .expect("choose a file");
+    }
+
     /// Click the element `css` (a submit button, a link).
     pub async fn click(&self, css: &str) {
         self.client

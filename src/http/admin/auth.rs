@@ -38,9 +38,21 @@ impl FromRequestParts<AppState> for Admin {
     type Rejection = HttpError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Admin> {
+        // The audit layer identified the caller of a change already: its token is looked up
+        // once per request.
+        if let Some(Caller { role, .. }) = parts.extensions.get::<Caller>() {
+            return Ok(Admin { role: *role });
+        }
         let (role, _) = identify(&parts.headers, state).await?;
         Ok(Admin { role })
     }
+}
+
+/// The caller `audit` identified, handed to the handler's `Admin` extractor.
+#[derive(Clone)]
+struct Caller {
+    role: Role,
+    name: String,
 }
 
 /// The role and name a request's bearer token acts with: `admin.token` is `admin.token`, an
@@ -73,7 +85,7 @@ async fn identify(headers: &HeaderMap, state: &AppState) -> Result<(Role, String
 /// (docs/admin.md): `METHOD path`, by the token's account.
 pub async fn audit(
     axum::extract::State(state): axum::extract::State<AppState>,
-    req: axum::extract::Request,
+    mut req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
     if matches!(
@@ -83,14 +95,21 @@ pub async fn audit(
         return next.run(req).await;
     }
     let action = format!("{} {}", req.method(), req.uri().path());
-    let headers = req.headers().clone();
+    // A bad token is refused by the handler's extractor, with its message.
+    let caller = identify(req.headers(), &state)
+        .await
+        .ok()
+        .map(|(role, name)| Caller { role, name });
+    if let Some(caller) = &caller {
+        req.extensions_mut().insert(caller.clone());
+    }
     let address = req
         .extensions()
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|c| c.0.ip().to_string());
     let res = next.run(req).await;
     if res.status().is_success()
-        && let Ok((_, name)) = identify(&headers, &state).await
+        && let Some(Caller { name, .. }) = caller
     {
         let who = crate::app::audit::Who::api(&name, address.as_deref());
         if let Err(e) = crate::app::audit::record(&state, &who, &action, None, None).await {

@@ -65,6 +65,20 @@ impl Volunteer {
     pub fn say(&self, en: &'static str, fr: &'static str) -> &'static str {
         self.ui.say(en, fr)
     }
+
+    /// The end of a change made from a form: its entry in the audit log, `notice` on the
+    /// next page, and the way back to the page at `to`.
+    pub async fn done(
+        &self,
+        state: &AppState,
+        (action, target, detail): (&str, Option<&str>, Option<&str>),
+        notice: &str,
+        to: &str,
+    ) -> Result<axum::response::Response> {
+        crate::app::audit::record(state, &self.who(), action, target, detail).await?;
+        self.notice(notice).await?;
+        Ok(super::back(to))
+    }
 }
 
 fn address(parts: &Parts) -> Option<String> {
@@ -157,14 +171,68 @@ fn same_origin(headers: &HeaderMap, state: &AppState, ui: Ui) -> Result<()> {
     }
 }
 
-/// A form sent by a logged-in account from our own page with this session's CSRF token.
+/// A form sent by a logged-in account from our own page with this session's CSRF token,
+/// URL-encoded or, when it carries a file, `multipart/form-data` (RFC 7578).
 pub struct Submitted<F> {
     pub who: Volunteer,
     pub form: F,
+    /// The files chosen in the form's file fields (none chosen: none here).
+    pub files: Vec<Upload>,
 }
 
-/// Forms are small; statements have their own, larger bound.
+/// A file sent with a form.
+pub struct Upload {
+    /// The form field's name.
+    pub field: String,
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+}
+
+impl<F> Submitted<F> {
+    /// The file chosen in the field `name`.
+    pub fn file(&self, name: &str) -> Option<&Upload> {
+        self.files.iter().find(|f| f.field == name)
+    }
+}
+
+/// URL-encoded forms are small; a form with a file may carry a statement with its image.
 const FORM_LIMIT: usize = crate::http::MAX_BODY_BYTES;
+
+fn multipart_boundary(headers: &HeaderMap) -> Option<String> {
+    let ct = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    ct.to_ascii_lowercase()
+        .starts_with("multipart/form-data")
+        .then(|| multer::parse_boundary(ct).ok())
+        .flatten()
+}
+
+/// A multipart body's text fields, in order, and its files.
+async fn multipart_fields(
+    bytes: axum::body::Bytes,
+    boundary: String,
+) -> std::result::Result<(Vec<(String, String)>, Vec<Upload>), multer::Error> {
+    let body = futures_util::stream::once(async move { Ok::<_, std::io::Error>(bytes) });
+    let mut parts = multer::Multipart::new(body, boundary);
+    let (mut pairs, mut files) = (Vec::new(), Vec::new());
+    while let Some(part) = parts.next_field().await? {
+        let field = part.name().unwrap_or_default().to_owned();
+        match part.file_name().map(str::to_owned) {
+            // A file field left empty is sent with no name and no bytes.
+            Some(file_name) => {
+                let bytes = part.bytes().await?;
+                if !(file_name.is_empty() && bytes.is_empty()) {
+                    files.push(Upload {
+                        field,
+                        file_name,
+                        bytes: bytes.to_vec(),
+                    });
+                }
+            }
+            None => pairs.push((field, part.text().await?)),
+        }
+    }
+    Ok((pairs, files))
+}
 
 impl<F: DeserializeOwned> FromRequest<AppState> for Submitted<F> {
     type Rejection = ConsoleError;
@@ -173,25 +241,54 @@ impl<F: DeserializeOwned> FromRequest<AppState> for Submitted<F> {
         let (mut parts, body) = req.into_parts();
         let who = Volunteer::from_request_parts(&mut parts, state).await?;
         same_origin(&parts.headers, state, who.ui)?;
-        let bytes = axum::body::to_bytes(body, FORM_LIMIT).await.map_err(|_| {
+        let boundary = multipart_boundary(&parts.headers);
+        let limit = match boundary {
+            Some(_) => crate::app::statements::max_request_bytes(state),
+            None => FORM_LIMIT,
+        };
+        let invalid = |en: &str, fr: &str| {
             ConsoleError::Invalid(
                 who.ui,
-                who.say("This form is too large.", "Ce formulaire est trop grand.")
-                    .into(),
+                match who.ui {
+                    Ui::En => en.to_owned(),
+                    Ui::Fr => fr.to_owned(),
+                },
+            )
+        };
+        let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
+            invalid(
+                &format!("This form is too large: at most {limit} bytes."),
+                &format!("Ce formulaire est trop grand : {limit} octets au plus."),
             )
         })?;
-        let token = url::form_urlencoded::parse(&bytes)
+        let (pairs, files) = match boundary {
+            Some(boundary) => multipart_fields(bytes, boundary).await.map_err(|e| {
+                invalid(
+                    &format!("This form could not be read: {e}."),
+                    &format!("Ce formulaire n'a pu être lu : {e}."),
+                )
+            })?,
+            None => (
+                url::form_urlencoded::parse(&bytes).into_owned().collect(),
+                Vec::new(),
+            ),
+        };
+        let token = pairs
+            .iter()
             .find(|(k, _)| k == CSRF)
-            .map(|(_, v)| v.into_owned())
+            .map(|(_, v)| v.as_str())
             .unwrap_or_default();
         let matches =
             !who.csrf.is_empty() && bool::from(token.as_bytes().ct_eq(who.csrf.as_bytes()));
         if !matches {
             return Err(ConsoleError::Csrf(who.ui));
         }
-        let form = serde_urlencoded::from_bytes::<F>(&bytes)
+        let encoded = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&pairs)
+            .finish();
+        let form = serde_urlencoded::from_str::<F>(&encoded)
             .map_err(|e| ConsoleError::Invalid(who.ui, format!("{e}")))?;
-        Ok(Submitted { who, form })
+        Ok(Submitted { who, form, files })
     }
 }
 

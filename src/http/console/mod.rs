@@ -302,59 +302,65 @@ pub enum ConsoleError {
     Internal(#[from] anyhow::Error),
 }
 
+impl ConsoleError {
+    /// A refusal that changed nothing: its status, language, and why (English, French).
+    fn unchanged(&self) -> Option<(StatusCode, Ui, &'static str, &'static str)> {
+        Some(match *self {
+            ConsoleError::LoggedOut {
+                ui, expired: true, ..
+            } => (
+                StatusCode::UNAUTHORIZED,
+                ui,
+                "Your session has ended: log in again.",
+                "Votre session a pris fin : reconnectez-vous.",
+            ),
+            ConsoleError::LoggedOut { ui, .. } => (
+                StatusCode::UNAUTHORIZED,
+                ui,
+                "You are not logged in.",
+                "Vous n'êtes pas connecté·e.",
+            ),
+            ConsoleError::Forbidden(ui) => (
+                StatusCode::FORBIDDEN,
+                ui,
+                "Your role does not allow this.",
+                "Votre rôle ne le permet pas.",
+            ),
+            ConsoleError::Csrf(ui) => (
+                StatusCode::FORBIDDEN,
+                ui,
+                "This form's security token is missing or belongs to another session: reload the page and try again.",
+                "Le jeton de sécurité du formulaire manque ou appartient à une autre session : rechargez la page et recommencez.",
+            ),
+            ConsoleError::Origin(ui) => (
+                StatusCode::FORBIDDEN,
+                ui,
+                "This request was sent from another site.",
+                "Cette requête a été envoyée depuis un autre site.",
+            ),
+            ConsoleError::Invalid(..) | ConsoleError::Internal(_) => return None,
+        })
+    }
+}
+
 impl IntoResponse for ConsoleError {
     fn into_response(self) -> Response {
-        let changed = |ui: Ui| ui.say(" Nothing was changed.", " Rien n'a été modifié.");
+        if let ConsoleError::LoggedOut { safe: true, .. } = self {
+            return Redirect::to("/admin/login").into_response();
+        }
+        if let Some((status, ui, en, fr)) = self.unchanged() {
+            let text = format!(
+                "{}{}",
+                ui.say(en, fr),
+                ui.say(" Nothing was changed.", " Rien n'a été modifié.")
+            );
+            return Refusal::new(status, ui, &text).into_response();
+        }
         match self {
-            ConsoleError::LoggedOut { safe: true, .. } => Redirect::to("/admin/login").into_response(),
-            ConsoleError::LoggedOut { ui, expired, .. } => {
-                let why = if expired {
-                    ui.say("Your session has ended: log in again.", "Votre session a pris fin : reconnectez-vous.")
-                } else {
-                    ui.say("You are not logged in.", "Vous n'êtes pas connecté·e.")
-                };
-                Refusal::new(StatusCode::UNAUTHORIZED, ui, &format!("{why}{}", changed(ui))).into_response()
-            }
-            ConsoleError::Forbidden(ui) => Refusal::new(
-                StatusCode::FORBIDDEN,
-                ui,
-                &format!(
-                    "{}{}",
-                    ui.say("Your role does not allow this.", "Votre rôle ne le permet pas."),
-                    changed(ui)
-                ),
-            )
-            .into_response(),
-            ConsoleError::Csrf(ui) => Refusal::new(
-                StatusCode::FORBIDDEN,
-                ui,
-                &format!(
-                    "{}{}",
-                    ui.say(
-                        "This form's security token is missing or belongs to another session: reload the page and try again.",
-                        "Le jeton de sécurité du formulaire manque ou appartient à une autre session : rechargez la page et recommencez."
-                    ),
-                    changed(ui)
-                ),
-            )
-            .into_response(),
-            ConsoleError::Origin(ui) => Refusal::new(
-                StatusCode::FORBIDDEN,
-                ui,
-                &format!(
-                    "{}{}",
-                    ui.say(
-                        "This request was sent from another site.",
-                        "Cette requête a été envoyée depuis un autre site."
-                    ),
-                    changed(ui)
-                ),
-            )
-            .into_response(),
             ConsoleError::Invalid(ui, message) => {
                 Refusal::new(StatusCode::UNPROCESSABLE_ENTITY, ui, &message).into_response()
             }
-            ConsoleError::Internal(e) => {
+            e => {
                 tracing::error!(error = %e, "web admin");
                 Refusal::new(
                     StatusCode::INTERNAL_SERVER_ERROR,

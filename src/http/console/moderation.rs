@@ -8,10 +8,9 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{ConsoleError, Frame, Result, Submitted, Volunteer, back, render};
+use super::{ConsoleError, Frame, Result, Submitted, Volunteer, render};
 use crate::{
     app::{
-        audit,
         followers::{self, FollowerError},
         relay::{self, RelayError},
     },
@@ -116,13 +115,17 @@ pub async fn decide_follow(
         _ => return Err(unknown_action(v)),
     };
     let id = answer.map_err(|e| follower_error(v, actor, e))?;
-    audit::record(&state, &v.who(), action, Some(actor), Some(&id)).await?;
     let text = match v.ui {
         Ui::En => format!("The follow request of {actor} is {en}."),
         Ui::Fr => format!("La demande d'abonnement de {actor} est {fr}."),
     };
-    v.notice(&text).await?;
-    Ok(back("/admin/follows"))
+    v.done(
+        &state,
+        (action, Some(actor), Some(&id)),
+        &text,
+        "/admin/follows",
+    )
+    .await
 }
 
 /// A post held by the relay, as its author wrote it.
@@ -267,11 +270,10 @@ pub async fn decide_post(
         }
         _ => return Err(unknown_action(v)),
     };
-    audit::record(&state, &v.who(), action, Some(post), None).await?;
     let text = match v.ui {
         Ui::En => format!("The post {post} is {en}."),
         Ui::Fr => format!("La publication {post} est {fr}."),
     };
-    v.notice(&text).await?;
-    Ok(back("/admin/relay"))
+    v.done(&state, (action, Some(post), None), &text, "/admin/relay")
+        .await
 }

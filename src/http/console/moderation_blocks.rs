@@ -130,11 +130,10 @@ pub async fn remove(State(state): State<AppState>, s: Submitted<Block>) -> Resul
         BlockKind::Domain => "unblock domain",
         BlockKind::Actor => "unblock actor",
     };
-    audit::record(&state, &v.who(), what, Some(&value), None).await?;
     let text = match v.ui {
         Ui::En => format!("{value} is no longer blocked."),
         Ui::Fr => format!("{value} n'est plus bloqué."),
     };
-    v.notice(&text).await?;
-    Ok(back("/admin/blocks"))
+    v.done(&state, (what, Some(&value), None), &text, "/admin/blocks")
+        .await
 }

@@ -173,18 +173,15 @@ pub async fn remove(State(state): State<AppState>, s: Submitted<Named>) -> Resul
             )
         })?;
     let detail = format!("{undone} relays undone");
-    audit::record(
-        &state,
-        &v.who(),
-        "remove member",
-        Some(actor),
-        Some(&detail),
-    )
-    .await?;
     let text = match v.ui {
         Ui::En => format!("{actor} is no longer a member ({undone} relayed posts withdrawn)."),
         Ui::Fr => format!("{actor} n'est plus membre ({undone} publications relayées retirées)."),
     };
-    v.notice(&text).await?;
-    Ok(back("/admin/members"))
+    v.done(
+        &state,
+        ("remove member", Some(actor), Some(&detail)),
+        &text,
+        "/admin/members",
+    )
+    .await
 }

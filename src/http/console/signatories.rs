@@ -1,5 +1,5 @@
 //! Signatories of a statement (docs/admin.md): record founding signatories one by one or as
-//! CSV pasted in the form (all or nothing), withdraw one; the page also lists the co-signers
+//! a CSV file chosen or pasted in the form (all or nothing), withdraw one; the page also lists the co-signers
 //! (hidden or shown in `cosigners`) and the ledger's check. Every change is an entry of the
 //! statement's ledger (`app::signatories`) and of the audit log.
 
@@ -11,10 +11,9 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{ConsoleError, Frame, Refusal, Result, Submitted, Volunteer, back, render};
+use super::{ConsoleError, Frame, Refusal, Result, Submitted, Volunteer, render};
 use crate::{
     app::{
-        audit,
         ledger::{self, LedgerError},
         signatories::{self, Recording, SignatoriesError},
     },
@@ -291,22 +290,19 @@ pub async fn add(
         Err(e) => return recording_error(v.ui, &e, 0),
     };
     let name = list.first().map(|s| s.name.as_str()).unwrap_or_default();
-    audit::record(
-        &state,
-        &v.who(),
-        "signatory add",
-        Some(&row.slug),
-        Some(name),
-    )
-    .await?;
     let text = match (v.ui, numbers.first()) {
         (Ui::En, Some(n)) => format!("{name} is recorded as signatory {n}."),
         (Ui::Fr, Some(n)) => format!("{name} est enregistré·e comme signataire {n}."),
         (Ui::En, None) => format!("{name} was recorded already."),
         (Ui::Fr, None) => format!("{name} était déjà enregistré·e."),
     };
-    v.notice(&text).await?;
-    Ok(back(&here(&row.slug)))
+    v.done(
+        &state,
+        ("signatory add", Some(&row.slug), Some(name)),
+        &text,
+        &here(&row.slug),
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -317,7 +313,7 @@ pub struct Import {
     source: String,
 }
 
-/// Record the signatories of a CSV pasted in the form: all or nothing.
+/// Record the signatories of a CSV file chosen in the form, or pasted in it: all or nothing.
 pub async fn import(
     State(state): State<AppState>,
     Path(raw): Path<String>,
@@ -329,7 +325,36 @@ pub async fn import(
         Ok(row) => row,
         Err(refused) => return Ok(refused),
     };
-    let list = from_csv(s.form.csv.trim().as_bytes()).map_err(|e| invalid(v.ui, &e))?;
+    let pasted = s.form.csv.trim();
+    let text = match (s.file("csv_file"), pasted.is_empty()) {
+        (Some(_), false) => {
+            return Err(ConsoleError::Invalid(
+                v.ui,
+                v.say(
+                    "Choose a CSV file or paste the CSV, not both.",
+                    "Choisissez un fichier CSV ou collez le CSV, pas les deux.",
+                )
+                .into(),
+            ));
+        }
+        (Some(file), true) => std::str::from_utf8(&file.bytes).map_err(|_| {
+            let text = match v.ui {
+                Ui::En => format!(
+                    "{} is not UTF-8 text: export the CSV as UTF-8.",
+                    file.file_name
+                ),
+                Ui::Fr => format!(
+                    "{} n'est pas du texte UTF-8 : exportez le CSV en UTF-8.",
+                    file.file_name
+                ),
+            };
+            ConsoleError::Invalid(v.ui, text)
+        })?,
+        (None, _) => pasted,
+    };
+    // Spreadsheets often begin a UTF-8 export with a byte order mark.
+    let text = text.trim_start_matches('\u{feff}');
+    let list = from_csv(text.trim().as_bytes()).map_err(|e| invalid(v.ui, &e))?;
     if list.is_empty() {
         return Err(ConsoleError::Invalid(
             v.ui,
@@ -352,20 +377,17 @@ pub async fn import(
         Err(e) => return recording_error(v.ui, &e, 1),
     };
     let detail = numbers.len().to_string();
-    audit::record(
-        &state,
-        &v.who(),
-        "signatories import",
-        Some(&row.slug),
-        Some(&detail),
-    )
-    .await?;
     let text = match v.ui {
         Ui::En => format!("{detail} signatories recorded."),
         Ui::Fr => format!("{detail} signataires enregistré·es."),
     };
-    v.notice(&text).await?;
-    Ok(back(&here(&row.slug)))
+    v.done(
+        &state,
+        ("signatories import", Some(&row.slug), Some(&detail)),
+        &text,
+        &here(&row.slug),
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -400,18 +422,15 @@ pub async fn withdraw(
         return recording_error(v.ui, &e, 0);
     }
     let detail = n.to_string();
-    audit::record(
-        &state,
-        &v.who(),
-        "signatory withdraw",
-        Some(&row.slug),
-        Some(&detail),
-    )
-    .await?;
     let text = match v.ui {
         Ui::En => format!("Signatory {n} is withdrawn."),
         Ui::Fr => format!("Le signataire {n} est retiré."),
     };
-    v.notice(&text).await?;
-    Ok(back(&here(&row.slug)))
+    v.done(
+        &state,
+        ("signatory withdraw", Some(&row.slug), Some(&detail)),
+        &text,
+        &here(&row.slug),
+    )
+    .await
 }

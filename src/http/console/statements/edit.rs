@@ -87,15 +87,20 @@ pub async fn save(
         Ok(found) => found,
         Err(page) => return Ok(page),
     };
-    let mut form = StatementForm::from_pairs(state, &sub.form);
+    let mut form = StatementForm::from_submitted(state, &sub);
     form.slug = slug.to_string();
     form.editing = Some(slug.to_string());
     form.has_image = row.image_hash.is_some();
     let Some(draft) = form.draft(state, v.ui) else {
         return form_page(state, v, form, StatusCode::UNPROCESSABLE_ENTITY).await;
     };
-    // The image stays when kept: its bytes are the stored ones.
+    // A new image replaces the old; else the image stays when kept: its bytes are the stored
+    // ones.
     let image = match (&row.image_hash, form.keep_image) {
+        _ if form.upload.is_some() => form.upload.clone().map(|bytes| ImageUpload {
+            bytes,
+            alt: form.image_alt.trim().to_owned(),
+        }),
         (Some(hash), true) => {
             db::read::statements::media(&state.db, hash)
                 .await?
@@ -231,13 +236,17 @@ pub async fn pin(
     } else {
         "statement unpin"
     };
-    audit::record(&state, &v.who(), action, Some(slug.as_str()), None).await?;
     let text = match (v.ui, pinned) {
         (Ui::En, true) => format!("{slug} is pinned."),
         (Ui::En, false) => format!("{slug} is no longer pinned."),
         (Ui::Fr, true) => format!("{slug} est épinglée."),
         (Ui::Fr, false) => format!("{slug} n'est plus épinglée."),
     };
-    v.notice(&text).await?;
-    Ok(back("/admin/statements"))
+    v.done(
+        &state,
+        (action, Some(slug.as_str()), None),
+        &text,
+        "/admin/statements",
+    )
+    .await
 }

@@ -2,9 +2,14 @@
 //! statement publish` reads, so that the file format's parser checks it and its messages are
 //! the ones volunteers see next to the field they concern (docs/admin.md).
 
+use base64::{Engine, engine::general_purpose::STANDARD as BASE64};
+
+use super::{super::Submitted, Pairs};
 use crate::{
+    app::statements::MAX_STATEMENT_IMAGE,
     domain::statement::{InputError, StatementDraft, parse},
     http::i18n::Ui,
+    media::sniff_media_type,
     state::AppState,
 };
 
@@ -32,6 +37,8 @@ pub struct StatementForm {
     pub has_image: bool,
     pub keep_image: bool,
     pub image_alt: String,
+    /// A new image chosen in the form (or carried from the preview), replacing any other.
+    pub upload: Option<Vec<u8>>,
     /// Problems, by form field id (`slug`, `title-fr`, `text-en`, `tags`, …; `form` for the
     /// rest), in the interface language.
     pub errors: Vec<(String, String)>,
@@ -86,6 +93,62 @@ impl StatementForm {
         form
     }
 
+    /// The fields and the image chosen in the file field `image`, or carried from the
+    /// preview in the hidden field `image_data` (base64: a file field cannot be filled
+    /// again by the server).
+    pub fn from_submitted(state: &AppState, s: &Submitted<Pairs>) -> StatementForm {
+        let mut form = StatementForm::from_pairs(state, &s.form);
+        form.upload = match s.file("image") {
+            Some(file) => Some(file.bytes.clone()),
+            None => s
+                .form
+                .iter()
+                .find(|(k, _)| k == "image_data")
+                .and_then(|(_, v)| BASE64.decode(v.trim()).ok())
+                .filter(|b| !b.is_empty()),
+        };
+        form
+    }
+
+    /// The chosen image, for the preview's hidden field.
+    pub fn upload_base64(&self) -> Option<String> {
+        self.upload.as_ref().map(|b| BASE64.encode(b))
+    }
+
+    /// The chosen image as a `data:` URL, for the preview (the admin's CSP allows them).
+    pub fn upload_data_url(&self) -> Option<String> {
+        let bytes = self.upload.as_ref()?;
+        let (media_type, _) = sniff_media_type(bytes)?;
+        Some(format!("data:{media_type};base64,{}", BASE64.encode(bytes)))
+    }
+
+    /// A new image must be one servers take, and be described for people who cannot see it.
+    fn check_upload(&self) -> Result<(), InputError> {
+        let Some(bytes) = &self.upload else {
+            return Ok(());
+        };
+        let problem = |field: &str, problem: &str| InputError {
+            field: field.into(),
+            problem: problem.into(),
+        };
+        if bytes.len() > MAX_STATEMENT_IMAGE {
+            return Err(problem(
+                "image",
+                &format!("the image is larger than {MAX_STATEMENT_IMAGE} bytes"),
+            ));
+        }
+        if sniff_media_type(bytes).is_none() {
+            return Err(problem("image", "not a JPEG, PNG, GIF or WebP image"));
+        }
+        if self.image_alt.trim().is_empty() {
+            return Err(problem(
+                "image_alt",
+                "describe the image for people who cannot see it",
+            ));
+        }
+        Ok(())
+    }
+
     /// The statement file these fields make.
     pub fn source(&self) -> Result<String, toml::ser::Error> {
         let list = |s: &str| -> toml::Value {
@@ -105,7 +168,10 @@ impl StatementForm {
         front.insert("pinned".into(), self.pinned.into());
         front.insert("mentions".into(), list(&self.mentions));
         front.insert("federate".into(), self.federate.clone().into());
-        if self.has_image && self.keep_image {
+        if self.upload.is_some() {
+            front.insert("image".into(), "upload".into());
+            front.insert("image_alt".into(), self.image_alt.clone().into());
+        } else if self.has_image && self.keep_image {
             front.insert("image".into(), "current".into());
             front.insert("image_alt".into(), self.image_alt.clone().into());
         }
@@ -128,10 +194,12 @@ impl StatementForm {
     /// The draft the statement file would give, or the problem with it, noted in `errors`.
     pub fn draft(&mut self, state: &AppState, ui: Ui) -> Option<StatementDraft> {
         let parsed = self
-            .source()
-            .map_err(|e| InputError {
-                field: "form".into(),
-                problem: e.to_string(),
+            .check_upload()
+            .and_then(|()| {
+                self.source().map_err(|e| InputError {
+                    field: "form".into(),
+                    problem: e.to_string(),
+                })
             })
             .and_then(|source| parse(&source, &state.coalition.languages))
             .and_then(|draft| {
@@ -195,7 +263,8 @@ fn field_id(field: &str) -> String {
         "slug" => "slug",
         "tags" => "tags",
         "mentions" => "mentions",
-        "image" | "image_alt" => "image_alt",
+        "image" => "image",
+        "image_alt" => "image_alt",
         "federate" => "federate",
         _ => "form",
     }

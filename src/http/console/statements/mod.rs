@@ -24,7 +24,7 @@ use super::{ConsoleError, Frame, Refusal, Result, Submitted, Volunteer, back, re
 use crate::{
     app::{
         audit,
-        statements::{self, Published, StatementError},
+        statements::{self, ImageUpload, Published, StatementError},
     },
     db,
     domain::{accounts::Duty, statement::InputError},
@@ -166,7 +166,7 @@ pub async fn publish(data: Data<AppState>, s: Submitted<Pairs>) -> Result<Respon
     let state: &AppState = &data;
     let v = &s.who;
     v.require(Duty::Write)?;
-    let mut form = StatementForm::from_pairs(state, &s.form);
+    let mut form = StatementForm::from_submitted(state, &s);
     form.editing = None;
     form.has_image = false;
     let Some(draft) = form.draft(state, v.ui) else {
@@ -176,7 +176,11 @@ pub async fn publish(data: Data<AppState>, s: Submitted<Pairs>) -> Result<Respon
         Ok(m) => m,
         Err(e) => return refused(state, v, form, e).await,
     };
-    let p = match statements::publish(state, &draft, None, &mentions).await {
+    let image = form.upload.clone().map(|bytes| ImageUpload {
+        bytes,
+        alt: form.image_alt.trim().to_owned(),
+    });
+    let p = match statements::publish(state, &draft, image, &mentions).await {
         Ok(p) => p,
         Err(e) => return refused(state, v, form, e).await,
     };

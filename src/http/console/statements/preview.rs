@@ -12,6 +12,7 @@ use super::{
     form_page,
 };
 use crate::{
+    app::statements,
     db::read::statements::StatementRow,
     domain::{
         accounts::Duty,
@@ -19,6 +20,7 @@ use crate::{
         statement::{Mentioned, StoredText, language_html},
     },
     http::i18n::Ui,
+    media::sniff_media_type,
     protocol::note::{self as wire, Counts},
     state::AppState,
 };
@@ -45,7 +47,7 @@ struct PreviewPage {
 pub async fn preview(State(state): State<AppState>, s: Submitted<Pairs>) -> Result<Response> {
     let v = &s.who;
     v.require(Duty::Write)?;
-    let mut form = StatementForm::from_pairs(&state, &s.form);
+    let mut form = StatementForm::from_submitted(&state, &s);
     let existing = match form.editing.clone() {
         Some(slug) => match live_row(&state, v.ui, &slug).await? {
             Ok((slug, row)) => {
@@ -64,7 +66,14 @@ pub async fn preview(State(state): State<AppState>, s: Submitted<Pairs>) -> Resu
         return form_page(&state, v, form, StatusCode::UNPROCESSABLE_ENTITY).await;
     };
     let now = Utc::now().trunc_subsecs(0);
-    let keep = existing.as_ref().filter(|_| form.keep_image);
+    let keep = existing
+        .as_ref()
+        .filter(|_| form.keep_image && form.upload.is_none());
+    // A new image: the Note names it where it will be served once published.
+    let upload = form.upload.as_ref().and_then(|bytes| {
+        let (media_type, _) = sniff_media_type(bytes)?;
+        Some((statements::image_hash(bytes), media_type.to_owned()))
+    });
     let row = StatementRow {
         slug: match &draft.slug {
             Some(slug) => slug.to_string(),
@@ -72,9 +81,15 @@ pub async fn preview(State(state): State<AppState>, s: Submitted<Pairs>) -> Resu
         },
         current_version: existing.as_ref().map_or(1, |r| r.current_version + 1),
         tags: draft.tags.iter().map(|t| t.as_str().to_owned()).collect(),
-        image_hash: keep.and_then(|r| r.image_hash.clone()),
-        image_alt: keep.map(|_| form.image_alt.trim().to_owned()),
-        image_type: keep.and_then(|r| r.image_type.clone()),
+        image_hash: match &upload {
+            Some((hash, _)) => Some(hash.clone()),
+            None => keep.and_then(|r| r.image_hash.clone()),
+        },
+        image_alt: (keep.is_some() || upload.is_some()).then(|| form.image_alt.trim().to_owned()),
+        image_type: match &upload {
+            Some((_, t)) => Some(t.clone()),
+            None => keep.and_then(|r| r.image_type.clone()),
+        },
         pinned: draft.pinned,
         published_at: existing.as_ref().map_or(now, |r| r.published_at),
         updated_at: existing.as_ref().map(|_| now),
@@ -106,17 +121,18 @@ pub async fn preview(State(state): State<AppState>, s: Submitted<Pairs>) -> Resu
         .map_err(|e| ConsoleError::Internal(e.into()))?;
     let content = note["content"].as_str().unwrap_or_default().to_owned();
     let json = serde_json::to_string_pretty(&note).map_err(|e| ConsoleError::Internal(e.into()))?;
-    let image = row
-        .image_hash
-        .as_ref()
-        .zip(row.image_type.as_ref())
-        .map(|(hash, t)| {
-            let ext = t.rsplit('/').next().unwrap_or("bin");
-            (
-                format!("/media/{hash}.{ext}"),
-                row.image_alt.clone().unwrap_or_default(),
-            )
-        });
+    let alt = row.image_alt.clone().unwrap_or_default();
+    let image = match form.upload_data_url() {
+        Some(data) => Some((data, alt)),
+        None => row
+            .image_hash
+            .as_ref()
+            .zip(row.image_type.as_ref())
+            .map(|(hash, t)| {
+                let ext = t.rsplit('/').next().unwrap_or("bin");
+                (format!("/media/{hash}.{ext}"), alt)
+            }),
+    };
     let title = match v.ui {
         Ui::En => format!("Preview of {}", row.slug),
         Ui::Fr => format!("Aperçu de {}", row.slug),
