@@ -15,6 +15,10 @@ async fn main() -> ExitCode {
             eprintln!("error: {message}");
             ExitCode::from(78)
         }
+        // The reader of our output went away (`| head`): as a tool killed by SIGPIPE.
+        Err(tribune::cli::Failure::Other(e)) if tribune::cli::output::closed_pipe(&e) => {
+            ExitCode::from(141)
+        }
         Err(tribune::cli::Failure::Other(e)) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE

@@ -110,16 +110,16 @@ async fn execute(
                     let _ = accounts::set_disabled(state, &name, true, who).await;
                     return Err(e);
                 }
-                println!("created {name} ({role}); log in at {}", login_url(state));
+                out!("created {name} ({role}); log in at {}", login_url(state));
             } else {
-                println!(
+                out!(
                     "created {name} ({role}); its holder chooses a password at this link, valid 24 hours:"
                 );
-                println!("{link}");
+                out!("{link}");
             }
         }
         AdminCommand::List => {
-            println!("name\trole\tstate\tlast login");
+            out!("name\trole\tstate\tlast login");
             for a in db::read::accounts::list(&state.db).await? {
                 let st = match (&a.disabled_at, &a.password_hash) {
                     (Some(_), _) => "disabled",
@@ -130,31 +130,31 @@ async fn execute(
                     .last_login_at
                     .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
                     .unwrap_or_else(|| "-".into());
-                println!("{}\t{}\t{st}\t{last}", output::cell(&a.name), a.role);
+                out!("{}\t{}\t{st}\t{last}", output::cell(&a.name), a.role);
             }
         }
         AdminCommand::Disable { name } => {
             accounts::set_disabled(state, &name, true, who).await?;
-            println!("disabled {name}: its sessions ended, its API tokens refused");
+            out!("disabled {name}: its sessions ended, its API tokens refused");
         }
         AdminCommand::Enable { name } => {
             accounts::set_disabled(state, &name, false, who).await?;
-            println!("enabled {name}");
+            out!("enabled {name}");
         }
         AdminCommand::Reset { name } => {
             let link = accounts::reset(state, &name, who).await?;
-            println!(
+            out!(
                 "{name}'s password is forgotten and its sessions ended; new link, valid 24 hours:"
             );
-            println!("{link}");
+            out!("{link}");
         }
         AdminCommand::Role { name, role } => {
             accounts::set_role(state, &name, role, who).await?;
-            println!("{name} is now {role}");
+            out!("{name} is now {role}");
         }
         AdminCommand::Logout { name } => {
             let n = accounts::end_sessions_of(state, &name, who).await?;
-            println!("ended {n} session(s) of {name}");
+            out!("ended {n} session(s) of {name}");
         }
     }
     Ok(())

@@ -28,13 +28,13 @@ pub async fn followers(settings: Settings, action: FollowersCommand) -> Result<(
             let actor = resolve(&state, &actor).await?;
             follower_ops::approve(&state, &actor)
                 .await
-                .map(|id| println!("approved {actor}; Accept {id} queued"))
+                .map(|id| out!("approved {actor}; Accept {id} queued"))
         }
         FollowersCommand::Reject { actor } | FollowersCommand::Remove { actor } => {
             let actor = resolve(&state, &actor).await?;
             follower_ops::reject(&state, &actor)
                 .await
-                .map(|id| println!("removed {actor}; Reject {id} queued"))
+                .map(|id| out!("removed {actor}; Reject {id} queued"))
         }
     };
     state.db.close().await;
@@ -49,7 +49,7 @@ async fn print_followers(state: &AppState, which: FollowState) -> Result<(), Fol
     loop {
         let page = db::read::followers::page(&state.db, which, offset, 500).await?;
         for f in &page {
-            println!("{}", follower_line(f));
+            out!("{}", follower_line(f));
         }
         if page.len() < 500 {
             return Ok(());
@@ -106,12 +106,12 @@ pub async fn block(settings: Settings, target: BlockTarget) -> Result<(), Failur
         match action {
             BlockAction::List => {
                 for value in blocks::list(&state, kind).await? {
-                    println!("{value}");
+                    out!("{value}");
                 }
             }
             BlockAction::Add { value } => {
                 let (value, added) = blocks::add(&state, kind, &value).await?;
-                println!(
+                out!(
                     "{} {} {value}",
                     if added { "blocked" } else { "already blocked:" },
                     kind.as_str()
@@ -119,7 +119,7 @@ pub async fn block(settings: Settings, target: BlockTarget) -> Result<(), Failur
             }
             BlockAction::Remove { value } => {
                 let value = blocks::remove(&state, kind, &value).await?;
-                println!("unblocked {} {value}", kind.as_str());
+                out!("unblocked {} {value}", kind.as_str());
             }
         }
         Ok::<(), anyhow::Error>(())
@@ -138,7 +138,7 @@ pub async fn following(settings: Settings, action: FollowingCommand) -> Result<(
             FollowingCommand::Add { actor } => {
                 let data = federation_data(&state).await?;
                 let (actor, id) = following::follow(&data, &actor).await?;
-                println!("following {actor}; Follow {id} queued");
+                out!("following {actor}; Follow {id} queued");
             }
             FollowingCommand::Remove { actor } => {
                 let actor = resolve(&state, &actor).await.map_err(|f| match f {
@@ -146,11 +146,11 @@ pub async fn following(settings: Settings, action: FollowingCommand) -> Result<(
                     Failure::Config(e) => anyhow::anyhow!(e),
                 })?;
                 let id = following::unfollow(&state, &actor).await?;
-                println!("unfollowed {actor}; Undo {id} queued");
+                out!("unfollowed {actor}; Undo {id} queued");
             }
             FollowingCommand::List => {
                 for f in db::read::following::page(&state.db, false, 0, u64::MAX / 2).await? {
-                    println!(
+                    out!(
                         "{}\t{}\t{}",
                         f.actor_id,
                         f.state,
@@ -175,7 +175,7 @@ pub async fn rotate_keys(settings: Settings) -> Result<(), Failure> {
     let result = async {
         let rotated = keys::rotate(&state).await?;
         let (id, n) = (rotated.update_id, rotated.inboxes);
-        println!("new key stored; Update {id} queued for {n} inbox(es)");
+        out!("new key stored; Update {id} queued for {n} inbox(es)");
         Ok::<(), anyhow::Error>(())
     }
     .await;

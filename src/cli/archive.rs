@@ -62,7 +62,7 @@ pub async fn import(settings: Settings, file: PathBuf) -> Result<(), Failure> {
         .iter()
         .map(|(table, n)| format!("{table}: {n}"))
         .collect();
-    println!("imported {}", counts.join(", "));
+    out!("imported {}", counts.join(", "));
     Ok(())
 }
 

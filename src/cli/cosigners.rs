@@ -24,7 +24,7 @@ async fn execute(state: &AppState, action: CosignersCommand) -> anyhow::Result<(
                 .ok_or_else(|| anyhow::anyhow!("no statement {slug}"))?;
             let signers = export["signers"].as_array().cloned().unwrap_or_default();
             match format {
-                Format::Json => println!("{}", serde_json::to_string_pretty(&export)?),
+                Format::Json => out!("{}", serde_json::to_string_pretty(&export)?),
                 Format::Csv => {
                     let mut out = csv::Writer::from_writer(std::io::stdout());
                     out.write_record(COLUMNS)?;
@@ -38,23 +38,24 @@ async fn execute(state: &AppState, action: CosignersCommand) -> anyhow::Result<(
                     out.flush()?;
                 }
                 Format::Table => {
-                    println!(
+                    out!(
                         "{} co-signature(s) of {}",
-                        export["count"], export["statement"]
+                        export["count"],
+                        export["statement"]
                     );
-                    println!("{}", COLUMNS.join("\t"));
+                    out!("{}", COLUMNS.join("\t"));
                     for s in &signers {
                         let cells: Vec<String> = COLUMNS
                             .iter()
                             .map(|c| output::cell(&output::json_text(&s[*c])))
                             .collect();
-                        println!("{}", cells.join("\t"));
+                        out!("{}", cells.join("\t"));
                     }
                 }
             }
         }
         CosignersCommand::Verify { slug } => match app::ledger::check_stored(state, &slug).await {
-            Ok(checked) => println!(
+            Ok(checked) => out!(
                 "{}",
                 super::ledger::intact(&format!("the ledger of {slug}"), &checked)
             ),
@@ -78,16 +79,16 @@ async fn execute(state: &AppState, action: CosignersCommand) -> anyhow::Result<(
                 anyhow::bail!("{actor} has no visible signature on {slug}");
             }
             for id in hidden {
-                println!("hidden {id}");
+                out!("hidden {id}");
             }
         }
         CosignersCommand::Unhide { slug, actor } => {
             let shown = app::moderation::unhide(state, &slug, &actor)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!("{actor} is no longer hidden on {slug}");
+            out!("{actor} is no longer hidden on {slug}");
             for id in shown {
-                println!("shown {id}");
+                out!("shown {id}");
             }
         }
     }

@@ -29,11 +29,11 @@ pub async fn run(
 async fn retry(state: &AppState, host: &str) -> Result<(), Failure> {
     let host = host.trim();
     match deliveries::retry_host(state, host).await {
-        Ok(0) => println!(
+        Ok(0) => out!(
             "nothing to retry to {}: no delivery to it is pending or given up",
             output::cell(host)
         ),
-        Ok(n) => println!(
+        Ok(n) => out!(
             "retrying {n} deliver{} to {} now",
             if n == 1 { "y" } else { "ies" },
             output::cell(host)
@@ -74,17 +74,22 @@ async fn report(state: &AppState, activity: Option<&str>, limit: i64) -> Result<
                 .map_err(internal)?,
         ),
     };
-    println!("activity\tkind\tdelivered\tpending\tfailed\tgiven up");
+    out!("activity\tkind\tdelivered\tpending\tfailed\tgiven up");
     for a in activities {
-        println!(
+        out!(
             "{}\t{}\t{}\t{}\t{}\t{}",
-            a.id, a.kind, a.delivered, a.pending, a.failed, a.given_up
+            a.id,
+            a.kind,
+            a.delivered,
+            a.pending,
+            a.failed,
+            a.given_up
         );
     }
-    println!();
-    println!("host\tdelivered\tpending\tfailed\tnext attempt\tlast error");
+    out!();
+    out!("host\tdelivered\tpending\tfailed\tnext attempt\tlast error");
     for h in &hosts {
-        println!("{}", host_line(h));
+        out!("{}", host_line(h));
     }
     Ok(())
 }

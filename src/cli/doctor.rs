@@ -11,16 +11,16 @@ struct Report {
 
 impl Report {
     fn ok(&self, what: &str) {
-        println!("ok    {what}");
+        out!("ok    {what}");
     }
 
     fn warn(&self, what: &str) {
-        println!("warn  {what}");
+        out!("warn  {what}");
     }
 
     fn fix(&mut self, what: &str) {
         self.problems += 1;
-        println!("FIX   {what}");
+        out!("FIX   {what}");
     }
 }
 
@@ -152,7 +152,7 @@ async fn check_actor(r: &mut Report, state: &AppState, href: &str) {
 
 fn finish(r: &Report) -> Result<(), Failure> {
     if r.problems == 0 {
-        println!("nothing to fix");
+        out!("nothing to fix");
         Ok(())
     } else {
         Err(Failure::Other(anyhow::anyhow!(

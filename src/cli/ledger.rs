@@ -56,9 +56,9 @@ pub fn verify(file: &Path, key: Option<&str>) -> Result<(), Failure> {
         .map_err(|e| Failure::Other(anyhow::anyhow!("{shown} is not JSON: {e}")))?;
     match ledger::check_export(&doc, key) {
         Ok(checked) => {
-            println!("{}", intact(&format!("the ledger in {shown}"), &checked));
+            out!("{}", intact(&format!("the ledger in {shown}"), &checked));
             if key.is_none() {
-                println!(
+                out!(
                     "the key is the one the file embeds: compare it with the coalition's actor \
                      document, or pass --key"
                 );

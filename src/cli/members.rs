@@ -21,7 +21,7 @@ pub async fn run(settings: Settings, action: MembersCommand) -> Result<(), Failu
             MembersCommand::Add { actor } => {
                 let data = federation_data(&state).await?;
                 let (id, added) = members::add(&data, &actor).await?;
-                println!("{} {id}", if added { "added" } else { "already a member:" });
+                out!("{} {id}", if added { "added" } else { "already a member:" });
             }
             MembersCommand::Remove { actor } => {
                 let id = super::admin::actor_id(&state, &actor).await?;
@@ -29,7 +29,7 @@ pub async fn run(settings: Settings, action: MembersCommand) -> Result<(), Failu
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?
                 {
-                    Some(undone) => println!("removed {id}; {undone} relay(s) withdrawn"),
+                    Some(undone) => out!("removed {id}; {undone} relay(s) withdrawn"),
                     None => anyhow::bail!("{id} is not a member"),
                 }
             }
@@ -39,7 +39,7 @@ pub async fn run(settings: Settings, action: MembersCommand) -> Result<(), Failu
                         (Some(u), Some(h)) => output::cell(&format!("@{u}@{h}")),
                         _ => String::new(),
                     };
-                    println!(
+                    out!(
                         "{}\t{handle}\t{}\t{}\t{}",
                         m.actor_id,
                         output::cell(m.name.as_deref().unwrap_or_default()),
@@ -64,7 +64,7 @@ pub async fn relay(settings: Settings, action: RelayCommand) -> Result<(), Failu
         match action {
             RelayCommand::Pending => {
                 for p in db::read::relays::pending(&state.db).await? {
-                    println!(
+                    out!(
                         "{}\t{}\t{}\t{}",
                         output::cell(&p.post_id),
                         output::cell(&p.actor_id),
@@ -77,13 +77,13 @@ pub async fn relay(settings: Settings, action: RelayCommand) -> Result<(), Failu
                 relay::approve(&state, &post)
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
-                println!("relayed {post}");
+                out!("relayed {post}");
             }
             RelayCommand::Reject { post } => {
                 relay::reject(&state, &post)
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
-                println!("rejected {post}");
+                out!("rejected {post}");
             }
             RelayCommand::List => {
                 for r in db::read::relays::relays(&state.db, None).await? {
@@ -94,7 +94,7 @@ pub async fn relay(settings: Settings, action: RelayCommand) -> Result<(), Failu
                     } else {
                         "relayed"
                     };
-                    println!(
+                    out!(
                         "{}\t{}\t{}\t{status}",
                         output::cell(&r.post_id),
                         output::cell(&r.member_id),

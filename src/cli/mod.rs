@@ -9,6 +9,17 @@ use crate::{
     startup::{Application, shutdown_signal},
 };
 
+/// `println!` for the CLI's output: a closed pipe ends the command quietly instead of a
+/// panic (`output::line`).
+macro_rules! out {
+    () => {
+        $crate::cli::output::line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::output::line(format_args!($($arg)*))
+    };
+}
+
 mod accounts;
 mod admin;
 mod archive;
@@ -17,7 +28,7 @@ mod deliveries;
 mod doctor;
 mod ledger;
 mod members;
-mod output;
+pub mod output;
 mod signatories;
 pub use signatories::SignatoriesCommand;
 mod statement;

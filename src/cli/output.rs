@@ -2,6 +2,49 @@
 //! sequence in a display name could rewrite the operator's screen), in CSV no cell that a
 //! spreadsheet would run as a formula.
 
+use std::io::{ErrorKind, Write};
+
+/// Print a line on standard output (what `out!` does). When the reader has gone
+/// (`tribune deliveries | head -4`), stop at once and quietly, with the status a tool killed
+/// by SIGPIPE has (141), rather than panic as `println!` does.
+pub fn line(args: std::fmt::Arguments<'_>) {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(args).and_then(|()| out.write_all(b"\n")) {
+        stop(&e)
+    }
+}
+
+/// Print text on standard output as it is (no newline added).
+pub fn text(s: &str) {
+    if let Err(e) = std::io::stdout().lock().write_all(s.as_bytes()) {
+        stop(&e)
+    }
+}
+
+/// Status 141 (128 + SIGPIPE) when the reader is gone; any other failure to write (a full
+/// disk under a redirection) is said once, status 1.
+pub fn stop(e: &std::io::Error) -> ! {
+    if e.kind() == ErrorKind::BrokenPipe {
+        std::process::exit(141);
+    }
+    eprintln!("error: cannot write to standard output: {e}");
+    std::process::exit(1)
+}
+
+/// Whether a command failed only because its reader closed the pipe (a CSV or archive
+/// written to `head`).
+pub fn closed_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        let io = cause.downcast_ref::<std::io::Error>().or_else(|| {
+            match cause.downcast_ref::<csv::Error>().map(csv::Error::kind) {
+                Some(csv::ErrorKind::Io(io)) => Some(io),
+                _ => None,
+            }
+        });
+        io.is_some_and(|io| io.kind() == ErrorKind::BrokenPipe)
+    })
+}
+
 /// For a tab-separated table: every control character (tabs and newlines included, C1 and
 /// DEL too) becomes a space.
 pub fn cell(s: &str) -> String {

@@ -105,12 +105,12 @@ async fn execute(state: &AppState, action: SignatoriesCommand) -> anyhow::Result
             };
             let numbers = signatories::record(state, &slug, &list, how).await?;
             for n in numbers {
-                println!("recorded signatory {n} of {slug}");
+                out!("recorded signatory {n} of {slug}");
             }
         }
         SignatoriesCommand::Remove { slug, n } => {
             signatories::remove(state, &slug, n, &by).await?;
-            println!("withdrew signatory {n} of {slug}");
+            out!("withdrew signatory {n} of {slug}");
         }
         SignatoriesCommand::Import { slug, file, source } => {
             let bytes = std::fs::read(&file)
@@ -134,7 +134,7 @@ async fn execute(state: &AppState, action: SignatoriesCommand) -> anyhow::Result
                     }
                     other => other.into(),
                 })?;
-            println!("recorded {} signatories of {slug}", numbers.len());
+            out!("recorded {} signatories of {slug}", numbers.len());
         }
         SignatoriesCommand::List { slug, format } => {
             if db::read::statements::get(&state.db, &slug).await?.is_none() {
@@ -166,7 +166,7 @@ const COLUMNS: [&str; 10] = [
 
 fn list(rows: &[serde_json::Value], format: Format) -> anyhow::Result<()> {
     match format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(rows)?),
+        Format::Json => out!("{}", serde_json::to_string_pretty(rows)?),
         Format::Csv => {
             let mut out = csv::Writer::from_writer(std::io::stdout());
             out.write_record(COLUMNS)?;
@@ -180,13 +180,13 @@ fn list(rows: &[serde_json::Value], format: Format) -> anyhow::Result<()> {
             out.flush()?;
         }
         Format::Table => {
-            println!("{}", COLUMNS.join("\t"));
+            out!("{}", COLUMNS.join("\t"));
             for r in rows {
                 let cells: Vec<String> = COLUMNS
                     .iter()
                     .map(|c| output::cell(&output::json_text(&r[*c])))
                     .collect();
-                println!("{}", cells.join("\t"));
+                out!("{}", cells.join("\t"));
             }
         }
     }

@@ -121,9 +121,9 @@ async fn mentions(
 
 fn report(p: &Published) {
     for (activity, inboxes) in &p.activities {
-        println!("queued {activity} for {inboxes} inbox(es)");
+        out!("queued {activity} for {inboxes} inbox(es)");
     }
-    println!("{}", p.object_id);
+    out!("{}", p.object_id);
 }
 
 async fn execute(state: &AppState, action: StatementCommand) -> Result<(), StatementError> {
@@ -162,7 +162,7 @@ async fn execute(state: &AppState, action: StatementCommand) -> Result<(), State
                     (None, true) => "pinned",
                     (None, false) => "published",
                 };
-                println!(
+                out!(
                     "{}\t{status}\tv{}\t{}\t{}",
                     row.slug,
                     row.current_version,

@@ -439,8 +439,8 @@ impl Cli {
         self.run_with_input(args, None).await
     }
 
-    /// Run with `input` as standard input.
-    pub async fn run_with_input(&self, args: &[&str], input: Option<&str>) -> Output {
+    /// The command, with this database and public URL and no other `TRIBUNE__` setting.
+    pub fn command(&self, args: &[&str]) -> std::process::Command {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tribune"));
         for (k, _) in std::env::vars() {
             if k.starts_with("TRIBUNE__") {
@@ -454,6 +454,12 @@ impl Cli {
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
+        cmd
+    }
+
+    /// Run with `input` as standard input.
+    pub async fn run_with_input(&self, args: &[&str], input: Option<&str>) -> Output {
+        let mut cmd = self.command(args);
         let input = input.map(str::to_owned);
         let out = tokio::task::spawn_blocking(move || {
             use std::io::Write;

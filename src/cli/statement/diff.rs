@@ -40,7 +40,7 @@ pub(super) async fn run(
     };
     let old = fetch(state, slug, "--from", from, current).await?;
     let d = diff::compare(&old.diffable(), &new.diffable(), diff::CONTEXT_LINES);
-    print!("{}", render(&d));
+    super::super::output::text(&render(&d));
     Ok(())
 }
 
