@@ -53,6 +53,14 @@ pub fn check(doc: &Value) -> Result<(), ArchiveError> {
     Ok(())
 }
 
+/// Whether an archive carries the coalition's key pair (exported with `--include-keys`).
+pub fn has_keys(doc: &Value) -> bool {
+    doc["tables"]["local_actor"]
+        .as_array()
+        .and_then(|rows| rows.first())
+        .is_some_and(|row| row["private_key_pem"].is_string())
+}
+
 /// What an import did: rows per table, and whether the archive was made for another URL
 /// (its ids will not match this server's).
 #[derive(Debug)]

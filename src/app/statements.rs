@@ -67,7 +67,28 @@ pub struct Published {
     pub slug: String,
     pub object_id: String,
     /// Activities sent, with the number of inboxes each was queued for.
-    pub activities: Vec<(String, u64)>,
+    pub activities: Vec<Queued>,
+    /// The statement's version after the change, and whether the change made it.
+    pub version: i32,
+    pub new_version: bool,
+    /// Pinned before and after the change.
+    pub was_pinned: bool,
+    pub pinned: bool,
+}
+
+/// An activity queued for delivery.
+#[derive(Debug, Clone)]
+pub struct Queued {
+    pub kind: Kind,
+    pub id: String,
+    pub inboxes: u64,
+}
+
+impl Published {
+    /// Inboxes queued for, every activity together.
+    pub fn inboxes(&self) -> u64 {
+        self.activities.iter().map(|q| q.inboxes).sum()
+    }
 }
 
 struct Prepared {
@@ -148,7 +169,7 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-async fn fan_out(tx: &mut Tx, activity: &Activity) -> Result<(String, u64), StatementError> {
+async fn fan_out(tx: &mut Tx, activity: &Activity) -> Result<Queued, StatementError> {
     fan_out_and(tx, activity, &[]).await
 }
 
@@ -157,9 +178,13 @@ async fn fan_out_and(
     tx: &mut Tx,
     activity: &Activity,
     also: &[url::Url],
-) -> Result<(String, u64), StatementError> {
-    let n = outbox::to_followers_and(tx, activity, also, Listed::InOutbox).await?;
-    Ok((activity.id.clone(), n))
+) -> Result<Queued, StatementError> {
+    let inboxes = outbox::to_followers_and(tx, activity, also, Listed::InOutbox).await?;
+    Ok(Queued {
+        kind: activity.kind,
+        id: activity.id.clone(),
+        inboxes,
+    })
 }
 
 /// A mentioned actor, resolved.
@@ -253,7 +278,7 @@ pub async fn publish(
             federate: draft.federate,
             at: now,
         },
-        draft.pinned,
+        draft.pinned.unwrap_or(false),
     )
     .await?;
     record_signatories(state, &mut tx, slug, draft).await?;
@@ -270,7 +295,7 @@ pub async fn publish(
         )
         .await?,
     ];
-    if draft.pinned {
+    if draft.pinned == Some(true) {
         let add = wire::featured_change(&state.coalition, Kind::Add, slug.as_str());
         activities.push(fan_out(&mut tx, &add).await?);
     }
@@ -280,6 +305,10 @@ pub async fn publish(
         slug: slug.to_string(),
         object_id: wire::statement_url(&state.coalition, slug.as_str()),
         activities,
+        version: 1,
+        new_version: true,
+        was_pinned: false,
+        pinned: row.pinned,
     })
 }
 
@@ -316,7 +345,7 @@ async fn live(tx: &mut Tx, slug: &Slug) -> Result<db::statements::StatementRow, 
 }
 
 /// Replace a statement's text (a new version and an `Update` with a later `updated`) and
-/// apply its pin flag.
+/// apply its pin flag when the draft has one.
 pub async fn edit(
     state: &AppState,
     slug: &Slug,
@@ -376,8 +405,10 @@ pub async fn edit(
             .await?,
         );
     }
-    if draft.pinned != row.pinned {
-        activities.push(set_pin_in(state, &mut tx, slug, draft.pinned).await?);
+    // A file that says nothing of the pin keeps it (README.md, Statements).
+    let pinned = draft.pinned.unwrap_or(row.pinned);
+    if pinned != row.pinned {
+        activities.push(set_pin_in(state, &mut tx, slug, pinned).await?);
     }
     record_signatories(state, &mut tx, slug, draft).await?;
     tx.commit().await?;
@@ -386,6 +417,10 @@ pub async fn edit(
         slug: slug.to_string(),
         object_id: wire::statement_url(&state.coalition, slug.as_str()),
         activities,
+        version: row.current_version + i32::from(new_text),
+        new_version: new_text,
+        was_pinned: row.pinned,
+        pinned,
     })
 }
 
@@ -394,7 +429,7 @@ async fn set_pin_in(
     tx: &mut Tx,
     slug: &Slug,
     pinned: bool,
-) -> Result<(String, u64), StatementError> {
+) -> Result<Queued, StatementError> {
     db::statements::set_pinned(tx, slug.as_str(), pinned).await?;
     let kind = if pinned { Kind::Add } else { Kind::Remove };
     fan_out(
@@ -422,6 +457,10 @@ pub async fn set_pinned(
         slug: slug.to_string(),
         object_id: wire::statement_url(&state.coalition, slug.as_str()),
         activities,
+        version: row.current_version,
+        new_version: false,
+        was_pinned: row.pinned,
+        pinned,
     })
 }
 
@@ -429,7 +468,7 @@ pub async fn set_pinned(
 /// stays taken.
 pub async fn delete(state: &AppState, slug: &Slug) -> Result<Published, StatementError> {
     let mut tx = state.db.begin().await?;
-    live(&mut tx, slug).await?;
+    let row = live(&mut tx, slug).await?;
     db::statements::mark_deleted(&mut tx, slug.as_str(), Utc::now().trunc_subsecs(0)).await?;
     let activities = vec![fan_out(&mut tx, &wire::delete(&state.coalition, slug.as_str())).await?];
     tx.commit().await?;
@@ -438,5 +477,9 @@ pub async fn delete(state: &AppState, slug: &Slug) -> Result<Published, Statemen
         slug: slug.to_string(),
         object_id: wire::statement_url(&state.coalition, slug.as_str()),
         activities,
+        version: row.current_version,
+        new_version: false,
+        was_pinned: row.pinned,
+        pinned: false,
     })
 }

@@ -179,7 +179,7 @@ pub fn audited(command: &Command) -> Option<(&'static str, Option<String>)> {
     use Command as C;
     let file = |f: &std::path::Path| Some(f.display().to_string());
     Some(match command {
-        C::Import { file: f } => ("import", file(f)),
+        C::Import { file: f, .. } => ("import", file(f)),
         C::Statement { action } => match action {
             StatementCommand::Publish { file: f, .. } => ("statement publish", file(f)),
             StatementCommand::Edit { slug, .. } => ("statement edit", Some(slug.clone())),

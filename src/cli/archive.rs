@@ -35,7 +35,7 @@ pub async fn export(
     result.map_err(Failure::Other)
 }
 
-pub async fn import(settings: Settings, file: PathBuf) -> Result<(), Failure> {
+pub async fn import(settings: Settings, file: PathBuf, new_keys: bool) -> Result<(), Failure> {
     let text = std::fs::read_to_string(&file)
         .map_err(|e| Failure::Other(anyhow::anyhow!("cannot read {}: {e}", file.display())))?;
     let doc: Value = serde_json::from_str(&text).map_err(|e| {
@@ -45,6 +45,25 @@ pub async fn import(settings: Settings, file: PathBuf) -> Result<(), Failure> {
         ))
     })?;
     archive::check(&doc).map_err(|e| Failure::Other(anyhow::anyhow!("{}: {e}", file.display())))?;
+    // The key pair is the coalition's identity: a new one is never made without a word.
+    match (archive::has_keys(&doc), new_keys) {
+        (false, false) => {
+            return Err(Failure::Other(anyhow::anyhow!(
+                "{} holds no key pair (it was exported without --include-keys): importing it \
+                 gives the coalition a NEW key pair, and followers' servers must fetch it before \
+                 they trust its posts again. Export again with --include-keys to keep the \
+                 identity, or pass --new-keys to go on; nothing was imported",
+                file.display()
+            )));
+        }
+        (true, true) => {
+            return Err(Failure::Other(anyhow::anyhow!(
+                "{} holds the coalition's key pair: it is imported as it is; drop --new-keys",
+                file.display()
+            )));
+        }
+        _ => {}
+    }
     let state = crate::startup::open_state(settings)
         .await
         .map_err(Failure::Other)?;
@@ -63,6 +82,12 @@ pub async fn import(settings: Settings, file: PathBuf) -> Result<(), Failure> {
         .map(|(table, n)| format!("{table}: {n}"))
         .collect();
     out!("imported {}", counts.join(", "));
+    if new_keys {
+        eprintln!(
+            "warning: the coalition has a NEW key pair: followers' servers fetch it when they \
+             next check a signature"
+        );
+    }
     Ok(())
 }
 

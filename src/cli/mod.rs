@@ -63,7 +63,14 @@ pub enum Command {
         output: Option<PathBuf>,
     },
     /// Load an archive into an empty database (either backend): the SQLite → PostgreSQL move.
-    Import { file: PathBuf },
+    Import {
+        /// The archive, as `tribune export` wrote it.
+        file: PathBuf,
+        /// Accept that an archive exported without its keys gives the coalition a new key
+        /// pair: a new identity, whose signatures followers' servers must fetch again.
+        #[arg(long)]
+        new_keys: bool,
+    },
     /// Check the configuration, the database, the clock and the WebFinger loop-back through
     /// server.public_url (with the server running), and say what to fix.
     Doctor,
@@ -347,7 +354,7 @@ impl Cli {
                 include_keys,
                 output,
             } => archive::export(settings, include_keys, output).await,
-            Command::Import { file } => archive::import(settings, file).await,
+            Command::Import { file, new_keys } => archive::import(settings, file, new_keys).await,
             Command::Statement { action } => statement::run(settings, action).await,
             Command::Members { action } => members::run(settings, action).await,
             Command::Relay { action } => members::relay(settings, action).await,

@@ -10,6 +10,7 @@ use crate::{
     config::Settings,
     db,
     domain::statement::{InputError, Slug, StatementDraft, parse},
+    protocol::activities::Kind,
     state::AppState,
 };
 
@@ -79,7 +80,7 @@ fn read(
 
 /// A progress bar until every queued delivery of `p` is delivered, failed or given up.
 async fn wait_for(state: &AppState, p: &Published) -> Result<(), StatementError> {
-    let total: u64 = p.activities.iter().map(|(_, n)| n).sum();
+    let total: u64 = p.inboxes();
     let bar = indicatif::ProgressBar::new(total);
     bar.set_style(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} inboxes {msg} ({elapsed})")
@@ -89,8 +90,9 @@ async fn wait_for(state: &AppState, p: &Published) -> Result<(), StatementError>
     loop {
         let mut done = 0;
         let mut failed = 0;
-        for (id, _) in &p.activities {
-            if let Some(progress) = db::read::deliveries::progress_of(&state.db, id).await? {
+        for queued in &p.activities {
+            if let Some(progress) = db::read::deliveries::progress_of(&state.db, &queued.id).await?
+            {
                 done += progress.delivered + progress.failed + progress.given_up;
                 failed += progress.failed + progress.given_up;
             }
@@ -119,9 +121,36 @@ async fn mentions(
     statements::resolve_mentions(&data, draft).await
 }
 
-fn report(p: &Published) {
-    for (activity, inboxes) in &p.activities {
-        out!("queued {activity} for {inboxes} inbox(es)");
+/// What a change did, a line each: the activities queued (named by what they do), the
+/// version and the pin; the statement's id last, for scripts.
+fn report(p: &Published, edited: bool) {
+    for q in &p.activities {
+        let what = match q.kind {
+            Kind::Add => "Add (pinned)",
+            Kind::Remove => "Remove (unpinned)",
+            other => other.as_str(),
+        };
+        match q.inboxes {
+            0 => out!("{what}: 0 inboxes (no followers yet)"),
+            1 => out!("{what}: queued for 1 inbox"),
+            n => out!("{what}: queued for {n} inboxes"),
+        }
+    }
+    if edited {
+        if p.new_version {
+            out!("text: version {} (new)", p.version);
+        } else {
+            out!("text unchanged (version {})", p.version);
+        }
+        out!(
+            "{}",
+            match (p.was_pinned, p.pinned) {
+                (true, true) => "pin kept",
+                (false, true) => "pinned",
+                (true, false) => "unpinned",
+                (false, false) => "not pinned",
+            }
+        );
     }
     out!("{}", p.object_id);
 }
@@ -135,22 +164,27 @@ async fn execute(state: &AppState, action: StatementCommand) -> Result<(), State
             if wait {
                 wait_for(state, &published).await?;
             }
-            report(&published);
+            report(&published, false);
         }
         StatementCommand::Edit { slug: s, file } => {
             let (draft, image) = read(state, &file)?;
             let mentions = mentions(state, &draft).await?;
-            report(&statements::edit(state, &slug(&s)?, &draft, image, &mentions).await?);
+            report(
+                &statements::edit(state, &slug(&s)?, &draft, image, &mentions).await?,
+                true,
+            );
         }
         StatementCommand::Delete { slug: s } => {
-            report(&statements::delete(state, &slug(&s)?).await?)
+            report(&statements::delete(state, &slug(&s)?).await?, false)
         }
-        StatementCommand::Pin { slug: s } => {
-            report(&statements::set_pinned(state, &slug(&s)?, true).await?)
-        }
-        StatementCommand::Unpin { slug: s } => {
-            report(&statements::set_pinned(state, &slug(&s)?, false).await?)
-        }
+        StatementCommand::Pin { slug: s } => report(
+            &statements::set_pinned(state, &slug(&s)?, true).await?,
+            false,
+        ),
+        StatementCommand::Unpin { slug: s } => report(
+            &statements::set_pinned(state, &slug(&s)?, false).await?,
+            false,
+        ),
         StatementCommand::Diff { slug: s, from, to } => {
             diff::run(state, &slug(&s)?, from, to).await?
         }

@@ -141,7 +141,9 @@ pub struct StatementDraft {
     pub texts: Vec<LanguageText>,
     pub tags: Vec<Hashtag>,
     pub image: Option<ImageRef>,
-    pub pinned: bool,
+    /// `pinned = true` or `false` as the file says; unsaid, a new statement is not pinned
+    /// and an edited one keeps its pin.
+    pub pinned: Option<bool>,
     /// Actors to mention, as written: `@user@host` or an actor URL.
     pub mentions: Vec<String>,
     /// Signatories gathered off the fediverse (`[[signatories]]`), recorded on publication
@@ -163,8 +165,7 @@ struct FrontMatter {
     tags: Vec<String>,
     image: Option<PathBuf>,
     image_alt: Option<String>,
-    #[serde(default)]
-    pinned: bool,
+    pinned: Option<bool>,
     #[serde(default)]
     mentions: Vec<String>,
     #[serde(default)]

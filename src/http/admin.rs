@@ -78,7 +78,7 @@ fn published(p: &Published) -> Value {
     json!({
         "slug": p.slug,
         "id": p.object_id,
-        "activities": p.activities.iter().map(|(id, n)| json!({"id": id, "inboxes": n})).collect::<Vec<_>>(),
+        "activities": p.activities.iter().map(|q| json!({"id": q.id, "type": q.kind.as_str(), "inboxes": q.inboxes})).collect::<Vec<_>>(),
     })
 }
 

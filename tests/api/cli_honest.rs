@@ -4,9 +4,13 @@
 
 use std::{io::Read, process::Stdio};
 
-use crate::helpers::{Backend, World, on_both_backends};
+use crate::helpers::{Backend, Cli, TestDb, World, on_both_backends};
 
-on_both_backends!(a_closed_pipe_ends_a_command_quietly);
+on_both_backends!(
+    a_closed_pipe_ends_a_command_quietly,
+    an_edit_keeps_the_pin_unless_the_file_says_otherwise,
+    an_import_without_keys_needs_new_keys,
+);
 
 const STATEMENT: &str = "+++\nslug = \"appel\"\n[title]\nfr = \"Appel\"\nen = \"Call\"\n+++\n\n::: fr\nNous appelons.\n\n::: en\nWe call.\n";
 
@@ -50,4 +54,101 @@ async fn a_closed_pipe_ends_a_command_quietly(backend: Backend) {
         assert_eq!(code, Some(141), "{args:?}: {stderr}");
         assert!(!stderr.contains("error"), "{args:?}: {stderr}");
     }
+}
+
+async fn pinned(w: &World) -> i64 {
+    w.db.count("SELECT COUNT(*) FROM statements WHERE slug = 'appel' AND pinned")
+        .await
+}
+
+/// An edit from a file that says nothing of the pin keeps it; `pinned = false` removes it;
+/// the command says what it did.
+async fn an_edit_keeps_the_pin_unless_the_file_says_otherwise(backend: Backend) {
+    let w = World::start(backend, "", &["alice"]).await;
+    w.followed_by(&w.peer, "alice").await;
+    let pinned_file = STATEMENT.replace("slug = \"appel\"", "slug = \"appel\"\npinned = true");
+    let out = w
+        .cli
+        .run(&["statement", "publish", &w.file("a.md", &pinned_file)])
+        .await;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(pinned(&w).await, 1);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines[0], "Create: queued for 1 inbox", "{}", out.stdout);
+    assert_eq!(
+        lines[1], "Add (pinned): queued for 1 inbox",
+        "{}",
+        out.stdout
+    );
+    assert!(
+        lines[2].ends_with("/statements/appel"),
+        "the id last: {}",
+        out.stdout
+    );
+
+    let silent = STATEMENT.replace("We call.", "We call again.");
+    let out = w
+        .cli
+        .run(&["statement", "edit", "appel", &w.file("b.md", &silent)])
+        .await;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(pinned(&w).await, 1, "the pin is kept");
+    assert!(out.stdout.contains("version 2"), "{}", out.stdout);
+    assert!(out.stdout.contains("pin kept"), "{}", out.stdout);
+
+    let unpin = silent.replace("slug = \"appel\"", "slug = \"appel\"\npinned = false");
+    let out = w
+        .cli
+        .run(&["statement", "edit", "appel", &w.file("c.md", &unpin)])
+        .await;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(pinned(&w).await, 0);
+    assert!(out.stdout.contains("unpinned"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("text unchanged"),
+        "same text: no new version: {}",
+        out.stdout
+    );
+}
+
+/// An archive without the key pair is not imported until `--new-keys` says a new identity
+/// is wanted.
+async fn an_import_without_keys_needs_new_keys(backend: Backend) {
+    let w = World::start(backend, "", &[]).await;
+    let out = w
+        .cli
+        .run(&["statement", "publish", &w.file("a.md", STATEMENT)])
+        .await;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(
+        out.stdout
+            .starts_with("Create: 0 inboxes (no followers yet)\n"),
+        "{}",
+        out.stdout
+    );
+    let archive = w.file("archive.json", "");
+    w.cli.ok(&["export", "--output", &archive]).await;
+
+    let fresh = TestDb::new(backend).await;
+    let cli = Cli {
+        db_url: fresh.url.clone(),
+        public_url: w.app.base.clone(),
+        env: Vec::new(),
+    };
+    // The database made, as a first command does.
+    cli.ok(&["statement", "list"]).await;
+    let out = cli.run(&["import", &archive]).await;
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert!(out.stderr.contains("--new-keys"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("nothing was imported"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(fresh.count("SELECT COUNT(*) FROM statements").await, 0);
+
+    let out = cli.run(&["import", "--new-keys", &archive]).await;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(out.stderr.contains("NEW key pair"), "{}", out.stderr);
+    assert_eq!(fresh.count("SELECT COUNT(*) FROM statements").await, 1);
 }

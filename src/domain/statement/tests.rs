@@ -20,7 +20,7 @@ fn parses_a_bilingual_statement_primary_language_first() {
     assert_eq!(d.texts[1].markdown, "English *text*.");
     let tags: Vec<&str> = d.tags.iter().map(Hashtag::as_str).collect();
     assert_eq!(tags, ["climat", "Justice"]);
-    assert!(d.pinned);
+    assert_eq!(d.pinned, Some(true));
     assert_eq!(
         language_html(&d.texts[1]),
         "<p><strong>2026 Manifesto</strong></p><p>English <em>text</em>.</p>"

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::{
     super::{Frame, Result, Submitted, Volunteer, back, render},
-    Pairs, StatementForm, form_page, gone, inboxes, not_found, refused,
+    Pairs, StatementForm, form_page, gone, not_found, refused,
 };
 use crate::{
     app::{
@@ -123,7 +123,7 @@ pub async fn save(
     let version = db::read::statements::get(&state.db, slug.as_str())
         .await?
         .map_or(row.current_version, |r| r.current_version);
-    let n = inboxes(&p);
+    let n = p.inboxes();
     let text = match (v.ui, p.activities.is_empty()) {
         (Ui::En, true) => format!("{slug}: nothing changed."),
         (Ui::Fr, true) => format!("{slug} : rien n'a changé."),
@@ -198,7 +198,7 @@ pub async fn delete(
         None,
     )
     .await?;
-    let n = inboxes(&p);
+    let n = p.inboxes();
     let text = match v.ui {
         Ui::En => format!("{slug} deleted: its Delete was queued for {n} inbox(es)."),
         Ui::Fr => format!(

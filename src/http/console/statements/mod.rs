@@ -24,7 +24,7 @@ use super::{ConsoleError, Frame, Refusal, Result, Submitted, Volunteer, back, re
 use crate::{
     app::{
         audit,
-        statements::{self, ImageUpload, Published, StatementError},
+        statements::{self, ImageUpload, StatementError},
     },
     db,
     domain::{accounts::Duty, statement::InputError},
@@ -157,11 +157,6 @@ fn gone(ui: Ui, slug: &str) -> Response {
     Refusal::new(StatusCode::GONE, ui, &text).into_response()
 }
 
-/// How many inboxes the activities of a change were queued for.
-fn inboxes(p: &Published) -> u64 {
-    p.activities.iter().map(|(_, n)| n).sum()
-}
-
 pub async fn publish(data: Data<AppState>, s: Submitted<Pairs>) -> Result<Response> {
     let state: &AppState = &data;
     let v = &s.who;
@@ -190,7 +185,7 @@ pub async fn publish(data: Data<AppState>, s: Submitted<Pairs>) -> Result<Respon
         .first()
         .map(|t| t.title.as_str())
         .unwrap_or_default();
-    let n = p.activities.first().map(|(_, n)| *n).unwrap_or(0);
+    let n = p.activities.first().map_or(0, |q| q.inboxes);
     let text = match v.ui {
         Ui::En => format!(
             "Statement “{title}” ({}) published: its Create was queued for {n} follower inbox(es).",

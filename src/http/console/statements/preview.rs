@@ -90,7 +90,7 @@ pub async fn preview(State(state): State<AppState>, s: Submitted<Pairs>) -> Resu
             Some((_, t)) => Some(t.clone()),
             None => keep.and_then(|r| r.image_type.clone()),
         },
-        pinned: draft.pinned,
+        pinned: draft.pinned.unwrap_or(false),
         published_at: existing.as_ref().map_or(now, |r| r.published_at),
         updated_at: existing.as_ref().map(|_| now),
         deleted_at: None,
