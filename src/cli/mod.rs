@@ -331,13 +331,14 @@ impl Cli {
         {
             return ledger::verify(file, key.as_deref());
         }
-        let settings = Settings::load(&Sources {
+        let sources = Sources {
             file: self.config.clone(),
             environment: true,
-        })
-        .map_err(|e| Failure::Config(e.to_string()))?;
+        };
+        let settings = Settings::load(&sources).map_err(|e| Failure::Config(e.to_string()))?;
         init_logging(&settings);
         let audited = accounts::audited(&self.command);
+        say_where(&sources, &settings, audited.is_some());
         let for_audit = audited.as_ref().map(|_| settings.clone());
         let result = self.execute(settings).await;
         if let (Ok(()), Some((action, target)), Some(settings)) = (&result, audited, for_audit) {
@@ -374,6 +375,28 @@ impl Cli {
                 action: KeysCommand::Rotate,
             } => admin::rotate_keys(settings).await,
         }
+    }
+}
+
+/// On standard error: which coalition and database a change acts on, and any setting of the
+/// `--config` file that the environment overrides (for every command: reading another
+/// database is a surprise too).
+fn say_where(sources: &Sources, settings: &Settings, changes: bool) {
+    let file = sources
+        .file
+        .as_ref()
+        .map(|f| f.display().to_string())
+        .unwrap_or_default();
+    for (setting, variable) in sources.overridden() {
+        eprintln!("note: {variable} in the environment overrides {setting} of {file}");
+    }
+    if changes {
+        eprintln!(
+            "acting on @{}@{} (database {})",
+            settings.coalition.username.as_str(),
+            settings.server.public_url.authority(),
+            settings.database.shown()
+        );
     }
 }
 

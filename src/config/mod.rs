@@ -216,6 +216,64 @@ pub struct Sources {
     pub environment: bool,
 }
 
+impl Sources {
+    /// Settings the `--config` file gives that an environment variable overrides, as
+    /// `(setting, variable)`: the environment wins (README, Configuration), and a command
+    /// says so rather than act on another database without a word.
+    pub fn overridden(&self) -> Vec<(String, String)> {
+        let Some(table) = self
+            .file
+            .as_ref()
+            .and_then(|f| std::fs::read_to_string(f).ok())
+            .and_then(|text| text.parse::<toml::Table>().ok())
+        else {
+            return Vec::new();
+        };
+        let mut keys = Vec::new();
+        flatten("", &table, &mut keys);
+        let vars: Vec<String> = std::env::vars()
+            .map(|(k, _)| k)
+            .filter(|k| k.starts_with("TRIBUNE__"))
+            .collect();
+        keys.into_iter()
+            .filter_map(|key| {
+                let wanted = format!("TRIBUNE__{}", key.replace('.', "__"));
+                vars.iter()
+                    .find(|v| v.eq_ignore_ascii_case(&wanted))
+                    .map(|v| (key, v.clone()))
+            })
+            .collect()
+    }
+}
+
+/// A TOML table's settings as `section.key` names.
+fn flatten(prefix: &str, table: &toml::Table, out: &mut Vec<String>) {
+    for (k, v) in table {
+        let name = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match v {
+            toml::Value::Table(inner) => flatten(&name, inner, out),
+            _ => out.push(name),
+        }
+    }
+}
+
+impl DatabaseSettings {
+    /// The URL as messages show it: without its password.
+    pub fn shown(&self) -> String {
+        match Url::parse(&self.url) {
+            Ok(mut url) if url.password().is_some() => {
+                let _ = url.set_password(Some("***"));
+                url.to_string()
+            }
+            _ => self.url.clone(),
+        }
+    }
+}
+
 impl Settings {
     /// Load the layers and validate them.
     pub fn load(sources: &Sources) -> Result<Settings, ConfigError> {

@@ -90,3 +90,19 @@ fn admin_token_is_never_printed() {
     assert!(!format!("{s:?}").contains("0123456789abcdef"));
     assert_eq!(s.admin.token(), Some("0123456789abcdefXYZ"));
 }
+
+#[test]
+fn a_database_password_is_never_shown() {
+    let db = |url: &str| DatabaseSettings {
+        url: url.into(),
+        max_connections: 1,
+    };
+    assert_eq!(
+        db("postgres://tribune:s3cret@db.example:5432/tribune").shown(),
+        "postgres://tribune:***@db.example:5432/tribune"
+    );
+    assert_eq!(
+        db("sqlite://data/tribune.db").shown(),
+        "sqlite://data/tribune.db"
+    );
+}

@@ -10,6 +10,7 @@ on_both_backends!(
     a_closed_pipe_ends_a_command_quietly,
     an_edit_keeps_the_pin_unless_the_file_says_otherwise,
     an_import_without_keys_needs_new_keys,
+    a_change_says_where_it_acts,
 );
 
 const STATEMENT: &str = "+++\nslug = \"appel\"\n[title]\nfr = \"Appel\"\nen = \"Call\"\n+++\n\n::: fr\nNous appelons.\n\n::: en\nWe call.\n";
@@ -151,4 +152,54 @@ async fn an_import_without_keys_needs_new_keys(backend: Backend) {
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     assert!(out.stderr.contains("NEW key pair"), "{}", out.stderr);
     assert_eq!(fresh.count("SELECT COUNT(*) FROM statements").await, 1);
+}
+
+/// A change names the coalition and database it acts on; a `--config` setting overridden by
+/// the environment is said, for reads too.
+async fn a_change_says_where_it_acts(backend: Backend) {
+    let w = World::start(backend, "", &[]).await;
+    let file = w.file(
+        "hiatus.toml",
+        "[database]\nurl = \"sqlite:///nowhere/else.db\"\n[coalition]\nusername = \"coalition\"\n",
+    );
+    // The helper sets TRIBUNE__DATABASE__URL: it overrides the file's.
+    let out = w
+        .cli
+        .run(&[
+            "--config",
+            &file,
+            "statement",
+            "publish",
+            &w.file("a.md", STATEMENT),
+        ])
+        .await;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let port = url::Url::parse(&w.app.base).unwrap().port().unwrap();
+    let acting = format!("acting on @coalition@localhost:{port} (database ");
+    assert!(out.stderr.contains(&acting), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!(
+            "note: TRIBUNE__DATABASE__URL in the environment overrides database.url of {file}"
+        )),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        out.stderr.lines().count(),
+        2,
+        "one line each: {}",
+        out.stderr
+    );
+    // A read names no database, but the override still shows.
+    let out = w.cli.run(&["--config", &file, "statement", "list"]).await;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(!out.stderr.contains("acting on"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("overrides database.url"),
+        "{}",
+        out.stderr
+    );
+    // Without the file, nothing overrides anything.
+    let out = w.cli.run(&["statement", "list"]).await;
+    assert_eq!(out.stderr, "", "{}", out.stderr);
 }
