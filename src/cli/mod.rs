@@ -211,7 +211,7 @@ pub enum CosignersCommand {
     /// Hide a signature from the public list (moderation); it stays in the ledger.
     Hide {
         slug: String,
-        /// The signer's actor id, or the Announce id.
+        /// The signer (actor URL or handle), or the Announce id.
         actor: String,
         #[arg(long)]
         reason: String,
@@ -219,7 +219,7 @@ pub enum CosignersCommand {
     /// Lift the hiding of an actor's signatures of a statement.
     Unhide {
         slug: String,
-        /// The signer's actor id.
+        /// The signer (actor URL or handle).
         actor: String,
     },
 }
@@ -287,12 +287,13 @@ pub enum KeysCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum BlockTarget {
-    /// A domain, with its subdomains; blocking it removes its followers.
+    /// A domain, with its subdomains (never this server's): blocking it removes its actors,
+    /// with their follows; members it covers need --yes.
     Domain {
         #[command(subcommand)]
         action: BlockAction,
     },
-    /// One actor, by its id URL; blocking it removes it as a follower.
+    /// One actor, by URL or handle; blocking it removes it as a follower.
     Actor {
         #[command(subcommand)]
         action: BlockAction,
@@ -301,8 +302,15 @@ pub enum BlockTarget {
 
 #[derive(Debug, Subcommand)]
 pub enum BlockAction {
-    Add { value: String },
-    Remove { value: String },
+    Add {
+        value: String,
+        /// Block even when the block covers members.
+        #[arg(long)]
+        yes: bool,
+    },
+    Remove {
+        value: String,
+    },
     List,
 }
 
@@ -332,7 +340,11 @@ impl Cli {
         init_logging(&settings);
         let audited = accounts::audited(&self.command);
         let for_audit = audited.as_ref().map(|_| settings.clone());
-        let result = self.execute(settings).await;
+        let url = settings.database.url.clone();
+        let result = self
+            .execute(settings)
+            .await
+            .map_err(|f| environment(f, &url));
         if let (Ok(()), Some((action, target)), Some(settings)) = (&result, audited, for_audit) {
             accounts::record(settings, action, target.as_deref()).await;
         }
@@ -401,6 +413,18 @@ fn raise_open_files_limit(concurrency: usize) {
         ),
         Ok(limit) => tracing::debug!(limit, "limit on open files"),
         Err(e) => tracing::warn!(error = %e, "cannot read or raise the limit on open files"),
+    }
+}
+
+/// A database out of reach, that cannot be opened, or read-only is the environment's problem
+/// (exit 78), said in one sentence naming where the database is.
+fn environment(failure: Failure, url: &str) -> Failure {
+    match failure {
+        Failure::Other(e) => match crate::db::read::environment_problem(e.chain(), url) {
+            Some(message) => Failure::Config(message),
+            None => Failure::Other(e),
+        },
+        f => f,
     }
 }
 
