@@ -26,6 +26,9 @@ mod archive;
 mod cosigners;
 mod deliveries;
 mod doctor;
+mod failure;
+pub use failure::Failure;
+use failure::{classify, environment};
 mod ledger;
 mod members;
 pub mod output;
@@ -314,15 +317,6 @@ pub enum BlockAction {
     List,
 }
 
-/// How a command ended, for the process exit code.
-#[derive(Debug)]
-pub enum Failure {
-    /// A setting is wrong: exit code 78 (EX_CONFIG).
-    Config(String),
-    /// Anything else: exit code 1.
-    Other(anyhow::Error),
-}
-
 impl Cli {
     pub async fn run(self) -> Result<(), Failure> {
         // The offline check reads no settings: it needs nothing but the file.
@@ -413,27 +407,6 @@ fn raise_open_files_limit(concurrency: usize) {
         ),
         Ok(limit) => tracing::debug!(limit, "limit on open files"),
         Err(e) => tracing::warn!(error = %e, "cannot read or raise the limit on open files"),
-    }
-}
-
-/// A database out of reach, that cannot be opened, or read-only is the environment's problem
-/// (exit 78), said in one sentence naming where the database is.
-fn environment(failure: Failure, url: &str) -> Failure {
-    match failure {
-        Failure::Other(e) => match crate::db::read::environment_problem(e.chain(), url) {
-            Some(message) => Failure::Config(message),
-            None => Failure::Other(e),
-        },
-        f => f,
-    }
-}
-
-/// Configuration problems found while building (images, binding) keep their own exit code.
-fn classify(e: anyhow::Error) -> Failure {
-    if e.downcast_ref::<crate::config::ConfigError>().is_some() {
-        Failure::Config(format!("{e:#}"))
-    } else {
-        Failure::Other(e)
     }
 }
 
