@@ -24,7 +24,7 @@ pub(super) fn environment(failure: Failure, url: &str) -> Failure {
 /// Configuration problems found while building (images, binding) keep their own exit code.
 pub(super) fn classify(e: anyhow::Error) -> Failure {
     if e.downcast_ref::<crate::config::ConfigError>().is_some() {
-        Failure::Config(format!("{e:#}"))
+        Failure::Config(super::output::sentence(&e))
     } else {
         Failure::Other(e)
     }
