@@ -20,7 +20,7 @@ async fn main() -> ExitCode {
             ExitCode::from(141)
         }
         Err(tribune::cli::Failure::Other(e)) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", tribune::cli::output::sentence(&e));
             ExitCode::FAILURE
         }
     }

@@ -44,14 +44,24 @@ pub fn user_agent(settings: &Settings) -> String {
 /// serve.
 pub async fn open_state(settings: Settings) -> anyhow::Result<AppState> {
     let images = load_images(&settings)?;
-    load_state(settings, images).await
+    load_state(settings, images, COMMAND_WAIT).await
+}
+
+/// How long a command waits for a database connection before saying it is out of reach.
+const COMMAND_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// The coalition's avatar and header as configured: a command checks them first
+/// (`tribune doctor` reports them under the configuration).
+pub fn check_images(settings: &Settings) -> anyhow::Result<()> {
+    load_images(settings).map(|_| ())
 }
 
 async fn load_state(
     settings: Settings,
     (avatar, header): (media::Image, media::Image),
+    wait: std::time::Duration,
 ) -> anyhow::Result<AppState> {
-    let db = Db::connect(&settings.database).await?;
+    let db = Db::connect_within(&settings.database, wait).await?;
     for domain in &settings.federation.blocked_domains {
         db::blocks::purge(&db, db::blocks::BlockKind::Domain, domain).await?;
     }
@@ -163,7 +173,7 @@ impl Application {
         listener: TcpListener,
         images: (media::Image, media::Image),
     ) -> anyhow::Result<Application> {
-        let state = load_state(settings, images).await?;
+        let state = load_state(settings, images, std::time::Duration::from_secs(10)).await?;
         let federation = federation_config(&state, LocalActor(state.coalition.clone())).await?;
         Ok(Application {
             listener,

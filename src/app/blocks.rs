@@ -12,6 +12,16 @@ pub enum BlockError {
     NotAnActor(String),
     #[error("{} {value} was not blocked", kind.as_str())]
     NotBlocked { kind: BlockKind, value: String },
+    #[error(
+        "{0} is this server's own domain (or holds it): blocking it would cut the coalition off from itself"
+    )]
+    Ours(String),
+    /// The block covers members and the admin has not confirmed it.
+    #[error(
+        "{value} covers the member(s) {}, who would stay on the roster without their profile: confirm to block anyway",
+        members.join(", ")
+    )]
+    CoversMembers { value: String, members: Vec<String> },
     #[error(transparent)]
     Db(#[from] db::DbError),
 }
@@ -37,24 +47,40 @@ pub fn normalise(kind: BlockKind, value: &str) -> Result<String, BlockError> {
     }
 }
 
-/// Block; returns the value as stored and whether it is new.
-pub async fn add(
-    state: &AppState,
-    kind: BlockKind,
-    value: &str,
-) -> Result<(String, bool), BlockError> {
-    let value = normalise(kind, value)?;
-    let added = db::blocks::add(&state.db, kind, &value).await?;
-    Ok((value, added))
+/// Whether a block may cover members: they stay on the roster, their profile gone, so the
+/// admin confirms first (the CLI's `--yes`, the web admin's box).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Members {
+    Confirmed,
+    Refused,
 }
 
-/// Block and say what the block removed; returns the value as stored.
+/// Block and say what the block removed; returns the value as stored. Refuses this server's
+/// own domain or actors, and a block covering members unless `members` confirms it; nothing
+/// changes then.
 pub async fn add_counting(
     state: &AppState,
     kind: BlockKind,
     value: &str,
+    members: Members,
 ) -> Result<(String, Added), BlockError> {
     let value = normalise(kind, value)?;
+    if covers_us(state, kind, &value) {
+        return Err(BlockError::Ours(value));
+    }
+    if members == Members::Refused {
+        let covered = db::blocks::covered_members(&state.db, kind, &value).await?;
+        if !covered.is_empty() {
+            let members = covered
+                .into_iter()
+                .map(|(id, handle)| match handle {
+                    Some(h) => format!("@{h} ({id})"),
+                    None => id,
+                })
+                .collect();
+            return Err(BlockError::CoversMembers { value, members });
+        }
+    }
     let added = db::blocks::add_counting(&state.db, kind, &value).await?;
     Ok((value, added))
 }

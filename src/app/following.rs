@@ -7,7 +7,7 @@ use url::Url;
 use super::{
     Received,
     outbox::{self, Listed},
-    remote_actor::{RemoteActor, RemoteActorId},
+    remote_actor::{ActorError, RemoteActor, RemoteActorId},
 };
 use crate::{
     db::{self, Tx},
@@ -19,6 +19,8 @@ use crate::{
 pub enum FollowingError {
     #[error("cannot find {0}: {1}")]
     Resolve(String, String),
+    #[error("{0:?} is neither an actor URL nor a handle (@user@host)")]
+    NotAnActor(String),
     #[error("the coalition does not follow {0}")]
     NotFollowing(String),
     #[error(transparent)]
@@ -31,19 +33,82 @@ impl From<db::DbError> for FollowingError {
     }
 }
 
-/// An actor by id URL, or by handle `@user@host` through WebFinger.
+/// `user@host` when `target` is a handle (`@user@host` or `user@host`), `None` for a URL.
+fn handle(target: &str) -> Result<Option<(&str, &str)>, FollowingError> {
+    if target.starts_with("http://") || target.starts_with("https://") {
+        return Ok(None);
+    }
+    match target.trim_start_matches('@').split_once('@') {
+        Some((user, host))
+            if !user.is_empty() && !host.is_empty() && !host.contains(['@', '/', ' ']) =>
+        {
+            Ok(Some((user, host)))
+        }
+        _ => Err(FollowingError::NotAnActor(target.to_owned())),
+    }
+}
+
+/// An actor by id URL, or by handle (`@user@host` or `user@host`) through WebFinger.
 pub async fn resolve(data: &Data<AppState>, target: &str) -> Result<RemoteActor, FollowingError> {
     let target = target.trim();
-    let fail = |e: String| FollowingError::Resolve(target.to_owned(), e);
-    if target.starts_with("http://") || target.starts_with("https://") {
-        let url = Url::parse(target).map_err(|e| fail(e.to_string()))?;
-        let id: RemoteActorId = url.into();
-        id.dereference(data).await.map_err(|e| fail(e.to_string()))
-    } else {
-        let handle = target.trim_start_matches('@');
-        webfinger_resolve_actor::<AppState, RemoteActor>(handle, data)
-            .await
-            .map_err(|e| fail(e.to_string()))
+    match handle(target)? {
+        None => {
+            let fail = |e: String| FollowingError::Resolve(target.to_owned(), e);
+            let url = Url::parse(target).map_err(|e| fail(e.to_string()))?;
+            let id: RemoteActorId = url.into();
+            id.dereference(data)
+                .await
+                .map_err(|e| fail(short_reason(&e)))
+        }
+        Some((user, host)) => {
+            webfinger_resolve_actor::<AppState, RemoteActor>(&format!("{user}@{host}"), data)
+                .await
+                .map_err(|e| FollowingError::Resolve(format!("@{user}@{host}"), short_reason(&e)))
+        }
+    }
+}
+
+/// The id of the actor an operator names, for every command that takes an actor: a URL as
+/// given, or a handle looked up first among the actors this server knows (no network), then
+/// through WebFinger.
+pub async fn actor_id(data: &Data<AppState>, target: &str) -> Result<String, FollowingError> {
+    let target = target.trim();
+    let Some((user, host)) = handle(target)? else {
+        return Ok(target.to_owned());
+    };
+    if let Some(id) = db::remote_actors::find_by_handle(&data.db, user, host).await? {
+        return Ok(id);
+    }
+    Ok(resolve(data, target).await?.id.to_string())
+}
+
+/// Why an actor cannot be found, in a few words: the federation crate's own messages quote
+/// whole documents.
+fn short_reason(e: &ActorError) -> String {
+    use activitypub_federation::error::Error as Fed;
+    let ActorError::Fetch(e) = e else {
+        return e.to_string();
+    };
+    match e {
+        Fed::WebfingerResolveFailed(_) => "its server knows no such account".into(),
+        Fed::ParseFetchedObject(_, url, _) if url.path() == "/.well-known/webfinger" => {
+            "its server knows no such account".into()
+        }
+        Fed::ParseFetchedObject(_, url, _) => format!("{} is not an actor document", url.path()),
+        Fed::ObjectDeleted(_) => "the account is gone".into(),
+        Fed::FetchInvalidContentType(_) => "its server does not answer as ActivityPub".into(),
+        Fed::FetchWrongId(_) => "the document fetched names another id".into(),
+        Fed::Reqwest(e) if e.is_timeout() => "its server takes too long to answer".into(),
+        Fed::Reqwest(e) if e.is_connect() => "its server does not answer".into(),
+        Fed::Reqwest(e) => e.status().map_or_else(
+            || "its server cannot be reached".into(),
+            |s| format!("its server answers {s}"),
+        ),
+        Fed::ReqwestMiddleware(_) => "its server cannot be reached".into(),
+        other => {
+            let text = other.to_string();
+            text.chars().take(160).collect()
+        }
     }
 }
 

@@ -238,7 +238,7 @@ pub fn audited(command: &Command) -> Option<(&'static str, Option<String>)> {
                 BlockTarget::Actor { action } => ("actor", action),
             };
             match action {
-                BlockAction::Add { value } => (
+                BlockAction::Add { value, .. } => (
                     if kind == "domain" {
                         "block domain"
                     } else {

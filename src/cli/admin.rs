@@ -73,25 +73,16 @@ fn follower_line(f: &FollowerRow) -> String {
     )
 }
 
-/// An actor id URL, or a handle `@user@host` of a known actor.
+/// An actor id URL, or a handle (`@user@host` or `user@host`).
 async fn resolve(state: &AppState, actor: &str) -> Result<String, Failure> {
     actor_id(state, actor).await.map_err(Failure::Other)
 }
 
-/// The actor id an operator means by `actor`: an actor URL as given, or a
-/// `@user@host` handle looked up among the actors this server already knows.
+/// The actor id an operator means by `actor`, as every command resolves it
+/// (`following::actor_id`: known actors first, then WebFinger).
 pub(super) async fn actor_id(state: &AppState, actor: &str) -> anyhow::Result<String> {
-    let actor = actor.trim();
-    if actor.starts_with("http://") || actor.starts_with("https://") {
-        return Ok(actor.to_owned());
-    }
-    let handle = actor.trim_start_matches('@');
-    let (user, host) = handle
-        .rsplit_once('@')
-        .ok_or_else(|| anyhow::anyhow!("{actor:?} is neither an actor URL nor @user@host"))?;
-    db::read::remote_actors::find_by_handle(&state.db, user, host)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("no known actor is @{user}@{host}"))
+    let data = federation_data(state).await?;
+    Ok(following::actor_id(&data, actor).await?)
 }
 
 pub async fn block(settings: Settings, target: BlockTarget) -> Result<(), Failure> {
@@ -109,15 +100,38 @@ pub async fn block(settings: Settings, target: BlockTarget) -> Result<(), Failur
                     out!("{value}");
                 }
             }
-            BlockAction::Add { value } => {
-                let (value, added) = blocks::add(&state, kind, &value).await?;
-                out!(
-                    "{} {} {value}",
-                    if added { "blocked" } else { "already blocked:" },
-                    kind.as_str()
-                );
+            BlockAction::Add { value, yes } => {
+                let value = block_value(&state, kind, &value).await?;
+                let members = match yes {
+                    true => blocks::Members::Confirmed,
+                    false => blocks::Members::Refused,
+                };
+                let (value, done) = blocks::add_counting(&state, kind, &value, members)
+                    .await
+                    .map_err(|e| match e {
+                        blocks::BlockError::CoversMembers { .. } => {
+                            anyhow::anyhow!("{}", e.to_string().replace("confirm", "add --yes"))
+                        }
+                        e => e.into(),
+                    })?;
+                if !done.added {
+                    out!("already blocked: {} {value}", kind.as_str());
+                } else {
+                    out!(
+                        "blocked {} {value}: removed {} follower(s) and {} followed account(s); \
+                         {} member(s) covered stay on the roster without their profile \
+                         (tribune members remove); {} co-signature(s) kept and still shown \
+                         (tribune cosigners hide)",
+                        kind.as_str(),
+                        done.followers,
+                        done.following,
+                        done.members,
+                        done.cosignatures
+                    );
+                }
             }
-            BlockAction::Remove { value } => {
+            BlockAction::Remove { value, .. } => {
+                let value = block_value(&state, kind, &value).await?;
                 let value = blocks::remove(&state, kind, &value).await?;
                 out!("unblocked {} {value}", kind.as_str());
             }
@@ -127,6 +141,14 @@ pub async fn block(settings: Settings, target: BlockTarget) -> Result<(), Failur
     .await;
     state.db.close().await;
     result.map_err(Failure::Other)
+}
+
+/// A domain as given; an actor by URL or handle, resolved as every command resolves it.
+async fn block_value(state: &AppState, kind: BlockKind, value: &str) -> anyhow::Result<String> {
+    match kind {
+        BlockKind::Domain => Ok(value.to_owned()),
+        BlockKind::Actor => actor_id(state, value).await,
+    }
 }
 
 pub async fn following(settings: Settings, action: FollowingCommand) -> Result<(), Failure> {
@@ -141,10 +163,7 @@ pub async fn following(settings: Settings, action: FollowingCommand) -> Result<(
                 out!("following {actor}; Follow {id} queued");
             }
             FollowingCommand::Remove { actor } => {
-                let actor = resolve(&state, &actor).await.map_err(|f| match f {
-                    Failure::Other(e) => e,
-                    Failure::Config(e) => anyhow::anyhow!(e),
-                })?;
+                let actor = actor_id(&state, &actor).await?;
                 let id = following::unfollow(&state, &actor).await?;
                 out!("unfollowed {actor}; Undo {id} queued");
             }

@@ -72,6 +72,7 @@ async fn execute(state: &AppState, action: CosignersCommand) -> anyhow::Result<(
             if reason.trim().is_empty() {
                 anyhow::bail!("--reason must say why");
             }
+            let actor = super::admin::actor_id(state, &actor).await?;
             let hidden = app::moderation::hide(state, &slug, &actor, reason.trim())
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -83,6 +84,7 @@ async fn execute(state: &AppState, action: CosignersCommand) -> anyhow::Result<(
             }
         }
         CosignersCommand::Unhide { slug, actor } => {
+            let actor = super::admin::actor_id(state, &actor).await?;
             let shown = app::moderation::unhide(state, &slug, &actor)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;

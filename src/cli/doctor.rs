@@ -26,6 +26,15 @@ impl Report {
 
 pub async fn run(settings: Settings) -> Result<(), Failure> {
     let mut r = Report { problems: 0 };
+    // The images are configuration: a missing avatar is said here, not as the database's.
+    if let Err(e) = crate::startup::check_images(&settings) {
+        let why = super::output::sentence(&e);
+        r.fix(&format!(
+            "configuration: {}",
+            why.trim_start_matches("configuration: ")
+        ));
+        return finish(&r);
+    }
     r.ok("configuration: every setting is valid");
     let public = settings.server.public_url.clone();
     if public.url().scheme() != "https" && !public.is_local() {
@@ -38,10 +47,14 @@ pub async fn run(settings: Settings) -> Result<(), Failure> {
         r.warn("admin.token is empty: the admin API is off (the CLI still works)");
     }
 
+    let r_url = settings.database.url.clone();
     let state = match crate::startup::open_state(settings).await {
         Ok(s) => s,
         Err(e) => {
-            r.fix(&format!("database: {e:#}"));
+            let url = &r_url;
+            let why = crate::db::read::environment_problem(e.chain(), url)
+                .unwrap_or_else(|| super::output::sentence(&e));
+            r.fix(&format!("database: {why}"));
             return finish(&r);
         }
     };

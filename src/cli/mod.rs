@@ -26,6 +26,9 @@ mod archive;
 mod cosigners;
 mod deliveries;
 mod doctor;
+mod failure;
+pub use failure::Failure;
+use failure::{classify, environment};
 mod ledger;
 mod members;
 pub mod output;
@@ -218,7 +221,7 @@ pub enum CosignersCommand {
     /// Hide a signature from the public list (moderation); it stays in the ledger.
     Hide {
         slug: String,
-        /// The signer's actor id, or the Announce id.
+        /// The signer (actor URL or handle), or the Announce id.
         actor: String,
         #[arg(long)]
         reason: String,
@@ -226,7 +229,7 @@ pub enum CosignersCommand {
     /// Lift the hiding of an actor's signatures of a statement.
     Unhide {
         slug: String,
-        /// The signer's actor id.
+        /// The signer (actor URL or handle).
         actor: String,
     },
 }
@@ -294,12 +297,13 @@ pub enum KeysCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum BlockTarget {
-    /// A domain, with its subdomains; blocking it removes its followers.
+    /// A domain, with its subdomains (never this server's): blocking it removes its actors,
+    /// with their follows; members it covers need --yes.
     Domain {
         #[command(subcommand)]
         action: BlockAction,
     },
-    /// One actor, by its id URL; blocking it removes it as a follower.
+    /// One actor, by URL or handle; blocking it removes it as a follower.
     Actor {
         #[command(subcommand)]
         action: BlockAction,
@@ -308,18 +312,16 @@ pub enum BlockTarget {
 
 #[derive(Debug, Subcommand)]
 pub enum BlockAction {
-    Add { value: String },
-    Remove { value: String },
+    Add {
+        value: String,
+        /// Block even when the block covers members.
+        #[arg(long)]
+        yes: bool,
+    },
+    Remove {
+        value: String,
+    },
     List,
-}
-
-/// How a command ended, for the process exit code.
-#[derive(Debug)]
-pub enum Failure {
-    /// A setting is wrong: exit code 78 (EX_CONFIG).
-    Config(String),
-    /// Anything else: exit code 1.
-    Other(anyhow::Error),
 }
 
 impl Cli {
@@ -340,7 +342,11 @@ impl Cli {
         let audited = accounts::audited(&self.command);
         say_where(&sources, &settings, audited.is_some());
         let for_audit = audited.as_ref().map(|_| settings.clone());
-        let result = self.execute(settings).await;
+        let url = settings.database.url.clone();
+        let result = self
+            .execute(settings)
+            .await
+            .map_err(|f| environment(f, &url));
         if let (Ok(()), Some((action, target)), Some(settings)) = (&result, audited, for_audit) {
             accounts::record(settings, action, target.as_deref()).await;
         }
@@ -431,15 +437,6 @@ fn raise_open_files_limit(concurrency: usize) {
         ),
         Ok(limit) => tracing::debug!(limit, "limit on open files"),
         Err(e) => tracing::warn!(error = %e, "cannot read or raise the limit on open files"),
-    }
-}
-
-/// Configuration problems found while building (images, binding) keep their own exit code.
-fn classify(e: anyhow::Error) -> Failure {
-    if e.downcast_ref::<crate::config::ConfigError>().is_some() {
-        Failure::Config(format!("{e:#}"))
-    } else {
-        Failure::Other(e)
     }
 }
 

@@ -31,6 +31,23 @@ pub fn stop(e: &std::io::Error) -> ! {
     std::process::exit(1)
 }
 
+/// An error as one sentence: its causes joined by `: `, each said once (a database error
+/// repeats its cause in its own message).
+pub fn sentence(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
+}
+
 /// Whether a command failed only because its reader closed the pipe (a CSV or archive
 /// written to `head`).
 pub fn closed_pipe(e: &anyhow::Error) -> bool {

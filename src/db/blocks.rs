@@ -33,12 +33,38 @@ pub struct Added {
     pub followers: u64,
     pub following: u64,
     pub members: u64,
+    /// Co-signatures by the covered actors: kept (and still shown) by the block.
+    pub cosignatures: u64,
 }
 
-/// Add a block; false when it was already there. Blocking a domain also removes the actors
-/// of that domain, with their follows.
-pub async fn add(db: &Db, kind: BlockKind, value: &str) -> Result<bool, DbError> {
-    Ok(add_counting(db, kind, value).await?.added)
+/// What a block would cover, before it is added: the `WHERE` of its purge, on
+/// `remote_actors`.
+fn covered(kind: BlockKind) -> &'static str {
+    purge_sql(kind)
+        .strip_prefix("DELETE FROM remote_actors WHERE ")
+        .unwrap_or("FALSE")
+}
+
+/// The members a block would cover (actor id and, when known, `user@host`), to confirm with
+/// the admin first: the block leaves them on the roster without their profile.
+pub async fn covered_members(
+    db: &Db,
+    kind: BlockKind,
+    value: &str,
+) -> Result<Vec<(String, Option<String>)>, DbError> {
+    let sql = format!(
+        "SELECT m.actor_id, a.preferred_username || '@' || a.host FROM members m \
+         JOIN remote_actors a ON a.id = m.actor_id WHERE {} ORDER BY m.actor_id",
+        covered(kind)
+            .replace("host", "a.host")
+            .replace("id =", "a.id =")
+    );
+    Ok(
+        on_pool!(db, pool => sqlx::query_as::<_, (String, Option<String>)>(&sql)
+        .bind(value)
+        .fetch_all(pool)
+        .await?),
+    )
 }
 
 /// Add a block and say what it removed, counted in the same transaction as the removal.
@@ -47,19 +73,21 @@ pub async fn add_counting(db: &Db, kind: BlockKind, value: &str) -> Result<Added
     let insert = "INSERT INTO blocks (kind, value, created_at) VALUES ($1, $2, $3) \
                   ON CONFLICT (kind, value) DO NOTHING";
     let purge = purge_sql(kind);
-    let covered = purge
-        .strip_prefix("DELETE FROM remote_actors WHERE ")
-        .unwrap_or("FALSE");
+    let covered = covered(kind);
     let count = |table: &str| {
         format!(
             "SELECT COUNT(*) FROM {table} WHERE actor_id IN (SELECT id FROM remote_actors WHERE {covered})"
         )
     };
-    let (followers, following, members) =
-        (count("followers"), count("following"), count("members"));
+    let counts = [
+        count("followers"),
+        count("following"),
+        count("members"),
+        count("cosignatures") + " AND withdrawn_at IS NULL",
+    ];
     let added = super::on_tx!(&mut tx, conn => {
-        let mut counted = [0i64; 3];
-        for (n, sql) in counted.iter_mut().zip([&followers, &following, &members]) {
+        let mut counted = [0i64; 4];
+        for (n, sql) in counted.iter_mut().zip(&counts) {
             *n = sqlx::query_scalar(sql).bind(value).fetch_one(&mut *conn).await?;
         }
         let n = sqlx::query(insert)
@@ -70,8 +98,9 @@ pub async fn add_counting(db: &Db, kind: BlockKind, value: &str) -> Result<Added
             .await?
             .rows_affected();
         sqlx::query(purge).bind(value).execute(&mut *conn).await?;
-        let [followers, following, members] = counted.map(|n| u64::try_from(n).unwrap_or(0));
-        Added { added: n == 1, followers, following, members }
+        let [followers, following, members, cosignatures] =
+            counted.map(|n| u64::try_from(n).unwrap_or(0));
+        Added { added: n == 1, followers, following, members, cosignatures }
     });
     tx.commit().await?;
     Ok(added)

@@ -101,6 +101,15 @@ impl Db {
     /// Open the database named by the settings, creating a SQLite file (and its folder) on
     /// first start, and apply pending migrations.
     pub async fn connect(settings: &DatabaseSettings) -> Result<Db, DbError> {
+        Db::connect_within(settings, Duration::from_secs(10)).await
+    }
+
+    /// `connect`, giving up on a connection after `wait` (a command says sooner than a
+    /// server that the database is out of reach).
+    pub async fn connect_within(
+        settings: &DatabaseSettings,
+        wait: Duration,
+    ) -> Result<Db, DbError> {
         let db = if settings.url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(&settings.url)?
                 .create_if_missing(true)
@@ -119,14 +128,14 @@ impl Db {
             }
             let pool = SqlitePoolOptions::new()
                 .max_connections(settings.max_connections)
-                .acquire_timeout(Duration::from_secs(10))
+                .acquire_timeout(wait)
                 .connect_with(options)
                 .await?;
             Db::Sqlite(pool)
         } else {
             let pool = PgPoolOptions::new()
                 .max_connections(settings.max_connections)
-                .acquire_timeout(Duration::from_secs(10))
+                .acquire_timeout(wait)
                 .connect(&settings.url)
                 .await?;
             Db::Postgres(pool)
@@ -189,6 +198,60 @@ impl Db {
 
     pub async fn close(&self) {
         on_pool!(self, pool => pool.close().await)
+    }
+}
+
+/// When an error (as a chain of causes) comes from a database that cannot be reached, opened
+/// or written, one sentence saying so and naming where the database is (`url`): a problem of
+/// the environment, not of the command.
+pub fn environment_problem<'a>(
+    mut chain: impl Iterator<Item = &'a (dyn std::error::Error + 'static)>,
+    url: &str,
+) -> Option<String> {
+    let e = chain.find_map(|c| c.downcast_ref::<sqlx::Error>())?;
+    if url.starts_with("sqlite:") {
+        let file = SqliteConnectOptions::from_str(url)
+            .ok()?
+            .get_filename()
+            .display()
+            .to_string();
+        let code = match e {
+            sqlx::Error::Database(d) => d.code().and_then(|c| c.parse::<i32>().ok()),
+            _ => None,
+        };
+        // SQLite's primary result codes: READONLY, IOERR, CANTOPEN, AUTH.
+        match (e, code.map(|c| c & 0xff)) {
+            (_, Some(8)) => Some(format!(
+                "the SQLite database {file} is read-only: give this user write access to it and its folder"
+            )),
+            (_, Some(10 | 14 | 23)) | (sqlx::Error::Io(_), _) => Some(format!(
+                "cannot open the SQLite database {file}: {}",
+                e.as_database_error()
+                    .map_or_else(|| e.to_string(), |d| d.message().to_owned())
+            )),
+            _ => None,
+        }
+    } else {
+        let options = sqlx::postgres::PgConnectOptions::from_str(url).ok()?;
+        let at = format!("{}:{}", options.get_host(), options.get_port());
+        match e {
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => Some(format!(
+                "cannot reach PostgreSQL at {at}: is it running there, and is database.url right?"
+            )),
+            // Class 08 is a connection failure, 28 a refused authorisation, 3D000 a missing
+            // database (PostgreSQL's error codes appendix).
+            sqlx::Error::Database(d)
+                if d.code().is_some_and(|c| {
+                    c.starts_with("08") || c.starts_with("28") || c == "3D000"
+                }) =>
+            {
+                Some(format!(
+                    "PostgreSQL at {at} refuses the connection: {}",
+                    d.message()
+                ))
+            }
+            _ => None,
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! The read-only queries that `http/` and `cli/` may call directly (pages, collections,
 //! reports). Nothing re-exported here writes; every change goes through `app/`.
 
-pub use super::{ready, server_clock};
+pub use super::{environment_problem, ready, server_clock};
 
 pub mod cosign {
     pub use crate::db::cosign::{SignatureRow, Tally, current, history, ledger, sizes, tally};

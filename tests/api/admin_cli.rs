@@ -6,7 +6,7 @@ use crate::{
         Backend, Cli, TestApp, TestDb, WAIT, World, assert_json_error, embedded_follow,
         on_both_backends,
     },
-    peer::verify_as_mastodon,
+    peer::{Peer, verify_as_mastodon},
 };
 
 on_both_backends!(
@@ -83,7 +83,9 @@ async fn followers_are_approved_rejected_and_removed_from_the_cli(backend: Backe
 }
 
 async fn blocks_from_the_cli(backend: Backend) {
-    let w = World::start(backend, "", &["alice", "bob"]).await;
+    // The peer off this server's own domain (localhost), which no block may cover.
+    let peer = Peer::start_named("peer.localhost", &["alice", "bob"]).await;
+    let w = World::with_peer(backend, "", peer).await;
     let (peer, cli) = (&w.peer, &w.cli);
 
     let res = w.send("alice", &w.follow(peer, "alice", 1)).await;
@@ -98,10 +100,11 @@ async fn blocks_from_the_cli(backend: Backend) {
     assert_json_error(res, 403).await;
 
     // Blocking the domain removes its followers and refuses what it sends.
-    cli.ok(&["block", "domain", "add", "LOCALHOST"]).await;
+    let out = cli.ok(&["block", "domain", "add", "PEER.LOCALHOST"]).await;
+    assert!(out.contains("removed 1 follower(s)"), "{out}");
     assert_eq!(
         cli.ok(&["block", "domain", "list"]).await.trim(),
-        "localhost"
+        "peer.localhost"
     );
     assert_eq!(w.follower_count().await, 0);
     assert_eq!(w.db.count("SELECT COUNT(*) FROM remote_actors").await, 0);
@@ -110,10 +113,13 @@ async fn blocks_from_the_cli(backend: Backend) {
     assert_json_error(res, 403).await;
 
     // Unblocking lets it in again.
-    cli.ok(&["block", "domain", "remove", "localhost"]).await;
+    cli.ok(&["block", "domain", "remove", "peer.localhost"])
+        .await;
     let res = w.send("alice", &again).await;
     assert_eq!(res.status(), 202);
-    let out = cli.run(&["block", "domain", "remove", "localhost"]).await;
+    let out = cli
+        .run(&["block", "domain", "remove", "peer.localhost"])
+        .await;
     assert_eq!(
         out.code,
         Some(1),

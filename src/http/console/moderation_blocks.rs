@@ -41,6 +41,26 @@ fn block_error(v: &Volunteer, e: BlockError) -> ConsoleError {
             &format!("{value} was not blocked."),
             &format!("{value} n'était pas bloqué."),
         ),
+        BlockError::Ours(value) => invalid(
+            v,
+            &format!(
+                "{value} is this server's own domain (or holds it): blocking it would cut the coalition off from itself."
+            ),
+            &format!(
+                "{value} est le domaine de ce serveur (ou le contient) : le bloquer couperait la coalition d'elle-même."
+            ),
+        ),
+        BlockError::CoversMembers { value, members } => invalid(
+            v,
+            &format!(
+                "{value} covers the member(s) {}, who would stay on the roster without their profile: tick “Block even members” to block anyway.",
+                members.join(", ")
+            ),
+            &format!(
+                "{value} couvre le ou les membres {}, qui resteraient dans la liste sans leur profil : cochez « Bloquer même des membres » pour bloquer quand même.",
+                members.join(", ")
+            ),
+        ),
         BlockError::Db(e) => ConsoleError::from(e),
     }
 }
@@ -71,25 +91,20 @@ pub struct Block {
     kind: String,
     #[serde(default)]
     value: String,
+    /// `yes` when the admin confirms a block that covers members.
+    #[serde(default)]
+    members: String,
 }
 
 pub async fn add(State(state): State<AppState>, s: Submitted<Block>) -> Result<Response> {
     let v = &s.who;
     v.require(Duty::Moderate)?;
     let kind = kind(v, &s.form.kind)?;
-    let value = blocks::normalise(kind, &s.form.value).map_err(|e| block_error(v, e))?;
-    if blocks::covers_us(&state, kind, &value) {
-        return Err(invalid(
-            v,
-            &format!(
-                "{value} is this server's own domain (or holds it): blocking it would cut the coalition off from itself."
-            ),
-            &format!(
-                "{value} est le domaine de ce serveur (ou le contient) : le bloquer couperait la coalition d'elle-même."
-            ),
-        ));
-    }
-    let (value, done) = blocks::add_counting(&state, kind, &value)
+    let members = match s.form.members.as_str() {
+        "yes" => blocks::Members::Confirmed,
+        _ => blocks::Members::Refused,
+    };
+    let (value, done) = blocks::add_counting(&state, kind, &s.form.value, members)
         .await
         .map_err(|e| block_error(v, e))?;
     let what = match kind {
@@ -97,20 +112,20 @@ pub async fn add(State(state): State<AppState>, s: Submitted<Block>) -> Result<R
         BlockKind::Actor => "block actor",
     };
     let detail = format!(
-        "removed {} followers, {} followed accounts; {} members covered",
-        done.followers, done.following, done.members
+        "removed {} followers, {} followed accounts; {} members covered; {} co-signatures kept",
+        done.followers, done.following, done.members, done.cosignatures
     );
     if done.added {
         audit::record(&state, &v.who(), what, Some(&value), Some(&detail)).await?;
     }
     let text = match (v.ui, done.added) {
         (Ui::En, true) => format!(
-            "{value} is blocked. Removed: {} followers, {} followed accounts. Members covered by the block: {} (still on the roster; remove them in Members).",
-            done.followers, done.following, done.members
+            "{value} is blocked. Removed: {} followers, {} followed accounts. Members covered by the block: {} (still on the roster; remove them in Members). Co-signatures kept: {} (hide them in Co-signers).",
+            done.followers, done.following, done.members, done.cosignatures
         ),
         (Ui::Fr, true) => format!(
-            "{value} est bloqué. Retirés : {} abonné·es, {} comptes suivis. Membres concernés par le blocage : {} (toujours dans la liste ; retirez-les dans Membres).",
-            done.followers, done.following, done.members
+            "{value} est bloqué. Retirés : {} abonné·es, {} comptes suivis. Membres concernés par le blocage : {} (toujours dans la liste ; retirez-les dans Membres). Co-signatures conservées : {} (masquez-les dans Cosignataires).",
+            done.followers, done.following, done.members, done.cosignatures
         ),
         (Ui::En, false) => format!("{value} was already blocked."),
         (Ui::Fr, false) => format!("{value} était déjà bloqué."),

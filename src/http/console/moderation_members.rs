@@ -101,6 +101,7 @@ pub async fn preview(data: Data<AppState>, s: Submitted<Named>) -> Result<Respon
         .await
         .map_err(|e| match e {
             following::FollowingError::Resolve(_, why) => unresolved(v, asked, &why),
+            e @ following::FollowingError::NotAnActor(_) => unresolved(v, asked, &e.to_string()),
             e => ConsoleError::Internal(e.into()),
         })?;
     let summary = actor
