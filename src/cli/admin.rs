@@ -143,7 +143,7 @@ pub async fn following(settings: Settings, action: FollowingCommand) -> Result<(
             FollowingCommand::Remove { actor } => {
                 let actor = resolve(&state, &actor).await.map_err(|f| match f {
                     Failure::Other(e) => e,
-                    Failure::Config(e) => anyhow::anyhow!(e),
+                    Failure::Config(e) | Failure::Later(e) => anyhow::anyhow!(e),
                 })?;
                 let id = following::unfollow(&state, &actor).await?;
                 out!("unfollowed {actor}; Undo {id} queued");

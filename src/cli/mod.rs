@@ -106,9 +106,13 @@ pub enum Command {
         /// Only this activity, and the hosts it goes to.
         #[arg(long)]
         activity: Option<String>,
-        /// How many activities and hosts to show.
+        /// How many activities and hosts (or failed deliveries) to show.
         #[arg(long, default_value_t = 20)]
         limit: i64,
+        /// List instead the refused and given-up deliveries, last ended first, one line per
+        /// inbox: inbox, activity, state, attempts, last status, last error.
+        #[arg(long)]
+        failed: bool,
     },
     /// List and manage the coalition's followers.
     Followers {
@@ -142,9 +146,14 @@ pub enum StatementCommand {
     /// Publish a statement file (Markdown with +++ TOML front matter); prints its id last.
     Publish {
         file: PathBuf,
-        /// Show a progress bar until every follower inbox has it (needs `tribune serve`).
+        /// Show a progress bar until every follower inbox has it (needs `tribune serve`);
+        /// exit 1 if any refused it or was given up, 75 if some are still pending at the
+        /// timeout.
         #[arg(long)]
         wait: bool,
+        /// With --wait: how long to wait for the deliveries, in seconds.
+        #[arg(long, value_name = "SECONDS", default_value_t = 600, requires = "wait")]
+        timeout: u64,
     },
     /// Replace a statement's text with a file's; followers get an Update.
     Edit { slug: String, file: PathBuf },
@@ -313,6 +322,8 @@ pub enum Failure {
     Config(String),
     /// Anything else: exit code 1.
     Other(anyhow::Error),
+    /// Not done yet, try again later (a wait that timed out): exit code 75 (EX_TEMPFAIL).
+    Later(String),
 }
 
 impl Cli {
@@ -358,7 +369,8 @@ impl Cli {
                 action,
                 activity,
                 limit,
-            } => deliveries::run(settings, action, activity, limit).await,
+                failed,
+            } => deliveries::run(settings, action, activity, limit, failed).await,
             Command::Followers { action } => admin::followers(settings, action).await,
             Command::Following { action } => admin::following(settings, action).await,
             Command::Block { target } => admin::block(settings, target).await,

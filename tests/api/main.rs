@@ -16,6 +16,7 @@ mod admin_web;
 mod archive;
 mod browser;
 mod cli;
+mod cli_deliveries;
 mod cli_honest;
 mod cosign;
 mod crash;
