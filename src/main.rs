@@ -1,5 +1,5 @@
 //! The `tribune` binary: parse the command line, run the command, map failures to exit codes
-//! (78 for a configuration problem, 1 for anything else).
+//! (78 for a configuration problem, 75 for something not done yet, 1 for anything else).
 
 use std::process::ExitCode;
 
@@ -14,6 +14,10 @@ async fn main() -> ExitCode {
         Err(tribune::cli::Failure::Config(message)) => {
             eprintln!("error: {message}");
             ExitCode::from(78)
+        }
+        Err(tribune::cli::Failure::Later(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(75)
         }
         // The reader of our output went away (`| head`): as a tool killed by SIGPIPE.
         Err(tribune::cli::Failure::Other(e)) if tribune::cli::output::closed_pipe(&e) => {

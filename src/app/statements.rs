@@ -3,7 +3,6 @@
 //! federation failure never undoes a local change.
 
 use chrono::{SubsecRound, Utc};
-use serde_json::Value;
 
 use super::outbox::{self, Listed};
 use crate::{
@@ -14,7 +13,7 @@ use crate::{
 };
 use crate::{
     protocol::activities::{Activity, Kind},
-    protocol::note::{self as wire, Counts, Mentioned, StoredText},
+    protocol::note::{self as wire, Counts, StoredText},
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -58,8 +57,10 @@ pub struct ImageUpload {
 pub const MAX_STATEMENT_IMAGE: usize = 16 * 1024 * 1024;
 
 mod limits;
+mod mentions;
 use limits::check_wire_size;
 pub use limits::{check_size, max_request_bytes};
+pub use mentions::{Resolved, resolve_mentions};
 
 /// What a change did.
 #[derive(Debug, Clone)]
@@ -185,58 +186,6 @@ async fn fan_out_and(
         id: activity.id.clone(),
         inboxes,
     })
-}
-
-/// A mentioned actor, resolved.
-#[derive(Debug, Clone)]
-pub struct Resolved {
-    pub mentioned: Mentioned,
-    /// Where the statement is delivered to reach it.
-    pub inbox: url::Url,
-}
-
-/// Resolve the draft's mentions (WebFinger for handles); an unknown one is an input error
-/// naming it.
-pub async fn resolve_mentions(
-    data: &activitypub_federation::config::Data<AppState>,
-    draft: &StatementDraft,
-) -> Result<Vec<Resolved>, StatementError> {
-    let mut out = Vec::new();
-    for (i, m) in draft.mentions.iter().enumerate() {
-        let actor = super::following::resolve(data, m)
-            .await
-            .map_err(|e| InputError {
-                field: format!("mentions[{i}]"),
-                problem: e.to_string(),
-            })?;
-        let doc = actor
-            .document()
-            .map_err(|e| StatementError::Internal(e.into()))?;
-        let url = doc
-            .raw
-            .get("url")
-            .and_then(Value::as_str)
-            .unwrap_or(actor.id.as_str())
-            .to_owned();
-        let name = match &actor.row.preferred_username {
-            Some(u) => format!("@{u}@{}", actor.row.host),
-            None => m.clone(),
-        };
-        let inbox = actor
-            .row
-            .shared_inbox
-            .as_deref()
-            .unwrap_or(&actor.row.inbox);
-        out.push(Resolved {
-            mentioned: Mentioned {
-                id: actor.id.to_string(),
-                name,
-                url,
-            },
-            inbox: url::Url::parse(inbox).map_err(|e| StatementError::Internal(e.into()))?,
-        });
-    }
-    Ok(out)
 }
 
 async fn counts(state: &AppState, slug: &str) -> Result<Counts, StatementError> {

@@ -7,6 +7,8 @@ pub enum Failure {
     Config(String),
     /// Anything else: exit code 1.
     Other(anyhow::Error),
+    /// Not done yet, try again later (a wait that timed out): exit code 75 (EX_TEMPFAIL).
+    Later(String),
 }
 
 /// A database out of reach, that cannot be opened, or read-only is the environment's problem

@@ -5,6 +5,7 @@ use std::path::Path;
 use super::{Failure, StatementCommand};
 
 mod diff;
+mod wait;
 use crate::{
     app::statements::{self, ImageUpload, Published, StatementError},
     config::Settings,
@@ -13,6 +14,7 @@ use crate::{
     protocol::activities::Kind,
     state::AppState,
 };
+use wait::Waited;
 
 pub async fn run(settings: Settings, action: StatementCommand) -> Result<(), Failure> {
     let state = crate::startup::open_state(settings)
@@ -20,10 +22,11 @@ pub async fn run(settings: Settings, action: StatementCommand) -> Result<(), Fai
         .map_err(Failure::Other)?;
     let result = execute(&state, action).await;
     state.db.close().await;
-    result.map_err(|e| match e {
-        StatementError::Internal(e) => Failure::Other(e),
-        e => Failure::Other(anyhow::anyhow!("{e}")),
-    })
+    match result {
+        Ok(waited) => waited.ended(),
+        Err(StatementError::Internal(e)) => Err(Failure::Other(e)),
+        Err(e) => Err(Failure::Other(anyhow::anyhow!("{e}"))),
+    }
 }
 
 fn slug(s: &str) -> Result<Slug, StatementError> {
@@ -78,37 +81,6 @@ fn read(
     Ok((draft, image))
 }
 
-/// A progress bar until every queued delivery of `p` is delivered, failed or given up.
-async fn wait_for(state: &AppState, p: &Published) -> Result<(), StatementError> {
-    let total: u64 = p.inboxes();
-    let bar = indicatif::ProgressBar::new(total);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} inboxes {msg} ({elapsed})")
-            .map_err(|e| StatementError::Internal(e.into()))?,
-    );
-    bar.set_message("(delivered by `tribune serve`)");
-    loop {
-        let mut done = 0;
-        let mut failed = 0;
-        for queued in &p.activities {
-            if let Some(progress) = db::read::deliveries::progress_of(&state.db, &queued.id).await?
-            {
-                done += progress.delivered + progress.failed + progress.given_up;
-                failed += progress.failed + progress.given_up;
-            }
-        }
-        bar.set_position(u64::try_from(done).unwrap_or(0));
-        if failed > 0 {
-            bar.set_message(format!("({failed} refused or given up)"));
-        }
-        if u64::try_from(done).unwrap_or(0) >= total {
-            bar.finish();
-            return Ok(());
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
-}
-
 /// Resolve the mentions (WebFinger), when there are any.
 async fn mentions(
     state: &AppState,
@@ -155,16 +127,27 @@ fn report(p: &Published, edited: bool) {
     out!("{}", p.object_id);
 }
 
-async fn execute(state: &AppState, action: StatementCommand) -> Result<(), StatementError> {
+/// Run `action`; how the deliveries ended when it waited for them (publish --wait).
+async fn execute(state: &AppState, action: StatementCommand) -> Result<Waited, StatementError> {
     match action {
-        StatementCommand::Publish { file, wait } => {
+        StatementCommand::Publish {
+            file,
+            wait,
+            timeout,
+        } => {
             let (draft, image) = read(state, &file)?;
             let mentions = mentions(state, &draft).await?;
             let published = statements::publish(state, &draft, image, &mentions).await?;
-            if wait {
-                wait_for(state, &published).await?;
-            }
+            let waited = if wait {
+                let timeout = std::time::Duration::from_secs(timeout);
+                wait::wait_for(state, &published, timeout).await?
+            } else {
+                Waited::Delivered
+            };
+            // The statement is published whatever became of its deliveries: its id, then
+            // (as an error) what went wrong with them.
             report(&published, false);
+            return Ok(waited);
         }
         StatementCommand::Edit { slug: s, file } => {
             let (draft, image) = read(state, &file)?;
@@ -206,5 +189,5 @@ async fn execute(state: &AppState, action: StatementCommand) -> Result<(), State
             }
         }
     }
-    Ok(())
+    Ok(Waited::Delivered)
 }

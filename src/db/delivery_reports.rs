@@ -119,6 +119,94 @@ pub async fn activity_hosts(
         .await?))
 }
 
+/// A delivery that ended without reaching its inbox: refused (`failed`) or `given_up`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FailedDelivery {
+    pub inbox: String,
+    pub host: String,
+    pub activity_id: String,
+    /// `failed` or `given_up`.
+    pub state: String,
+    pub attempts: i32,
+    /// The HTTP status of the last attempt (`None` when there was no answer at all).
+    pub last_status: Option<i32>,
+    pub last_error: Option<String>,
+}
+
+/// The failed and given-up deliveries, those that ended last first; of one activity when
+/// `activity_id` is given.
+pub async fn failed(
+    db: &Db,
+    activity_id: Option<&str>,
+    limit: i64,
+) -> Result<Vec<FailedDelivery>, DbError> {
+    let of = if activity_id.is_some() {
+        "AND activity_id = $2"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT inbox, host, activity_id, state, attempts, last_status, last_error \
+         FROM deliveries WHERE state IN ('failed', 'given_up') {of} \
+         ORDER BY COALESCE(finished_at, 0) DESC, id DESC LIMIT $1"
+    );
+    Ok(on_pool!(db, pool => {
+        let q = sqlx::query_as::<_, FailedDelivery>(&sql).bind(limit);
+        match activity_id {
+            Some(id) => q.bind(id),
+            None => q,
+        }
+        .fetch_all(pool)
+        .await?
+    }))
+}
+
+/// Where some activities' deliveries are, for `statement publish --wait`.
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct WaitProgress {
+    pub delivered: i64,
+    pub pending: i64,
+    pub failed: i64,
+    pub given_up: i64,
+    /// Of these deliveries, those a worker ever claimed: leased now, attempted at least once,
+    /// or finished. Zero while no `tribune serve` has taken any of them.
+    pub claimed: i64,
+}
+
+/// The deliveries of the activities `ids`, by state, and how many of them a worker claimed.
+pub async fn wait_progress(db: &Db, ids: &[String]) -> Result<WaitProgress, DbError> {
+    if ids.is_empty() {
+        return Ok(WaitProgress::default());
+    }
+    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT \
+         COALESCE(SUM(CASE WHEN state = 'delivered' THEN 1 ELSE 0 END), 0) AS delivered, \
+         COALESCE(SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END), 0) AS pending, \
+         COALESCE(SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), 0) AS failed, \
+         COALESCE(SUM(CASE WHEN state = 'given_up' THEN 1 ELSE 0 END), 0) AS given_up, \
+         COALESCE(SUM(CASE WHEN leased_until IS NOT NULL OR attempts > 0 \
+           OR state <> 'pending' THEN 1 ELSE 0 END), 0) AS claimed \
+         FROM deliveries WHERE activity_id IN ({})",
+        placeholders.join(", ")
+    );
+    Ok(on_pool!(db, pool => {
+        let mut q = sqlx::query_as::<_, WaitProgress>(&sql);
+        for id in ids {
+            q = q.bind(id);
+        }
+        q.fetch_one(pool).await?
+    }))
+}
+
+/// Whether a worker holds a lease on any delivery now (`now_ms`): a server is at work on
+/// the queue, if not yet on the deliveries one waits for.
+pub async fn any_leased(db: &Db, now_ms: i64) -> Result<bool, DbError> {
+    let sql = "SELECT COUNT(*) FROM deliveries WHERE state = 'pending' AND leased_until > $1";
+    let n: i64 = on_pool!(db, pool => sqlx::query_scalar(sql).bind(now_ms).fetch_one(pool).await?);
+    Ok(n > 0)
+}
+
 /// Pending deliveries, the oldest due time among them (ms), followers, visible
 /// co-signatures and relays: the gauges of `/metrics`.
 pub async fn gauges(db: &Db) -> Result<(i64, Option<i64>, i64, i64, i64), DbError> {

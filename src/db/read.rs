@@ -18,7 +18,8 @@ pub mod ledger_heads {
 pub mod deliveries {
     pub use crate::db::deliveries::{authority, outbox_count, outbox_page, public_activity};
     pub use crate::db::delivery_reports::{
-        ActivityProgress, HostProgress, activity_hosts, gauges, hosts, progress, progress_of,
+        ActivityProgress, FailedDelivery, HostProgress, WaitProgress, activity_hosts, any_leased,
+        failed, gauges, hosts, progress, progress_of, wait_progress,
     };
 }
 

@@ -23,7 +23,7 @@ fn counts_of(table: &str, activity: &str) -> Option<Vec<u64>> {
 }
 
 /// The `tribune deliveries` host line of `host`: `[delivered, pending, failed, next attempt,
-/// last error]`.
+/// last status, last error]`.
 fn host_of(table: &str, host: &str) -> Option<Vec<String>> {
     table
         .lines()
@@ -78,7 +78,7 @@ async fn a_delivery_that_keeps_failing_is_given_up_and_a_refusal_failed(backend:
     // Its host says why, though nothing to it is pending any more.
     let host = w.peer.base.trim_start_matches("http://").to_owned();
     let line = host_of(&table, &host).expect("the peer's host line");
-    assert!(line[4].contains("HTTP 503"), "{table}");
+    assert!(line[4] == "503" && line[5].contains("HTTP 503"), "{table}");
 
     // A refusal (a 4xx other than 401, 408 and 429) is final at once: failed, not given up.
     w.peer.set_inbox_status(403);
@@ -90,13 +90,16 @@ async fn a_delivery_that_keeps_failing_is_given_up_and_a_refusal_failed(backend:
     // The host's last failure is now the refusal; it counts both as failed.
     let line = host_of(&table, &host).expect("the peer's host line");
     assert_eq!(line[1..3], ["0", "2"], "{table}");
-    assert!(line[4].contains("HTTP 403"), "{table}");
+    assert!(line[4] == "403" && line[5].contains("HTTP 403"), "{table}");
 
     // One activity's report: its hosts alone, each with that activity's failure.
     let of_create = w.cli.ok(&["deliveries", "--activity", &create]).await;
     assert_eq!(counts_of(&of_create, &add), None, "{of_create}");
     let line = host_of(&of_create, &host).expect("the peer's host line");
-    assert!(line[4].contains("HTTP 503"), "{of_create}");
+    assert!(
+        line[4] == "503" && line[5].contains("HTTP 503"),
+        "{of_create}"
+    );
 
     // An activity that is not recorded is an error, not empty tables.
     let unknown = format!("{create}-unknown");
@@ -140,7 +143,7 @@ async fn a_retry_sends_a_host_its_pending_and_given_up_deliveries_now(backend: B
     let table = w.cli.ok(&["deliveries"]).await;
     let line = host_of(&table, &host).expect("the peer's host line");
     assert_eq!(line[1], "1", "pending: {table}");
-    assert!(line[4].contains("HTTP 503"), "{table}");
+    assert!(line[4] == "503" && line[5].contains("HTTP 503"), "{table}");
 
     // Retried now, it is attempted at once: refused again, the last attempt, so given up.
     let out = w.cli.ok(&["deliveries", "retry", &host]).await;

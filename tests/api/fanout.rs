@@ -234,10 +234,23 @@ async fn publish_wait_and_the_deliveries_report(backend: Backend) {
     std::fs::write(&file, STATEMENT).unwrap();
     let cli = Cli::for_app(&db, &app);
 
-    // --wait returns once every inbox has it (or refused it), then prints the id.
+    // --wait returns once every inbox has it or refused it, prints the id, and fails
+    // (exit 1) saying how many refused and where.
     let out = cli
-        .ok(&["statement", "publish", "--wait", file.to_str().unwrap()])
+        .run(&["statement", "publish", "--wait", file.to_str().unwrap()])
         .await;
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    let refusing_host = refusing.base.trim_start_matches("http://");
+    assert!(
+        out.stderr
+            .contains("5 of 35 deliveries were refused or given up")
+            && out.stderr.contains(&format!(
+                "{refusing_host}: 5 refused, 0 given up; last HTTP 403"
+            )),
+        "{}",
+        out.stderr
+    );
+    let out = out.stdout;
     assert_eq!(
         out.lines().last(),
         Some(format!("{}/statements/appel", app.base).as_str())
@@ -257,7 +270,6 @@ async fn publish_wait_and_the_deliveries_report(backend: Backend) {
     let cols: Vec<&str> = create.split('\t').collect();
     assert_eq!(&cols[2..], ["30", "0", "5", "0"], "{report}");
     let live_host = live.base.trim_start_matches("http://");
-    let refusing_host = refusing.base.trim_start_matches("http://");
     let host_line = |h: &str| {
         report
             .lines()

@@ -17,6 +17,7 @@ mod archive;
 mod browser;
 mod cli;
 mod cli_actors;
+mod cli_deliveries;
 mod cli_honest;
 mod cosign;
 mod crash;
