@@ -7,7 +7,7 @@ use clap::Subcommand;
 
 use super::{
     BlockAction, BlockTarget, Command, CosignersCommand, Failure, FollowersCommand,
-    FollowingCommand, MembersCommand, RelayCommand, SignatoriesCommand, StatementCommand, output,
+    FollowingCommand, MembersCommand, RelayCommand, SignatoriesCommand, StatementCommand,
 };
 use crate::{
     app::{
@@ -36,7 +36,11 @@ pub enum AdminCommand {
         password_stdin: bool,
     },
     /// Accounts: name, role, state, last login.
-    List,
+    List {
+        /// table (a header, then tab-separated rows), json or csv.
+        #[arg(long, value_enum, default_value = "table")]
+        format: super::Format,
+    },
     /// Disable an account: its sessions end and its API tokens stop working.
     Disable {
         /// The account's name.
@@ -118,8 +122,8 @@ async fn execute(
                 out!("{link}");
             }
         }
-        AdminCommand::List => {
-            out!("name\trole\tstate\tlast login");
+        AdminCommand::List { format } => {
+            let mut table = super::output::Table::new(&["name", "role", "state", "last login"]);
             for a in db::read::accounts::list(&state.db).await? {
                 let st = match (&a.disabled_at, &a.password_hash) {
                     (Some(_), _) => "disabled",
@@ -128,10 +132,10 @@ async fn execute(
                 };
                 let last = a
                     .last_login_at
-                    .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
-                    .unwrap_or_else(|| "-".into());
-                out!("{}\t{}\t{st}\t{last}", output::cell(&a.name), a.role);
+                    .map_or_else(|| "-".into(), super::output::when);
+                table.row(vec![a.name.clone(), a.role.to_string(), st.into(), last]);
             }
+            table.print(format);
         }
         AdminCommand::Disable { name } => {
             accounts::set_disabled(state, &name, true, who).await?;
@@ -191,7 +195,7 @@ pub fn audited(command: &Command) -> Option<(&'static str, Option<String>)> {
         C::Members { action } => match action {
             MembersCommand::Add { actor } => ("member add", Some(actor.clone())),
             MembersCommand::Remove { actor } => ("member remove", Some(actor.clone())),
-            MembersCommand::List => return None,
+            MembersCommand::List { .. } => return None,
         },
         C::Relay { action } => match action {
             RelayCommand::Approve { post } => ("relay approve", Some(post.clone())),
@@ -229,7 +233,7 @@ pub fn audited(command: &Command) -> Option<(&'static str, Option<String>)> {
         C::Following { action } => match action {
             FollowingCommand::Add { actor } => ("following add", Some(actor.clone())),
             FollowingCommand::Remove { actor } => ("following remove", Some(actor.clone())),
-            FollowingCommand::List => return None,
+            FollowingCommand::List { .. } => return None,
         },
         C::Keys { .. } => ("keys rotate", None),
         C::Block { target } => {
@@ -254,7 +258,7 @@ pub fn audited(command: &Command) -> Option<(&'static str, Option<String>)> {
                     },
                     Some(value.clone()),
                 ),
-                BlockAction::List => return None,
+                BlockAction::List { .. } => return None,
             }
         }
         _ => return None,

@@ -1,7 +1,10 @@
 //! Admin commands: they work on the database directly, so they run beside a live server
 //! (whose delivery workers send what they queue) or with the server stopped.
 
-use super::{BlockAction, BlockTarget, Failure, FollowersCommand, FollowingCommand, output};
+use super::{
+    BlockAction, BlockTarget, Failure, FollowersCommand, FollowingCommand, Format,
+    output::{Table, when},
+};
 use crate::{
     app::{
         blocks::{self, BlockKind},
@@ -22,8 +25,12 @@ pub async fn followers(settings: Settings, action: FollowersCommand) -> Result<(
         .await
         .map_err(Failure::Other)?;
     let result = match action {
-        FollowersCommand::List => print_followers(&state, FollowState::Accepted).await,
-        FollowersCommand::Pending => print_followers(&state, FollowState::Pending).await,
+        FollowersCommand::List { format } => {
+            print_followers(&state, FollowState::Accepted, format).await
+        }
+        FollowersCommand::Pending { format } => {
+            print_followers(&state, FollowState::Pending, format).await
+        }
         FollowersCommand::Approve { actor } => {
             let actor = resolve(&state, &actor).await?;
             follower_ops::approve(&state, &actor)
@@ -44,33 +51,39 @@ pub async fn followers(settings: Settings, action: FollowersCommand) -> Result<(
     })
 }
 
-async fn print_followers(state: &AppState, which: FollowState) -> Result<(), FollowerError> {
+async fn print_followers(
+    state: &AppState,
+    which: FollowState,
+    format: Format,
+) -> Result<(), FollowerError> {
+    let mut table = Table::new(&["actor", "handle", "name", "type", "since"]);
     let mut offset = 0;
     loop {
         let page = db::read::followers::page(&state.db, which, offset, 500).await?;
         for f in &page {
-            out!("{}", follower_line(f));
+            table.row(follower_row(f));
         }
         if page.len() < 500 {
+            table.print(format);
             return Ok(());
         }
         offset += 500;
     }
 }
 
-fn follower_line(f: &FollowerRow) -> String {
+fn follower_row(f: &FollowerRow) -> Vec<String> {
     let handle = f
         .preferred_username
         .as_ref()
-        .map(|u| output::cell(&format!("@{u}@{}", f.host)))
+        .map(|u| format!("@{u}@{}", f.host))
         .unwrap_or_default();
-    format!(
-        "{}\t{handle}\t{}\t{}\t{}",
-        f.actor_id,
-        output::cell(f.name.as_deref().unwrap_or_default()),
-        output::cell(&f.kind),
-        f.created_at.format("%Y-%m-%dT%H:%M:%SZ")
-    )
+    vec![
+        f.actor_id.clone(),
+        handle,
+        f.name.clone().unwrap_or_default(),
+        f.kind.clone(),
+        when(f.created_at),
+    ]
 }
 
 /// An actor id URL, or a handle (`@user@host` or `user@host`).
@@ -95,10 +108,15 @@ pub async fn block(settings: Settings, target: BlockTarget) -> Result<(), Failur
     };
     let result = async {
         match action {
-            BlockAction::List => {
+            BlockAction::List { format } => {
+                let mut table = Table::new(match kind {
+                    BlockKind::Domain => &["domain"],
+                    BlockKind::Actor => &["actor"],
+                });
                 for value in blocks::list(&state, kind).await? {
-                    out!("{value}");
+                    table.row(vec![value]);
                 }
+                table.print(format);
             }
             BlockAction::Add { value, yes } => {
                 let value = block_value(&state, kind, &value).await?;
@@ -167,15 +185,16 @@ pub async fn following(settings: Settings, action: FollowingCommand) -> Result<(
                 let id = following::unfollow(&state, &actor).await?;
                 out!("unfollowed {actor}; Undo {id} queued");
             }
-            FollowingCommand::List => {
+            FollowingCommand::List { format } => {
+                let mut table = Table::new(&["actor", "state", "since"]);
                 for f in db::read::following::page(&state.db, false, 0, u64::MAX / 2).await? {
-                    out!(
-                        "{}\t{}\t{}",
-                        f.actor_id,
-                        f.state,
-                        f.created_at.format("%Y-%m-%dT%H:%M:%SZ")
-                    );
+                    table.row(vec![
+                        f.actor_id.clone(),
+                        f.state.to_string(),
+                        when(f.created_at),
+                    ]);
                 }
+                table.print(format);
             }
         }
         Ok::<(), anyhow::Error>(())

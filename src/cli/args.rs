@@ -27,7 +27,11 @@ pub enum StatementCommand {
     /// Unpin a statement.
     Unpin { slug: String },
     /// Statements, newest first: slug, state, version, published, title.
-    List,
+    List {
+        /// table (a header, then tab-separated rows), json or csv.
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
     /// What changed between two versions, language by language, as a unified diff.
     Diff {
         slug: String,
@@ -47,19 +51,31 @@ pub enum MembersCommand {
     /// Remove a member (with relay.undo_on_member_removal, its relays are withdrawn).
     Remove { actor: String },
     /// Members: actor id, handle, name, type, since.
-    List,
+    List {
+        /// table (a header, then tab-separated rows), json or csv.
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum RelayCommand {
     /// Posts held for moderation: post id, author, reason, received.
-    Pending,
+    Pending {
+        /// table (a header, then tab-separated rows), json or csv.
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
     /// Relay a held post.
     Approve { post: String },
     /// Drop a held post.
     Reject { post: String },
     /// Relays made: post id, member, relayed, state.
-    List,
+    List {
+        /// table (a header, then tab-separated rows), json or csv.
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -128,9 +144,17 @@ pub enum DeliveriesCommand {
 #[derive(Debug, Subcommand)]
 pub enum FollowersCommand {
     /// Accepted followers, newest first: actor id, handle, name, type, since.
-    List,
+    List {
+        /// table (a header, then tab-separated rows), json or csv.
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
     /// Follows waiting for approval (coalition.manually_approves_followers).
-    Pending,
+    Pending {
+        /// table (a header, then tab-separated rows), json or csv.
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
     /// Accept a pending follow.
     Approve { actor: String },
     /// Reject a pending follow.
@@ -146,7 +170,11 @@ pub enum FollowingCommand {
     /// Stop following an actor; an Undo tells its server.
     Remove { actor: String },
     /// Followed actors, newest first: actor id, state (accepted or pending), since.
-    List,
+    List {
+        /// table (a header, then tab-separated rows), json or csv.
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -183,5 +211,9 @@ pub enum BlockAction {
     Remove {
         value: String,
     },
-    List,
+    List {
+        /// table (a header, then tab-separated rows), json or csv.
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
 }

@@ -1,16 +1,15 @@
 //! `tribune members …` and `tribune relay …`.
 
-use super::{Failure, MembersCommand, RelayCommand, output};
+use super::{
+    Failure, MembersCommand, RelayCommand,
+    output::{Table, when},
+};
 use crate::{
     app::{members, relay},
     config::Settings,
     db,
     startup::federation_data,
 };
-
-fn when(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
 
 pub async fn run(settings: Settings, action: MembersCommand) -> Result<(), Failure> {
     let state = crate::startup::open_state(settings)
@@ -33,20 +32,22 @@ pub async fn run(settings: Settings, action: MembersCommand) -> Result<(), Failu
                     None => anyhow::bail!("{id} is not a member"),
                 }
             }
-            MembersCommand::List => {
+            MembersCommand::List { format } => {
+                let mut table = Table::new(&["actor", "handle", "name", "type", "since"]);
                 for m in db::read::relays::members(&state.db).await? {
                     let handle = match (&m.preferred_username, &m.host) {
-                        (Some(u), Some(h)) => output::cell(&format!("@{u}@{h}")),
+                        (Some(u), Some(h)) => format!("@{u}@{h}"),
                         _ => String::new(),
                     };
-                    out!(
-                        "{}\t{handle}\t{}\t{}\t{}",
-                        m.actor_id,
-                        output::cell(m.name.as_deref().unwrap_or_default()),
-                        output::cell(m.kind.as_deref().unwrap_or_default()),
-                        when(m.added_at)
-                    );
+                    table.row(vec![
+                        m.actor_id.clone(),
+                        handle,
+                        m.name.clone().unwrap_or_default(),
+                        m.kind.clone().unwrap_or_default(),
+                        when(m.added_at),
+                    ]);
                 }
+                table.print(format);
             }
         }
         Ok::<(), anyhow::Error>(())
@@ -62,16 +63,17 @@ pub async fn relay(settings: Settings, action: RelayCommand) -> Result<(), Failu
         .map_err(Failure::Other)?;
     let result = async {
         match action {
-            RelayCommand::Pending => {
+            RelayCommand::Pending { format } => {
+                let mut table = Table::new(&["post", "author", "reason", "received"]);
                 for p in db::read::relays::pending(&state.db).await? {
-                    out!(
-                        "{}\t{}\t{}\t{}",
-                        output::cell(&p.post_id),
-                        output::cell(&p.actor_id),
-                        p.reason,
-                        when(p.received_at)
-                    );
+                    table.row(vec![
+                        p.post_id.clone(),
+                        p.actor_id.clone(),
+                        p.reason.to_string(),
+                        when(p.received_at),
+                    ]);
                 }
+                table.print(format);
             }
             RelayCommand::Approve { post } => {
                 relay::approve(&state, &post)
@@ -85,7 +87,8 @@ pub async fn relay(settings: Settings, action: RelayCommand) -> Result<(), Failu
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
                 out!("rejected {post}");
             }
-            RelayCommand::List => {
+            RelayCommand::List { format } => {
+                let mut table = Table::new(&["post", "member", "relayed", "state"]);
                 for r in db::read::relays::relays(&state.db, None).await? {
                     let status = if r.undone_at.is_some() {
                         "undone"
@@ -94,13 +97,14 @@ pub async fn relay(settings: Settings, action: RelayCommand) -> Result<(), Failu
                     } else {
                         "relayed"
                     };
-                    out!(
-                        "{}\t{}\t{}\t{status}",
-                        output::cell(&r.post_id),
-                        output::cell(&r.member_id),
-                        when(r.relayed_at)
-                    );
+                    table.row(vec![
+                        r.post_id.clone(),
+                        r.member_id.clone(),
+                        when(r.relayed_at),
+                        status.into(),
+                    ]);
                 }
+                table.print(format);
             }
         }
         Ok::<(), anyhow::Error>(())

@@ -49,6 +49,10 @@ pub struct Cli {
     /// environment variables override both.
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// More log lines on standard error: -v for info, -vv for debug. Commands other than
+    /// `serve` log only warnings and errors by default; RUST_LOG overrides both.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -167,7 +171,12 @@ impl Cli {
             environment: true,
         };
         let settings = Settings::load(&sources).map_err(|e| Failure::Config(e.to_string()))?;
-        init_logging(&settings);
+        let level = match (&self.command, self.verbose) {
+            (Command::Serve, 0) | (_, 1) => "info,sqlx=warn",
+            (_, 0) => "warn",
+            _ => "debug",
+        };
+        init_logging(&settings, level);
         let audited = accounts::audited(&self.command);
         say_where(&sources, &settings, audited.is_some());
         let for_audit = audited.as_ref().map(|_| settings.clone());
@@ -270,12 +279,12 @@ fn raise_open_files_limit(concurrency: usize) {
     }
 }
 
-/// Logs to standard error, text or JSON (`log.format`); `RUST_LOG` overrides the level.
-fn init_logging(settings: &Settings) {
+/// Logs to standard error, text or JSON (`log.format`), from `level` up; `RUST_LOG` overrides
+/// the level.
+fn init_logging(settings: &Settings, level: &str) {
     use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

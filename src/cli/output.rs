@@ -62,6 +62,84 @@ pub fn closed_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
+/// A list as every list command prints it (one convention): `table`, a header line then a
+/// tab-separated row each, or `none` under the header when empty; `json`, an array of
+/// objects keyed by the columns; `csv`, with a header and defused cells.
+pub struct Table {
+    columns: &'static [&'static str],
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    pub fn new(columns: &'static [&'static str]) -> Table {
+        Table {
+            columns,
+            rows: Vec::new(),
+        }
+    }
+
+    /// A row: a cell per column, as plain text.
+    pub fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(cells);
+    }
+
+    pub fn print(&self, format: super::Format) {
+        match format {
+            super::Format::Table => {
+                out!("{}", self.columns.join("\t"));
+                if self.rows.is_empty() {
+                    out!("none");
+                }
+                for row in &self.rows {
+                    let cells: Vec<String> = row.iter().map(|c| cell(c)).collect();
+                    out!("{}", cells.join("\t"));
+                }
+            }
+            super::Format::Json => {
+                let list: Vec<serde_json::Value> = self
+                    .rows
+                    .iter()
+                    .map(|row| {
+                        let object: serde_json::Map<String, serde_json::Value> = self
+                            .columns
+                            .iter()
+                            .zip(row)
+                            .map(|(k, v)| (k.replace(' ', "_"), v.clone().into()))
+                            .collect();
+                        serde_json::Value::Object(object)
+                    })
+                    .collect();
+                out!("{}", serde_json::Value::Array(list));
+            }
+            super::Format::Csv => {
+                let line = |cells: Vec<String>| {
+                    let quoted: Vec<String> = cells
+                        .iter()
+                        .map(|c| {
+                            let c = csv_cell(c);
+                            if c.contains([',', '"', '\n', '\r']) {
+                                format!("\"{}\"", c.replace('"', "\"\""))
+                            } else {
+                                c
+                            }
+                        })
+                        .collect();
+                    out!("{}", quoted.join(","));
+                };
+                line(self.columns.iter().map(|c| c.to_string()).collect());
+                for row in &self.rows {
+                    line(row.clone());
+                }
+            }
+        }
+    }
+}
+
+/// A time as lists show it.
+pub fn when(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
 /// For a tab-separated table: every control character (tabs and newlines included, C1 and
 /// DEL too) becomes a space.
 pub fn cell(s: &str) -> String {

@@ -171,22 +171,27 @@ async fn execute(state: &AppState, action: StatementCommand) -> Result<Waited, S
         StatementCommand::Diff { slug: s, from, to } => {
             diff::run(state, &slug(&s)?, from, to).await?
         }
-        StatementCommand::List => {
+        StatementCommand::List { format } => {
+            let mut table =
+                super::output::Table::new(&["slug", "state", "version", "published", "title"]);
             for row in db::read::statements::list(&state.db, true).await? {
-                let texts = &row.texts;
                 let status = match (row.deleted_at, row.pinned) {
                     (Some(_), _) => "deleted",
                     (None, true) => "pinned",
                     (None, false) => "published",
                 };
-                out!(
-                    "{}\t{status}\tv{}\t{}\t{}",
-                    row.slug,
-                    row.current_version,
-                    row.published_at.format("%Y-%m-%dT%H:%M:%SZ"),
-                    texts.first().map(|t| t.title.as_str()).unwrap_or_default()
-                );
+                table.row(vec![
+                    row.slug.clone(),
+                    status.into(),
+                    format!("v{}", row.current_version),
+                    super::output::when(row.published_at),
+                    row.texts
+                        .first()
+                        .map(|t| t.title.clone())
+                        .unwrap_or_default(),
+                ]);
             }
+            table.print(format);
         }
     }
     Ok(Waited::Delivered)

@@ -11,6 +11,7 @@ on_both_backends!(
     an_edit_keeps_the_pin_unless_the_file_says_otherwise,
     an_import_without_keys_needs_new_keys,
     a_change_says_where_it_acts,
+    lists_share_one_convention_and_commands_are_quiet,
 );
 
 const STATEMENT: &str = "+++\nslug = \"appel\"\n[title]\nfr = \"Appel\"\nen = \"Call\"\n+++\n\n::: fr\nNous appelons.\n\n::: en\nWe call.\n";
@@ -202,4 +203,69 @@ async fn a_change_says_where_it_acts(backend: Backend) {
     // Without the file, nothing overrides anything.
     let out = w.cli.run(&["statement", "list"]).await;
     assert_eq!(out.stderr, "", "{}", out.stderr);
+}
+
+/// Every list: a header then `none` when empty, the same columns as JSON with
+/// `--format json`; no log line below WARN unless `-v`.
+async fn lists_share_one_convention_and_commands_are_quiet(backend: Backend) {
+    let w = World::start(backend, "", &["alice"]).await;
+    let lists: [&[&str]; 10] = [
+        &["statement", "list"],
+        &["followers", "list"],
+        &["followers", "pending"],
+        &["following", "list"],
+        &["members", "list"],
+        &["relay", "pending"],
+        &["relay", "list"],
+        &["block", "domain", "list"],
+        &["block", "actor", "list"],
+        &["admin", "list"],
+    ];
+    for args in lists {
+        let out = w.cli.run(args).await;
+        assert_eq!(out.code, Some(0), "{args:?}: {}", out.stderr);
+        let lines: Vec<&str> = out.stdout.lines().collect();
+        assert_eq!(lines.len(), 2, "{args:?}: {}", out.stdout);
+        assert!(!lines[0].is_empty(), "{args:?}: a header");
+        assert_eq!(lines[1], "none", "{args:?}");
+        let mut json = args.to_vec();
+        json.extend(["--format", "json"]);
+        let out = w.cli.run(&json).await;
+        assert_eq!(out.code, Some(0), "{json:?}: {}", out.stderr);
+        let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+        assert_eq!(v, serde_json::json!([]), "{json:?}");
+    }
+    // With a row: the header's columns are the JSON's keys.
+    w.followed_by(&w.peer, "alice").await;
+    let out = w.cli.run(&["followers", "list", "--format", "json"]).await;
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(v[0]["actor"], w.peer.actor_id("alice"), "{v}");
+    assert_eq!(
+        v[0]["handle"],
+        format!("@alice@localhost:{}", w.peer.addr.port())
+    );
+    let table = w.cli.run(&["followers", "list"]).await.stdout;
+    assert!(
+        table.starts_with("actor\thandle\tname\ttype\tsince\n"),
+        "{table}"
+    );
+    assert!(!table.contains("none"), "{table}");
+
+    // Quiet by default: a command on a new database (a key pair made, migrations run)
+    // logs nothing below WARN; -v shows INFO.
+    for (verbose, args) in [
+        (false, &["statement", "list"][..]),
+        (true, &["-v", "statement", "list"]),
+    ] {
+        let fresh = TestDb::new(backend).await;
+        let cli = Cli {
+            db_url: fresh.url.clone(),
+            public_url: w.app.base.clone(),
+            env: Vec::new(),
+        };
+        let out = cli.command(args).env_remove("RUST_LOG").output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        assert_eq!(stderr.contains("INFO"), verbose, "{args:?}: {stderr}");
+    }
 }
