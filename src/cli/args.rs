@@ -6,8 +6,21 @@ use clap::Subcommand;
 
 #[derive(Debug, Subcommand)]
 pub enum StatementCommand {
+    /// Write a statement file to fill in: the front matter's fields, explained, and a title
+    /// and a section per coalition language (coalition.languages); it publishes as it is.
+    New {
+        /// The statement's slug, its URL path (/statements/SLUG): lower-case ASCII letters and
+        /// digits in words joined by "-".
+        #[arg(value_name = "SLUG")]
+        slug: String,
+        /// Write the template to FILE, which must not exist yet; standard output by default.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// Publish a statement file (Markdown with +++ TOML front matter); prints its id last.
     Publish {
+        /// The statement file (README.md, "Statements"); an image it names is relative to it.
+        #[arg(value_name = "FILE")]
         file: PathBuf,
         /// Show a progress bar until every follower inbox has it (needs `tribune serve`);
         /// exit 1 if any refused it or was given up, 75 if some are still pending at the
@@ -19,13 +32,32 @@ pub enum StatementCommand {
         timeout: u64,
     },
     /// Replace a statement's text with a file's; followers get an Update.
-    Edit { slug: String, file: PathBuf },
+    Edit {
+        /// The statement's slug.
+        #[arg(value_name = "SLUG")]
+        slug: String,
+        /// The statement file with the new text (its slug, if any, must be SLUG).
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
     /// Delete a statement; its URL answers 410 from then on and the slug is never reused.
-    Delete { slug: String },
+    Delete {
+        /// The statement's slug.
+        #[arg(value_name = "SLUG")]
+        slug: String,
+    },
     /// Pin a statement on the profile (featured).
-    Pin { slug: String },
+    Pin {
+        /// The statement's slug.
+        #[arg(value_name = "SLUG")]
+        slug: String,
+    },
     /// Unpin a statement.
-    Unpin { slug: String },
+    Unpin {
+        /// The statement's slug.
+        #[arg(value_name = "SLUG")]
+        slug: String,
+    },
     /// Statements, newest first: slug, state, version, published, title.
     List {
         /// table (a header, then tab-separated rows), json or csv.
@@ -34,6 +66,8 @@ pub enum StatementCommand {
     },
     /// What changed between two versions, language by language, as a unified diff.
     Diff {
+        /// The statement's slug.
+        #[arg(value_name = "SLUG")]
         slug: String,
         /// The older version; by default the one before `--to`.
         #[arg(long, value_name = "N")]
@@ -47,9 +81,17 @@ pub enum StatementCommand {
 #[derive(Debug, Subcommand)]
 pub enum MembersCommand {
     /// Add a member organisation, by @user@host handle or actor URL (resolved and stored).
-    Add { actor: String },
+    Add {
+        /// An actor URL or a handle @user@host.
+        #[arg(value_name = "ACTOR")]
+        actor: String,
+    },
     /// Remove a member (with relay.undo_on_member_removal, its relays are withdrawn).
-    Remove { actor: String },
+    Remove {
+        /// An actor URL or a handle @user@host.
+        #[arg(value_name = "ACTOR")]
+        actor: String,
+    },
     /// Members: actor id, handle, name, type, since.
     List {
         /// table (a header, then tab-separated rows), json or csv.
@@ -67,9 +109,17 @@ pub enum RelayCommand {
         format: Format,
     },
     /// Relay a held post.
-    Approve { post: String },
+    Approve {
+        /// The held post's id (its URL), as `tribune relay pending` lists it.
+        #[arg(value_name = "POST")]
+        post: String,
+    },
     /// Drop a held post.
-    Reject { post: String },
+    Reject {
+        /// The held post's id (its URL), as `tribune relay pending` lists it.
+        #[arg(value_name = "POST")]
+        post: String,
+    },
     /// Relays made: post id, member, relayed, state.
     List {
         /// table (a header, then tab-separated rows), json or csv.
@@ -78,10 +128,14 @@ pub enum RelayCommand {
     },
 }
 
+/// How a list is written.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum Format {
+    /// Aligned columns, for a terminal.
     Table,
+    /// One JSON document.
     Json,
+    /// CSV with a header line, for a spreadsheet.
     Csv,
 }
 
@@ -89,25 +143,39 @@ pub enum Format {
 pub enum CosignersCommand {
     /// Current signatures (hidden ones marked), member organisations first.
     List {
+        /// The statement's slug.
+        #[arg(value_name = "SLUG")]
         slug: String,
+        /// How to write the list.
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
     /// Recompute the statement's ledger chain, check its kept requests and its signed head;
     /// names the first broken entry, or the head.
-    Verify { slug: String },
+    Verify {
+        /// The statement's slug.
+        #[arg(value_name = "SLUG")]
+        slug: String,
+    },
     /// Hide a signature from the public list (moderation); it stays in the ledger.
     Hide {
+        /// The statement's slug.
+        #[arg(value_name = "SLUG")]
         slug: String,
-        /// The signer (actor URL or handle), or the Announce id.
+        /// The signer (an actor URL or a handle @user@host), or the Announce's id.
+        #[arg(value_name = "ACTOR")]
         actor: String,
-        #[arg(long)]
+        /// Why it is hidden; the ledger shows only the reason's SHA-256.
+        #[arg(long, value_name = "TEXT")]
         reason: String,
     },
     /// Lift the hiding of an actor's signatures of a statement.
     Unhide {
+        /// The statement's slug.
+        #[arg(value_name = "SLUG")]
         slug: String,
-        /// The signer (actor URL or handle).
+        /// The signer: an actor URL or a handle @user@host.
+        #[arg(value_name = "ACTOR")]
         actor: String,
     },
 }
@@ -117,6 +185,8 @@ pub enum LedgerCommand {
     /// Write the statement's whole ledger (entries, kept requests, signed head, the
     /// coalition's Ed25519 key) as one JSON file for `tribune ledger verify` (docs/ledger.md).
     Export {
+        /// The statement's slug.
+        #[arg(value_name = "SLUG")]
         slug: String,
         /// Where to write; standard output by default.
         #[arg(long, value_name = "FILE")]
@@ -126,6 +196,8 @@ pub enum LedgerCommand {
     /// requests, and the signed head against the chain's end; names the first broken entry
     /// or the head.
     Verify {
+        /// The ledger file, as `tribune ledger export` wrote it.
+        #[arg(value_name = "FILE")]
         file: PathBuf,
         /// The coalition's publicKeyMultibase as you got it elsewhere (its actor document's
         /// assertionMethod, or a copy you kept): the file's embedded key must be this one.
@@ -138,7 +210,11 @@ pub enum LedgerCommand {
 pub enum DeliveriesCommand {
     /// Send now every pending delivery to HOST (host or host:port), and again those given
     /// up; those refused for good stay refused.
-    Retry { host: String },
+    Retry {
+        /// The host, as `tribune deliveries` lists it: example.org or example.org:8443.
+        #[arg(value_name = "HOST")]
+        host: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -156,19 +232,39 @@ pub enum FollowersCommand {
         format: Format,
     },
     /// Accept a pending follow.
-    Approve { actor: String },
+    Approve {
+        /// An actor URL or a handle @user@host.
+        #[arg(value_name = "ACTOR")]
+        actor: String,
+    },
     /// Reject a pending follow.
-    Reject { actor: String },
+    Reject {
+        /// An actor URL or a handle @user@host.
+        #[arg(value_name = "ACTOR")]
+        actor: String,
+    },
     /// Remove a follower; a Reject tells its server.
-    Remove { actor: String },
+    Remove {
+        /// An actor URL or a handle @user@host.
+        #[arg(value_name = "ACTOR")]
+        actor: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum FollowingCommand {
     /// Follow an actor, by id URL or @user@host handle.
-    Add { actor: String },
+    Add {
+        /// An actor URL or a handle @user@host.
+        #[arg(value_name = "ACTOR")]
+        actor: String,
+    },
     /// Stop following an actor; an Undo tells its server.
-    Remove { actor: String },
+    Remove {
+        /// An actor URL or a handle @user@host.
+        #[arg(value_name = "ACTOR")]
+        actor: String,
+    },
     /// Followed actors, newest first: actor id, state (accepted or pending), since.
     List {
         /// table (a header, then tab-separated rows), json or csv.
@@ -189,28 +285,57 @@ pub enum KeysCommand {
 pub enum BlockTarget {
     /// A domain, with its subdomains (never this server's): blocking it removes its actors,
     /// with their follows; members it covers need --yes.
+    #[command(
+        after_help = "Examples:\n  tribune block domain add spam.example\n  tribune block domain list",
+        mut_subcommand("add", |c| c
+            .about("Block a domain and its subdomains; its actors and their follows are removed")
+            .mut_arg("value", |a| a.value_name("DOMAIN").help("A domain name: example.org"))
+            .mut_arg("yes", |a| a.help("Block even when the domain covers member organisations"))),
+        mut_subcommand("remove", |c| c
+            .about("Lift a domain's block")
+            .mut_arg("value", |a| a.value_name("DOMAIN").help("A blocked domain name: example.org"))),
+        mut_subcommand("list", |c| c.about("The blocked domains, one a line")),
+    )]
     Domain {
         #[command(subcommand)]
         action: BlockAction,
     },
     /// One actor, by URL or handle; blocking it removes it as a follower.
+    #[command(
+        after_help = "Examples:\n  tribune block actor add @troll@spam.example\n  tribune block actor remove https://example.org/users/alice",
+        mut_subcommand("add", |c| c
+            .about("Block an actor; it is no longer a follower, and nothing of its is stored")
+            .mut_arg("value", |a| a.value_name("ACTOR").help("An actor URL or a handle @user@host"))
+            .mut_arg("yes", |a| a.help("Block even when the actor is a member organisation"))),
+        mut_subcommand("remove", |c| c
+            .about("Lift an actor's block")
+            .mut_arg("value", |a| a.value_name("ACTOR").help("An actor URL or a handle @user@host"))),
+        mut_subcommand("list", |c| c.about("The blocked actors, one a line")),
+    )]
     Actor {
         #[command(subcommand)]
         action: BlockAction,
     },
 }
 
+/// The same actions for domains and actors: `BlockTarget` names their argument (`<DOMAIN>`,
+/// `<ACTOR>`) and says what each blocks.
 #[derive(Debug, Subcommand)]
 pub enum BlockAction {
+    /// Block it.
     Add {
+        /// What to block.
         value: String,
         /// Block even when the block covers members.
         #[arg(long)]
         yes: bool,
     },
+    /// Lift the block.
     Remove {
+        /// What to unblock.
         value: String,
     },
+    /// The blocked ones, one a line (with a header).
     List {
         /// table (a header, then tab-separated rows), json or csv.
         #[arg(long, value_enum, default_value = "table")]

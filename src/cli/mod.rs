@@ -28,6 +28,7 @@ mod archive;
 mod cosigners;
 mod deliveries;
 mod doctor;
+mod examples;
 mod failure;
 pub use failure::Failure;
 use failure::{classify, environment};
@@ -63,6 +64,7 @@ pub enum Command {
     Serve,
     /// Write the whole state (statements, versions, followers, members, co-signatures with
     /// their ledger, relays, blocks) as one JSON archive; the key pair only if asked.
+    #[command(after_help = examples::EXPORT)]
     Export {
         /// Include the coalition's private key (keep the archive secret then).
         #[arg(long)]
@@ -72,8 +74,10 @@ pub enum Command {
         output: Option<PathBuf>,
     },
     /// Load an archive into an empty database (either backend): the SQLite → PostgreSQL move.
+    #[command(after_help = examples::IMPORT)]
     Import {
         /// The archive, as `tribune export` wrote it.
+        #[arg(value_name = "FILE")]
         file: PathBuf,
         /// Accept that an archive exported without its keys gives the coalition a new key
         /// pair: a new identity, whose signatures followers' servers must fetch again.
@@ -84,46 +88,52 @@ pub enum Command {
     /// server.public_url (with the server running), and say what to fix.
     Doctor,
     /// Publish and manage statements.
+    #[command(after_help = examples::STATEMENT)]
     Statement {
         #[command(subcommand)]
         action: StatementCommand,
     },
     /// The roster of member organisations.
+    #[command(after_help = examples::MEMBERS)]
     Members {
         #[command(subcommand)]
         action: MembersCommand,
     },
     /// Posts addressed to the coalition that wait for an admin, and relays.
+    #[command(after_help = examples::RELAY)]
     Relay {
         #[command(subcommand)]
         action: RelayCommand,
     },
     /// Co-signers of a statement: export, verify the ledger, hide a signature.
+    #[command(after_help = examples::COSIGNERS)]
     Cosigners {
         #[command(subcommand)]
         action: CosignersCommand,
     },
     /// Signatories the coalition gathered off the fediverse: record, remove, import, list.
+    #[command(after_help = examples::SIGNATORIES)]
     Signatories {
         #[command(subcommand)]
         action: SignatoriesCommand,
     },
     /// A statement's ledger as one file, and the offline check of such a file.
+    #[command(after_help = examples::LEDGER)]
     Ledger {
         #[command(subcommand)]
         action: LedgerCommand,
     },
     /// The delivery queue: each recent activity's progress, and each host's state; or retry
     /// a host now.
-    #[command(args_conflicts_with_subcommands = true)]
+    #[command(args_conflicts_with_subcommands = true, after_help = examples::DELIVERIES)]
     Deliveries {
         #[command(subcommand)]
         action: Option<DeliveriesCommand>,
-        /// Only this activity, and the hosts it goes to.
-        #[arg(long)]
+        /// Only this activity (its id URL), and the hosts it goes to.
+        #[arg(long, value_name = "ID")]
         activity: Option<String>,
         /// How many activities and hosts (or failed deliveries) to show.
-        #[arg(long, default_value_t = 20)]
+        #[arg(long, value_name = "N", default_value_t = 20)]
         limit: i64,
         /// List instead the refused and given-up deliveries, last ended first, one line per
         /// inbox: inbox, activity, state, attempts, last status, last error.
@@ -131,26 +141,31 @@ pub enum Command {
         failed: bool,
     },
     /// List and manage the coalition's followers.
+    #[command(after_help = examples::FOLLOWERS)]
     Followers {
         #[command(subcommand)]
         action: FollowersCommand,
     },
     /// Actors the coalition follows (for instance member organisations).
+    #[command(after_help = examples::FOLLOWING)]
     Following {
         #[command(subcommand)]
         action: FollowingCommand,
     },
     /// The coalition's key pair.
+    #[command(after_help = examples::KEYS)]
     Keys {
         #[command(subcommand)]
         action: KeysCommand,
     },
     /// The web admin's accounts: add, list, disable, reset (docs/admin.md).
+    #[command(after_help = examples::ADMIN)]
     Admin {
         #[command(subcommand)]
         action: accounts::AdminCommand,
     },
     /// Block domains and actors: their activities get 403 and nothing of theirs is stored.
+    #[command(after_help = examples::BLOCK)]
     Block {
         #[command(subcommand)]
         target: BlockTarget,

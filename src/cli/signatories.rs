@@ -18,11 +18,16 @@ use crate::{
 pub enum SignatoriesCommand {
     /// Record one signatory of a statement (an entry of its ledger).
     Add {
+        /// The statement's slug.
+        #[arg(value_name = "SLUG")]
         slug: String,
+        /// The signatory's name, as shown in the list.
         #[arg(long)]
         name: String,
+        /// Their role or title (for instance "présidente").
         #[arg(long)]
         role: Option<String>,
+        /// The organisation they belong to or sign for.
         #[arg(long)]
         organisation: Option<String>,
         /// person or organisation.
@@ -39,11 +44,22 @@ pub enum SignatoriesCommand {
         source: Option<String>,
     },
     /// Withdraw recorded signatory number N (a withdrawal entry; nothing is deleted).
-    Remove { slug: String, n: i64 },
+    Remove {
+        /// The statement's slug.
+        #[arg(value_name = "SLUG")]
+        slug: String,
+        /// The signatory's number, as `tribune signatories list` shows it.
+        #[arg(value_name = "N")]
+        n: i64,
+    },
     /// Record every signatory of a CSV file (UTF-8; columns name, role, organisation, kind,
     /// link, handle; name required): all or nothing.
     Import {
+        /// The statement's slug.
+        #[arg(value_name = "SLUG")]
         slug: String,
+        /// The CSV file.
+        #[arg(value_name = "FILE")]
         file: PathBuf,
         /// Where the signatures were published (an article's URL).
         #[arg(long)]
@@ -51,7 +67,10 @@ pub enum SignatoriesCommand {
     },
     /// The recorded signatories of a statement, withdrawn ones marked.
     List {
+        /// The statement's slug.
+        #[arg(value_name = "SLUG")]
         slug: String,
+        /// How to write the list.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },

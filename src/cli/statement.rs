@@ -5,6 +5,7 @@ use std::path::Path;
 use super::{Failure, StatementCommand};
 
 mod diff;
+mod template;
 mod wait;
 use crate::{
     app::statements::{self, ImageUpload, Published, StatementError},
@@ -17,6 +18,11 @@ use crate::{
 use wait::Waited;
 
 pub async fn run(settings: Settings, action: StatementCommand) -> Result<(), Failure> {
+    // A template needs the coalition's languages, not its database.
+    if let StatementCommand::New { slug: s, output } = &action {
+        let s = slug(s).map_err(|e| Failure::Other(anyhow::anyhow!("{e}")))?;
+        return template::write(&s, &settings.coalition.languages, output.as_deref());
+    }
     let state = crate::startup::open_state(settings)
         .await
         .map_err(Failure::Other)?;
@@ -171,6 +177,8 @@ async fn execute(state: &AppState, action: StatementCommand) -> Result<Waited, S
         StatementCommand::Diff { slug: s, from, to } => {
             diff::run(state, &slug(&s)?, from, to).await?
         }
+        // Written by `run`, before any database is opened.
+        StatementCommand::New { .. } => {}
         StatementCommand::List { format } => {
             let mut table =
                 super::output::Table::new(&["slug", "state", "version", "published", "title"]);

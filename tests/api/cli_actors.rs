@@ -23,10 +23,11 @@ fn handle(peer: &Peer, name: &str) -> String {
 }
 
 /// The lines on standard error, so that an error said twice is seen.
+/// Standard error without the line a change opens with (which coalition and database).
 fn error_lines(out: &Output) -> Vec<&str> {
     out.stderr
         .lines()
-        .filter(|l| !l.trim().is_empty())
+        .filter(|l| !l.trim().is_empty() && !l.starts_with("acting on @"))
         .collect()
 }
 

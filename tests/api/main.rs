@@ -18,6 +18,7 @@ mod browser;
 mod cli;
 mod cli_actors;
 mod cli_deliveries;
+mod cli_help;
 mod cli_honest;
 mod cosign;
 mod crash;
