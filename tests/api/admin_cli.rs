@@ -4,7 +4,7 @@
 use crate::{
     helpers::{
         Backend, Cli, TestApp, TestDb, WAIT, World, assert_json_error, embedded_follow,
-        on_both_backends,
+        on_both_backends, rows,
     },
     peer::{Peer, verify_as_mastodon},
 };
@@ -32,7 +32,7 @@ async fn followers_are_approved_rejected_and_removed_from_the_cli(backend: Backe
     let pending = cli.ok(&["followers", "pending"]).await;
     let alice = peer.actor_id("alice");
     let bob = peer.actor_id("bob");
-    assert_eq!(pending.lines().count(), 2, "{pending}");
+    assert_eq!(rows(&pending).len(), 2, "{pending}");
     let line = pending
         .lines()
         .find(|l| l.starts_with(&alice))
@@ -41,7 +41,7 @@ async fn followers_are_approved_rejected_and_removed_from_the_cli(backend: Backe
     assert_eq!(fields[1], format!("@alice@localhost:{}", peer.addr.port()));
     assert_eq!(fields[2], "alice (peer)");
     assert_eq!(fields[3], "Person");
-    assert!(cli.ok(&["followers", "list"]).await.is_empty());
+    assert!(rows(&cli.ok(&["followers", "list"]).await).is_empty());
 
     // Approve alice by URL: the live server delivers the Accept.
     let out = cli.ok(&["followers", "approve", &alice]).await;
@@ -54,7 +54,7 @@ async fn followers_are_approved_rejected_and_removed_from_the_cli(backend: Backe
     );
     verify_as_mastodon(&got[0], &pem).unwrap();
     assert_eq!(w.follower_count().await, 1);
-    assert!(cli.ok(&["followers", "list"]).await.starts_with(&alice));
+    assert!(rows(&cli.ok(&["followers", "list"]).await)[0].starts_with(&alice));
 
     // Reject bob by handle: a Reject embedding his Follow.
     let handle = format!("@bob@localhost:{}", peer.addr.port());
@@ -62,7 +62,7 @@ async fn followers_are_approved_rejected_and_removed_from_the_cli(backend: Backe
     let got = peer.wait_for("/users/bob/inbox", 1, WAIT).await;
     assert_eq!(got[0].json()["type"], "Reject");
     assert_eq!(got[0].json()["object"]["actor"], bob.as_str());
-    assert!(cli.ok(&["followers", "pending"]).await.is_empty());
+    assert!(rows(&cli.ok(&["followers", "pending"]).await).is_empty());
 
     // Remove alice: a Reject ends the established follow on her server.
     cli.ok(&["followers", "remove", &alice]).await;
@@ -95,7 +95,10 @@ async fn blocks_from_the_cli(backend: Backend) {
     // Blocking bob's actor: bob gets 403, alice does not.
     let bob = peer.actor_id("bob");
     cli.ok(&["block", "actor", "add", &bob]).await;
-    assert_eq!(cli.ok(&["block", "actor", "list"]).await.trim(), bob);
+    assert_eq!(
+        rows(&cli.ok(&["block", "actor", "list"]).await),
+        [bob.as_str()]
+    );
     let res = w.send("bob", &w.follow(peer, "bob", 1)).await;
     assert_json_error(res, 403).await;
 
@@ -103,8 +106,8 @@ async fn blocks_from_the_cli(backend: Backend) {
     let out = cli.ok(&["block", "domain", "add", "PEER.LOCALHOST"]).await;
     assert!(out.contains("removed 1 follower(s)"), "{out}");
     assert_eq!(
-        cli.ok(&["block", "domain", "list"]).await.trim(),
-        "peer.localhost"
+        rows(&cli.ok(&["block", "domain", "list"]).await),
+        ["peer.localhost"]
     );
     assert_eq!(w.follower_count().await, 0);
     assert_eq!(w.db.count("SELECT COUNT(*) FROM remote_actors").await, 0);

@@ -685,3 +685,8 @@ impl World {
         Some(serde_json::from_str(&text).expect("still JSON"))
     }
 }
+
+/// A CLI list's rows: its lines after the header, without the `none` of an empty list.
+pub fn rows(listed: &str) -> Vec<&str> {
+    listed.lines().skip(1).filter(|l| *l != "none").collect()
+}

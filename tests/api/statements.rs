@@ -272,7 +272,10 @@ async fn a_delete_sends_a_tombstone_then_410_and_the_slug_is_never_reused(
     assert_eq!(out.code, Some(1));
     assert!(out.stderr.contains("slug"), "{}", out.stderr);
     let list = w.cli.ok(&["statement", "list"]).await;
-    assert!(list.starts_with("manifeste-2026\tdeleted\tv2\t"), "{list}");
+    assert!(
+        crate::helpers::rows(&list)[0].starts_with("manifeste-2026\tdeleted\tv2\t"),
+        "{list}"
+    );
 }
 
 async fn invalid_files_publish_nothing(backend: Backend) {

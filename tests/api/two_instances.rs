@@ -50,7 +50,7 @@ async fn one_tribune_follows_another(backend: Backend) {
     .await;
     let listed = tribune(&db_a, &a, &["following", "list"]).await;
     assert!(
-        listed.starts_with(&format!("{b_actor}\taccepted\t")),
+        crate::helpers::rows(&listed)[0].starts_with(&format!("{b_actor}\taccepted\t")),
         "{listed}"
     );
 
