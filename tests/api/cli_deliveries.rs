@@ -6,7 +6,10 @@
 
 use std::time::{Duration, Instant};
 
-use crate::helpers::{Backend, World, on_both_backends};
+use crate::{
+    deliveries::the_activity,
+    helpers::{Backend, World, on_both_backends},
+};
 
 on_both_backends!(
     a_refusal_is_named_by_publish_wait_and_the_deliveries_reports,
@@ -21,14 +24,6 @@ fn line_of(table: &str, first: &str) -> Option<Vec<String>> {
         .lines()
         .find(|l| l.starts_with(&format!("{first}\t")))
         .map(|l| l.split('\t').map(str::to_owned).collect())
-}
-
-async fn the_activity(w: &World, kind: &str) -> String {
-    w.db.text(&format!(
-        "SELECT id FROM outgoing_activities WHERE kind = '{kind}'"
-    ))
-    .await
-    .unwrap()
 }
 
 async fn a_refusal_is_named_by_publish_wait_and_the_deliveries_reports(backend: Backend) {

@@ -31,7 +31,8 @@ fn host_of(table: &str, host: &str) -> Option<Vec<String>> {
         .map(|l| l.split('\t').skip(1).map(str::to_owned).collect())
 }
 
-async fn the_activity(w: &World, kind: &str) -> String {
+/// The id of the one outgoing activity of `kind`.
+pub(crate) async fn the_activity(w: &World, kind: &str) -> String {
     w.db.text(&format!(
         "SELECT id FROM outgoing_activities WHERE kind = '{kind}'"
     ))
