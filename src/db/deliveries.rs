@@ -1,6 +1,6 @@
 //! The persistent delivery queue: outgoing activities stored once, one delivery row per
-//! (activity, inbox). Workers claim due rows with a lease; a crash only delays a row until
-//! its lease runs out. On PostgreSQL, `FOR UPDATE SKIP LOCKED` keeps several processes from
+//! (activity, inbox). Workers claim due rows with a lease, held by their process's owner id
+//! (`delivery_leases`): after a crash, a row waits until its holder's heartbeat is stale. On PostgreSQL, `FOR UPDATE SKIP LOCKED` keeps several processes from
 //! claiming the same row; SQLite has one writer at a time, so the claiming UPDATE is atomic.
 
 use chrono::Utc;
@@ -154,55 +154,65 @@ struct ClaimedRow {
 /// Claim up to `limit` due deliveries until `now_ms + lease_ms`, taking hosts in turn
 /// (the first due row of each host, then the second…) among the earliest due rows, so that
 /// one host's backlog does not hold up the others.
+///
+/// The rows are leased to `owner` (a process's id, `delivery_leases`); a row whose lease
+/// has not run out is free too when its holder's heartbeat is older than `stale_before`.
 pub async fn claim(
     db: &Db,
     now_ms: i64,
     lease_ms: i64,
     limit: i64,
+    owner: &str,
+    stale_before: i64,
 ) -> Result<Vec<Claimed>, DbError> {
     let lease_until = now_ms + lease_ms;
+    let free = |t| super::delivery_leases::free(t);
     // How many of the earliest due rows to spread over hosts.
     let window = (limit * 16).max(1000);
     let ids: Vec<i64> = match db {
         Db::Postgres(pool) => {
             // The due conditions are repeated on `d`, the locked rows: PostgreSQL rechecks
             // them on a row another process claimed meanwhile, so no row is claimed twice.
-            sqlx::query_scalar(
-                "UPDATE deliveries SET leased_until = $1 WHERE id IN (\
+            sqlx::query_scalar(&format!(
+                "UPDATE deliveries SET leased_until = $1, leased_by = $5 WHERE id IN (\
                    SELECT d.id FROM deliveries d JOIN (\
                      SELECT id, ROW_NUMBER() OVER (PARTITION BY host ORDER BY next_attempt_at, id) AS turn \
                      FROM (SELECT id, host, next_attempt_at FROM deliveries \
-                           WHERE state = 'pending' AND next_attempt_at <= $2 \
-                           AND (leased_until IS NULL OR leased_until <= $2) \
+                           WHERE state = 'pending' AND next_attempt_at <= $2 AND {} \
                            ORDER BY next_attempt_at LIMIT $4) due) r ON r.id = d.id \
-                   WHERE d.state = 'pending' AND d.next_attempt_at <= $2 \
-                   AND (d.leased_until IS NULL OR d.leased_until <= $2) \
+                   WHERE d.state = 'pending' AND d.next_attempt_at <= $2 AND {} \
                    ORDER BY r.turn, d.next_attempt_at, d.id LIMIT $3 \
                    FOR UPDATE OF d SKIP LOCKED) RETURNING id",
-            )
+                free("deliveries"),
+                free("d")
+            ))
             .bind(lease_until)
             .bind(now_ms)
             .bind(limit)
             .bind(window)
+            .bind(owner)
+            .bind(stale_before)
             .fetch_all(pool)
             .await?
         }
         Db::Sqlite(pool) => {
-            sqlx::query_scalar(
-                "UPDATE deliveries SET leased_until = $1 WHERE id IN (\
+            sqlx::query_scalar(&format!(
+                "UPDATE deliveries SET leased_until = $1, leased_by = $5 WHERE id IN (\
                    SELECT id FROM (\
                      SELECT id, next_attempt_at, \
                      ROW_NUMBER() OVER (PARTITION BY host ORDER BY next_attempt_at, id) AS turn \
                      FROM (SELECT id, host, next_attempt_at FROM deliveries \
-                           WHERE state = 'pending' AND next_attempt_at <= $2 \
-                           AND (leased_until IS NULL OR leased_until <= $2) \
+                           WHERE state = 'pending' AND next_attempt_at <= $2 AND {} \
                            ORDER BY next_attempt_at LIMIT $4)) \
                    ORDER BY turn, next_attempt_at, id LIMIT $3) RETURNING id",
-            )
+                free("deliveries")
+            ))
             .bind(lease_until)
             .bind(now_ms)
             .bind(limit)
             .bind(window)
+            .bind(owner)
+            .bind(stale_before)
             .fetch_all(pool)
             .await?
         }
@@ -261,26 +271,6 @@ pub async fn claim(
             })
         })
         .collect())
-}
-
-/// Extend a lease that is still ours (`held_until` is the lease we were given): false when
-/// the row was claimed again meanwhile (the lease ran out) or is finished.
-pub async fn extend_lease(
-    db: &Db,
-    id: i64,
-    held_until: i64,
-    new_until: i64,
-) -> Result<bool, DbError> {
-    let sql = "UPDATE deliveries SET leased_until = $1 \
-               WHERE id = $2 AND leased_until = $3 AND state = 'pending'";
-    let n = on_pool!(db, pool => sqlx::query(sql)
-        .bind(new_until)
-        .bind(id)
-        .bind(held_until)
-        .execute(pool)
-        .await?
-        .rows_affected());
-    Ok(n == 1)
 }
 
 /// How an attempt ended.
@@ -363,7 +353,7 @@ async fn finish_in(
         ),
     };
     let sql = "UPDATE deliveries SET state = $1, attempts = $2, last_status = $3, last_error = $4, \
-               next_attempt_at = COALESCE($5, next_attempt_at), leased_until = NULL, finished_at = $6 \
+               next_attempt_at = COALESCE($5, next_attempt_at), leased_until = NULL, leased_by = NULL, finished_at = $6 \
                WHERE id = $7";
     on_tx!(tx, conn => sqlx::query(sql)
         .bind(state)
@@ -376,25 +366,6 @@ async fn finish_in(
         .execute(conn)
         .await
         .map(|_| ())?);
-    Ok(())
-}
-
-/// Give back leases (at shutdown): the rows are due again at once for any process.
-pub async fn release(db: &Db, ids: &[i64]) -> Result<(), DbError> {
-    for chunk in ids.chunks(500) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "UPDATE deliveries SET leased_until = NULL WHERE state = 'pending' AND id IN ({})",
-            placeholders.join(", ")
-        );
-        on_pool!(db, pool => {
-            let mut q = sqlx::query(&sql);
-            for id in chunk {
-                q = q.bind(id);
-            }
-            q.execute(pool).await.map(|_| ())?
-        });
-    }
     Ok(())
 }
 

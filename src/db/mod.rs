@@ -19,6 +19,7 @@ pub mod audit;
 pub mod blocks;
 pub mod cosign;
 pub mod deliveries;
+pub mod delivery_leases;
 pub mod delivery_reports;
 pub mod delivery_retries;
 pub mod followers;

@@ -4,7 +4,7 @@
 //! (n⁴ + 15) units plus jitter, up to `delivery.max_attempts`.
 
 use std::{
-    sync::Arc,
+    sync::{Arc, atomic::Ordering},
     time::{Duration, SystemTime},
 };
 
@@ -12,6 +12,9 @@ use tokio::sync::{Semaphore, watch};
 use url::Url;
 
 pub use super::retry::backoff_ms;
+use outcomes::{Finished, OUTCOME_BATCH, record_outcomes};
+use owner::Owner;
+
 use super::{
     breaker::Hosts,
     retry::{Attempt, classify, error_chain},
@@ -21,6 +24,7 @@ use crate::{
     db::{
         self, Db,
         deliveries::{self, Claimed, Outcome},
+        delivery_leases,
     },
     util::now_ms,
 };
@@ -50,13 +54,15 @@ impl DeliveryWorker {
         let settings = &self.settings;
         let (outcomes_tx, outcomes_rx) = tokio::sync::mpsc::channel(OUTCOME_BATCH * 4);
         let recorder = tokio::spawn(record_outcomes(self.db.clone(), outcomes_rx));
+        let owner = Arc::new(Owner::new(self.db.clone()));
+        let beating = tokio::spawn(owner.clone().keep_alive(stop.clone()));
         let shared = Arc::new(Shared {
             sending: Semaphore::new(settings.concurrency),
             // Signing is CPU: at most one per core at a time, on the blocking pool.
             signing: Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
             hosts: self.hosts.clone(),
             rfc9421_hosts: Default::default(),
-            leased: Default::default(),
+            owner,
             stopping: Default::default(),
             outcomes: outcomes_tx,
         });
@@ -66,8 +72,7 @@ impl DeliveryWorker {
         let this = Arc::new(self);
         let mut tasks = tokio::task::JoinSet::new();
         loop {
-            this.heartbeat
-                .store(now_ms(), std::sync::atomic::Ordering::Relaxed);
+            this.heartbeat.store(now_ms(), Ordering::Relaxed);
             if *stop.borrow() {
                 break;
             }
@@ -84,25 +89,16 @@ impl DeliveryWorker {
             let claimed = if room == 0 {
                 Vec::new()
             } else {
-                match deliveries::claim(&this.db, now_ms(), lease_ms, room as i64).await {
-                    Ok(c) => c,
-                    Err(e) => {
-                        tracing::error!(error = %e, "claiming deliveries failed");
-                        Vec::new()
-                    }
-                }
+                this.claim(&shared, lease_ms, room).await
             };
             let claimed_any = !claimed.is_empty();
-            if let Ok(mut leased) = shared.leased.lock() {
-                leased.extend(claimed.iter().map(|r| r.id));
-            }
-            for row in claimed {
+            for (row, generation) in claimed {
                 let Ok(slot) = claimed_slots.clone().acquire_owned().await else {
                     break;
                 };
                 let (worker, shared) = (this.clone(), shared.clone());
                 tasks.spawn(async move {
-                    worker.deliver(&shared, row).await;
+                    worker.deliver(&shared, row, generation).await;
                     drop(slot);
                 });
             }
@@ -135,9 +131,7 @@ impl DeliveryWorker {
         // Shutting down: sends under way finish (each bounded by the request timeout), none
         // starts; then every lease still held is released so that the rows are due at once
         // for the next process, rather than after their lease.
-        shared
-            .stopping
-            .store(true, std::sync::atomic::Ordering::Relaxed);
+        shared.stopping.store(true, Ordering::Relaxed);
         let bound = Duration::from_secs(this.settings.timeout_seconds + 1);
         let drained =
             tokio::time::timeout(bound, async { while tasks.join_next().await.is_some() {} }).await;
@@ -145,24 +139,43 @@ impl DeliveryWorker {
             tasks.abort_all();
         }
         drop(tasks);
-        let held: Vec<i64> = shared
-            .leased
-            .lock()
-            .map(|l| l.iter().copied().collect())
-            .unwrap_or_default();
+        let _ = beating.await;
+        let owner = shared.owner.clone();
         // Every outcome was committed before its task ended; the recorder stops with the
         // last sender.
         drop(shared);
         let _ = recorder.await;
-        if let Err(e) = deliveries::release(&this.db, &held).await {
-            tracing::error!(error = %e, "releasing delivery leases at shutdown");
+        owner.leave().await;
+        this.heartbeat.store(0, Ordering::Relaxed);
+    }
+
+    /// Claim up to `room` due rows under this process's owner id, each with the generation
+    /// of that id.
+    async fn claim(&self, shared: &Shared, lease_ms: i64, room: usize) -> Vec<(Claimed, u64)> {
+        let claimed = match shared.owner.ready().await {
+            Ok((owner, generation)) => {
+                let now = now_ms();
+                let stale = now - owner::STALE_MS;
+                deliveries::claim(&self.db, now, lease_ms, room as i64, &owner, stale)
+                    .await
+                    .map(|rows| (rows, generation))
+            }
+            Err(e) => Err(e),
+        };
+        match claimed {
+            Ok((rows, generation)) => {
+                shared.owner.held.fetch_add(rows.len(), Ordering::AcqRel);
+                rows.into_iter().map(|r| (r, generation)).collect()
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "claiming deliveries failed");
+                Vec::new()
+            }
         }
-        this.heartbeat
-            .store(0, std::sync::atomic::Ordering::Relaxed);
     }
 
     #[tracing::instrument(skip_all, fields(activity = %row.activity_id, inbox = %row.inbox))]
-    async fn deliver(&self, shared: &Shared, row: Claimed) {
+    async fn deliver(&self, shared: &Shared, row: Claimed, generation: u64) {
         let host = Url::parse(&row.inbox)
             .map(|u| db::deliveries::authority(&u))
             .unwrap_or_default();
@@ -184,8 +197,13 @@ impl DeliveryWorker {
         let Ok(_send_permit) = shared.sending.acquire().await else {
             return;
         };
-        if shared.stopping.load(std::sync::atomic::Ordering::Relaxed) {
+        if shared.stopping.load(Ordering::Relaxed) {
             // Not started: its lease is released at shutdown.
+            return;
+        }
+        if !shared.owner.may_send(generation) {
+            // Our heartbeat lapsed since the claim: another process may have the row now.
+            shared.owner.let_go();
             return;
         }
         if let Some(until) = shared.hosts.open_until(&host, now_ms()) {
@@ -199,11 +217,12 @@ impl DeliveryWorker {
         let lease_ms = i64::try_from(self.settings.lease_seconds * 1000).unwrap_or(i64::MAX);
         let now = now_ms();
         if now > row.leased_until - lease_ms / 2 {
-            match deliveries::extend_lease(&self.db, row.id, row.leased_until, now + lease_ms).await
+            match delivery_leases::extend(&self.db, row.id, row.leased_until, now + lease_ms).await
             {
                 Ok(true) => {}
                 Ok(false) => {
                     tracing::debug!("lease ran out while waiting; claimed again meanwhile");
+                    shared.owner.let_go();
                     return;
                 }
                 Err(e) => {
@@ -280,9 +299,8 @@ impl DeliveryWorker {
                 done,
             })
             .await;
-        let recorded = sent.is_ok() && committed.await.unwrap_or(false);
-        if recorded && let Ok(mut leased) = shared.leased.lock() {
-            leased.remove(&row.id);
+        if sent.is_ok() && committed.await.unwrap_or(false) {
+            shared.owner.let_go();
         }
         // Otherwise the lease runs out and the row is tried again: nothing is lost.
     }
@@ -376,38 +394,6 @@ impl DeliveryWorker {
     }
 }
 
-/// Outcomes recorded in one transaction at most.
-const OUTCOME_BATCH: usize = 256;
-
-/// An outcome waiting to be recorded.
-struct Finished {
-    id: i64,
-    attempts: i32,
-    outcome: Outcome,
-    /// Told whether the outcome was committed.
-    done: tokio::sync::oneshot::Sender<bool>,
-}
-
-/// Record outcomes as they come, all those waiting in one transaction: while one commit
-/// runs, the next batch gathers (group commit). A delivery's 2xx is so recorded for a
-/// fraction of a commit each, not a commit each (BENCHMARKS.md, B2).
-async fn record_outcomes(db: Db, mut outcomes: tokio::sync::mpsc::Receiver<Finished>) {
-    let mut batch = Vec::with_capacity(OUTCOME_BATCH);
-    while outcomes.recv_many(&mut batch, OUTCOME_BATCH).await > 0 {
-        let rows: Vec<(i64, i32, &Outcome)> = batch
-            .iter()
-            .map(|f| (f.id, f.attempts, &f.outcome))
-            .collect();
-        let result = deliveries::finish_many(&db, &rows, now_ms()).await;
-        if let Err(e) = &result {
-            tracing::error!(error = %e, n = rows.len(), "recording delivery outcomes failed");
-        }
-        for f in batch.drain(..) {
-            let _ = f.done.send(result.is_ok());
-        }
-    }
-}
-
 enum Signed {
     Cavage(crate::transport::signatures::SignedHeaders),
     Message(crate::transport::signatures::MessageSignedHeaders),
@@ -420,13 +406,15 @@ struct Shared {
     hosts: Arc<Hosts>,
     /// Hosts that answered 401 to draft-cavage and 2xx to RFC 9421 ("double knock").
     rfc9421_hosts: std::sync::Mutex<std::collections::HashSet<String>>,
-    /// Rows this process holds a lease on, released at shutdown.
-    leased: std::sync::Mutex<std::collections::HashSet<i64>>,
+    /// This process as the holder of its leases, released at shutdown.
+    owner: Arc<Owner>,
     /// Shutting down: no new sends start.
     stopping: std::sync::atomic::AtomicBool,
     /// To the task that records outcomes.
     outcomes: tokio::sync::mpsc::Sender<Finished>,
 }
 
+mod outcomes;
+mod owner;
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,41 @@
+//! Outcomes of deliveries, recorded by one task in batches (group commit).
+
+use crate::{
+    db::{
+        Db,
+        deliveries::{self, Outcome},
+    },
+    util::now_ms,
+};
+
+/// Outcomes recorded in one transaction at most.
+pub(super) const OUTCOME_BATCH: usize = 256;
+
+/// An outcome waiting to be recorded.
+pub(super) struct Finished {
+    pub(super) id: i64,
+    pub(super) attempts: i32,
+    pub(super) outcome: Outcome,
+    /// Told whether the outcome was committed.
+    pub(super) done: tokio::sync::oneshot::Sender<bool>,
+}
+
+/// Record outcomes as they come, all those waiting in one transaction: while one commit
+/// runs, the next batch gathers (group commit). A delivery's 2xx is so recorded for a
+/// fraction of a commit each, not a commit each (BENCHMARKS.md, B2).
+pub(super) async fn record_outcomes(db: Db, mut outcomes: tokio::sync::mpsc::Receiver<Finished>) {
+    let mut batch = Vec::with_capacity(OUTCOME_BATCH);
+    while outcomes.recv_many(&mut batch, OUTCOME_BATCH).await > 0 {
+        let rows: Vec<(i64, i32, &Outcome)> = batch
+            .iter()
+            .map(|f| (f.id, f.attempts, &f.outcome))
+            .collect();
+        let result = deliveries::finish_many(&db, &rows, now_ms()).await;
+        if let Err(e) = &result {
+            tracing::error!(error = %e, n = rows.len(), "recording delivery outcomes failed");
+        }
+        for f in batch.drain(..) {
+            let _ = f.done.send(result.is_ok());
+        }
+    }
+}
