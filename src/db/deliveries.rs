@@ -1,7 +1,8 @@
 //! The persistent delivery queue: outgoing activities stored once, one delivery row per
 //! (activity, inbox). Workers claim due rows with a lease, held by their process's owner id
-//! (`delivery_leases`): after a crash, a row waits until its holder's heartbeat is stale. On PostgreSQL, `FOR UPDATE SKIP LOCKED` keeps several processes from
-//! claiming the same row; SQLite has one writer at a time, so the claiming UPDATE is atomic.
+//! (`delivery_leases`): after a crash, a row waits until its holder's heartbeat is stale.
+//! On PostgreSQL, `FOR UPDATE SKIP LOCKED` keeps several processes from claiming the same
+//! row; SQLite has one writer at a time, so the claiming UPDATE is atomic.
 
 use chrono::Utc;
 
