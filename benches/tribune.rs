@@ -6,9 +6,12 @@
 //! B1 crypto against OpenSSL and the `rsa` crate the federation crate uses; B2 sustained
 //! delivery and B3 fan-out (`delivery.rs`), against the crate's send path; B4 inbox
 //! (`inbox.rs`), against the crate's receive path; B5 reads against a trivial axum handler
-//! under the same load generator; B6 footprint (binary size, RSS idle and peak, idle CPU).
+//! under the same load generator; B6 footprint (binary size, RSS idle and peak, idle CPU);
+//! B7 a `kill -9` in the middle of a fan-out (`crash.rs`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
+#[path = "tribune/crash.rs"]
+mod crash;
 #[path = "tribune/crate_peer.rs"]
 mod crate_peer;
 #[path = "tribune/delivery.rs"]
@@ -441,6 +444,9 @@ fn main() {
     }
     if wanted("B3") {
         rt.block_on(delivery::b3_fan_out(&mut run));
+    }
+    if wanted("B7") {
+        rt.block_on(crash::b7_crash(&mut run));
     }
     if wanted("B4") {
         rt.block_on(inbox::b4_inbox(&mut run));

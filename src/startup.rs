@@ -104,7 +104,12 @@ async fn load_state(
     )
     .context("reading the coalition's private key")?;
     let admin_token_hash = settings.admin.token().map(crate::util::token_hash);
-    let rate = Arc::new(RateLimiter::new(settings.cosign.max_per_actor_per_minute));
+    // Every limit on what peers and visitors send is counted with the other processes on
+    // the database (`transport::shared_windows`).
+    let shared = |per_minute: u32, name: &'static str| {
+        RateLimiter::new(per_minute).shared(db.clone(), name, per_minute)
+    };
+    let rate = Arc::new(shared(settings.cosign.max_per_actor_per_minute, "actor"));
     let allow_private = settings.federation.allow_private_addresses;
     let http = guarded(
         delivery_client(&settings.delivery, allow_private, &user_agent(&settings))
@@ -112,11 +117,11 @@ async fn load_state(
         allow_private,
     );
     let inbox_limits = Arc::new(InboxLimits {
-        per_host: RateLimiter::new(settings.inbox.max_per_host_per_minute),
-        per_ip: RateLimiter::new(settings.inbox.max_per_ip_per_minute),
+        per_host: shared(settings.inbox.max_per_host_per_minute, "inbox_host"),
+        per_ip: shared(settings.inbox.max_per_ip_per_minute, "inbox_address"),
         in_process: tokio::sync::Semaphore::new(settings.inbox.max_concurrent),
     });
-    let hosts = Arc::new(Hosts::new(&settings.delivery));
+    let hosts = Arc::new(Hosts::new(&settings.delivery, Some(db.clone())));
     Ok(AppState {
         metrics: Arc::new(Metrics::default()),
         worker_heartbeat: Arc::new(std::sync::atomic::AtomicI64::new(0)),
@@ -127,7 +132,7 @@ async fn load_state(
         inbox_limits,
         http,
         rate,
-        logins: Arc::new(RateLimiter::new(settings.admin.login_attempts_per_minute)),
+        logins: Arc::new(shared(settings.admin.login_attempts_per_minute, "login")),
         admin_token_hash,
         settings: Arc::new(settings),
         db,

@@ -37,7 +37,7 @@ pub struct Sink {
 }
 
 impl Sink {
-    fn arrivals(&self) -> Vec<(u32, Instant)> {
+    pub fn arrivals(&self) -> Vec<(u32, Instant)> {
         self.arrivals.lock().unwrap().clone()
     }
 }

@@ -32,11 +32,9 @@ impl From<db::DbError> for DeliveryError {
 /// other than 401, 408 and 429, or an address we never reach) stay refused: sending them
 /// again would only be refused again.
 ///
-/// The host's circuit breaker in this process is closed first, so that the rows are
+/// The host's circuit breaker is closed first, here and in the database, so that the rows are
 /// attempted rather than put off; the workers are woken, here and, through the database, in
-/// other processes. The breaker of another process (a `tribune serve` while this runs in the
-/// CLI) is not reached: if it is open at that moment, that server tries the host again when
-/// it closes, within `delivery.breaker_open_seconds`.
+/// other processes, which read the closed breaker within a second (`transport::breaker`).
 ///
 /// `host` is `host[:port]` as the deliveries store it (`mastodon.example`,
 /// `localhost:3000`), in any case, with or without a trailing dot; a URL on the host is
@@ -46,7 +44,7 @@ impl From<db::DbError> for DeliveryError {
 /// `UnknownHost`.
 pub async fn retry_host(state: &AppState, host: &str) -> Result<u64, DeliveryError> {
     let host = normal_host(host)?;
-    state.hosts.close(&host);
+    state.hosts.close(&host).await;
     let mut tx = state.db.begin().await?;
     let retried = delivery_retries::retry_host(&mut tx, &host, now_ms()).await?;
     let n = retried.pending + retried.requeued;

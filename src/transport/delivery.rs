@@ -184,7 +184,9 @@ impl DeliveryWorker {
             error: "the host's circuit breaker is open".into(),
             next_attempt_ms: until,
         };
-        // Put off, without an attempt, while the host's breaker is open.
+        // Put off, without an attempt, while the host's breaker is open (here or, read at
+        // most once a second, in another process).
+        shared.hosts.refresh(now_ms()).await;
         if let Some(until) = shared.hosts.open_until(&host, now_ms()) {
             self.finish(shared, &row, row.attempts, &postpone(until))
                 .await;
@@ -238,7 +240,7 @@ impl DeliveryWorker {
         // which any follower can name, and is retried for that row alone (SECURITY.md,
         // attack 15).
         let unreachable = matches!(outcome, Attempt::Transient(None, _));
-        shared.hosts.record(&host, !unreachable, now_ms());
+        shared.hosts.record(&host, !unreachable, now_ms()).await;
         if let Attempt::Final(Some(410), _) = &outcome {
             // The inbox is gone for good: so are the followers behind it
             // (docs/interop.md §7).

@@ -19,6 +19,8 @@ pub struct RateLimiter {
     clock: DefaultClock,
     /// Checks since the number of keys was last looked at.
     checks: std::sync::atomic::AtomicU32,
+    /// The same limit counted with every process on the database, when shared.
+    shared: Option<std::sync::Arc<super::shared_windows::SharedWindows>>,
 }
 
 impl std::fmt::Debug for RateLimiter {
@@ -54,7 +56,17 @@ impl RateLimiter {
             limiter: governor::RateLimiter::keyed(Quota::per_minute(per_minute)),
             clock: DefaultClock::default(),
             checks: std::sync::atomic::AtomicU32::new(0),
+            shared: None,
         }
+    }
+
+    /// The limit counted with every process on `db` too, under `name`: a key gets one
+    /// allowance from all of them, not one each (`shared_windows`).
+    pub fn shared(mut self, db: crate::db::Db, name: &'static str, per_minute: u32) -> Self {
+        self.shared = Some(super::shared_windows::SharedWindows::new(
+            db, name, per_minute,
+        ));
+        self
     }
 
     /// Count one more for `key`; `Err(seconds to wait)` past the limit.
@@ -69,7 +81,11 @@ impl RateLimiter {
         }
         self.limiter
             .check_key(&key.to_owned())
-            .map_err(|not_until| not_until.wait_time_from(self.clock.now()).as_secs().max(1))
+            .map_err(|not_until| not_until.wait_time_from(self.clock.now()).as_secs().max(1))?;
+        match &self.shared {
+            Some(shared) => shared.check(key),
+            None => Ok(()),
+        }
     }
 }
 

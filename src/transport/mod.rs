@@ -12,5 +12,6 @@ pub mod preview_cache;
 pub mod resolver;
 pub mod response_cache;
 pub mod retry;
+pub mod shared_windows;
 pub mod signatures;
 pub mod wakeup;

@@ -98,25 +98,44 @@ async fn a_host_that_never_answers_trips_its_breaker_and_holds_up_no_one(backend
 
 /// A `serve` process; `lease` is `delivery.lease_seconds`.
 fn start(dir: &std::path::Path, db: &TestDb, port: u16, public_port: u16, lease: u32) -> Running {
-    let (child, got) = serve(
-        tribune(dir)
-            .arg("serve")
-            .env("TRIBUNE__SERVER__LISTEN", format!("127.0.0.1:{port}"))
-            .env(
-                "TRIBUNE__SERVER__PUBLIC_URL",
-                format!("http://localhost:{public_port}"),
-            )
-            .env("TRIBUNE__DATABASE__URL", &db.url)
-            .env("TRIBUNE__DELIVERY__BACKOFF_UNIT_MS", "20")
-            .env("TRIBUNE__DELIVERY__TIMEOUT_SECONDS", "2")
-            .env("TRIBUNE__DELIVERY__LEASE_SECONDS", lease.to_string())
-            .env("TRIBUNE__DELIVERY__PER_HOST_CONCURRENCY", "8"),
-    );
+    start_with(
+        dir,
+        db,
+        port,
+        public_port,
+        &[("TRIBUNE__DELIVERY__LEASE_SECONDS", &lease.to_string())],
+    )
+}
+
+/// A `serve` process of the instance at `public_port`, listening on `port`, with short
+/// delivery times and `env` besides.
+pub(crate) fn start_with(
+    dir: &std::path::Path,
+    db: &TestDb,
+    port: u16,
+    public_port: u16,
+    env: &[(&str, &str)],
+) -> Running {
+    let mut cmd = tribune(dir);
+    cmd.arg("serve")
+        .env("TRIBUNE__SERVER__LISTEN", format!("127.0.0.1:{port}"))
+        .env(
+            "TRIBUNE__SERVER__PUBLIC_URL",
+            format!("http://localhost:{public_port}"),
+        )
+        .env("TRIBUNE__DATABASE__URL", &db.url)
+        .env("TRIBUNE__DELIVERY__BACKOFF_UNIT_MS", "20")
+        .env("TRIBUNE__DELIVERY__TIMEOUT_SECONDS", "2")
+        .env("TRIBUNE__DELIVERY__PER_HOST_CONCURRENCY", "8");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let (child, got) = serve(&mut cmd);
     assert_eq!(got, port);
     child
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

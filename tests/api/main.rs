@@ -36,6 +36,7 @@ mod one_signature;
 mod pages;
 mod relay;
 mod schema;
+mod shared_limits;
 mod signatories;
 mod statements;
 mod storage;
