@@ -37,6 +37,7 @@ mod pages;
 mod relay;
 mod schema;
 mod signatories;
+mod stale_connections;
 mod statements;
 mod storage;
 mod two_instances;
