@@ -4,7 +4,8 @@
 //! ceilings measured in the same run, so that a noisy machine cannot fool us.
 //!
 //! B1 crypto against OpenSSL and the `rsa` crate the federation crate uses; B2 sustained
-//! delivery and B3 fan-out (`delivery.rs`), against the crate's send path; B4 inbox
+//! delivery and B3 fan-out (`delivery.rs`), against the crate's send path; B3b the fan-out
+//! repeated in one process, to a sink that closes idle connections (`repeated.rs`); B4 inbox
 //! (`inbox.rs`), against the crate's receive path; B5 reads against a trivial axum handler
 //! under the same load generator; B6 footprint (binary size, RSS idle and peak, idle CPU);
 //! B7 a `kill -9` in the middle of a fan-out (`crash.rs`).
@@ -18,6 +19,8 @@ mod crate_peer;
 mod delivery;
 #[path = "tribune/inbox.rs"]
 mod inbox;
+#[path = "tribune/repeated.rs"]
+mod repeated;
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -444,6 +447,9 @@ fn main() {
     }
     if wanted("B3") {
         rt.block_on(delivery::b3_fan_out(&mut run));
+    }
+    if wanted("B3B") {
+        rt.block_on(repeated::b3b_repeated(&mut run));
     }
     if wanted("B7") {
         rt.block_on(crash::b7_crash(&mut run));

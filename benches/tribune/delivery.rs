@@ -31,6 +31,8 @@ pub struct Sink {
     /// Host numbers (`h{n}.localhost`) that never answer.
     dead: std::collections::HashSet<u32>,
     pub posts: AtomicU64,
+    /// Connections accepted (counted by `start_sink_closing_idle` only).
+    pub connections: AtomicU64,
     /// Each POST: the host number and when it arrived.
     arrivals: Mutex<Vec<(u32, Instant)>>,
     bytes: AtomicU64,
@@ -87,6 +89,38 @@ pub async fn start_sink(
         .fallback(axum::routing::post(sink_post))
         .with_state(sink.clone());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (addr, sink)
+}
+
+/// As `start_sink` (no dead hosts), over HTTP/1.1 only, closing a keep-alive connection once
+/// it has waited `idle` for a next request, as common servers do on their own schedule
+/// (docs/interop.md §7).
+pub async fn start_sink_closing_idle(delay: Duration, idle: Duration) -> (SocketAddr, Arc<Sink>) {
+    let sink = Arc::new(Sink {
+        delay,
+        ..Default::default()
+    });
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = axum::Router::new()
+        .fallback(axum::routing::post(sink_post))
+        .with_state(sink.clone());
+    let counted = sink.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            counted.connections.fetch_add(1, Ordering::Relaxed);
+            let service = hyper_util::service::TowerToHyperService::new(app.clone());
+            tokio::spawn(async move {
+                // hyper's header read timer also runs while a kept-alive connection waits
+                // for its next request: past `idle`, the connection is closed.
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .header_read_timeout(idle)
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
     (addr, sink)
 }
 
@@ -356,7 +390,7 @@ pub async fn b3_run(followers: u32, hosts: u32, dead_share: f64) -> FanOut {
     }
 }
 
-fn secs(d: Option<Duration>) -> String {
+pub fn secs(d: Option<Duration>) -> String {
     d.map_or("not reached".into(), |d| {
         format!("{:.2} s", d.as_secs_f64())
     })

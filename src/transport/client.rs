@@ -92,5 +92,17 @@ pub fn delivery_client(
         .connect_timeout(Duration::from_secs(settings.connect_timeout_seconds))
         .user_agent(user_agent)
         .dns_resolver(super::resolver::resolver(allow_private_addresses))
+        // Servers close idle keep-alive connections on their own schedule, 5 s for the
+        // shortest common defaults (docs/interop.md §7): a connection idle longer than that
+        // may already be closed by the peer when we reuse it. Dropping ours first means a
+        // later publish opens fresh connections instead of knocking on dead ones.
+        .pool_idle_timeout(POOL_IDLE)
+        // No more idle connections to a host than deliveries may run to it at once: more
+        // could never be in use together.
+        .pool_max_idle_per_host(settings.per_host_concurrency)
         .build()
 }
+
+/// How long an idle delivery connection is kept: below the 5 s after which Apache and
+/// Node.js close theirs (docs/interop.md §7).
+const POOL_IDLE: Duration = Duration::from_secs(4);

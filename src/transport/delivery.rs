@@ -389,7 +389,15 @@ impl DeliveryWorker {
                 .header("signature-input", h.signature_input)
                 .header("signature", h.signature),
         };
-        match request.body(body).send().await {
+        let request = request.body(body);
+        // A pooled connection the peer closed while idle fails before any answer: the same
+        // signed request once more at once, not after the backoff (docs/interop.md §7).
+        let again = request.try_clone();
+        let sent = match (request.send().await, again) {
+            (Err(e), Some(again)) if super::retry::closed_before_answer(&e) => again.send().await,
+            (sent, _) => sent,
+        };
+        match sent {
             Ok(res) => classify(res.status().as_u16()),
             Err(e) => Attempt::Transient(None, error_chain(&e)),
         }

@@ -28,6 +28,17 @@ pub fn backoff_ms(n: i32, unit_ms: u64) -> i64 {
     i64::try_from(base.saturating_add(jitter)).unwrap_or(i64::MAX)
 }
 
+/// Whether a send failed because the connection closed before the answer came: hyper's
+/// "connection closed before message completed", as when the peer closes a pooled keep-alive
+/// connection while we write on it (docs/interop.md §7). Such a send is worth one more try at
+/// once, on a fresh connection.
+pub(super) fn closed_before_answer(e: &(dyn std::error::Error + 'static)) -> bool {
+    std::iter::successors(Some(e), |e| e.source()).any(|e| {
+        e.downcast_ref::<hyper::Error>()
+            .is_some_and(hyper::Error::is_incomplete_message)
+    })
+}
+
 pub(super) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut source = e.source();

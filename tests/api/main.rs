@@ -38,6 +38,7 @@ mod relay;
 mod schema;
 mod shared_limits;
 mod signatories;
+mod stale_connections;
 mod statements;
 mod storage;
 mod two_instances;
