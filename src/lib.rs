@@ -25,3 +25,13 @@ pub fn install_crypto_provider() {
     // Err means a provider is already installed, which is what we want.
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
+
+/// The memory allocator the binary is built with (its cargo feature): `system`, `jemalloc`
+/// or `mimalloc`.
+pub const ALLOCATOR: &str = if cfg!(feature = "jemalloc") {
+    "jemalloc"
+} else if cfg!(feature = "mimalloc") {
+    "mimalloc"
+} else {
+    "system"
+};

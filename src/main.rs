@@ -5,6 +5,14 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+// The allocator, when not the system's: chosen by a cargo feature (BENCHMARKS.md, B6 memory).
+#[cfg(feature = "jemalloc")]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+#[cfg(all(feature = "mimalloc", not(feature = "jemalloc")))]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     tribune::install_crypto_provider();

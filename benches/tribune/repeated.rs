@@ -1,7 +1,10 @@
-//! B3b: B3's fan-out three times from one server process, with pauses between the
+//! B3b: B3's fan-out four times from one server process, with pauses between the
 //! publishes, to a sink that closes keep-alive connections left idle a few seconds, as common
 //! servers do (docs/interop.md §7). Each publish must meet B3's goals, with exactly one POST
 //! per inbox: none lost on a connection the sink closed, none sent twice.
+//!
+//! B6 memory: the peak RSS across the four fan-outs, then the RSS while the server stays
+//! idle for two minutes: memory used by a fan-out must come back.
 
 use std::{
     collections::HashMap,
@@ -16,19 +19,29 @@ use crate::{
     delivery::{
         publish, secs, seed_followers, start_sink_closing_idle, start_tribune, statement_source,
     },
+    proc_field,
 };
 
-const PUBLISHES: usize = 3;
+const PUBLISHES: usize = 4;
+/// The RSS an idle server should come back under after its fan-outs.
+const IDLE_GOAL_KIB: u64 = 40 * 1024;
 
 pub async fn b3b_repeated(run: &mut Run) {
-    let (followers, hosts, pause, idle) = if run.quick {
-        (5_000, 250, Duration::from_secs(4), Duration::from_secs(3))
+    let (followers, hosts, pause, idle, rest) = if run.quick {
+        (
+            5_000,
+            250,
+            Duration::from_secs(4),
+            Duration::from_secs(3),
+            Duration::from_secs(5),
+        )
     } else {
         (
             100_000,
             5_000,
             Duration::from_secs(8),
             Duration::from_secs(3),
+            Duration::from_secs(120),
         )
     };
     let (sink_addr, sink) = start_sink_closing_idle(Duration::from_millis(100), idle).await;
@@ -60,6 +73,18 @@ pub async fn b3b_repeated(run: &mut Run) {
     }
     // A straggler (a second copy, a retry) of the last publish would come now.
     tokio::time::sleep(Duration::from_secs(1)).await;
+    let peak_kib = proc_field(server.pid(), "status", "VmHWM:").unwrap_or(0);
+    // Then idle: when (if) the RSS comes back under the goal, and where it ends.
+    let idle_from = Instant::now();
+    let mut back_under: Option<Duration> = None;
+    let mut rss_kib = proc_field(server.pid(), "status", "VmRSS:").unwrap_or(0);
+    while idle_from.elapsed() < rest {
+        rss_kib = proc_field(server.pid(), "status", "VmRSS:").unwrap_or(0);
+        if rss_kib < IDLE_GOAL_KIB && back_under.is_none() {
+            back_under = Some(idle_from.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
     let arrivals = sink.arrivals();
     let connections_at_end = sink.connections.load(Ordering::Relaxed);
     for (k, (t, connections_before)) in starts.iter().enumerate() {
@@ -98,4 +123,26 @@ pub async fn b3b_repeated(run: &mut Run) {
                    "sink_idle_s": idle.as_secs()}),
         );
     }
+    run.record(
+        "B6 peak RSS across four fan-outs (B3b)",
+        format!("{:.1} MB", peak_kib as f64 / 1024.0),
+        "goal ≤ 150 MB".into(),
+        json!({"kib": peak_kib}),
+    );
+    run.record(
+        "B6 RSS idle after the fan-outs",
+        format!(
+            "{:.1} MB after {} s idle; under 40 MB {} ({} allocator)",
+            rss_kib as f64 / 1024.0,
+            rest.as_secs(),
+            back_under.map_or("never".into(), |d| format!(
+                "after {:.1} s",
+                d.as_secs_f64()
+            )),
+            tribune::ALLOCATOR
+        ),
+        format!("goal < 40 MB within {} s", rest.as_secs()),
+        json!({"kib": rss_kib, "under_goal_after_s": back_under.map(|d| d.as_secs_f64()),
+               "idle_s": rest.as_secs(), "allocator": tribune::ALLOCATOR}),
+    );
 }
