@@ -143,6 +143,9 @@ pub struct Claimed {
     pub leased_until: i64,
 }
 
+/// The columns a claim returns.
+const RETURNED: &str = "id, activity_id, inbox, attempts, leased_until";
+
 #[derive(sqlx::FromRow)]
 struct ClaimedRow {
     id: i64,
@@ -170,11 +173,14 @@ pub async fn claim(
     let free = |t| super::delivery_leases::free(t);
     // How many of the earliest due rows to spread over hosts.
     let window = (limit * 16).max(1000);
-    let ids: Vec<i64> = match db {
+    // The claimed rows come back from the UPDATE itself: a second query naming thousands of
+    // ids would be prepared, and kept in each connection's statement cache, once for each
+    // number of ids (memory that stays: BENCHMARKS.md, B6 memory).
+    let mut rows: Vec<ClaimedRow> = match db {
         Db::Postgres(pool) => {
             // The due conditions are repeated on `d`, the locked rows: PostgreSQL rechecks
             // them on a row another process claimed meanwhile, so no row is claimed twice.
-            sqlx::query_scalar(&format!(
+            sqlx::query_as(&format!(
                 "UPDATE deliveries SET leased_until = $1, leased_by = $5 WHERE id IN (\
                    SELECT d.id FROM deliveries d JOIN (\
                      SELECT id, ROW_NUMBER() OVER (PARTITION BY host ORDER BY next_attempt_at, id) AS turn \
@@ -183,7 +189,7 @@ pub async fn claim(
                            ORDER BY next_attempt_at LIMIT $4) due) r ON r.id = d.id \
                    WHERE d.state = 'pending' AND d.next_attempt_at <= $2 AND {} \
                    ORDER BY r.turn, d.next_attempt_at, d.id LIMIT $3 \
-                   FOR UPDATE OF d SKIP LOCKED) RETURNING id",
+                   FOR UPDATE OF d SKIP LOCKED) RETURNING {RETURNED}",
                 free("deliveries"),
                 free("d")
             ))
@@ -197,7 +203,7 @@ pub async fn claim(
             .await?
         }
         Db::Sqlite(pool) => {
-            sqlx::query_scalar(&format!(
+            sqlx::query_as(&format!(
                 "UPDATE deliveries SET leased_until = $1, leased_by = $5 WHERE id IN (\
                    SELECT id FROM (\
                      SELECT id, next_attempt_at, \
@@ -205,7 +211,7 @@ pub async fn claim(
                      FROM (SELECT id, host, next_attempt_at FROM deliveries \
                            WHERE state = 'pending' AND next_attempt_at <= $2 AND {} \
                            ORDER BY next_attempt_at LIMIT $4)) \
-                   ORDER BY turn, next_attempt_at, id LIMIT $3) RETURNING id",
+                   ORDER BY turn, next_attempt_at, id LIMIT $3) RETURNING {RETURNED}",
                 free("deliveries")
             ))
             .bind(lease_until)
@@ -218,27 +224,16 @@ pub async fn claim(
             .await?
         }
     };
-    if ids.is_empty() {
+    if rows.is_empty() {
         return Ok(Vec::new());
     }
+    rows.sort_unstable_by_key(|r| r.id);
     let placeholders = |n: usize| {
         (1..=n)
             .map(|i| format!("${i}"))
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let sql = format!(
-        "SELECT id, activity_id, inbox, attempts, leased_until FROM deliveries \
-         WHERE id IN ({}) ORDER BY id",
-        placeholders(ids.len())
-    );
-    let rows: Vec<ClaimedRow> = on_pool!(db, pool => {
-        let mut q = sqlx::query_as::<_, ClaimedRow>(&sql);
-        for id in &ids {
-            q = q.bind(id);
-        }
-        q.fetch_all(pool).await?
-    });
     // Each activity's body once.
     let mut activities: Vec<&str> = rows.iter().map(|r| r.activity_id.as_str()).collect();
     activities.sort_unstable();
@@ -248,7 +243,8 @@ pub async fn claim(
         placeholders(activities.len())
     );
     let bodies: Vec<(String, String)> = on_pool!(db, pool => {
-        let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+        // Not kept in the statement cache: one per number of activities.
+        let mut q = sqlx::query_as::<_, (String, String)>(&sql).persistent(false);
         for id in &activities {
             q = q.bind(*id);
         }
