@@ -104,10 +104,11 @@ async fn load_state(
     )
     .context("reading the coalition's private key")?;
     let admin_token_hash = settings.admin.token().map(crate::util::token_hash);
-    // Every limit on what peers and visitors send is counted with the other processes on
-    // the database (`transport::shared_windows`).
-    let shared = |per_minute: u32, name: &'static str| {
-        RateLimiter::new(per_minute).shared(db.clone(), name, per_minute)
+    // On PostgreSQL, where several processes may serve one instance, every limit on what
+    // peers and visitors send is counted with the others (`transport::shared_windows`).
+    let shared = |per_minute: u32, name: &'static str| match &db {
+        Db::Postgres(_) => RateLimiter::new(per_minute).shared(db.clone(), name, per_minute),
+        Db::Sqlite(_) => RateLimiter::new(per_minute),
     };
     let rate = Arc::new(shared(settings.cosign.max_per_actor_per_minute, "actor"));
     let allow_private = settings.federation.allow_private_addresses;

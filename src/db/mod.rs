@@ -94,6 +94,10 @@ pub enum DbError {
     Setup(String),
 }
 
+/// A pooled connection unused this long is closed, with its page and statement caches: an
+/// idle server gives back the memory a burst of work took (BENCHMARKS.md, B6 memory).
+const POOL_IDLE: Duration = Duration::from_secs(30);
+
 #[derive(Debug, Clone)]
 pub enum Db {
     Sqlite(SqlitePool),
@@ -131,6 +135,7 @@ impl Db {
             }
             let pool = SqlitePoolOptions::new()
                 .max_connections(settings.max_connections)
+                .idle_timeout(POOL_IDLE)
                 .acquire_timeout(wait)
                 .connect_with(options)
                 .await?;
@@ -138,6 +143,7 @@ impl Db {
         } else {
             let pool = PgPoolOptions::new()
                 .max_connections(settings.max_connections)
+                .idle_timeout(POOL_IDLE)
                 .acquire_timeout(wait)
                 .connect(&settings.url)
                 .await?;

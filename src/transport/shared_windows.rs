@@ -1,5 +1,6 @@
-//! Rate limits counted by every process on the database together (`db::rate_windows`), so
-//! that three `serve` processes give a flooding peer one allowance, not three.
+//! Rate limits counted by every process on a PostgreSQL database together
+//! (`db::rate_windows`), so that three `serve` processes give a flooding peer one
+//! allowance, not three.
 //!
 //! No query per request: a check reads what this process knows (the totals read back at
 //! the last flush, plus its own hits since), and hits are added to the database in batches
