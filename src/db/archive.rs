@@ -9,7 +9,8 @@ use serde_json::{Map, Value};
 use super::{Db, DbError};
 
 /// Tables in the order they can be inserted. The delivery queue and pending count refreshes
-/// are not moved: they belong to the server that queued them.
+/// are not moved: they belong to the server that queued them; nor are the running processes'
+/// shared state (`delivery_owners`, `host_breakers`, `rate_windows`).
 pub const TABLES: [&str; 23] = [
     "local_actor",
     "remote_actors",
