@@ -122,14 +122,27 @@ pub async fn list(db: &Db) -> Result<Vec<(String, String)>, DbError> {
     Ok(on_pool!(db, pool => sqlx::query_as::<_, (String, String)>(sql).fetch_all(pool).await?))
 }
 
-/// Whether an actor id, or its host or a parent domain of it, is blocked.
-pub async fn is_blocked(db: &Db, actor_id: &str, host: &str) -> Result<bool, DbError> {
+/// Whether any of up to two actor ids (or key URLs), or any of up to four hosts or a parent
+/// domain of one, is blocked: one query for all that an inbox request names (its actor and
+/// its key, each by host and by `host:port`). Fewer are repeated to fill the places, so the
+/// statement is always the same one.
+pub async fn any_blocked(db: &Db, ids: &[&str], hosts: &[&str]) -> Result<bool, DbError> {
+    let (Some(first_id), Some(first_host)) = (ids.first(), hosts.first()) else {
+        return Ok(false);
+    };
+    let id = |i: usize| ids.get(i).unwrap_or(first_id);
+    let host = |i: usize| hosts.get(i).unwrap_or(first_host);
     let sql = "SELECT COUNT(*) FROM blocks WHERE \
-               (kind = 'domain' AND ($1 = value OR $1 LIKE '%.' || value)) \
-               OR (kind = 'actor' AND value = $2)";
+               (kind = 'domain' AND (value IN ($1, $2, $3, $4) OR $1 LIKE '%.' || value \
+                 OR $2 LIKE '%.' || value OR $3 LIKE '%.' || value OR $4 LIKE '%.' || value)) \
+               OR (kind = 'actor' AND value IN ($5, $6))";
     let n: i64 = on_pool!(db, pool => sqlx::query_scalar(sql)
-        .bind(host)
-        .bind(actor_id)
+        .bind(host(0))
+        .bind(host(1))
+        .bind(host(2))
+        .bind(host(3))
+        .bind(id(0))
+        .bind(id(1))
         .fetch_one(pool)
         .await?);
     Ok(n > 0)

@@ -44,18 +44,42 @@ pub struct IncomingRequest<'a> {
 /// Whether an actor is blocked, by configuration or by an admin. A domain block names a
 /// host (covering its subdomains) or a `host:port`.
 pub async fn is_blocked(state: &AppState, actor: &Url) -> Result<bool, db::DbError> {
-    // Hosts in their one form: `b.example.` is `b.example` (docs/interop.md §9).
-    let authority = crate::util::normal_authority(actor);
-    let host = crate::util::normal_host(actor);
+    any_blocked(state, &[actor]).await
+}
+
+/// Whether any of `urls` (an activity's actor and the key that signed it) is blocked: the
+/// configuration first, then one query of the blocks table for all of them.
+pub async fn any_blocked(state: &AppState, urls: &[&Url]) -> Result<bool, db::DbError> {
     let fed = &state.settings.federation;
-    let by_config = fed
-        .blocked_domains
-        .iter()
-        .any(|d| authority == *d || host == *d || host.ends_with(&format!(".{d}")))
-        || fed.blocked_actors.iter().any(|a| a == actor);
-    Ok(by_config
-        || db::blocks::is_blocked(&state.db, actor.as_str(), &host).await?
-        || db::blocks::is_blocked(&state.db, actor.as_str(), &authority).await?)
+    // Two URLs a query (an activity's actor and its key: one query), each by host and by
+    // `host:port`.
+    for pair in urls.chunks(2) {
+        let mut hosts: Vec<String> = Vec::with_capacity(4);
+        for url in pair {
+            // Hosts in their one form: `b.example.` is `b.example` (docs/interop.md §9).
+            let authority = crate::util::normal_authority(url);
+            let host = crate::util::normal_host(url);
+            let by_config = fed
+                .blocked_domains
+                .iter()
+                .any(|d| authority == *d || host == *d || host.ends_with(&format!(".{d}")))
+                || fed.blocked_actors.iter().any(|a| a == *url);
+            if by_config {
+                return Ok(true);
+            }
+            for h in [host, authority] {
+                if !hosts.contains(&h) {
+                    hosts.push(h);
+                }
+            }
+        }
+        let ids: Vec<&str> = pair.iter().map(|u| u.as_str()).collect();
+        let hosts: Vec<&str> = hosts.iter().map(String::as_str).collect();
+        if db::blocks::any_blocked(&state.db, &ids, &hosts).await? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// The largest Announce whose signed request is kept as evidence.
@@ -80,12 +104,10 @@ pub async fn receive(
     let mut envelope = Envelope::parse(req.body)?;
 
     let key_url = Url::parse(presented.key_id()).ok();
-    if is_blocked(data, &envelope.actor).await?
-        || match &key_url {
-            Some(k) => is_blocked(data, k).await?,
-            None => false,
-        }
-    {
+    let named: Vec<&Url> = std::iter::once(&envelope.actor)
+        .chain(key_url.as_ref())
+        .collect();
+    if any_blocked(data, &named).await? {
         return Err(InboxError::Forbidden(
             "this server or actor is blocked".into(),
         ));

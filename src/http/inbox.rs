@@ -153,13 +153,16 @@ async fn receive(
     Ok(StatusCode::ACCEPTED)
 }
 
-/// The activity's type, for metrics (a fixed set, so labels stay few).
+/// The activity's type, for metrics (a fixed set, so labels stay few). Only `type` is read:
+/// the rest of the body is skipped, not built into a tree.
 fn kind_of(body: &[u8]) -> &'static str {
-    let kind = serde_json::from_slice::<serde_json::Value>(body)
-        .ok()
-        .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_owned));
-    match kind {
-        Some(k) => Kind::parse(&k).map_or("other", Kind::as_str),
-        None => "unparsed",
+    #[derive(serde::Deserialize)]
+    struct TypeOnly<'a> {
+        #[serde(rename = "type", borrow)]
+        kind: Option<std::borrow::Cow<'a, str>>,
+    }
+    match serde_json::from_slice::<TypeOnly<'_>>(body) {
+        Ok(TypeOnly { kind: Some(k) }) => Kind::parse(&k).map_or("other", Kind::as_str),
+        _ => "unparsed",
     }
 }
