@@ -170,7 +170,7 @@ pub async fn claim(
     stale_before: i64,
 ) -> Result<Vec<Claimed>, DbError> {
     let lease_until = now_ms + lease_ms;
-    let free = |t| super::delivery_leases::free(t);
+    let free = super::delivery_leases::free;
     // How many of the earliest due rows to spread over hosts.
     let window = (limit * 16).max(1000);
     // The claimed rows come back from the UPDATE itself: a second query naming thousands of

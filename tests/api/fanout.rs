@@ -135,6 +135,33 @@ pub(crate) fn start_with(
     child
 }
 
+/// A Follow of the coalition from `name` on `peer`, posted to the process on `port` of the
+/// instance at `public_port`, with the public host a proxy would pass on.
+pub(crate) async fn follow_through(
+    peer: &Peer,
+    name: &str,
+    port: u16,
+    public_port: u16,
+) -> reqwest::Response {
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let client = peer.client(&[("localhost", addr)]);
+    let coalition = format!("http://localhost:{public_port}/ap/coalition");
+    let follow = serde_json::json!({"id": format!("{}/follow", peer.actor_id(name)),
+        "type": "Follow", "actor": peer.actor_id(name), "object": coalition});
+    let public = format!("localhost:{public_port}");
+    peer.post_with(
+        &client,
+        &format!("http://localhost:{port}/inbox"),
+        follow.to_string().as_bytes(),
+        Sign {
+            name,
+            host: Some(&public),
+            ..Sign::default()
+        },
+    )
+    .await
+}
+
 pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -391,29 +418,11 @@ async fn three_processes_share_inbox_traffic_and_a_2000_inbox_fan_out() {
         .collect();
     let names: Vec<String> = (0..30).map(|i| format!("a{i}")).collect();
     let peer = Peer::start_sharing_a_key(&names).await;
-    let coalition = format!("http://localhost:{}/ap/coalition", ports[0]);
 
     // Follows spread over the three processes.
     for (i, name) in names.iter().enumerate() {
         let port = ports[i % 3];
-        let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        let client = peer.client(&[("localhost", addr)]);
-        let follow = serde_json::json!({"id": format!("{}/follow", peer.actor_id(name)), "type": "Follow",
-                                        "actor": peer.actor_id(name), "object": coalition});
-        // Each process directly, with the public host a proxy would pass on.
-        let public = format!("localhost:{}", ports[0]);
-        let res = peer
-            .post_with(
-                &client,
-                &format!("http://localhost:{port}/inbox"),
-                follow.to_string().as_bytes(),
-                Sign {
-                    name,
-                    host: Some(&public),
-                    ..Sign::default()
-                },
-            )
-            .await;
+        let res = follow_through(&peer, name, port, ports[0]).await;
         assert_eq!(res.status(), 202, "{name} via {port}");
     }
     for name in &names {

@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use crate::{
-    fanout::{free_port, start_with},
+    fanout::{follow_through, free_port, start_with},
     helpers::{Backend, TestDb, eventually, postgres_available},
-    peer::{Peer, Sign},
+    peer::Peer,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -89,8 +89,6 @@ async fn three_processes_give_a_flooding_host_one_allowance() {
         .collect();
     let names: Vec<String> = (0..30).map(|i| format!("a{i}")).collect();
     let peer = Peer::start_sharing_a_key(&names).await;
-    let coalition = format!("http://localhost:{}/ap/coalition", ports[0]);
-    let public = format!("localhost:{}", ports[0]);
 
     // 30 Follows from one host, a tenth of a second apart, to the three processes in turn.
     // Each process alone would let 6 through (18 in all); together they let 6 through, and
@@ -99,22 +97,7 @@ async fn three_processes_give_a_flooding_host_one_allowance() {
     let mut refused = 0;
     for (i, name) in names.iter().enumerate() {
         let port = ports[i % 3];
-        let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        let client = peer.client(&[("localhost", addr)]);
-        let follow = serde_json::json!({"id": format!("{}/follow", peer.actor_id(name)),
-            "type": "Follow", "actor": peer.actor_id(name), "object": coalition});
-        let res = peer
-            .post_with(
-                &client,
-                &format!("http://localhost:{port}/inbox"),
-                follow.to_string().as_bytes(),
-                Sign {
-                    name,
-                    host: Some(&public),
-                    ..Sign::default()
-                },
-            )
-            .await;
+        let res = follow_through(&peer, name, port, ports[0]).await;
         match res.status().as_u16() {
             202 => accepted += 1,
             429 => {

@@ -10,7 +10,7 @@
 use std::{
     sync::{
         Arc, Mutex,
-        atomic::{AtomicU64, AtomicUsize, Ordering},
+        atomic::{AtomicUsize, Ordering},
     },
     time::{Duration, Instant},
 };
@@ -34,7 +34,6 @@ pub(super) struct Owner {
     db: Db,
     /// The id rows are leased under, and its generation (a new one after a lapse).
     id: Mutex<(Arc<str>, u64)>,
-    generation: AtomicU64,
     /// When the last recorded heartbeat started: the time others judge us by.
     last_beat: Mutex<Option<Instant>>,
     /// One heartbeat at a time.
@@ -59,7 +58,6 @@ impl Owner {
         Owner {
             db,
             id: Mutex::new((fresh_id(), 0)),
-            generation: AtomicU64::new(0),
             last_beat: Mutex::new(None),
             beating: tokio::sync::Mutex::new(()),
             held: AtomicUsize::new(0),
@@ -91,8 +89,7 @@ impl Owner {
     /// Whether a row claimed under `generation` may be sent now: claimed under the current
     /// id, and the heartbeat recent enough that no other process can have taken it.
     pub(super) fn may_send(&self, generation: u64) -> bool {
-        generation == self.generation.load(Ordering::Acquire)
-            && self.since_beat().is_some_and(|d| d < LAPSE)
+        generation == self.current().1 && self.since_beat().is_some_and(|d| d < LAPSE)
     }
 
     /// A row this process no longer holds (finished, or given up to another).
@@ -120,7 +117,6 @@ impl Owner {
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner) =
                     (fresh_id(), generation + 1);
-                self.generation.store(generation + 1, Ordering::Release);
                 delivery_leases::forget(&self.db, &old, now_ms() - FORGOTTEN_MS).await?;
             }
             Some(_) => {}
