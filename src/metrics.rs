@@ -30,6 +30,9 @@ pub struct Metrics {
     pub signature_failures: Family<ReasonLabels, Counter>,
     pub deliveries: Family<OutcomeLabels, Counter>,
     pub open_breakers: Gauge,
+    /// Transactions the inbox's applier ran, and the activities they applied.
+    pub inbox_transactions: Counter,
+    pub inbox_applied: Counter,
 }
 
 impl Metrics {
@@ -40,6 +43,13 @@ impl Metrics {
                 outcome: outcome.to_owned(),
             })
             .inc();
+    }
+
+    /// One transaction of the inbox's applier, for `activities` verified activities.
+    pub fn inbox_batch(&self, activities: usize) {
+        self.inbox_transactions.inc();
+        self.inbox_applied
+            .inc_by(u64::try_from(activities).unwrap_or(u64::MAX));
     }
 
     pub fn signature_failure(&self, reason: &str) {
@@ -80,6 +90,16 @@ impl Metrics {
             "open_breakers",
             "Hosts whose circuit breaker is open (this process)",
             self.open_breakers.clone(),
+        );
+        registry.register(
+            "inbox_transactions",
+            "Transactions the inbox applied verified activities in (several share one under load)",
+            self.inbox_transactions.clone(),
+        );
+        registry.register(
+            "inbox_applied",
+            "Verified activities handed to the inbox's transactions",
+            self.inbox_applied.clone(),
         );
         let gauge = |v: i64| {
             let g: Gauge = Gauge::default();

@@ -82,6 +82,30 @@ impl Tx {
         }
         Ok(())
     }
+
+    /// Mark a point this transaction can come back to (several inbox activities applied
+    /// in one transaction, each inside its own savepoint: docs/architecture.md).
+    pub async fn savepoint(&mut self) -> Result<(), DbError> {
+        self.run("SAVEPOINT one_activity").await
+    }
+
+    /// Keep what was done since the savepoint.
+    pub async fn release(&mut self) -> Result<(), DbError> {
+        self.run("RELEASE SAVEPOINT one_activity").await
+    }
+
+    /// Undo what was done since the savepoint, and forget it; the transaction goes on.
+    pub async fn rollback_to(&mut self) -> Result<(), DbError> {
+        self.run("ROLLBACK TO SAVEPOINT one_activity").await?;
+        self.run("RELEASE SAVEPOINT one_activity").await
+    }
+
+    async fn run(&mut self, sql: &'static str) -> Result<(), DbError> {
+        on_tx!(self, conn => {
+            sqlx::query(sql).execute(conn).await?;
+        });
+        Ok(())
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -5,7 +5,8 @@
 //! the signer's actor and key, the key being the activity's actor's own (401); the signature
 //! itself, retried once with a refetched actor when it fails with a stored key (remote key
 //! rotation, as Mastodon does). Then the activity id is recorded and the activity applied in
-//! one transaction, with the deliveries it causes.
+//! one transaction, with the deliveries it causes (shared with the activities verified at the
+//! same moment: `applier`).
 
 use std::time::SystemTime;
 
@@ -16,7 +17,7 @@ use serde_json::Value;
 use url::Url;
 
 use super::{
-    dispatch,
+    applier::Applier,
     envelope::{Envelope, InboxError},
 };
 use crate::transport::signatures::{
@@ -92,6 +93,7 @@ const PERMIT_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 pub async fn receive(
     data: &Data<AppState>,
+    applier: &Applier,
     req: IncomingRequest<'_>,
 ) -> Result<Received, InboxError> {
     let parts = RequestParts {
@@ -223,21 +225,7 @@ pub async fn receive(
             Ok(Ok(permit)) => permit,
             _ => return Err(InboxError::TooBusy),
         };
-    let mut tx = data.db.begin().await?;
-    if !db::received::record(
-        &mut tx,
-        envelope.id.as_str(),
-        envelope.actor.as_str(),
-        &envelope.kind,
-    )
-    .await?
-    {
-        return Ok(Received::Duplicate);
-    }
-    let outcome = dispatch::apply(data, &mut tx, &envelope).await?;
-    tx.commit().await?;
-    data.wakeup.notify();
-    Ok(outcome)
+    applier.apply(envelope).await
 }
 
 /// The request as received, as JSON: what a co-signature's ledger entry keeps for audit.

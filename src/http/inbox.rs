@@ -8,7 +8,7 @@ use activitypub_federation::config::Data;
 use axum::{
     Router,
     body::Body,
-    extract::{ConnectInfo, OriginalUri, Path},
+    extract::{ConnectInfo, Extension, OriginalUri, Path},
     http::{HeaderMap, Method, StatusCode, header},
     routing::post,
 };
@@ -20,6 +20,7 @@ use super::{
 use crate::{
     app::Received,
     federation::{
+        applier::Applier,
         envelope::InboxError,
         inbox::{self, IncomingRequest},
     },
@@ -28,10 +29,12 @@ use crate::{
     transport::limits::client_key,
 };
 
-pub fn router() -> Router<AppState> {
+/// The inboxes, handing what they verify to `applier`.
+pub fn router(applier: Applier) -> Router<AppState> {
     Router::new()
         .route("/inbox", post(shared_inbox))
         .route("/ap/{username}/inbox", post(personal_inbox))
+        .layer(Extension(applier))
 }
 
 impl From<InboxError> for HttpError {
@@ -57,9 +60,9 @@ impl From<InboxError> for HttpError {
 
 async fn personal_inbox(
     data: Data<AppState>,
+    Extension(applier): Extension<Applier>,
     Path(username): Path<String>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    method: Method,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     body: Body,
@@ -67,18 +70,20 @@ async fn personal_inbox(
     if data.coalition.username.as_str() != username {
         return Err(HttpError::not_found("no such actor"));
     }
-    receive(&data, peer, &method, &uri, &headers, body).await
+    // Both routes take POST alone.
+    receive(&data, &applier, peer, &Method::POST, &uri, &headers, body).await
 }
 
 async fn shared_inbox(
     data: Data<AppState>,
+    Extension(applier): Extension<Applier>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    method: Method,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     body: Body,
 ) -> Result<StatusCode> {
-    receive(&data, peer, &method, &uri, &headers, body).await
+    // Both routes take POST alone.
+    receive(&data, &applier, peer, &Method::POST, &uri, &headers, body).await
 }
 
 /// How long a sender has to send the body once its headers are in.
@@ -87,6 +92,7 @@ const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 #[tracing::instrument(skip_all, fields(path = %uri.path()))]
 async fn receive(
     data: &Data<AppState>,
+    applier: &Applier,
     peer: SocketAddr,
     method: &Method,
     uri: &axum::http::Uri,
@@ -125,6 +131,7 @@ async fn receive(
     };
     let outcome = inbox::receive(
         data,
+        applier,
         IncomingRequest {
             method: method.as_str(),
             path: uri.path(),

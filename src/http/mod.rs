@@ -30,9 +30,10 @@ pub fn router(
     state: AppState,
     federation: activitypub_federation::config::FederationConfig<AppState>,
 ) -> Router {
+    let applier = crate::federation::applier::Applier::start(federation.clone());
     Router::new()
         .merge(well_known::router())
-        .merge(inbox::router())
+        .merge(inbox::router(applier))
         .merge(activitypub::router())
         .merge(pages::router())
         .merge(media::router())

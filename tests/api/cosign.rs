@@ -40,7 +40,7 @@ impl Cosign {
         Cosign::publish(World::start(backend, extra, names).await).await
     }
 
-    async fn publish(world: World) -> Cosign {
+    pub(crate) async fn publish(world: World) -> Cosign {
         let file = world.file("s.md", STATEMENT);
         world.cli.ok(&["statement", "publish", &file]).await;
         let note = format!("{}/statements/manifeste-2026", world.app.base);
@@ -564,7 +564,7 @@ async fn a_hundred_actors_boosting_at_once_make_a_hundred_signatures(backend: Ba
 }
 
 /// Run futures concurrently (the tests' own small join, to avoid a dependency).
-async fn futures_join_all<F: std::future::Future<Output = u16> + Send>(
+pub(crate) async fn futures_join_all<F: std::future::Future<Output = u16> + Send>(
     futures: impl IntoIterator<Item = F>,
 ) -> Vec<u16> {
     let mut set = Vec::new();

@@ -478,7 +478,7 @@ async fn health_and_readiness(backend: Backend) {
 }
 
 /// Parse the Prometheus text format: `name{labels} value` samples and `# HELP/TYPE` lines.
-fn parse_prometheus(text: &str) -> std::collections::HashMap<String, f64> {
+pub(crate) fn parse_prometheus(text: &str) -> std::collections::HashMap<String, f64> {
     let mut samples = std::collections::HashMap::new();
     for line in text.lines() {
         if line.is_empty()

@@ -1,0 +1,105 @@
+//! Activities verified at the same moment share one transaction (`federation::applier`):
+//! each is still applied or refused on its own, and nothing is answered before it is stored.
+
+use serde_json::json;
+
+use crate::{
+    cosign::{Cosign, futures_join_all},
+    discovery::parse_prometheus,
+    helpers::{Backend, World, on_both_backends},
+    peer::Peer,
+};
+
+on_both_backends!(activities_arriving_together_are_applied_or_refused_each_on_its_own);
+
+const METRICS: &str = "[metrics]\nenabled = true\ntoken = \"a-token-for-metrics-1\"\n";
+
+async fn scrape(w: &World) -> std::collections::HashMap<String, f64> {
+    let res = w
+        .app
+        .client
+        .get(w.app.url("/metrics"))
+        .bearer_auth("a-token-for-metrics-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    parse_prometheus(&res.text().await.unwrap())
+}
+
+async fn activities_arriving_together_are_applied_or_refused_each_on_its_own(backend: Backend) {
+    let names: Vec<String> = (0..60).map(|i| format!("signer{i}")).collect();
+    let peer = Peer::start_sharing_a_key(&names).await;
+    let w = Cosign::publish(World::with_peer(backend, METRICS, peer).await).await;
+    let inbox = w.shared_inbox();
+    // 40 boosts, 10 of them sent twice at once, and 10 Follows of someone else than the
+    // coalition (refused: 422 after their id was recorded in the same transaction).
+    let mut bodies: Vec<(String, String, u16)> = Vec::new();
+    for (i, name) in names.iter().enumerate().take(40) {
+        let boost = w.announce(&w.peer, name, i as u32).to_string();
+        if i < 10 {
+            bodies.push((name.clone(), boost.clone(), 202));
+        }
+        bodies.push((name.clone(), boost, 202));
+    }
+    let wrong_follows: Vec<(String, String)> = names[40..50]
+        .iter()
+        .map(|name| {
+            let actor = w.peer.actor_id(name);
+            let follow = json!({"id": format!("{actor}/follows/elsewhere"), "type": "Follow",
+                                "actor": actor, "object": w.peer.actor_id("signer59")});
+            (name.clone(), follow.to_string())
+        })
+        .collect();
+    for (name, body) in &wrong_follows {
+        bodies.push((name.clone(), body.clone(), 422));
+    }
+    let sends = bodies.iter().map(|(name, body, _)| {
+        let (w, inbox) = (&w, &inbox);
+        async move {
+            w.peer
+                .post(&w.client, name, inbox, body.as_bytes())
+                .await
+                .status()
+                .as_u16()
+        }
+    });
+    let statuses = futures_join_all(sends).await;
+    let expected: Vec<u16> = bodies.iter().map(|(_, _, s)| *s).collect();
+    assert_eq!(statuses, expected);
+
+    // Each boost signed once, the ledger intact: the refused Follows undid nothing else.
+    assert_eq!(w.export().await["count"], 40);
+    assert_eq!(w.shares().await.0, 40);
+    let out = w.verified().await;
+    assert!(out.contains("intact: 40 entries"), "{out}");
+    assert_eq!(
+        w.db.count("SELECT COUNT(*) FROM followers").await,
+        0,
+        "a refused Follow recorded a follower"
+    );
+
+    let m = scrape(&w).await;
+    let get = |k: &str| m.get(k).copied().unwrap_or(0.0);
+    assert_eq!(
+        get(r#"tribune_inbox_requests_total{kind="Announce",outcome="duplicate"}"#),
+        10.0
+    );
+    assert_eq!(
+        get(r#"tribune_inbox_requests_total{kind="Announce",outcome="applied"}"#),
+        40.0
+    );
+    // Every verified activity went through the applier, in at most as many transactions.
+    let applied = get("tribune_inbox_applied_total");
+    let transactions = get("tribune_inbox_transactions_total");
+    assert_eq!(applied, 60.0, "{m:?}");
+    assert!((1.0..=applied).contains(&transactions), "{transactions}");
+    eprintln!("{applied} activities in {transactions} transactions");
+
+    // A refused activity's id was rolled back with it: sent again, it is refused again, not
+    // taken for a duplicate (202).
+    for (name, body) in &wrong_follows {
+        let res = w.peer.post(&w.client, name, &inbox, body.as_bytes()).await;
+        assert_eq!(res.status(), 422, "{}", res.text().await.unwrap());
+    }
+}
