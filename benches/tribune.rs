@@ -8,7 +8,8 @@
 //! repeated in one process, to a sink that closes idle connections (`repeated.rs`); B4 inbox
 //! (`inbox.rs`), against the crate's receive path; B5 reads against a trivial axum handler
 //! under the same load generator; B6 footprint (binary size, RSS idle and peak, idle CPU);
-//! B7 a `kill -9` in the middle of a fan-out (`crash.rs`).
+//! B7 a `kill -9` in the middle of a fan-out (`crash.rs`); B8 a million followers on 50,000
+//! instances, three processes on one PostgreSQL (`large.rs`, on `postgres.rs`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 #[path = "tribune/crash.rs"]
@@ -19,6 +20,10 @@ mod crate_peer;
 mod delivery;
 #[path = "tribune/inbox.rs"]
 mod inbox;
+#[path = "tribune/large.rs"]
+mod large;
+#[path = "tribune/postgres.rs"]
+mod postgres;
 #[path = "tribune/repeated.rs"]
 mod repeated;
 
@@ -425,7 +430,8 @@ fn main() {
         if quick { "quick" } else { "full" }
     );
     println!("{:<44} {:<34} goal / ratio", "benchmark", "figure");
-    // `--only B2,B4` runs those alone (B2 needs B1's sign rate, so B1 runs with it).
+    // `--only B2,B4` runs those alone (B2 and B8 need B1's sign rate, so B1 runs with them;
+    // B8 runs B3's clean fan-out for its CPU reference when B3 is not wanted).
     let args: Vec<String> = std::env::args().collect();
     let only: Option<Vec<String>> = args
         .iter()
@@ -433,7 +439,7 @@ fn main() {
         .and_then(|i| args.get(i + 1))
         .map(|list| list.split(',').map(|b| b.trim().to_uppercase()).collect());
     let wanted = |b: &str| only.as_ref().is_none_or(|o| o.iter().any(|x| x == b));
-    let sign_rate = if wanted("B1") || wanted("B2") {
+    let sign_rate = if wanted("B1") || wanted("B2") || wanted("B8") {
         b1_crypto(&mut run)
     } else {
         0.0
@@ -445,14 +451,15 @@ fn main() {
     if wanted("B2") {
         rt.block_on(b2_delivery(&mut run, sign_rate));
     }
-    if wanted("B3") {
-        rt.block_on(delivery::b3_fan_out(&mut run));
-    }
+    let b3_cpu_us = wanted("B3").then(|| rt.block_on(delivery::b3_fan_out(&mut run)));
     if wanted("B3B") {
         rt.block_on(repeated::b3b_repeated(&mut run));
     }
     if wanted("B7") {
         rt.block_on(crash::b7_crash(&mut run));
+    }
+    if wanted("B8") {
+        rt.block_on(large::b8_large(&mut run, sign_rate, b3_cpu_us));
     }
     if wanted("B4") {
         rt.block_on(inbox::b4_inbox(&mut run));

@@ -326,6 +326,8 @@ pub struct FanOut {
     pub live: usize,
     pub after_breaker_open: u64,
     pub peak_rss_kib: u64,
+    /// The server's CPU from the publish to the last live inbox reached, per inbox reached.
+    pub cpu_us: f64,
 }
 
 /// B3: one statement to `followers` followers spread over `hosts` shared inboxes, each
@@ -344,6 +346,7 @@ pub async fn b3_run(followers: u32, hosts: u32, dead_share: f64) -> FanOut {
         seed_followers(&pool, followers, hosts, port, true).await
     })
     .await;
+    let ticks = cpu_ticks(server.pid()).unwrap();
     let t = Instant::now();
     let (enqueue, queued) = publish(&server.base(), statement_source("b3", 2048)).await;
     assert_eq!(queued, u64::from(hosts));
@@ -364,6 +367,7 @@ pub async fn b3_run(followers: u32, hosts: u32, dead_share: f64) -> FanOut {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    let ticks = cpu_ticks(server.pid()).unwrap() - ticks;
     let mut times: Vec<Duration> = first.values().map(|at| at.duration_since(t)).collect();
     times.sort();
     let arrivals = sink.arrivals();
@@ -387,6 +391,7 @@ pub async fn b3_run(followers: u32, hosts: u32, dead_share: f64) -> FanOut {
         live,
         after_breaker_open,
         peak_rss_kib,
+        cpu_us: ticks as f64 * 10_000.0 / first.len().max(1) as f64,
     }
 }
 
@@ -396,7 +401,8 @@ pub fn secs(d: Option<Duration>) -> String {
     })
 }
 
-pub async fn b3_fan_out(run: &mut Run) {
+/// Returns the clean run's CPU per delivery (B8's reference).
+pub async fn b3_fan_out(run: &mut Run) -> f64 {
     let (followers, hosts) = if run.quick {
         (5_000, 250)
     } else {
@@ -418,6 +424,12 @@ pub async fn b3_fan_out(run: &mut Run) {
         "goal 99% ≤ 5 s, all ≤ 8 s".into(),
         json!({"p99_s": clean.p99.map(|d| d.as_secs_f64()), "all_s": clean.all.map(|d| d.as_secs_f64()),
                "reached": clean.live_reached, "live": clean.live}),
+    );
+    run.record(
+        "B3 fan-out, server CPU per delivery",
+        format!("{:.0} µs", clean.cpu_us),
+        "B8's reference".into(),
+        json!({"cpu_us_per_delivery": clean.cpu_us}),
     );
     run.record(
         "B3 fan-out, POSTs",
@@ -456,4 +468,5 @@ pub async fn b3_fan_out(run: &mut Run) {
         "goal ≤ 150 MB".into(),
         json!({"kib": peak}),
     );
+    clean.cpu_us
 }
