@@ -367,9 +367,27 @@ async fn finish_in(
 }
 
 /// The earliest time a pending delivery is due, if any.
-pub async fn next_due_ms(db: &Db) -> Result<Option<i64>, DbError> {
-    let sql = "SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'pending'";
-    Ok(on_pool!(db, pool => sqlx::query_scalar::<_, Option<i64>>(sql).fetch_one(pool).await?))
+pub async fn next_due_ms(db: &Db, now_ms: i64) -> Result<NextDue, DbError> {
+    // Rows under a lease that has not run out are not due to anyone but their holder; they
+    // are counted apart, so that a worker waits for them rather than claims in vain.
+    let sql = "SELECT MIN(CASE WHEN leased_until IS NULL OR leased_until <= $1 \
+                               THEN next_attempt_at END), \
+                      MIN(CASE WHEN leased_until > $1 THEN leased_until END) \
+               FROM deliveries WHERE state = 'pending'";
+    let (free, leased) = on_pool!(db, pool => sqlx::query_as::<_, (Option<i64>, Option<i64>)>(sql)
+        .bind(now_ms)
+        .fetch_one(pool)
+        .await?);
+    Ok(NextDue { free, leased })
+}
+
+/// When pending rows become claimable: the earliest due row no lease holds, and the
+/// earliest end of a lease still running (its holder may also be taken for gone sooner, when
+/// its heartbeat stops).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NextDue {
+    pub free: Option<i64>,
+    pub leased: Option<i64>,
 }
 
 /// Whether an activity of `kind` waits to be delivered to `inbox`.

@@ -113,11 +113,16 @@ impl DeliveryWorker {
             let wait = if room == 0 {
                 idle
             } else {
-                match deliveries::next_due_ms(&this.db).await {
-                    Ok(Some(due)) => {
-                        Duration::from_millis(u64::try_from(due - now_ms()).unwrap_or(0))
-                    }
-                    _ => idle,
+                let now = now_ms();
+                let until = |at: i64| Duration::from_millis(u64::try_from(at - now).unwrap_or(0));
+                match deliveries::next_due_ms(&this.db, now).await {
+                    // Rows another process leases are looked at again once a heartbeat
+                    // (its holder may be gone), not claimed in vain every few ms.
+                    Ok(next) => next
+                        .free
+                        .map_or(idle, until)
+                        .min(next.leased.map_or(idle, |at| until(at).min(owner::BEAT))),
+                    Err(_) => idle,
                 }
                 .min(idle)
             };
