@@ -123,7 +123,7 @@ async fn load_state(
         in_process: tokio::sync::Semaphore::new(settings.inbox.max_concurrent),
     });
     let hosts = Arc::new(Hosts::new(&settings.delivery, Some(db.clone())));
-    Ok(AppState {
+    Ok(AppState::new(crate::state::Shared {
         metrics: Arc::new(Metrics::default()),
         worker_heartbeat: Arc::new(std::sync::atomic::AtomicI64::new(0)),
         #[cfg(feature = "bench")]
@@ -143,7 +143,7 @@ async fn load_state(
         refetches: Cooldown::new(REFETCH_PERIOD),
         wakeup: Wakeup::default(),
         hosts,
-    })
+    }))
 }
 
 pub struct Application {
@@ -242,7 +242,7 @@ impl Application {
             ),
             per_address: state.settings.server.max_connections_per_address,
         };
-        let app = crate::http::router(state, federation);
+        let app = crate::http::router(state, &federation);
         let served = crate::http::server::serve(listener, app, shutdown, limits).await;
         let _ = stop_tx.send(true);
         if let Err(e) = worker.await {

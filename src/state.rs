@@ -23,9 +23,28 @@ use crate::{
     util::now_ms,
 };
 
-/// What every handler can reach.
+/// What every handler can reach: one allocation shared by every request, so that the
+/// clones the router and the federation crate make of it (several a request) cost one
+/// reference count each, not one per field (BENCHMARKS.md, B5).
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> AppState {
+        AppState(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The state itself, reached through `AppState`.
+#[derive(Debug)]
+pub struct Shared {
     pub settings: Arc<Settings>,
     pub db: Db,
     pub coalition: Arc<Coalition>,
@@ -69,7 +88,7 @@ pub struct AppState {
     pub bench_skip_signature_crypto: Arc<std::sync::atomic::AtomicBool>,
 }
 
-impl AppState {
+impl Shared {
     /// The delivery workers went round their loop within the last 10 seconds.
     pub fn workers_alive(&self) -> bool {
         let beat = self.worker_heartbeat.load(Ordering::Relaxed);

@@ -3,11 +3,11 @@
 //! its key stay public (docs/interop.md §2), and so do the pages for people, WebFinger,
 //! NodeInfo and the images.
 
-use std::time::SystemTime;
+use std::{sync::Arc, time::SystemTime};
 
-use activitypub_federation::config::Data;
+use activitypub_federation::config::{Data, FederationConfig};
 use axum::{
-    extract::{FromRequestParts, Request, State},
+    extract::{Request, State},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -39,11 +39,29 @@ fn protected(path: &str, username: &str, wants_ap: bool) -> bool {
     false
 }
 
+/// What the check needs: the state, and the federation crate's configuration to fetch a
+/// signer with (shared, as the middleware's state is cloned on every request).
+#[derive(Clone)]
+pub struct Verifier {
+    state: AppState,
+    federation: Arc<FederationConfig<AppState>>,
+}
+
+impl Verifier {
+    pub fn new(state: AppState, federation: FederationConfig<AppState>) -> Verifier {
+        Verifier {
+            state,
+            federation: Arc::new(federation),
+        }
+    }
+}
+
 pub async fn require_signature(
-    State(state): State<AppState>,
+    State(verifier): State<Verifier>,
     request: Request,
     next: Next,
 ) -> Response {
+    let state = &verifier.state;
     // HEAD answers what GET does, less the body: it needs the same signature.
     let method = request.method();
     if !state.settings.federation.authorized_fetch
@@ -59,13 +77,8 @@ pub async fn require_signature(
     ) {
         return next.run(request).await;
     }
-    let (mut parts, body) = request.into_parts();
-    let data = match Data::<AppState>::from_request_parts(&mut parts, &state).await {
-        Ok(d) => d,
-        Err(_) => {
-            return HttpError::Internal(anyhow::anyhow!("no federation data")).into_response();
-        }
-    };
+    let (parts, body) = request.into_parts();
+    let data = verifier.federation.to_request_data();
     if let Err(e) = verify_get(&data, &parts).await {
         return e.into_response();
     }

@@ -17,6 +17,7 @@ pub mod server;
 pub mod statements;
 pub mod well_known;
 
+use activitypub_federation::config::{FederationConfig, FederationMiddleware};
 use axum::Router;
 use tower_http::{catch_panic::CatchPanicLayer, trace::TraceLayer};
 
@@ -26,22 +27,27 @@ use error::HttpError;
 /// Request bodies larger than this are refused (Mastodon's own inbox limit, 1 MB).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-pub fn router(
-    state: AppState,
-    federation: activitypub_federation::config::FederationConfig<AppState>,
-) -> Router {
+pub fn router(state: AppState, federation: &FederationConfig<AppState>) -> Router {
     let applier = crate::federation::applier::Applier::start(federation.clone());
+    // The federation crate's request data (`Data`) only where a handler asks for it: its
+    // middleware clones the crate's whole configuration on every request it wraps, which
+    // the public reads, the most frequent requests, do not need (BENCHMARKS.md, B5).
+    let with_data =
+        |router: Router<AppState>| router.layer(FederationMiddleware::new(federation.clone()));
+    let signed_gets = authorized_fetch::Verifier::new(state.clone(), federation.clone());
     Router::new()
         .merge(well_known::router())
-        .merge(inbox::router(applier))
+        .merge(with_data(inbox::router(applier)))
         .merge(activitypub::router())
         .merge(pages::router())
         .merge(media::router())
         .merge(statements::router())
-        .merge(admin::router().merge(admin_signatories::router()).layer(
-            axum::middleware::from_fn_with_state(state.clone(), admin::audit),
+        .merge(with_data(
+            admin::router().merge(admin_signatories::router()).layer(
+                axum::middleware::from_fn_with_state(state.clone(), admin::audit),
+            ),
         ))
-        .merge(console::router(&state))
+        .merge(with_data(console::router(&state)))
         .merge(health::router())
         .fallback(|| async { HttpError::not_found("not found") })
         .method_not_allowed_fallback(|| async { HttpError::MethodNotAllowed })
@@ -50,13 +56,10 @@ pub fn router(
             cache::serve_cached,
         ))
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            signed_gets,
             authorized_fetch::require_signature,
         ))
         .with_state(state)
-        .layer(activitypub_federation::config::FederationMiddleware::new(
-            federation,
-        ))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(TraceLayer::new_for_http())
