@@ -29,6 +29,12 @@ mod repeated;
 
 use std::time::{Duration, Instant, SystemTime};
 
+// The allocator the `tribune` binary ships with (its default feature), so that what runs in
+// this process (B4's and B5's server, and their ceilings beside it) allocates as it does.
+#[cfg(feature = "jemalloc")]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use figment::providers::Format;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;

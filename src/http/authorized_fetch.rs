@@ -56,18 +56,26 @@ impl Verifier {
     }
 }
 
-pub async fn require_signature(
-    State(verifier): State<Verifier>,
-    request: Request,
-    next: Next,
-) -> Response {
+/// The front of every request, one middleware (each layer costs a boxed future and a clone
+/// of the routes behind it, on every request: BENCHMARKS.md, B5): the signature a GET needs
+/// under authorized fetch, then the cache of hot documents.
+pub async fn front(State(verifier): State<Verifier>, request: Request, next: Next) -> Response {
+    let request = match require_signature(&verifier, request).await {
+        Ok(request) => request,
+        Err(refused) => return refused,
+    };
+    super::cache::serve_cached(&verifier.state, request, next).await
+}
+
+/// The request, when it may go on: unsigned unless authorized fetch covers it.
+async fn require_signature(verifier: &Verifier, request: Request) -> Result<Request, Response> {
     let state = &verifier.state;
     // HEAD answers what GET does, less the body: it needs the same signature.
     let method = request.method();
     if !state.settings.federation.authorized_fetch
         || (method != axum::http::Method::GET && method != axum::http::Method::HEAD)
     {
-        return next.run(request).await;
+        return Ok(request);
     }
     let wants_ap = wants_activitypub(request.headers());
     if !protected(
@@ -75,14 +83,14 @@ pub async fn require_signature(
         state.coalition.username.as_str(),
         wants_ap,
     ) {
-        return next.run(request).await;
+        return Ok(request);
     }
     let (parts, body) = request.into_parts();
     let data = verifier.federation.to_request_data();
     if let Err(e) = verify_get(&data, &parts).await {
-        return e.into_response();
+        return Err(e.into_response());
     }
-    next.run(Request::from_parts(parts, body)).await
+    Ok(Request::from_parts(parts, body))
 }
 
 async fn verify_get(

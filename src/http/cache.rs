@@ -10,7 +10,7 @@
 
 use axum::{
     body::Body,
-    extract::{Request, State},
+    extract::Request,
     http::{Method, StatusCode, header},
     middleware::Next,
     response::{IntoResponse, Response},
@@ -48,7 +48,7 @@ fn key(req: &Request) -> String {
     )
 }
 
-pub async fn serve_cached(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn serve_cached(state: &AppState, req: Request, next: Next) -> Response {
     if req.method() != Method::GET
         || !cacheable_path(req.uri().path())
         || req.headers().contains_key(header::AUTHORIZATION)

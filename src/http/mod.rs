@@ -52,12 +52,8 @@ pub fn router(state: AppState, federation: &FederationConfig<AppState>) -> Route
         .fallback(|| async { HttpError::not_found("not found") })
         .method_not_allowed_fallback(|| async { HttpError::MethodNotAllowed })
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            cache::serve_cached,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
             signed_gets,
-            authorized_fetch::require_signature,
+            authorized_fetch::front,
         ))
         .with_state(state)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))

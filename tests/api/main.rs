@@ -3,6 +3,7 @@
 
 mod helpers;
 mod hostile;
+mod hot_documents;
 mod inbox_batches;
 mod peer;
 mod webdriver;

@@ -1,0 +1,86 @@
+//! The documents fetched most (WebFinger, the actor, a statement as JSON and as a page) are
+//! answered from memory once made (`http::cache`): a second answer is the first one, headers
+//! included, and authorized fetch still guards what it covers.
+
+use crate::{
+    cosign::STATEMENT,
+    helpers::{AP_ACCEPT, Backend, World, on_both_backends},
+};
+
+on_both_backends!(a_hot_document_answered_again_is_the_same_answer);
+
+/// Status, headers but `date`, and body.
+async fn answer(res: reqwest::Response) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let status = res.status().as_u16();
+    let mut headers: Vec<(String, String)> = res
+        .headers()
+        .iter()
+        .filter(|(k, _)| k.as_str() != "date")
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap().to_owned()))
+        .collect();
+    headers.sort();
+    (status, headers, res.bytes().await.unwrap().to_vec())
+}
+
+async fn a_hot_document_answered_again_is_the_same_answer(backend: Backend) {
+    let w = World::start(
+        backend,
+        "[federation]\nauthorized_fetch = true\n",
+        &["alice"],
+    )
+    .await;
+    let file = w.file("s.md", STATEMENT);
+    w.cli.ok(&["statement", "publish", &file]).await;
+    let statement = format!("{}/statements/manifeste-2026", w.app.base);
+    let handle = format!("acct:coalition@localhost:{}", w.app.addr.port());
+    let webfinger = format!("/.well-known/webfinger?resource={handle}");
+    for (path, accept, kind) in [
+        (
+            webfinger.as_str(),
+            "application/jrd+json",
+            "application/jrd+json",
+        ),
+        (w.coalition.as_str(), AP_ACCEPT, "application/activity+json"),
+        (statement.as_str(), "text/html", "text/html"),
+    ] {
+        let first = answer(w.app.get(path, accept).await).await;
+        let again = answer(w.app.get(path, accept).await).await;
+        assert_eq!(first.0, 200, "{path}");
+        assert!(
+            first
+                .1
+                .iter()
+                .any(|(k, v)| k == "content-type" && v.starts_with(kind)),
+            "{path}: {:?}",
+            first.1
+        );
+        assert_eq!(
+            first, again,
+            "{path}: a second answer differs from the first"
+        );
+    }
+    // The page for people keeps its security headers when answered from memory.
+    let page = answer(w.app.get(&statement, "text/html").await).await;
+    for name in [
+        "content-security-policy",
+        "x-content-type-options",
+        "referrer-policy",
+    ] {
+        assert!(
+            page.1.iter().any(|(k, _)| k == name),
+            "{name}: {:?}",
+            page.1
+        );
+    }
+
+    // The statement as JSON, made once for a signed fetch, is not answered unsigned.
+    let signed = w.peer.get_signed(&w.client, "alice", &statement).await;
+    assert_eq!(signed.status(), 200);
+    let signed = answer(signed).await;
+    assert_eq!(w.app.get(&statement, AP_ACCEPT).await.status(), 401);
+    let again = answer(w.peer.get_signed(&w.client, "alice", &statement).await).await;
+    assert_eq!(
+        signed, again,
+        "a second signed fetch differs from the first"
+    );
+}
