@@ -157,6 +157,18 @@ impl DeliveryWorker {
     /// Claim up to `room` due rows under this process's owner id, each with the generation
     /// of that id.
     async fn claim(&self, shared: &Shared, lease_ms: i64, room: usize) -> Vec<(Claimed, u64)> {
+        // An idle worker's heartbeat has lapsed: renewing it is two writes (a new id, the old
+        // one forgotten). Only when some row is due or leased (its holder may be gone), so
+        // that an idle server writes nothing (BENCHMARKS.md, B6).
+        if shared.owner.needs_beat() {
+            let now = now_ms();
+            match deliveries::next_due_ms(&self.db, now).await {
+                Ok(next) if next.leased.is_none() && next.free.is_none_or(|at| at > now) => {
+                    return Vec::new();
+                }
+                _ => {}
+            }
+        }
         let claimed = match shared.owner.ready().await {
             Ok((owner, generation)) => {
                 let now = now_ms();

@@ -78,9 +78,14 @@ impl Owner {
             .map(|t| t.elapsed())
     }
 
+    /// Whether claiming now would first write a heartbeat (none within `BEAT`).
+    pub(super) fn needs_beat(&self) -> bool {
+        self.since_beat().is_none_or(|d| d >= BEAT)
+    }
+
     /// The id to claim under, with its generation, once the heartbeat is fresh.
     pub(super) async fn ready(&self) -> Result<(Arc<str>, u64), DbError> {
-        if self.since_beat().is_none_or(|d| d >= BEAT) {
+        if self.needs_beat() {
             self.beat().await?;
         }
         Ok(self.current())
