@@ -543,10 +543,30 @@ async fn a_hundred_actors_boosting_at_once_make_a_hundred_signatures(backend: Ba
     let names: Vec<String> = (0..100).map(|i| format!("signer{i}")).collect();
     let peer = Peer::start_sharing_a_key(&names).await;
     let w = Cosign::publish(World::with_peer(backend, "", peer).await).await;
+    let bodies: Vec<(String, String)> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            (
+                name.clone(),
+                w.announce(&w.peer, name, i as u32).to_string(),
+            )
+        })
+        .collect();
+    let statuses = post_all_at_once(&w, &bodies).await;
+    assert!(statuses.iter().all(|s| *s == 202), "{statuses:?}");
+    assert_eq!(w.export().await["count"], 100);
+    assert_eq!(w.shares().await.0, 100);
+    let out = w.verified().await;
+    assert!(out.contains("intact: 100 entries"), "{out}");
+}
+
+/// POST every `(actor name, body)` to the shared inbox at once, signed by that actor of the
+/// world's peer; the statuses, in order.
+pub(crate) async fn post_all_at_once(w: &World, bodies: &[(String, String)]) -> Vec<u16> {
     let inbox = w.shared_inbox();
-    let sends = names.iter().enumerate().map(|(i, name)| {
-        let body = w.announce(&w.peer, name, i as u32).to_string();
-        let (w, inbox) = (&w, &inbox);
+    let sends = bodies.iter().map(|(name, body)| {
+        let inbox = &inbox;
         async move {
             w.peer
                 .post(&w.client, name, inbox, body.as_bytes())
@@ -555,16 +575,11 @@ async fn a_hundred_actors_boosting_at_once_make_a_hundred_signatures(backend: Ba
                 .as_u16()
         }
     });
-    let statuses = futures_join_all(sends).await;
-    assert!(statuses.iter().all(|s| *s == 202), "{statuses:?}");
-    assert_eq!(w.export().await["count"], 100);
-    assert_eq!(w.shares().await.0, 100);
-    let out = w.verified().await;
-    assert!(out.contains("intact: 100 entries"), "{out}");
+    futures_join_all(sends).await
 }
 
 /// Run futures concurrently (the tests' own small join, to avoid a dependency).
-pub(crate) async fn futures_join_all<F: std::future::Future<Output = u16> + Send>(
+async fn futures_join_all<F: std::future::Future<Output = u16> + Send>(
     futures: impl IntoIterator<Item = F>,
 ) -> Vec<u16> {
     let mut set = Vec::new();

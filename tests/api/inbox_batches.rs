@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use crate::{
-    cosign::{Cosign, futures_join_all},
+    cosign::{Cosign, post_all_at_once},
     discovery::parse_prometheus,
     helpers::{Backend, World, on_both_backends},
     peer::Peer,
@@ -54,17 +54,11 @@ async fn activities_arriving_together_are_applied_or_refused_each_on_its_own(bac
     for (name, body) in &wrong_follows {
         bodies.push((name.clone(), body.clone(), 422));
     }
-    let sends = bodies.iter().map(|(name, body, _)| {
-        let (w, inbox) = (&w, &inbox);
-        async move {
-            w.peer
-                .post(&w.client, name, inbox, body.as_bytes())
-                .await
-                .status()
-                .as_u16()
-        }
-    });
-    let statuses = futures_join_all(sends).await;
+    let pairs: Vec<(String, String)> = bodies
+        .iter()
+        .map(|(n, b, _)| (n.clone(), b.clone()))
+        .collect();
+    let statuses = post_all_at_once(&w, &pairs).await;
     let expected: Vec<u16> = bodies.iter().map(|(_, _, s)| *s).collect();
     assert_eq!(statuses, expected);
 
