@@ -12,11 +12,10 @@ use super::{
     outbox::{self, Listed},
 };
 use crate::{
-    config::CosignAccept,
     db::{
         self, Tx,
         cosign::SignatureRow,
-        states::{LedgerEvent, SignerClass, Visibility},
+        states::LedgerEvent,
     },
     domain::ledger::{GENESIS, LedgerEntry, sha256_hex},
     state::AppState,
@@ -87,7 +86,7 @@ pub fn our_slug<'a>(state: &AppState, object_id: &'a str) -> Option<&'a str> {
 
 /// The organisation types: Mastodon treats Organization as a person, but for a coalition an
 /// association's account is an organisation whatever the server calls it.
-const ORGANISATION_TYPES: [&str; 4] = ["Group", "Organization", "Service", "Application"];
+pub(super) const ORGANISATION_TYPES: [&str; 4] = ["Group", "Organization", "Service", "Application"];
 
 pub(super) async fn append(
     tx: &mut Tx,
@@ -97,8 +96,20 @@ pub(super) async fn append(
     reason: Option<&str>,
     request: Option<&str>,
 ) -> Result<(), CosignError> {
+    let entry = entry_for(state, sig, event, reason, request);
+    append_entries(tx, state, &sig.slug, vec![(entry, request)]).await
+}
+
+/// The ledger entry recording `event` on a signature; its place is set when appended.
+pub(super) fn entry_for(
+    state: &AppState,
+    sig: &SignatureRow,
+    event: LedgerEvent,
+    reason: Option<&str>,
+    request: Option<&str>,
+) -> LedgerEntry {
     let sign = event == LedgerEvent::Sign;
-    let entry = LedgerEntry {
+    LedgerEntry {
         seq: 0,
         statement: wire::statement_url(&state.coalition, &sig.slug),
         event: event.as_str().to_owned(),
@@ -119,8 +130,7 @@ pub(super) async fn append(
         by: None,
         source: None,
         prev: String::new(),
-    };
-    append_entry(tx, state, &sig.slug, entry, request).await
+    }
 }
 
 /// Append `entry` to the statement's ledger: its place and the previous entry's hash are set
@@ -129,19 +139,46 @@ pub(super) async fn append_entry(
     tx: &mut Tx,
     state: &AppState,
     slug: &str,
-    mut entry: LedgerEntry,
+    entry: LedgerEntry,
     request: Option<&str>,
 ) -> Result<(), CosignError> {
+    append_entries(tx, state, slug, vec![(entry, request)]).await
+}
+
+/// Append entries, in order, to the statement's ledger, each with the request it keeps: their
+/// places and chain are set here, under the statement's lock, and the new head is signed once.
+pub(super) async fn append_entries(
+    tx: &mut Tx,
+    state: &AppState,
+    slug: &str,
+    entries: Vec<(LedgerEntry, Option<&str>)>,
+) -> Result<(), CosignError> {
+    if entries.is_empty() {
+        return Ok(());
+    }
     db::cosign::lock_statement(tx, slug).await?;
-    (entry.seq, entry.prev) = match db::cosign::last_entry(tx, slug).await? {
-        Some((seq, hash)) => (seq + 1, hash),
-        None => (1, GENESIS.to_owned()),
+    let (mut seq, mut prev) = match db::cosign::last_entry(tx, slug).await? {
+        Some((seq, hash)) => (seq, hash),
+        None => (0, GENESIS.to_owned()),
     };
-    let text = entry.canonical();
-    let hash = sha256_hex(text.as_bytes());
-    db::cosign::append(tx, slug, entry.seq, &text, &hash, request).await?;
+    let mut rows = Vec::with_capacity(entries.len());
+    for (mut entry, request) in entries {
+        seq += 1;
+        entry.seq = seq;
+        entry.prev = prev;
+        let text = entry.canonical();
+        let hash = sha256_hex(text.as_bytes());
+        prev = hash.clone();
+        rows.push(db::bulk::NewEntry {
+            seq,
+            text,
+            hash,
+            request,
+        });
+    }
+    db::bulk::append_entries(tx, slug, &rows).await?;
     // The new head, signed in the same transaction (docs/ledger.md).
-    super::ledger::sign_head(tx, state, slug, entry.seq, &hash).await?;
+    super::ledger::sign_head(tx, state, slug, seq, &prev).await?;
     Ok(())
 }
 
@@ -150,97 +187,6 @@ pub(super) async fn changed(state: &AppState, tx: &mut Tx, slug: &str) -> Result
         i64::try_from(state.settings.cosign.refresh_debounce_seconds * 1000).unwrap_or(i64::MAX);
     db::cosign::request_refresh(tx, slug, now_ms().saturating_add(debounce)).await?;
     Ok(())
-}
-
-pub async fn announce(
-    state: &AppState,
-    tx: &mut Tx,
-    boost: Boost<'_>,
-) -> Result<Received, CosignError> {
-    let Some(object) = boost.object else {
-        return Ok(Received::Ignored("an Announce of nothing"));
-    };
-    let Some(slug) = our_slug(state, object) else {
-        return Ok(Received::Ignored(
-            "an Announce of something that is not ours",
-        ));
-    };
-    // Lock first: the inserts below take key-share locks on the statement row, and taking
-    // them before the ledger's lock would let two boosts deadlock on PostgreSQL.
-    db::cosign::lock_statement(tx, slug).await?;
-    let Some(statement) = db::statements::get_in(tx, slug).await? else {
-        return Ok(Received::Ignored("an Announce of no statement of ours"));
-    };
-    if statement.deleted_at.is_some() {
-        return Ok(Received::Ignored("an Announce of a deleted statement"));
-    }
-    let actor_id = boost.actor;
-    let actor = db::remote_actors::get_in(tx, actor_id)
-        .await?
-        .ok_or_else(|| {
-            CosignError::Internal(anyhow::anyhow!("the verified actor is not stored"))
-        })?;
-    let class = if db::cosign::is_member(tx, actor_id).await? {
-        SignerClass::Member
-    } else if ORGANISATION_TYPES.contains(&actor.kind.as_str()) {
-        SignerClass::Organisation
-    } else {
-        SignerClass::Person
-    };
-    // One current signature per statement and actor: a second boost (another Announce id)
-    // changes nothing.
-    if !db::cosign::active_of(tx, actor_id, Some(slug))
-        .await?
-        .is_empty()
-    {
-        return Ok(Received::Ignored(
-            "the actor has signed this statement already",
-        ));
-    }
-    let counts = match state.settings.cosign.accept {
-        CosignAccept::Anyone => true,
-        CosignAccept::Organisations => class != SignerClass::Person,
-        CosignAccept::Members => class == SignerClass::Member,
-    };
-    let sig = SignatureRow {
-        announce_id: boost.id.to_owned(),
-        slug: slug.to_owned(),
-        actor_id: actor_id.to_owned(),
-        actor_kind: actor.kind.clone(),
-        actor_name: actor.name.clone(),
-        actor_handle: actor
-            .preferred_username
-            .as_ref()
-            .map(|u| format!("{u}@{}", actor.host)),
-        actor_icon: actor.icon_url.clone(),
-        actor_host: actor.host.clone(),
-        class,
-        counts,
-        visibility: if boost.public {
-            Visibility::Public
-        } else {
-            Visibility::Followers
-        },
-        version: statement.current_version,
-        version_hash: statement.version_hash.clone(),
-        signed_at: Utc::now().trunc_subsecs(0),
-        withdrawn_at: None,
-        hidden_at: None,
-        hidden_reason: None,
-    };
-    if !db::cosign::insert(tx, &sig).await? {
-        return Ok(Received::Duplicate);
-    }
-    append(tx, state, &sig, LedgerEvent::Sign, None, boost.evidence).await?;
-    // Moderation of this actor for this statement outlives an un-boost and a new boost.
-    if let Some(reason) = db::moderation::reason(tx, slug, actor_id).await? {
-        let at = Utc::now().trunc_subsecs(0);
-        if db::cosign::hide(tx, &sig.announce_id, &reason, at).await? {
-            append(tx, state, &sig, LedgerEvent::Hide, Some(&reason), None).await?;
-        }
-    }
-    changed(state, tx, slug).await?;
-    Ok(Received::Applied)
 }
 
 async fn withdraw(

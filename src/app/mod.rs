@@ -8,6 +8,7 @@ pub mod archive;
 pub mod audit;
 pub mod background;
 pub mod blocks;
+pub mod boosts;
 pub mod cosign;
 pub mod deliveries;
 pub mod export;

@@ -29,7 +29,7 @@ pub struct SignatureRow {
     pub hidden_reason: Option<String>,
 }
 
-const COLUMNS: &str = "announce_id, slug, actor_id, actor_kind, actor_name, actor_handle, \
+pub(super) const COLUMNS: &str = "announce_id, slug, actor_id, actor_kind, actor_name, actor_handle, \
      actor_icon, actor_host, class, counts, visibility, version, version_hash, signed_at, \
      withdrawn_at, hidden_at, hidden_reason";
 
@@ -43,34 +43,6 @@ pub async fn lock_statement(tx: &mut Tx, slug: &str) -> Result<(), DbError> {
             .await?;
     }
     Ok(())
-}
-
-/// Record a boost; false when this Announce is already recorded.
-pub async fn insert(tx: &mut Tx, s: &SignatureRow) -> Result<bool, DbError> {
-    let sql = format!(
-        "INSERT INTO cosignatures ({COLUMNS}) VALUES \
-         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL, NULL, NULL) \
-         ON CONFLICT (announce_id) DO NOTHING"
-    );
-    let n = on_tx!(tx, conn => sqlx::query(&sql)
-        .bind(&s.announce_id)
-        .bind(&s.slug)
-        .bind(&s.actor_id)
-        .bind(&s.actor_kind)
-        .bind(&s.actor_name)
-        .bind(&s.actor_handle)
-        .bind(&s.actor_icon)
-        .bind(&s.actor_host)
-        .bind(s.class)
-        .bind(s.counts)
-        .bind(s.visibility)
-        .bind(s.version)
-        .bind(&s.version_hash)
-        .bind(s.signed_at)
-        .execute(conn)
-        .await?
-        .rows_affected());
-    Ok(n == 1)
 }
 
 /// Active (not withdrawn) boosts of an actor, on one statement or on all.
@@ -275,39 +247,12 @@ pub async fn remove_likes(
     }))
 }
 
-pub async fn is_member(tx: &mut Tx, actor_id: &str) -> Result<bool, DbError> {
-    let sql = "SELECT COUNT(*) FROM members WHERE actor_id = $1";
-    let n: i64 = on_tx!(tx, conn => sqlx::query_scalar(sql).bind(actor_id).fetch_one(conn).await?);
-    Ok(n > 0)
-}
-
 /// The last entry of a statement's ledger: its seq and hash.
 pub async fn last_entry(tx: &mut Tx, slug: &str) -> Result<Option<(i64, String)>, DbError> {
     let sql = "SELECT seq, hash FROM ledger WHERE slug = $1 ORDER BY seq DESC LIMIT 1";
     Ok(
         on_tx!(tx, conn => sqlx::query_as::<_, (i64, String)>(sql).bind(slug).fetch_optional(conn).await?),
     )
-}
-
-pub async fn append(
-    tx: &mut Tx,
-    slug: &str,
-    seq: i64,
-    entry: &str,
-    hash: &str,
-    request: Option<&str>,
-) -> Result<(), DbError> {
-    let sql = "INSERT INTO ledger (slug, seq, entry, hash, request) VALUES ($1, $2, $3, $4, $5)";
-    on_tx!(tx, conn => sqlx::query(sql)
-        .bind(slug)
-        .bind(seq)
-        .bind(entry)
-        .bind(hash)
-        .bind(request)
-        .execute(conn)
-        .await
-        .map(|_| ())?);
-    Ok(())
 }
 
 pub async fn ledger(db: &Db, slug: &str) -> Result<Vec<StoredEntry>, DbError> {

@@ -17,6 +17,7 @@ pub mod api_tokens;
 pub mod archive;
 pub mod audit;
 pub mod blocks;
+pub mod bulk;
 pub mod breakers;
 pub mod cosign;
 pub mod deliveries;

@@ -36,13 +36,3 @@ pub async fn lift(tx: &mut Tx, slug: &str, actor_id: &str) -> Result<bool, DbErr
         .rows_affected());
     Ok(n == 1)
 }
-
-/// The reason the actor's signatures of `slug` are hidden, if they are.
-pub async fn reason(tx: &mut Tx, slug: &str, actor_id: &str) -> Result<Option<String>, DbError> {
-    let sql = "SELECT reason FROM moderation WHERE slug = $1 AND actor_id = $2";
-    Ok(on_tx!(tx, conn => sqlx::query_scalar(sql)
-        .bind(slug)
-        .bind(actor_id)
-        .fetch_optional(conn)
-        .await?))
-}

@@ -6,17 +6,9 @@ use super::{DbError, Tx, on_tx};
 
 /// Record an activity by its actor and id; false when that actor sent it before.
 pub async fn record(tx: &mut Tx, id: &str, actor_id: &str, kind: &str) -> Result<bool, DbError> {
-    let sql = "INSERT INTO received_activities (id, actor_id, kind, received_at) \
-               VALUES ($1, $2, $3, $4) ON CONFLICT (actor_id, id) DO NOTHING";
-    let n = on_tx!(tx, conn => sqlx::query(sql)
-        .bind(id)
-        .bind(actor_id)
-        .bind(kind)
-        .bind(Utc::now())
-        .execute(conn)
-        .await?
-        .rows_affected());
-    Ok(n == 1)
+    let item = super::bulk::ReceivedItem { id, actor_id, kind };
+    let recorded = super::bulk::record_received(tx, std::slice::from_ref(&item), Utc::now()).await?;
+    Ok(!recorded.is_empty())
 }
 
 /// Forget the ids of activities received before `before`; returns how many.
@@ -59,17 +51,14 @@ pub async fn was_undone(
     kind: &str,
     object: &str,
 ) -> Result<bool, DbError> {
-    let sql = "SELECT COUNT(*) FROM undone_activities WHERE actor_id = $1 \
-               AND (kind = $3 OR kind = '*') \
-               AND (activity_id = $2 OR (activity_id = '' AND object = $4))";
-    let n: i64 = on_tx!(tx, conn => sqlx::query_scalar(sql)
-        .bind(actor_id)
-        .bind(activity_id)
-        .bind(kind)
-        .bind(object)
-        .fetch_one(conn)
-        .await?);
-    Ok(n > 0)
+    let check = super::bulk::UndoCheck {
+        actor_id,
+        activity_id,
+        kind,
+        object,
+    };
+    let undone = super::bulk::undone_among(tx, std::slice::from_ref(&check)).await?;
+    Ok(!undone.is_empty())
 }
 
 /// Forget the Undos kept since before `before`; returns how many.

@@ -20,7 +20,7 @@ pub struct RemoteActorRow {
     pub fetched_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "id, kind, preferred_username, name, host, inbox, shared_inbox, icon_url, \
+pub(super) const COLUMNS: &str = "id, kind, preferred_username, name, host, inbox, shared_inbox, icon_url, \
                        public_key_id, public_key_pem, document, fetched_at";
 
 pub async fn get(db: &Db, id: &str) -> Result<Option<RemoteActorRow>, DbError> {

@@ -10,8 +10,14 @@
 //! received-activities record makes a second application of one already committed a
 //! duplicate, never a second effect).
 //!
+//! The Announces of a batch (co-signatures, the inbox's bulk) are applied together inside one
+//! savepoint, in a few statements for all of them; if that is refused, each is applied again
+//! inside its own, so that an outcome is always what the activity would have had alone.
+//!
 //! No batch waits for more activities to come: the batch is whatever arrived while the
 //! previous one was busy, so a lone activity is applied at once.
+
+use std::collections::VecDeque;
 
 use activitypub_federation::config::{Data, FederationConfig};
 use tokio::sync::{mpsc, oneshot};
@@ -23,6 +29,7 @@ use super::{
 use crate::{
     app::Received,
     db::{self, Tx},
+    protocol::incoming::Incoming,
     state::AppState,
 };
 
@@ -75,43 +82,67 @@ async fn run(federation: FederationConfig<AppState>, mut queue: mpsc::Receiver<J
                 alone(&data, job).await;
             }
         } else {
-            together(&data, batch).await;
+            together(&data, units(batch)).await;
         }
     }
+}
+
+/// What one savepoint applies: every Announce of the batch together (a few statements for
+/// all of them: `dispatch::announces`), and each other activity alone.
+fn units(batch: Vec<Job>) -> VecDeque<Vec<Job>> {
+    let (announces, others): (Vec<Job>, Vec<Job>) = batch
+        .into_iter()
+        .partition(|job| is_announce(&job.envelope));
+    let mut units: VecDeque<Vec<Job>> = others.into_iter().map(|job| vec![job]).collect();
+    if !announces.is_empty() {
+        units.push_back(announces);
+    }
+    units
+}
+
+fn is_announce(envelope: &Envelope) -> bool {
+    matches!(envelope.incoming, Incoming::Announce { .. })
 }
 
 /// One activity in its own transaction: the path every activity took before batches.
 async fn alone(data: &Data<AppState>, job: Job) {
     let outcome = async {
         let mut tx = data.db.begin().await?;
-        let outcome = apply_in(data, &mut tx, &job.envelope).await?;
+        let mut outcome = apply_in(data, &mut tx, std::slice::from_ref(&job)).await?;
         tx.commit().await?;
         data.wakeup.notify();
-        Ok(outcome)
+        Ok(outcome.pop().unwrap_or(Received::Ignored("an activity not applied")))
     }
     .await;
     // The sender may have gone (its client hung up): the effect stays, as Mastodon's would.
     let _ = job.answer.send(outcome);
 }
 
-async fn together(data: &Data<AppState>, batch: Vec<Job>) {
+async fn together(data: &Data<AppState>, mut units: VecDeque<Vec<Job>>) {
     let mut tx = match data.db.begin().await {
         Ok(tx) => tx,
         Err(e) => {
             tracing::warn!(error = %e, "cannot begin an inbox batch; applying one by one");
-            for job in batch {
+            for job in units.into_iter().flatten() {
                 alone(data, job).await;
             }
             return;
         }
     };
-    let mut applied: Vec<(Job, Received)> = Vec::with_capacity(batch.len());
-    let mut jobs = batch.into_iter();
-    while let Some(job) = jobs.next() {
-        match in_savepoint(data, &mut tx, &job.envelope).await {
-            Ok(Ok(outcome)) => applied.push((job, outcome)),
-            Ok(Err(refused)) => {
-                let _ = job.answer.send(Err(refused));
+    let mut applied: Vec<(Job, Received)> = Vec::new();
+    while let Some(unit) = units.pop_front() {
+        match in_savepoint(data, &mut tx, &unit).await {
+            Ok(Ok(outcomes)) => applied.extend(unit.into_iter().zip(outcomes)),
+            Ok(Err(refused)) if unit.len() == 1 => {
+                if let Some(job) = unit.into_iter().next() {
+                    let _ = job.answer.send(Err(refused));
+                }
+            }
+            // One of several refused, the others undone with it: each again, on its own.
+            Ok(Err(_)) => {
+                for job in unit.into_iter().rev() {
+                    units.push_front(vec![job]);
+                }
             }
             Err(e) => {
                 // The transaction itself is in doubt: start again, one by one, with every
@@ -119,7 +150,7 @@ async fn together(data: &Data<AppState>, batch: Vec<Job>) {
                 tracing::warn!(error = %e, "an inbox batch failed; applying one by one");
                 drop(tx);
                 let left = applied.into_iter().map(|(job, _)| job);
-                for job in left.chain(std::iter::once(job)).chain(jobs) {
+                for job in left.chain(unit).chain(units.into_iter().flatten()) {
                     alone(data, job).await;
                 }
                 return;
@@ -142,18 +173,18 @@ async fn together(data: &Data<AppState>, batch: Vec<Job>) {
     }
 }
 
-/// Apply one activity inside a savepoint. The outer error means the transaction can no
-/// longer be trusted; the inner one is the activity's own refusal, its effect undone.
+/// Apply activities inside a savepoint. The outer error means the transaction can no
+/// longer be trusted; the inner one is a refusal, their effect undone.
 async fn in_savepoint(
     data: &Data<AppState>,
     tx: &mut Tx,
-    envelope: &Envelope,
-) -> Result<Result<Received, InboxError>, db::DbError> {
+    unit: &[Job],
+) -> Result<Result<Vec<Received>, InboxError>, db::DbError> {
     tx.savepoint().await?;
-    match apply_in(data, tx, envelope).await {
-        Ok(outcome) => {
+    match apply_in(data, tx, unit).await {
+        Ok(outcomes) => {
             tx.release().await?;
-            Ok(Ok(outcome))
+            Ok(Ok(outcomes))
         }
         Err(refused) => {
             tx.rollback_to().await?;
@@ -162,21 +193,31 @@ async fn in_savepoint(
     }
 }
 
-/// Record the activity's id (a second delivery of it is a duplicate) and apply it.
+/// Record the activities' ids (a second delivery of one is a duplicate) and apply them:
+/// Announces together, any other activity alone.
 async fn apply_in(
     data: &Data<AppState>,
     tx: &mut Tx,
-    envelope: &Envelope,
-) -> Result<Received, InboxError> {
-    if !db::received::record(
-        tx,
-        envelope.id.as_str(),
-        envelope.actor.as_str(),
-        &envelope.kind,
-    )
-    .await?
-    {
-        return Ok(Received::Duplicate);
+    unit: &[Job],
+) -> Result<Vec<Received>, InboxError> {
+    if unit.iter().all(|job| is_announce(&job.envelope)) {
+        let envelopes: Vec<&Envelope> = unit.iter().map(|job| &job.envelope).collect();
+        return dispatch::announces(data, tx, &envelopes).await;
     }
-    dispatch::apply(data, tx, envelope).await
+    let mut outcomes = Vec::with_capacity(unit.len());
+    for Job { envelope, .. } in unit {
+        let recorded = db::received::record(
+            tx,
+            envelope.id.as_str(),
+            envelope.actor.as_str(),
+            &envelope.kind,
+        )
+        .await?;
+        outcomes.push(if recorded {
+            dispatch::apply(data, tx, envelope).await?
+        } else {
+            Received::Duplicate
+        });
+    }
+    Ok(outcomes)
 }

@@ -12,20 +12,27 @@
 //! - `Accept` / `Reject` of a Follow the coalition sent → following confirmed / dropped.
 //! - Anything else → accepted and ignored.
 
+use std::collections::HashSet;
+
 use activitypub_federation::config::Data;
+use chrono::Utc;
 use serde_json::Value;
 
 use super::envelope::{Envelope, InboxError};
 use crate::{
     app::{
         Received,
+        boosts,
         cosign::{self, Boost, Like, Undo},
         followers::{self, FollowerError, IncomingFollow},
         following, members,
         relay::{self, MemberPost},
         remote_actor::RemoteActor,
     },
-    db::{self, Tx},
+    db::{
+        self, Tx,
+        bulk::{ReceivedItem, UndoCheck},
+    },
     protocol::{
         activities::Kind,
         incoming::{Incoming, Undone, id_of},
@@ -79,15 +86,10 @@ pub async fn apply(
             followers::followed(data, tx, follow).await?
         }
         Incoming::Undo(undone) => undo(data, tx, actor, undone, evidence).await?,
-        Incoming::Announce { object, public } => {
-            let boost = Boost {
-                id,
-                actor,
-                object: object.as_deref(),
-                public: *public,
-                evidence,
-            };
-            cosign::announce(data, tx, boost).await?
+        Incoming::Announce { .. } => {
+            let boost = boost_of(activity);
+            let mut applied = boosts::announce_many(data, tx, &[boost]).await?;
+            applied.pop().unwrap_or(Received::Ignored("an Announce not applied"))
         }
         Incoming::Like { object } => {
             let like = Like {
@@ -131,6 +133,88 @@ pub async fn apply(
         }
         Incoming::Other(_) => Received::Ignored("an activity type tribune does not handle"),
     })
+}
+
+/// Announces, applied together: each recorded as received (a second copy, in this batch or
+/// before, is a duplicate), refused if its actor undid it before it arrived, and the rest
+/// become co-signatures. One outcome each, in order; an error concerns them all.
+pub async fn announces(
+    data: &Data<AppState>,
+    tx: &mut Tx,
+    activities: &[&Envelope],
+) -> Result<Vec<Received>, InboxError> {
+    let mut outcomes: Vec<Option<Received>> = vec![None; activities.len()];
+    let mut seen = HashSet::new();
+    let mut first = Vec::with_capacity(activities.len());
+    for (i, a) in activities.iter().enumerate() {
+        if seen.insert((a.actor.as_str(), a.id.as_str())) {
+            first.push(i);
+        } else {
+            outcomes[i] = Some(Received::Duplicate);
+        }
+    }
+    let items: Vec<ReceivedItem<'_>> = first
+        .iter()
+        .map(|&i| ReceivedItem {
+            id: activities[i].id.as_str(),
+            actor_id: activities[i].actor.as_str(),
+            kind: &activities[i].kind,
+        })
+        .collect();
+    let recorded = db::bulk::record_received(tx, &items, Utc::now()).await?;
+    let mut fresh = Vec::with_capacity(first.len());
+    for i in first {
+        let a = activities[i];
+        if recorded.contains(&(a.actor.to_string(), a.id.to_string())) {
+            fresh.push(i);
+        } else {
+            outcomes[i] = Some(Received::Duplicate);
+        }
+    }
+    let checks: Vec<UndoCheck<'_>> = fresh
+        .iter()
+        .map(|&i| UndoCheck {
+            actor_id: activities[i].actor.as_str(),
+            activity_id: activities[i].id.as_str(),
+            kind: Kind::Announce.as_str(),
+            object: boost_of(activities[i]).object.unwrap_or_default(),
+        })
+        .collect();
+    let undone = db::bulk::undone_among(tx, &checks).await?;
+    let mut applying = Vec::with_capacity(fresh.len());
+    for (n, i) in fresh.into_iter().enumerate() {
+        if undone.contains(&(n as i64)) {
+            outcomes[i] = Some(Received::Ignored(
+                "an activity its actor undid before it arrived",
+            ));
+        } else {
+            applying.push(i);
+        }
+    }
+    let boosts: Vec<Boost<'_>> = applying.iter().map(|&i| boost_of(activities[i])).collect();
+    let applied = boosts::announce_many(data, tx, &boosts).await?;
+    for (i, outcome) in applying.into_iter().zip(applied) {
+        outcomes[i] = Some(outcome);
+    }
+    Ok(outcomes
+        .into_iter()
+        .map(|o| o.unwrap_or(Received::Ignored("an Announce not applied")))
+        .collect())
+}
+
+/// An Announce's boost (an activity of another kind boosts nothing).
+fn boost_of(activity: &Envelope) -> Boost<'_> {
+    let (object, public) = match &activity.incoming {
+        Incoming::Announce { object, public } => (object.as_deref(), *public),
+        _ => (None, false),
+    };
+    Boost {
+        id: activity.id.as_str(),
+        actor: activity.actor.as_str(),
+        object,
+        public,
+        evidence: activity.request.as_deref(),
+    }
 }
 
 /// The kind and object of an activity an Undo may come before.

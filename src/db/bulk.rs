@@ -1,0 +1,224 @@
+//! The inbox's statements over many rows at once: the Announces one transaction applies
+//! together are recorded, checked and stored in a few statements for all of them, not a
+//! dozen each (the group commit of docs/architecture.md).
+//!
+//! Every list here is at most one batch of the applier (128 activities): well under the
+//! bound-parameter limits of both backends (SQLite 32,766, PostgreSQL 65,535).
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use sqlx::QueryBuilder;
+
+use super::{DbError, Tx, cosign::SignatureRow, on_tx, remote_actors::RemoteActorRow};
+
+/// One activity to record as received.
+pub struct ReceivedItem<'a> {
+    pub id: &'a str,
+    pub actor_id: &'a str,
+    pub kind: &'a str,
+}
+
+/// Record activity ids as received; returns the (actor, id) pairs recorded now (the others
+/// were received before). The items must be distinct.
+pub async fn record_received(
+    tx: &mut Tx,
+    items: &[ReceivedItem<'_>],
+    at: DateTime<Utc>,
+) -> Result<HashSet<(String, String)>, DbError> {
+    if items.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let rows: Vec<(String, String)> = on_tx!(tx, conn => {
+        let mut q = QueryBuilder::new("INSERT INTO received_activities (id, actor_id, kind, received_at) ");
+        q.push_values(items, |mut b, i| {
+            b.push_bind(i.id).push_bind(i.actor_id).push_bind(i.kind).push_bind(at);
+        });
+        q.push(" ON CONFLICT (actor_id, id) DO NOTHING RETURNING actor_id, id");
+        q.build_query_as().fetch_all(conn).await?
+    });
+    Ok(rows.into_iter().collect())
+}
+
+/// An activity that its actor may have undone before it arrived.
+pub struct UndoCheck<'a> {
+    pub actor_id: &'a str,
+    pub activity_id: &'a str,
+    pub kind: &'a str,
+    pub object: &'a str,
+}
+
+/// Which of `items` (by index) their actor undid before they arrived: by the activity's id,
+/// or, for an Undo that named no id, by its kind and object.
+pub async fn undone_among(tx: &mut Tx, items: &[UndoCheck<'_>]) -> Result<HashSet<i64>, DbError> {
+    if items.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let found: Vec<i64> = on_tx!(tx, conn => {
+        // `VALUES` names its columns column1, column2… on both backends.
+        let mut q = QueryBuilder::new("SELECT DISTINCT v.column1 FROM (");
+        q.push_values(items.iter().enumerate(), |mut b, (n, i)| {
+            b.push_bind(n as i64)
+                .push_bind(i.actor_id)
+                .push_bind(i.activity_id)
+                .push_bind(i.kind)
+                .push_bind(i.object);
+        });
+        q.push(
+            ") AS v JOIN undone_activities u ON u.actor_id = v.column2 \
+             AND (u.kind = v.column4 OR u.kind = '*') \
+             AND (u.activity_id = v.column3 OR (u.activity_id = '' AND u.object = v.column5))",
+        );
+        q.build_query_scalar().fetch_all(conn).await?
+    });
+    Ok(found.into_iter().collect())
+}
+
+/// The actors among `ids` that are stored.
+pub async fn actors_among(tx: &mut Tx, ids: &[&str]) -> Result<Vec<RemoteActorRow>, DbError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(on_tx!(tx, conn => {
+        let mut q = QueryBuilder::new(format!(
+            "SELECT {} FROM remote_actors WHERE id IN (",
+            super::remote_actors::COLUMNS
+        ));
+        let mut list = q.separated(", ");
+        for id in ids {
+            list.push_bind(*id);
+        }
+        q.push(")");
+        q.build_query_as().fetch_all(conn).await?
+    }))
+}
+
+/// The actors among `ids` that are members.
+pub async fn members_among(tx: &mut Tx, ids: &[&str]) -> Result<HashSet<String>, DbError> {
+    among(tx, "SELECT actor_id FROM members WHERE actor_id IN (", None, ids).await
+}
+
+/// The actors among `ids` with a current (not withdrawn) signature of `slug`.
+pub async fn signing_among(
+    tx: &mut Tx,
+    slug: &str,
+    ids: &[&str],
+) -> Result<HashSet<String>, DbError> {
+    let sql = "SELECT actor_id FROM cosignatures WHERE withdrawn_at IS NULL AND slug = ";
+    among(tx, sql, Some(slug), ids).await
+}
+
+/// The moderated actors among `ids` for `slug`, with the reason.
+pub async fn moderated_among(
+    tx: &mut Tx,
+    slug: &str,
+    ids: &[&str],
+) -> Result<Vec<(String, String)>, DbError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(on_tx!(tx, conn => {
+        let mut q = QueryBuilder::new("SELECT actor_id, reason FROM moderation WHERE slug = ");
+        q.push_bind(slug).push(" AND actor_id IN (");
+        let mut list = q.separated(", ");
+        for id in ids {
+            list.push_bind(*id);
+        }
+        q.push(")");
+        q.build_query_as().fetch_all(conn).await?
+    }))
+}
+
+/// `head` (ending in `IN (`, or in `= ` when `slug` is given) over the actor ids.
+async fn among(
+    tx: &mut Tx,
+    head: &str,
+    slug: Option<&str>,
+    ids: &[&str],
+) -> Result<HashSet<String>, DbError> {
+    if ids.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let found: Vec<String> = on_tx!(tx, conn => {
+        let mut q = QueryBuilder::new(head);
+        if let Some(slug) = slug {
+            q.push_bind(slug).push(" AND actor_id IN (");
+        }
+        let mut list = q.separated(", ");
+        for id in ids {
+            list.push_bind(*id);
+        }
+        q.push(")");
+        q.build_query_scalar().fetch_all(conn).await?
+    });
+    Ok(found.into_iter().collect())
+}
+
+/// Record boosts; returns the Announce ids recorded now (the others were recorded before).
+pub async fn insert_signatures(
+    tx: &mut Tx,
+    rows: &[SignatureRow],
+) -> Result<HashSet<String>, DbError> {
+    if rows.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let ids: Vec<String> = on_tx!(tx, conn => {
+        let mut q = QueryBuilder::new(format!(
+            "INSERT INTO cosignatures ({}) ",
+            super::cosign::COLUMNS
+        ));
+        q.push_values(rows, |mut b, s| {
+            b.push_bind(&s.announce_id)
+                .push_bind(&s.slug)
+                .push_bind(&s.actor_id)
+                .push_bind(&s.actor_kind)
+                .push_bind(&s.actor_name)
+                .push_bind(&s.actor_handle)
+                .push_bind(&s.actor_icon)
+                .push_bind(&s.actor_host)
+                .push_bind(s.class)
+                .push_bind(s.counts)
+                .push_bind(s.visibility)
+                .push_bind(s.version)
+                .push_bind(&s.version_hash)
+                .push_bind(s.signed_at)
+                .push_bind(s.withdrawn_at)
+                .push_bind(s.hidden_at)
+                .push_bind(&s.hidden_reason);
+        });
+        q.push(" ON CONFLICT (announce_id) DO NOTHING RETURNING announce_id");
+        q.build_query_scalar().fetch_all(conn).await?
+    });
+    Ok(ids.into_iter().collect())
+}
+
+/// One ledger entry to store: its place, canonical text, hash and the request kept with it.
+pub struct NewEntry<'a> {
+    pub seq: i64,
+    pub text: String,
+    pub hash: String,
+    pub request: Option<&'a str>,
+}
+
+/// Append entries to a statement's ledger (their places already chained).
+pub async fn append_entries(
+    tx: &mut Tx,
+    slug: &str,
+    entries: &[NewEntry<'_>],
+) -> Result<(), DbError> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    on_tx!(tx, conn => {
+        let mut q = QueryBuilder::new("INSERT INTO ledger (slug, seq, entry, hash, request) ");
+        q.push_values(entries, |mut b, e| {
+            b.push_bind(slug)
+                .push_bind(e.seq)
+                .push_bind(&e.text)
+                .push_bind(&e.hash)
+                .push_bind(e.request);
+        });
+        q.build().execute(conn).await?;
+    });
+    Ok(())
+}
