@@ -21,8 +21,8 @@ use crate::{
         self, Tx,
         cosign::SignatureRow,
         remote_actors::RemoteActorRow,
-        states::{LedgerEvent, SignerClass, Visibility},
         statements::StatementRow,
+        states::{LedgerEvent, SignerClass, Visibility},
     },
     state::AppState,
 };

@@ -12,11 +12,7 @@ use super::{
     outbox::{self, Listed},
 };
 use crate::{
-    db::{
-        self, Tx,
-        cosign::SignatureRow,
-        states::LedgerEvent,
-    },
+    db::{self, Tx, cosign::SignatureRow, states::LedgerEvent},
     domain::ledger::{GENESIS, LedgerEntry, sha256_hex},
     state::AppState,
 };
@@ -86,7 +82,8 @@ pub fn our_slug<'a>(state: &AppState, object_id: &'a str) -> Option<&'a str> {
 
 /// The organisation types: Mastodon treats Organization as a person, but for a coalition an
 /// association's account is an organisation whatever the server calls it.
-pub(super) const ORGANISATION_TYPES: [&str; 4] = ["Group", "Organization", "Service", "Application"];
+pub(super) const ORGANISATION_TYPES: [&str; 4] =
+    ["Group", "Organization", "Service", "Application"];
 
 pub(super) async fn append(
     tx: &mut Tx,

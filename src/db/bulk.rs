@@ -95,7 +95,13 @@ pub async fn actors_among(tx: &mut Tx, ids: &[&str]) -> Result<Vec<RemoteActorRo
 
 /// The actors among `ids` that are members.
 pub async fn members_among(tx: &mut Tx, ids: &[&str]) -> Result<HashSet<String>, DbError> {
-    among(tx, "SELECT actor_id FROM members WHERE actor_id IN (", None, ids).await
+    among(
+        tx,
+        "SELECT actor_id FROM members WHERE actor_id IN (",
+        None,
+        ids,
+    )
+    .await
 }
 
 /// The actors among `ids` with a current (not withdrawn) signature of `slug`.

@@ -7,7 +7,8 @@ use super::{DbError, Tx, on_tx};
 /// Record an activity by its actor and id; false when that actor sent it before.
 pub async fn record(tx: &mut Tx, id: &str, actor_id: &str, kind: &str) -> Result<bool, DbError> {
     let item = super::bulk::ReceivedItem { id, actor_id, kind };
-    let recorded = super::bulk::record_received(tx, std::slice::from_ref(&item), Utc::now()).await?;
+    let recorded =
+        super::bulk::record_received(tx, std::slice::from_ref(&item), Utc::now()).await?;
     Ok(!recorded.is_empty())
 }
 

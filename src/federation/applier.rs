@@ -111,7 +111,9 @@ async fn alone(data: &Data<AppState>, job: Job) {
         let mut outcome = apply_in(data, &mut tx, std::slice::from_ref(&job)).await?;
         tx.commit().await?;
         data.wakeup.notify();
-        Ok(outcome.pop().unwrap_or(Received::Ignored("an activity not applied")))
+        Ok(outcome
+            .pop()
+            .unwrap_or(Received::Ignored("an activity not applied")))
     }
     .await;
     // The sender may have gone (its client hung up): the effect stays, as Mastodon's would.

@@ -21,8 +21,7 @@ use serde_json::Value;
 use super::envelope::{Envelope, InboxError};
 use crate::{
     app::{
-        Received,
-        boosts,
+        Received, boosts,
         cosign::{self, Boost, Like, Undo},
         followers::{self, FollowerError, IncomingFollow},
         following, members,
@@ -89,7 +88,9 @@ pub async fn apply(
         Incoming::Announce { .. } => {
             let boost = boost_of(activity);
             let mut applied = boosts::announce_many(data, tx, &[boost]).await?;
-            applied.pop().unwrap_or(Received::Ignored("an Announce not applied"))
+            applied
+                .pop()
+                .unwrap_or(Received::Ignored("an Announce not applied"))
         }
         Incoming::Like { object } => {
             let like = Like {

@@ -42,6 +42,13 @@ async fn activities_arriving_together_are_applied_or_refused_each_on_its_own(bac
         }
         bodies.push((name.clone(), boost, 202));
     }
+    // Five actors boost twice at once, with two Announce ids: one signature each, the
+    // other boost ignored (202), whichever of the two the batch stores first.
+    for (i, name) in names.iter().enumerate().skip(50).take(5) {
+        for n in [i as u32, 1000 + i as u32] {
+            bodies.push((name.clone(), w.announce(&w.peer, name, n).to_string(), 202));
+        }
+    }
     let wrong_follows: Vec<(String, String)> = names[40..50]
         .iter()
         .map(|name| {
@@ -62,11 +69,16 @@ async fn activities_arriving_together_are_applied_or_refused_each_on_its_own(bac
     let expected: Vec<u16> = bodies.iter().map(|(_, _, s)| *s).collect();
     assert_eq!(statuses, expected);
 
-    // Each boost signed once, the ledger intact: the refused Follows undid nothing else.
-    assert_eq!(w.export().await["count"], 40);
-    assert_eq!(w.shares().await.0, 40);
+    // Each actor signed once, the ledger intact: the refused Follows undid nothing else.
+    assert_eq!(w.export().await["count"], 45);
+    assert_eq!(w.shares().await.0, 45);
     let out = w.verified().await;
-    assert!(out.contains("intact: 40 entries"), "{out}");
+    assert!(out.contains("intact: 45 entries"), "{out}");
+    assert_eq!(
+        w.db.count("SELECT COUNT(DISTINCT actor_id) FROM cosignatures WHERE withdrawn_at IS NULL")
+            .await,
+        45
+    );
     assert_eq!(
         w.db.count("SELECT COUNT(*) FROM followers").await,
         0,
@@ -81,12 +93,16 @@ async fn activities_arriving_together_are_applied_or_refused_each_on_its_own(bac
     );
     assert_eq!(
         get(r#"tribune_inbox_requests_total{kind="Announce",outcome="applied"}"#),
-        40.0
+        45.0
+    );
+    assert_eq!(
+        get(r#"tribune_inbox_requests_total{kind="Announce",outcome="ignored"}"#),
+        5.0
     );
     // Every verified activity went through the applier, in at most as many transactions.
     let applied = get("tribune_inbox_applied_total");
     let transactions = get("tribune_inbox_transactions_total");
-    assert_eq!(applied, 60.0, "{m:?}");
+    assert_eq!(applied, 70.0, "{m:?}");
     assert!((1.0..=applied).contains(&transactions), "{transactions}");
     eprintln!("{applied} activities in {transactions} transactions");
 
