@@ -160,6 +160,10 @@ impl Db {
             }
             let pool = SqlitePoolOptions::new()
                 .max_connections(settings.max_connections)
+                // No ping before each use: a file's connection has no network to break, and
+                // the ping is a round trip to the connection's thread on every query
+                // (BENCHMARKS.md, B4).
+                .test_before_acquire(false)
                 .idle_timeout(POOL_IDLE)
                 .acquire_timeout(wait)
                 .connect_with(options)
