@@ -111,7 +111,11 @@ async fn sign(
         .map(|a| (a.id.clone(), a))
         .collect();
     let members = db::bulk::members_among(tx, &ids).await?;
-    let mut signing = db::bulk::signing_among(tx, slug, &ids).await?;
+    let mut signing: HashSet<String> = db::bulk::signing_among(tx, &ids)
+        .await?
+        .into_iter()
+        .filter_map(|(actor, of)| (of == slug).then_some(actor))
+        .collect();
     let mut signed = Vec::new();
     // One current signature per statement and actor: a second boost (another Announce id)
     // changes nothing. Of one actor's boosts in the same batch, the first stored counts;

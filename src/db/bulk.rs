@@ -95,23 +95,44 @@ pub async fn actors_among(tx: &mut Tx, ids: &[&str]) -> Result<Vec<RemoteActorRo
 
 /// The actors among `ids` that are members.
 pub async fn members_among(tx: &mut Tx, ids: &[&str]) -> Result<HashSet<String>, DbError> {
-    among(
-        tx,
-        "SELECT actor_id FROM members WHERE actor_id IN (",
-        None,
-        ids,
-    )
-    .await
+    if ids.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let found: Vec<String> = on_tx!(tx, conn => {
+        let mut q = QueryBuilder::new("SELECT actor_id FROM members WHERE actor_id IN (");
+        let mut list = q.separated(", ");
+        for id in ids {
+            list.push_bind(*id);
+        }
+        q.push(")");
+        q.build_query_scalar().fetch_all(conn).await?
+    });
+    Ok(found.into_iter().collect())
 }
 
-/// The actors among `ids` with a current (not withdrawn) signature of `slug`.
+/// The statements (slugs) that the actors among `ids` have a current (not withdrawn)
+/// signature of, as (actor, slug). By actor alone, so that the actor's index is the one
+/// used: with the statement too, SQLite walks every current signature of the statement
+/// (BENCHMARKS.md, B4).
 pub async fn signing_among(
     tx: &mut Tx,
-    slug: &str,
     ids: &[&str],
-) -> Result<HashSet<String>, DbError> {
-    let sql = "SELECT actor_id FROM cosignatures WHERE withdrawn_at IS NULL AND slug = ";
-    among(tx, sql, Some(slug), ids).await
+) -> Result<HashSet<(String, String)>, DbError> {
+    if ids.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let found: Vec<(String, String)> = on_tx!(tx, conn => {
+        let mut q = QueryBuilder::new(
+            "SELECT actor_id, slug FROM cosignatures WHERE withdrawn_at IS NULL AND actor_id IN (",
+        );
+        let mut list = q.separated(", ");
+        for id in ids {
+            list.push_bind(*id);
+        }
+        q.push(")");
+        q.build_query_as().fetch_all(conn).await?
+    });
+    Ok(found.into_iter().collect())
 }
 
 /// The moderated actors among `ids` for `slug`, with the reason.
@@ -133,31 +154,6 @@ pub async fn moderated_among(
         q.push(")");
         q.build_query_as().fetch_all(conn).await?
     }))
-}
-
-/// `head` (ending in `IN (`, or in `= ` when `slug` is given) over the actor ids.
-async fn among(
-    tx: &mut Tx,
-    head: &str,
-    slug: Option<&str>,
-    ids: &[&str],
-) -> Result<HashSet<String>, DbError> {
-    if ids.is_empty() {
-        return Ok(HashSet::new());
-    }
-    let found: Vec<String> = on_tx!(tx, conn => {
-        let mut q = QueryBuilder::new(head);
-        if let Some(slug) = slug {
-            q.push_bind(slug).push(" AND actor_id IN (");
-        }
-        let mut list = q.separated(", ");
-        for id in ids {
-            list.push_bind(*id);
-        }
-        q.push(")");
-        q.build_query_scalar().fetch_all(conn).await?
-    });
-    Ok(found.into_iter().collect())
 }
 
 /// Record boosts; returns the Announce ids recorded now (the others were recorded before).
