@@ -82,7 +82,16 @@ async fn run(federation: FederationConfig<AppState>, mut queue: mpsc::Receiver<J
                 alone(&data, job).await;
             }
         } else {
-            together(&data, units(batch)).await;
+            let mut units = units(batch);
+            match (units.len(), units.pop_front()) {
+                // One unit (the Announces of the batch, most often): no savepoint needed.
+                (1, Some(unit)) => sole(&data, unit).await,
+                (_, Some(unit)) => {
+                    units.push_front(unit);
+                    together(&data, units).await;
+                }
+                (_, None) => {}
+            }
         }
     }
 }
@@ -118,6 +127,32 @@ async fn alone(data: &Data<AppState>, job: Job) {
     .await;
     // The sender may have gone (its client hung up): the effect stays, as Mastodon's would.
     let _ = job.answer.send(outcome);
+}
+
+/// A unit of several activities in a transaction of its own: refused, it is applied again
+/// one activity a transaction, so that each gets the outcome it would have had alone.
+async fn sole(data: &Data<AppState>, unit: Vec<Job>) {
+    let outcomes = async {
+        let mut tx = data.db.begin().await?;
+        let outcomes = apply_in(data, &mut tx, &unit).await?;
+        tx.commit().await?;
+        data.wakeup.notify();
+        Ok::<_, InboxError>(outcomes)
+    }
+    .await;
+    match outcomes {
+        Ok(outcomes) => {
+            for (job, outcome) in unit.into_iter().zip(outcomes) {
+                let _ = job.answer.send(Ok(outcome));
+            }
+        }
+        Err(e) => {
+            tracing::info!(error = %e, "an inbox batch was refused; applying one by one");
+            for job in unit {
+                alone(data, job).await;
+            }
+        }
+    }
 }
 
 async fn together(data: &Data<AppState>, mut units: VecDeque<Vec<Job>>) {
