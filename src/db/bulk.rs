@@ -8,9 +8,23 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
-use sqlx::QueryBuilder;
+use sqlx::{Database, Encode, QueryBuilder, Type};
 
 use super::{DbError, Tx, cosign::SignatureRow, on_tx, remote_actors::RemoteActorRow};
+
+/// `(?, ?, …)` with each id bound: the list of an `IN`.
+fn push_list<'a, DB>(q: &mut QueryBuilder<'a, DB>, ids: &'a [&str])
+where
+    DB: Database,
+    &'a str: Encode<'a, DB> + Type<DB>,
+{
+    q.push("(");
+    let mut list = q.separated(", ");
+    for id in ids {
+        list.push_bind(*id);
+    }
+    q.push(")");
+}
 
 /// One activity to record as received.
 pub struct ReceivedItem<'a> {
@@ -81,14 +95,10 @@ pub async fn actors_among(tx: &mut Tx, ids: &[&str]) -> Result<Vec<RemoteActorRo
     }
     Ok(on_tx!(tx, conn => {
         let mut q = QueryBuilder::new(format!(
-            "SELECT {} FROM remote_actors WHERE id IN (",
+            "SELECT {} FROM remote_actors WHERE id IN ",
             super::remote_actors::COLUMNS
         ));
-        let mut list = q.separated(", ");
-        for id in ids {
-            list.push_bind(*id);
-        }
-        q.push(")");
+        push_list(&mut q, ids);
         q.build_query_as().fetch_all(conn).await?
     }))
 }
@@ -99,12 +109,8 @@ pub async fn members_among(tx: &mut Tx, ids: &[&str]) -> Result<HashSet<String>,
         return Ok(HashSet::new());
     }
     let found: Vec<String> = on_tx!(tx, conn => {
-        let mut q = QueryBuilder::new("SELECT actor_id FROM members WHERE actor_id IN (");
-        let mut list = q.separated(", ");
-        for id in ids {
-            list.push_bind(*id);
-        }
-        q.push(")");
+        let mut q = QueryBuilder::new("SELECT actor_id FROM members WHERE actor_id IN ");
+        push_list(&mut q, ids);
         q.build_query_scalar().fetch_all(conn).await?
     });
     Ok(found.into_iter().collect())
@@ -123,13 +129,9 @@ pub async fn signing_among(
     }
     let found: Vec<(String, String)> = on_tx!(tx, conn => {
         let mut q = QueryBuilder::new(
-            "SELECT actor_id, slug FROM cosignatures WHERE withdrawn_at IS NULL AND actor_id IN (",
+            "SELECT actor_id, slug FROM cosignatures WHERE withdrawn_at IS NULL AND actor_id IN ",
         );
-        let mut list = q.separated(", ");
-        for id in ids {
-            list.push_bind(*id);
-        }
-        q.push(")");
+        push_list(&mut q, ids);
         q.build_query_as().fetch_all(conn).await?
     });
     Ok(found.into_iter().collect())
@@ -146,12 +148,8 @@ pub async fn moderated_among(
     }
     Ok(on_tx!(tx, conn => {
         let mut q = QueryBuilder::new("SELECT actor_id, reason FROM moderation WHERE slug = ");
-        q.push_bind(slug).push(" AND actor_id IN (");
-        let mut list = q.separated(", ");
-        for id in ids {
-            list.push_bind(*id);
-        }
-        q.push(")");
+        q.push_bind(slug).push(" AND actor_id IN ");
+        push_list(&mut q, ids);
         q.build_query_as().fetch_all(conn).await?
     }))
 }

@@ -77,21 +77,14 @@ async fn run(federation: FederationConfig<AppState>, mut queue: mpsc::Receiver<J
         let data = federation.to_request_data();
         let batch = std::mem::take(&mut jobs);
         data.metrics.inbox_batch(batch.len());
-        if batch.len() == 1 {
-            for job in batch {
-                alone(&data, job).await;
-            }
+        let mut units = units(batch);
+        // One unit (a lone activity, or the Announces of the batch): no savepoint needed.
+        if units.len() == 1
+            && let Some(unit) = units.pop_front()
+        {
+            sole(&data, unit).await;
         } else {
-            let mut units = units(batch);
-            match (units.len(), units.pop_front()) {
-                // One unit (the Announces of the batch, most often): no savepoint needed.
-                (1, Some(unit)) => sole(&data, unit).await,
-                (_, Some(unit)) => {
-                    units.push_front(unit);
-                    together(&data, units).await;
-                }
-                (_, None) => {}
-            }
+            together(&data, units).await;
         }
     }
 }
@@ -115,35 +108,30 @@ fn is_announce(envelope: &Envelope) -> bool {
 
 /// One activity in its own transaction: the path every activity took before batches.
 async fn alone(data: &Data<AppState>, job: Job) {
-    let outcome = async {
-        let mut tx = data.db.begin().await?;
-        let mut outcome = apply_in(data, &mut tx, std::slice::from_ref(&job)).await?;
-        tx.commit().await?;
-        data.wakeup.notify();
-        Ok(outcome
-            .pop()
-            .unwrap_or(Received::Ignored("an activity not applied")))
-    }
-    .await;
+    let outcome = own_transaction(data, std::slice::from_ref(&job))
+        .await
+        .map(|mut outcomes| {
+            outcomes
+                .pop()
+                .unwrap_or(Received::Ignored("an activity not applied"))
+        });
     // The sender may have gone (its client hung up): the effect stays, as Mastodon's would.
     let _ = job.answer.send(outcome);
 }
 
-/// A unit of several activities in a transaction of its own: refused, it is applied again
-/// one activity a transaction, so that each gets the outcome it would have had alone.
+/// A unit in a transaction of its own. A unit of several activities that is refused is
+/// applied again one activity a transaction, so that each gets the outcome it would have
+/// had alone.
 async fn sole(data: &Data<AppState>, unit: Vec<Job>) {
-    let outcomes = async {
-        let mut tx = data.db.begin().await?;
-        let outcomes = apply_in(data, &mut tx, &unit).await?;
-        tx.commit().await?;
-        data.wakeup.notify();
-        Ok::<_, InboxError>(outcomes)
-    }
-    .await;
-    match outcomes {
+    match own_transaction(data, &unit).await {
         Ok(outcomes) => {
             for (job, outcome) in unit.into_iter().zip(outcomes) {
                 let _ = job.answer.send(Ok(outcome));
+            }
+        }
+        Err(refused) if unit.len() == 1 => {
+            if let Some(job) = unit.into_iter().next() {
+                let _ = job.answer.send(Err(refused));
             }
         }
         Err(e) => {
@@ -153,6 +141,14 @@ async fn sole(data: &Data<AppState>, unit: Vec<Job>) {
             }
         }
     }
+}
+
+async fn own_transaction(data: &Data<AppState>, unit: &[Job]) -> Result<Vec<Received>, InboxError> {
+    let mut tx = data.db.begin().await?;
+    let outcomes = apply_in(data, &mut tx, unit).await?;
+    tx.commit().await?;
+    data.wakeup.notify();
+    Ok(outcomes)
 }
 
 async fn together(data: &Data<AppState>, mut units: VecDeque<Vec<Job>>) {
