@@ -5,7 +5,7 @@
 
 use std::{
     sync::{Arc, atomic::Ordering},
-    time::{Duration, SystemTime},
+    time::Duration,
 };
 
 use tokio::sync::{Semaphore, watch};
@@ -18,6 +18,7 @@ use owner::Owner;
 use super::{
     breaker::Hosts,
     retry::{Attempt, classify, error_chain},
+    signing::{Signed, SigningThreads, Unsigned},
 };
 use crate::{
     config::DeliverySettings,
@@ -58,8 +59,16 @@ impl DeliveryWorker {
         let beating = tokio::spawn(owner.clone().keep_alive(stop.clone()));
         let shared = Arc::new(Shared {
             sending: Semaphore::new(settings.concurrency),
-            // Signing is CPU: at most one per core at a time, on the blocking pool.
-            signing: Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
+            // Signing is CPU: one thread per core, fed by a queue.
+            signing: match SigningThreads::start(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            ) {
+                Ok(threads) => threads,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot start the signing threads");
+                    return;
+                }
+            },
             hosts: self.hosts.clone(),
             rfc9421_hosts: Default::default(),
             owner,
@@ -362,32 +371,14 @@ impl DeliveryWorker {
         body: &bytes::Bytes,
         rfc9421: bool,
     ) -> Attempt {
-        let body = body.clone();
-        // Signing takes about a millisecond of CPU: keep it off the async workers, one
-        // signature per core at a time.
-        let Ok(_signing) = shared.signing.acquire().await else {
-            return Attempt::Transient(None, "shutting down".into());
-        };
-        let signer = self.keys.signer();
-        let (sign_url, sign_body) = (url.clone(), body.clone());
-        let signed = tokio::task::spawn_blocking(move || {
-            let now = SystemTime::now();
-            if rfc9421 {
-                signer
-                    .sign_post_rfc9421(&sign_url, &sign_body, now)
-                    .map(Signed::Message)
-            } else {
-                signer
-                    .sign_post(&sign_url, &sign_body, now)
-                    .map(Signed::Cavage)
-            }
-        })
-        .await;
-        drop(_signing);
-        let signed = match signed {
-            Ok(Ok(h)) => h,
-            Ok(Err(e)) => return Attempt::Final(None, format!("signing failed: {e}")),
-            Err(e) => return Attempt::Transient(None, format!("signing task failed: {e}")),
+        let signed = match shared
+            .signing
+            .sign(self.keys.signer(), url, body, rfc9421)
+            .await
+        {
+            Ok(signed) => signed,
+            Err(Unsigned::Failed(e)) => return Attempt::Final(None, e),
+            Err(Unsigned::Stopped) => return Attempt::Transient(None, "shutting down".into()),
         };
         let request = self
             .client
@@ -406,7 +397,7 @@ impl DeliveryWorker {
                 .header("signature-input", h.signature_input)
                 .header("signature", h.signature),
         };
-        let request = request.body(body);
+        let request = request.body(body.clone());
         // A pooled connection the peer closed while idle fails before any answer: the same
         // signed request once more at once, not after the backoff (docs/interop.md §7).
         let again = request.try_clone();
@@ -421,15 +412,10 @@ impl DeliveryWorker {
     }
 }
 
-enum Signed {
-    Cavage(crate::transport::signatures::SignedHeaders),
-    Message(crate::transport::signatures::MessageSignedHeaders),
-}
-
 /// Limits shared by a process's delivery tasks.
 struct Shared {
     sending: Semaphore,
-    signing: Semaphore,
+    signing: SigningThreads,
     hosts: Arc<Hosts>,
     /// Hosts that answered 401 to draft-cavage and 2xx to RFC 9421 ("double knock").
     rfc9421_hosts: std::sync::Mutex<std::collections::HashSet<String>>,

@@ -14,4 +14,5 @@ pub mod response_cache;
 pub mod retry;
 pub mod shared_windows;
 pub mod signatures;
+pub mod signing;
 pub mod wakeup;
