@@ -104,3 +104,85 @@ fn sign(job: &Job) -> Result<Signed, String> {
     };
     signed.map_err(|e| format!("signing failed: {e}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::signatures::{
+        PublicKey, RequestParts, check_request, parse_message_signature, parse_signature_header,
+        verify_signature,
+    };
+    use axum::http::{HeaderMap, HeaderValue};
+
+    fn keys() -> (Arc<Signer>, PublicKey) {
+        let pair = crate::transport::keyring::generate_rsa_2048().unwrap();
+        let signer = Signer::from_pkcs8_pem(
+            "https://a.example/actor#main-key".into(),
+            &pair.private_key_pem,
+        )
+        .unwrap();
+        (
+            Arc::new(signer),
+            PublicKey::from_pem(&pair.public_key_pem).unwrap(),
+        )
+    }
+
+    /// More jobs than the queue holds, from many tasks at once: each answer is the signature
+    /// of its own request (its path and body), in the scheme it asked for.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_job_gets_its_own_signature_back() {
+        let (signer, public) = keys();
+        let threads = Arc::new(SigningThreads::start(2).unwrap());
+        let mut tasks = tokio::task::JoinSet::new();
+        for n in 0..40 {
+            let (threads, signer) = (threads.clone(), signer.clone());
+            tasks.spawn(async move {
+                let url = Url::parse(&format!("https://b.example/users/{n}/inbox")).unwrap();
+                let body = Bytes::from(format!(r#"{{"n":{n}}}"#));
+                let signed = threads.sign(signer, &url, &body, n % 2 == 1).await;
+                (url, body, signed)
+            });
+        }
+        let mut answered = 0;
+        while let Some(joined) = tasks.join_next().await {
+            let (url, body, signed) = joined.unwrap();
+            let mut headers = HeaderMap::new();
+            let parts = |headers| RequestParts {
+                method: "POST",
+                path: url.path(),
+                query: None,
+                headers,
+            };
+            match signed {
+                Ok(Signed::Cavage(h)) => {
+                    for (name, value) in [
+                        ("host", h.host.as_str()),
+                        ("date", &h.date),
+                        ("digest", &h.digest),
+                        ("content-type", h.content_type),
+                    ] {
+                        headers.insert(name, HeaderValue::from_str(value).unwrap());
+                    }
+                    let sig = parse_signature_header(&h.signature).unwrap();
+                    let req = parts(&headers);
+                    check_request(&sig, &req, Some(&body), SystemTime::now()).unwrap();
+                    verify_signature(&sig, &req, &public).unwrap();
+                }
+                Ok(Signed::Message(h)) => {
+                    headers.insert(
+                        "content-digest",
+                        HeaderValue::from_str(&h.content_digest).unwrap(),
+                    );
+                    let sig = parse_message_signature(&h.signature_input, &h.signature).unwrap();
+                    let req = parts(&headers);
+                    sig.check(Some(&body), &req, SystemTime::now()).unwrap();
+                    sig.verify(&sig.base(&req, url.as_str()).unwrap(), &public)
+                        .unwrap();
+                }
+                Err(_) => panic!("job for {url} was not signed"),
+            }
+            answered += 1;
+        }
+        assert_eq!(answered, 40);
+    }
+}
