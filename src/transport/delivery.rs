@@ -53,22 +53,23 @@ impl DeliveryWorker {
     /// request timeout), and anything unfinished is claimed again after its lease.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         let settings = &self.settings;
+        // Signing is CPU: one thread per core, fed by a queue.
+        let signing = match SigningThreads::start(
+            std::thread::available_parallelism().map_or(2, |n| n.get()),
+        ) {
+            Ok(threads) => threads,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot start the signing threads");
+                return;
+            }
+        };
         let (outcomes_tx, outcomes_rx) = tokio::sync::mpsc::channel(OUTCOME_BATCH * 4);
         let recorder = tokio::spawn(record_outcomes(self.db.clone(), outcomes_rx));
         let owner = Arc::new(Owner::new(self.db.clone()));
         let beating = tokio::spawn(owner.clone().keep_alive(stop.clone()));
         let shared = Arc::new(Shared {
             sending: Semaphore::new(settings.concurrency),
-            // Signing is CPU: one thread per core, fed by a queue.
-            signing: match SigningThreads::start(
-                std::thread::available_parallelism().map_or(2, |n| n.get()),
-            ) {
-                Ok(threads) => threads,
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot start the signing threads");
-                    return;
-                }
-            },
+            signing,
             hosts: self.hosts.clone(),
             rfc9421_hosts: Default::default(),
             owner,
@@ -378,7 +379,9 @@ impl DeliveryWorker {
         {
             Ok(signed) => signed,
             Err(Unsigned::Failed(e)) => return Attempt::Final(None, e),
-            Err(Unsigned::Stopped) => return Attempt::Transient(None, "shutting down".into()),
+            Err(Unsigned::Stopped) => {
+                return Attempt::Transient(None, "no signing thread answered".into());
+            }
         };
         let request = self
             .client

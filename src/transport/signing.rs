@@ -30,7 +30,7 @@ struct Job {
 pub enum Unsigned {
     /// The key could not sign it: trying again will not help.
     Failed(String),
-    /// The threads are gone (shutting down): try again later.
+    /// No thread answered (shutting down, or the job panicked): try again later.
     Stopped,
 }
 
@@ -55,9 +55,14 @@ impl SigningThreads {
                 .name(format!("tribune-sign-{n}"))
                 .spawn(move || {
                     while let Ok(job) = queue.recv() {
-                        let signed = sign(&job);
-                        // The sender may have given up (shutdown): nothing to do then.
-                        let _ = job.reply.send(signed);
+                        // A job that panics drops its answer (the sender sees `Stopped`, and
+                        // tries again later) but does not take the thread with it.
+                        let signed =
+                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sign(&job)));
+                        if let Ok(signed) = signed {
+                            // The sender may have given up (shutdown): nothing to do then.
+                            let _ = job.reply.send(signed);
+                        }
                     }
                 })?;
         }
@@ -109,29 +114,17 @@ fn sign(job: &Job) -> Result<Signed, String> {
 mod tests {
     use super::*;
     use crate::transport::signatures::{
-        PublicKey, RequestParts, check_request, parse_message_signature, parse_signature_header,
+        RequestParts, check_request, parse_message_signature, parse_signature_header,
+        tests::{digest_headers, headers_of, keys},
         verify_signature,
     };
-    use axum::http::{HeaderMap, HeaderValue};
-
-    fn keys() -> (Arc<Signer>, PublicKey) {
-        let pair = crate::transport::keyring::generate_rsa_2048().unwrap();
-        let signer = Signer::from_pkcs8_pem(
-            "https://a.example/actor#main-key".into(),
-            &pair.private_key_pem,
-        )
-        .unwrap();
-        (
-            Arc::new(signer),
-            PublicKey::from_pem(&pair.public_key_pem).unwrap(),
-        )
-    }
 
     /// More jobs than the queue holds, from many tasks at once: each answer is the signature
     /// of its own request (its path and body), in the scheme it asked for.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn every_job_gets_its_own_signature_back() {
         let (signer, public) = keys();
+        let signer = Arc::new(signer);
         let threads = Arc::new(SigningThreads::start(2).unwrap());
         let mut tasks = tokio::task::JoinSet::new();
         for n in 0..40 {
@@ -146,7 +139,6 @@ mod tests {
         let mut answered = 0;
         while let Some(joined) = tasks.join_next().await {
             let (url, body, signed) = joined.unwrap();
-            let mut headers = HeaderMap::new();
             let parts = |headers| RequestParts {
                 method: "POST",
                 path: url.path(),
@@ -155,24 +147,14 @@ mod tests {
             };
             match signed {
                 Ok(Signed::Cavage(h)) => {
-                    for (name, value) in [
-                        ("host", h.host.as_str()),
-                        ("date", &h.date),
-                        ("digest", &h.digest),
-                        ("content-type", h.content_type),
-                    ] {
-                        headers.insert(name, HeaderValue::from_str(value).unwrap());
-                    }
+                    let headers = headers_of(&h);
                     let sig = parse_signature_header(&h.signature).unwrap();
                     let req = parts(&headers);
                     check_request(&sig, &req, Some(&body), SystemTime::now()).unwrap();
                     verify_signature(&sig, &req, &public).unwrap();
                 }
                 Ok(Signed::Message(h)) => {
-                    headers.insert(
-                        "content-digest",
-                        HeaderValue::from_str(&h.content_digest).unwrap(),
-                    );
+                    let headers = digest_headers(&h.content_digest);
                     let sig = parse_message_signature(&h.signature_input, &h.signature).unwrap();
                     let req = parts(&headers);
                     sig.check(Some(&body), &req, SystemTime::now()).unwrap();

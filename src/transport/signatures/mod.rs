@@ -103,4 +103,4 @@ pub struct RequestParts<'a> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -22,7 +22,7 @@ fn our_rfc9421_signature_verifies() {
     );
 }
 
-fn keys() -> (Signer, PublicKey) {
+pub(crate) fn keys() -> (Signer, PublicKey) {
     let pair = crate::transport::keyring::generate_rsa_2048().unwrap();
     (
         Signer::from_pkcs8_pem(
@@ -34,7 +34,7 @@ fn keys() -> (Signer, PublicKey) {
     )
 }
 
-fn headers_of(s: &SignedHeaders) -> HeaderMap {
+pub(crate) fn headers_of(s: &SignedHeaders) -> HeaderMap {
     let mut h = HeaderMap::new();
     h.insert("host", HeaderValue::from_str(&s.host).unwrap());
     h.insert("date", HeaderValue::from_str(&s.date).unwrap());
@@ -185,7 +185,7 @@ fn parts<'a>(
     }
 }
 
-fn digest_headers(content_digest: &str) -> HeaderMap {
+pub(crate) fn digest_headers(content_digest: &str) -> HeaderMap {
     let mut h = HeaderMap::new();
     h.insert(
         "content-digest",
