@@ -5,7 +5,7 @@
 
 use std::sync::{
     Arc,
-    atomic::{AtomicI64, Ordering},
+    atomic::{AtomicBool, AtomicI64, Ordering},
 };
 
 use tokio::sync::Semaphore;
@@ -45,6 +45,10 @@ pub struct Hosts {
     db: Option<Db>,
     /// When the shared breakers were last read (ms since the epoch).
     refreshed_ms: AtomicI64,
+    /// When the hosts were last swept (`sweep`), and whether a breaker opened or closed
+    /// since.
+    swept_ms: AtomicI64,
+    changed: AtomicBool,
 }
 
 impl Hosts {
@@ -57,6 +61,8 @@ impl Hosts {
                 .unwrap_or(i64::MAX),
             db,
             refreshed_ms: AtomicI64::new(0),
+            swept_ms: AtomicI64::new(0),
+            changed: AtomicBool::new(false),
         }
     }
 
@@ -78,6 +84,7 @@ impl Hosts {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(h) = map.get_mut(host) {
+            self.changed.store(true, Ordering::Release);
             h.failures = 0;
             h.open_until_ms = None;
         }
@@ -144,15 +151,37 @@ impl Hosts {
         f(state)
     }
 
-    /// Hosts whose breaker is open now.
-    pub(super) fn open_count(&self, now: i64) -> i64 {
-        let map = self
+    /// Forget the hosts with nothing to remember (no failure, no delivery in flight), and
+    /// count those whose breaker is open now. This walks every host met, so it is done at
+    /// most once a second, or when a breaker opened or closed; `None` when not done. A fan-out
+    /// to 50,000 instances leaves 50,000 hosts behind, and walking them after each delivery
+    /// was a tenth of a delivery's CPU (BENCHMARKS.md, B8).
+    pub(super) fn sweep(&self, now: i64) -> Option<i64> {
+        let last = self.swept_ms.load(Ordering::Acquire);
+        let changed = self.changed.swap(false, Ordering::AcqRel);
+        if !(changed || now - last >= REFRESH_MS)
+            || self
+                .swept_ms
+                .compare_exchange(last, now, Ordering::AcqRel, Ordering::Acquire)
+                .is_err()
+        {
+            return None;
+        }
+        let mut map = self
             .map
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.values()
-            .filter(|h| h.open_until_ms.is_some_and(|t| t > now))
-            .count() as i64
+        // A delivery holds its host's semaphore (`permits`) while it runs: one reference
+        // here alone means none does.
+        map.retain(|_, h| {
+            h.failures > 0 || h.open_until_ms.is_some() || Arc::strong_count(&h.permits) > 1
+        });
+        map.shrink_to_fit();
+        Some(
+            map.values()
+                .filter(|h| h.open_until_ms.is_some_and(|t| t > now))
+                .count() as i64,
+        )
     }
 
     pub(super) fn permits(&self, host: &str) -> Arc<Semaphore> {
@@ -203,6 +232,7 @@ impl Hosts {
                 }
             }
             if !was_open && h.open_until_ms.is_some_and(|t| t > now) {
+                self.changed.store(true, Ordering::Release);
                 tracing::warn!(host, failures = h.failures, "circuit breaker open");
             }
         })
@@ -221,6 +251,8 @@ mod tests {
             open_ms: 60_000,
             db: None,
             refreshed_ms: AtomicI64::new(0),
+            swept_ms: AtomicI64::new(0),
+            changed: AtomicBool::new(false),
         }
     }
 
@@ -235,7 +267,31 @@ mod tests {
         // Its failures were forgotten too: one more does not open it again.
         h.record("down.example", false, 2_000).await;
         assert_eq!(h.open_until("down.example", 2_000), None);
-        assert_eq!(h.open_count(2_000), 0);
+        assert_eq!(h.sweep(2_000), Some(0));
+    }
+
+    #[tokio::test]
+    async fn a_sweep_forgets_healthy_idle_hosts_and_counts_open_breakers() {
+        let h = hosts();
+        h.record("down.example", false, 1_000).await;
+        h.record("down.example", false, 1_000).await;
+        h.record("flaky.example", false, 1_000).await;
+        h.record("fine.example", true, 1_000).await;
+        let busy = h.permits("busy.example");
+        // A breaker opened: counted at once.
+        assert_eq!(h.sweep(1_000), Some(1));
+        let mut left: Vec<String> = h.map.lock().unwrap().keys().cloned().collect();
+        left.sort();
+        assert_eq!(left, ["busy.example", "down.example", "flaky.example"]);
+        // Nothing changed and less than a second went by: not walked again.
+        assert_eq!(h.sweep(1_500), None);
+        // The delivery to busy.example ended; its breaker open, down.example stays.
+        drop(busy);
+        assert_eq!(h.sweep(2_000), Some(1));
+        assert!(!h.map.lock().unwrap().contains_key("busy.example"));
+        assert_eq!(h.open_until("down.example", 2_000), Some(61_000));
+        // Once the breaker's time is over it is no longer counted open.
+        assert_eq!(h.sweep(62_000), Some(0));
     }
 
     #[tokio::test]

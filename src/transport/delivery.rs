@@ -301,9 +301,9 @@ impl DeliveryWorker {
             Outcome::Failed { .. } => "failed",
             Outcome::GivenUp { .. } => "given_up",
         });
-        self.metrics
-            .open_breakers
-            .set(shared.hosts.open_count(now_ms()));
+        if let Some(open) = shared.hosts.sweep(now_ms()) {
+            self.metrics.open_breakers.set(open);
+        }
         match &outcome {
             Outcome::Delivered { status } => tracing::debug!(status, "delivered"),
             Outcome::Retry { error, .. } => {
