@@ -213,12 +213,15 @@ pub async fn b4_inbox(run: &mut Run) {
     let connections = 64;
     let actors = actors(n);
 
-    // tribune, in this process, with limits that let one client address send everything.
+    // tribune, in this process, with limits that let one client address send everything
+    // (the open loop opens a connection for each request in flight: more than the 1,024 an
+    // address may hold by default when the server falls behind).
     let dir = tempfile::tempdir().unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let settings = crate::settings(&format!(
         "[server]\npublic_url = \"http://localhost:{port}\"\n\
+         max_connections_per_address = 8192\n\
          [database]\nurl = \"sqlite://{}/b4.db\"\n\
          [federation]\nallow_private_addresses = true\n\
          [inbox]\nmax_per_host_per_minute = 100000000\nmax_per_ip_per_minute = 100000000\n",
