@@ -124,7 +124,9 @@ where
                     .args(["--config", file.to_str().unwrap(), "serve"])
                     .current_dir(dir)
                     .env("TRIBUNE__SERVER__LISTEN", format!("127.0.0.1:{port}"))
-                    .env("RUST_LOG", "error")
+                    // Errors, and a process's delivery heartbeat lapsing: the rows it was
+                    // sending may then be claimed and sent by another (B8's extra POSTs).
+                    .env("RUST_LOG", "error,tribune::transport::delivery::owner=warn")
                     .stdout(std::process::Stdio::null())
                     .stderr(std::process::Stdio::inherit())
                     .spawn()
