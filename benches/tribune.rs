@@ -372,6 +372,20 @@ fn rss_split(pid: u32) -> (u64, u64) {
     (anon, file)
 }
 
+/// How many of a process's threads have a name that starts with `prefix` (as the kernel keeps
+/// it: its first 15 bytes). sqlx gives each SQLite connection a thread of its own,
+/// `sqlx-sqlite-worker-N`, so this counts the connections a pool holds open.
+fn threads_named(pid: u32, prefix: &str) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .map(|tasks| {
+            tasks
+                .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+                .filter(|name| name.starts_with(prefix))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
 /// utime + stime of a process, in clock ticks (100 a second on Linux).
 fn cpu_ticks(pid: u32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;

@@ -9,16 +9,17 @@ use clap::Parser;
 #[cfg(feature = "jemalloc")]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
-/// jemalloc's settings (an environment's `_RJEM_MALLOC_CONF` still overrides them): pages
-/// freed for 5 s go back to the system at once with `MADV_DONTNEED`, not first through
-/// `MADV_FREE`, whose pages stay counted in the process's RSS until the kernel wants them
-/// back; purged by jemalloc's background thread, so that an idle server shrinks too
-/// (BENCHMARKS.md, B6 memory).
+/// jemalloc's settings: pages freed for 5 s go back to the system at once with
+/// `MADV_DONTNEED`, not first through `MADV_FREE`, whose pages stay counted in the process's
+/// RSS until the kernel wants them back; purged by jemalloc's background thread, so that an
+/// idle server shrinks too. jemalloc also serves C's `malloc` (SQLite's caches among others,
+/// which glibc's per-thread arenas kept after a burst), so the symbol and the environment's
+/// override (`MALLOC_CONF`) have their unprefixed names (BENCHMARKS.md, B6 memory).
 /// The one `unsafe` of the crate: the symbol jemalloc reads at start-up, a pointer to a
 /// NUL-terminated string, which this static is.
 #[cfg(feature = "jemalloc")]
 #[allow(unsafe_code)]
-#[unsafe(export_name = "_rjem_malloc_conf")]
+#[unsafe(export_name = "malloc_conf")]
 pub static JEMALLOC_CONF: &[u8; 60] =
     b"background_thread:true,dirty_decay_ms:5000,muzzy_decay_ms:0\0";
 #[cfg(all(feature = "mimalloc", not(feature = "jemalloc")))]

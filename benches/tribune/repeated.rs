@@ -19,7 +19,7 @@ use crate::{
     delivery::{
         publish, secs, seed_followers, start_sink_closing_idle, start_tribune, statement_source,
     },
-    proc_field, rss_split,
+    proc_field, rss_split, threads_named,
 };
 
 const PUBLISHES: usize = 4;
@@ -86,6 +86,7 @@ pub async fn b3b_repeated(run: &mut Run) {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     let (anon_kib, file_kib) = rss_split(server.pid());
+    let sqlite_connections = threads_named(server.pid(), "sqlx-sqlite-wor");
     let arrivals = sink.arrivals();
     let connections_at_end = sink.connections.load(Ordering::Relaxed);
     for (k, (t, connections_before)) in starts.iter().enumerate() {
@@ -133,11 +134,12 @@ pub async fn b3b_repeated(run: &mut Run) {
     run.record(
         "B6 RSS idle after the fan-outs",
         format!(
-            "{:.1} MB after {} s idle ({:.1} anonymous, {:.1} file); under 40 MB {} ({} allocator)",
+            "{:.1} MB after {} s idle ({:.1} anonymous, {:.1} file, {} SQLite connections open); under 40 MB {} ({} allocator)",
             rss_kib as f64 / 1024.0,
             rest.as_secs(),
             anon_kib as f64 / 1024.0,
             file_kib as f64 / 1024.0,
+            sqlite_connections,
             back_under.map_or("never".into(), |d| format!(
                 "after {:.1} s",
                 d.as_secs_f64()
@@ -145,7 +147,7 @@ pub async fn b3b_repeated(run: &mut Run) {
             tribune::ALLOCATOR
         ),
         format!("goal < 40 MB within {} s", rest.as_secs()),
-        json!({"kib": rss_kib, "anon_kib": anon_kib, "file_kib": file_kib, "under_goal_after_s": back_under.map(|d| d.as_secs_f64()),
+        json!({"kib": rss_kib, "anon_kib": anon_kib, "file_kib": file_kib, "sqlite_connections": sqlite_connections, "under_goal_after_s": back_under.map(|d| d.as_secs_f64()),
                "idle_s": rest.as_secs(), "allocator": tribune::ALLOCATOR}),
     );
 }

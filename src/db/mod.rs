@@ -26,6 +26,7 @@ pub mod delivery_reports;
 pub mod delivery_retries;
 pub mod followers;
 pub mod following;
+mod idle;
 pub mod ledger_heads;
 pub mod local_actor;
 pub mod moderation;
@@ -119,8 +120,9 @@ pub enum DbError {
     Setup(String),
 }
 
-/// A pooled connection unused this long is closed, with its page and statement caches: an
-/// idle server gives back the memory a burst of work took (BENCHMARKS.md, B6 memory).
+/// A pooled connection unused this long is closed, with its page and statement caches. On
+/// SQLite, whose connections cost the server's own memory, `idle` also closes them when
+/// the pool idles (BENCHMARKS.md, B6 memory).
 const POOL_IDLE: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone)]
@@ -168,6 +170,7 @@ impl Db {
                 .acquire_timeout(wait)
                 .connect_with(options)
                 .await?;
+            idle::shrink_when_idle(&pool);
             Db::Sqlite(pool)
         } else {
             let pool = PgPoolOptions::new()
