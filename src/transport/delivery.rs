@@ -243,11 +243,21 @@ impl DeliveryWorker {
         // A row may wait here for its host's turn (many rows for one slow host): past half
         // its lease, extend it before sending, or drop it if the lease ran out and the row
         // was claimed again (by this process or another), so that no row is sent twice.
+        // What is left of the lease must also outlast the send (its timeout) and the
+        // recording of its outcome: with a lease short beside the timeout, a slow send
+        // could otherwise still be under way when another process claims the row.
         let lease_ms = i64::try_from(self.settings.lease_seconds * 1000).unwrap_or(i64::MAX);
+        let cover_ms = i64::try_from(
+            self.settings
+                .timeout_seconds
+                .saturating_add(2)
+                .saturating_mul(1000),
+        )
+        .unwrap_or(i64::MAX);
         let now = now_ms();
-        if now > row.leased_until - lease_ms / 2 {
-            match delivery_leases::extend(&self.db, row.id, row.leased_until, now + lease_ms).await
-            {
+        if row.leased_until - now < (lease_ms / 2).max(cover_ms) {
+            let until = now.saturating_add(lease_ms.max(cover_ms));
+            match delivery_leases::extend(&self.db, row.id, row.leased_until, until).await {
                 Ok(true) => {}
                 Ok(false) => {
                     tracing::debug!("lease ran out while waiting; claimed again meanwhile");
