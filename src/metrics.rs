@@ -30,6 +30,9 @@ pub struct Metrics {
     pub signature_failures: Family<ReasonLabels, Counter>,
     pub deliveries: Family<OutcomeLabels, Counter>,
     pub open_breakers: Gauge,
+    /// Requests sent a second time at once, on a fresh connection, after a pooled one closed
+    /// before any answer (the receiver may have taken the first: BENCHMARKS.md, B8).
+    pub resent_at_once: Counter,
     /// Transactions the inbox's applier ran, and the activities they applied.
     pub inbox_transactions: Counter,
     pub inbox_applied: Counter,
@@ -85,6 +88,11 @@ impl Metrics {
             "deliveries",
             "Delivery attempts by outcome",
             self.deliveries.clone(),
+        );
+        registry.register(
+            "deliveries_resent_at_once",
+            "Requests sent again at once after a reused connection closed before any answer",
+            self.resent_at_once.clone(),
         );
         registry.register(
             "open_breakers",

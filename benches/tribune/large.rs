@@ -26,7 +26,8 @@ use crate::{
     Run, cpu_ticks,
     delivery::{b3_run, publish, secs, statement_source},
     postgres::{
-        PgDb, admin_url, delivery_counters, postgres_ticks, postgres_used, seed_followers, start,
+        PgDb, admin_url, delivery_counters, postgres_ticks, postgres_used, scraped, seed_followers,
+        start,
     },
     proc_field,
 };
@@ -178,6 +179,9 @@ pub async fn b8_large(run: &mut Run, sign_rate: f64, b3_cpu_us: Option<f64>) {
     // A copy sent twice by two processes would come within the answer delay.
     tokio::time::sleep(DELAY * 5).await;
     let posts = sink.posts.load(Ordering::Relaxed);
+    // Requests sent again at once after a reused connection closed before any answer: the
+    // sink may have counted the first (one candidate for POSTs beyond one an instance).
+    let resent = scraped(&ports, "tribune_deliveries_resent_at_once_total ").await;
     let rss_kib: Vec<u64> = pids
         .iter()
         .map(|p| proc_field(*p, "status", "VmHWM:").unwrap_or(0))
@@ -242,9 +246,17 @@ pub async fn b8_large(run: &mut Run, sign_rate: f64, b3_cpu_us: Option<f64>) {
     );
     run.record(
         "B8 POSTs",
-        format!("{posts}"),
+        format!(
+            "{posts}; {} sent again at once after a closed connection ({})",
+            resent.iter().sum::<u64>(),
+            resent
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(" / ")
+        ),
         format!("goal exactly {instances}"),
-        json!({"posts": posts}),
+        json!({"posts": posts, "resent_at_once": resent}),
     );
     run.record(
         "B8 CPU per delivery, three processes",

@@ -103,7 +103,8 @@ where
     // `server.listen` is given to each process in its environment.
     let toml = format!(
         "[server]\npublic_url = \"http://localhost:{}\"\n[database]\nurl = \"{}\"\n\
-         [federation]\nallow_private_addresses = true\n[admin]\ntoken = \"{ADMIN_TOKEN}\"\n",
+         [federation]\nallow_private_addresses = true\n[admin]\ntoken = \"{ADMIN_TOKEN}\"\n\
+         [metrics]\nenabled = true\n",
         ports[0], db.url
     );
     std::fs::write(&file, &toml).unwrap();
@@ -236,6 +237,28 @@ pub fn postgres_used(
 /// PostgreSQL's counters for the `deliveries` table: index scans, index entries read, rows
 /// updated, and the due index's scans and entries read (each backend reports them at the
 /// latest when it exits).
+/// A counter of each process's `/metrics` (0 where it cannot be read).
+pub async fn scraped(ports: &[u16], name: &str) -> Vec<u64> {
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let mut out = Vec::new();
+    for port in ports {
+        let text = match client
+            .get(format!("http://127.0.0.1:{port}/metrics"))
+            .send()
+            .await
+        {
+            Ok(r) => r.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        let value = text
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse::<f64>().ok())
+            .unwrap_or(0.0);
+        out.push(value as u64);
+    }
+    out
+}
+
 pub async fn delivery_counters(url: &str) -> [i64; 5] {
     let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
     let sql = "SELECT COALESCE(t.idx_scan, 0), COALESCE(t.idx_tup_fetch, 0), t.n_tup_upd, \

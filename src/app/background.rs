@@ -70,9 +70,16 @@ pub async fn refresh_counts(state: AppState, mut stop: watch::Receiver<bool>) {
     }
 }
 
+/// How often the loops are told of changes to the SQLite files at most, and how often the
+/// files are looked at where the system cannot tell us of changes.
+const FILE_CHANGES_EVERY: Duration = Duration::from_millis(250);
+
 /// On SQLite, other processes (a CLI command, another `serve` on the same file) write to
-/// the same files: look at their size and time four times a second — a `stat`, not a
-/// query — and tell the loops when they changed.
+/// the same files: tell the loops when they change. The system tells us (inotify on Linux,
+/// through `notify`), so that an idle server is not woken at all (BENCHMARKS.md, B6's idle
+/// CPU); at most four times a second, as our own writes change the files too. Where no
+/// watch can be set (inotify's limits reached, say), the files' size and time are looked at
+/// four times a second instead — a `stat`, not a query.
 pub async fn watch_sqlite_files(
     path: std::path::PathBuf,
     state: AppState,
@@ -81,6 +88,73 @@ pub async fn watch_sqlite_files(
     let mut wal = path.clone().into_os_string();
     wal.push("-wal");
     let files = [path, std::path::PathBuf::from(wal)];
+    match file_events(&files) {
+        Ok((changed, _watcher)) => loop {
+            tokio::select! {
+                () = changed.notified() => state.wakeup.notify(),
+                _ = stop.changed() => return,
+            }
+            tokio::select! {
+                () = tokio::time::sleep(FILE_CHANGES_EVERY) => {},
+                _ = stop.changed() => return,
+            }
+        },
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot watch the database files: looking at them four times a second");
+            poll_files(&files, &state, stop).await;
+        }
+    }
+}
+
+/// A watch on the directory of the database (its WAL file comes and goes), signalling
+/// `changed` when one of `files` is written, created or removed. Reads and opens are not
+/// changes. The watcher stops when dropped.
+fn file_events(
+    files: &[std::path::PathBuf; 2],
+) -> notify::Result<(
+    std::sync::Arc<tokio::sync::Notify>,
+    notify::RecommendedWatcher,
+)> {
+    use notify::{EventKind, Watcher};
+    let changed = std::sync::Arc::new(tokio::sync::Notify::new());
+    let signal = changed.clone();
+    let names: Vec<_> = files
+        .iter()
+        .filter_map(|f| f.file_name().map(ToOwned::to_owned))
+        .collect();
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        let Ok(event) = event else {
+            // An overflow of the system's queue: something changed.
+            signal.notify_one();
+            return;
+        };
+        let written = matches!(
+            event.kind,
+            EventKind::Modify(_) | EventKind::Create(_) | EventKind::Remove(_) | EventKind::Any
+        );
+        let ours = event.need_rescan()
+            || event
+                .paths
+                .iter()
+                .any(|p| p.file_name().is_some_and(|n| names.iter().any(|m| m == n)));
+        if written && ours {
+            signal.notify_one();
+        }
+    })?;
+    let dir = match files[0].parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    watcher.watch(&dir, notify::RecursiveMode::NonRecursive)?;
+    Ok((changed, watcher))
+}
+
+/// The fallback: the files' size and time, four times a second.
+async fn poll_files(
+    files: &[std::path::PathBuf; 2],
+    state: &AppState,
+    mut stop: watch::Receiver<bool>,
+) {
     let stamp = || {
         files
             .iter()
@@ -94,7 +168,7 @@ pub async fn watch_sqlite_files(
     let mut last = stamp();
     loop {
         tokio::select! {
-            () = tokio::time::sleep(Duration::from_millis(250)) => {},
+            () = tokio::time::sleep(FILE_CHANGES_EVERY) => {},
             _ = stop.changed() => return,
         }
         let now = stamp();
@@ -159,4 +233,42 @@ pub async fn prune_once(state: &AppState) -> Result<(u64, u64, u64), db::DbError
         );
     }
     Ok((received, deliveries, activities))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use std::time::Duration;
+
+    /// Whether `changed` is signalled within half a second.
+    async fn told(changed: &tokio::sync::Notify) -> bool {
+        tokio::time::timeout(Duration::from_millis(500), changed.notified())
+            .await
+            .is_ok()
+    }
+
+    #[tokio::test]
+    async fn writes_to_the_database_files_are_told_and_reads_are_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("tribune.db");
+        let files = [db.clone(), dir.path().join("tribune.db-wal")];
+        std::fs::write(&db, b"one").unwrap();
+        let (changed, _watcher) = super::file_events(&files).unwrap();
+        assert!(!told(&changed).await, "nothing changed yet");
+
+        // Another process appends to the WAL file, which did not exist: told.
+        std::fs::write(&files[1], b"frames").unwrap();
+        assert!(told(&changed).await, "the WAL file written");
+        while told(&changed).await {}
+
+        // Reads and other files in the directory: not told.
+        let _ = std::fs::read(&db).unwrap();
+        let _ = std::fs::read(&files[1]).unwrap();
+        std::fs::write(dir.path().join("other.db"), b"x").unwrap();
+        assert!(!told(&changed).await, "a read or another file");
+
+        // The database file itself written (a checkpoint): told.
+        std::fs::write(&db, b"two").unwrap();
+        assert!(told(&changed).await, "the database file written");
+    }
 }

@@ -191,7 +191,7 @@ impl DeliveryWorker {
         };
         match claimed {
             Ok((rows, generation)) => {
-                shared.owner.held.fetch_add(rows.len(), Ordering::AcqRel);
+                shared.owner.claimed(rows.len());
                 rows.into_iter().map(|r| (r, generation)).collect()
             }
             Err(e) => {
@@ -415,7 +415,10 @@ impl DeliveryWorker {
         // signed request once more at once, not after the backoff (docs/interop.md §7).
         let again = request.try_clone();
         let sent = match (request.send().await, again) {
-            (Err(e), Some(again)) if super::retry::closed_before_answer(&e) => again.send().await,
+            (Err(e), Some(again)) if super::retry::closed_before_answer(&e) => {
+                self.metrics.resent_at_once.inc();
+                again.send().await
+            }
             (sent, _) => sent,
         };
         match sent {

@@ -133,7 +133,11 @@ async fn a_delivery_on_a_connection_the_peer_closed_is_sent_again_at_once(backen
     let db = TestDb::new(backend).await;
     // A backoff retry would come a quarter of an hour later at the earliest (15 units):
     // anything delivered within this test was not retried through the backoff.
-    let app = TestApp::spawn(&db, "[delivery]\nbackoff_unit_ms = 60000\n").await;
+    let app = TestApp::spawn(
+        &db,
+        "[delivery]\nbackoff_unit_ms = 60000\n[metrics]\nenabled = true\n",
+    )
+    .await;
     let sink = Sink::start().await;
     db.seed_followers(&sink.base, 1).await;
     let dir = tempfile::tempdir().unwrap();
@@ -214,5 +218,18 @@ async fn a_delivery_on_a_connection_the_peer_closed_is_sent_again_at_once(backen
         db.count("SELECT COUNT(*) FROM deliveries WHERE state = 'delivered' AND attempts = 1")
             .await,
         rows
+    );
+    // The operator sees the second try in the metrics.
+    let metrics = app
+        .get("/metrics", "text/plain")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "tribune_deliveries_resent_at_once_total 1"),
+        "{metrics}"
     );
 }

@@ -39,7 +39,10 @@ pub(super) struct Owner {
     /// One heartbeat at a time.
     beating: tokio::sync::Mutex<()>,
     /// Rows claimed whose lease this process may still hold.
-    pub(super) held: AtomicUsize,
+    held: AtomicUsize,
+    /// Told when `held` leaves zero: an idle process's heartbeat loop sleeps on it rather
+    /// than waking every `BEAT` for nothing (BENCHMARKS.md, B6's idle CPU).
+    holding: tokio::sync::Notify,
 }
 
 fn fresh_id() -> Arc<str> {
@@ -61,6 +64,7 @@ impl Owner {
             last_beat: Mutex::new(None),
             beating: tokio::sync::Mutex::new(()),
             held: AtomicUsize::new(0),
+            holding: tokio::sync::Notify::new(),
         }
     }
 
@@ -95,6 +99,13 @@ impl Owner {
     /// id, and the heartbeat recent enough that no other process can have taken it.
     pub(super) fn may_send(&self, generation: u64) -> bool {
         generation == self.current().1 && self.since_beat().is_some_and(|d| d < LAPSE)
+    }
+
+    /// `n` rows claimed under this process's id.
+    pub(super) fn claimed(&self, n: usize) {
+        if n > 0 && self.held.fetch_add(n, Ordering::AcqRel) == 0 {
+            self.holding.notify_one();
+        }
     }
 
     /// A row this process no longer holds (finished, or given up to another).
@@ -138,6 +149,15 @@ impl Owner {
     /// Keep the heartbeat while rows are held, until `stop`.
     pub(super) async fn keep_alive(self: Arc<Self>, mut stop: tokio::sync::watch::Receiver<bool>) {
         loop {
+            if self.held.load(Ordering::Acquire) == 0 {
+                tokio::select! {
+                    () = self.holding.notified() => {},
+                    _ = stop.changed() => {},
+                }
+                if *stop.borrow() {
+                    return;
+                }
+            }
             tokio::select! {
                 () = tokio::time::sleep(BEAT) => {},
                 _ = stop.changed() => {},
