@@ -234,9 +234,6 @@ pub fn postgres_used(
     (ours, all)
 }
 
-/// PostgreSQL's counters for the `deliveries` table: index scans, index entries read, rows
-/// updated, and the due index's scans and entries read (each backend reports them at the
-/// latest when it exits).
 /// A counter of each process's `/metrics` (0 where it cannot be read).
 pub async fn scraped(ports: &[u16], name: &str) -> Vec<u64> {
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
@@ -259,6 +256,9 @@ pub async fn scraped(ports: &[u16], name: &str) -> Vec<u64> {
     out
 }
 
+/// PostgreSQL's counters for the `deliveries` table: index scans, index entries read, rows
+/// updated, and the due index's scans and entries read (each backend reports them at the
+/// latest when it exits).
 pub async fn delivery_counters(url: &str) -> [i64; 5] {
     let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
     let sql = "SELECT COALESCE(t.idx_scan, 0), COALESCE(t.idx_tup_fetch, 0), t.n_tup_upd, \

@@ -226,10 +226,9 @@ async fn a_delivery_on_a_connection_the_peer_closed_is_sent_again_at_once(backen
         .text()
         .await
         .unwrap();
-    assert!(
-        metrics
-            .lines()
-            .any(|l| l == "tribune_deliveries_resent_at_once_total 1"),
+    assert_eq!(
+        crate::discovery::parse_prometheus(&metrics).get("tribune_deliveries_resent_at_once_total"),
+        Some(&1.0),
         "{metrics}"
     );
 }
