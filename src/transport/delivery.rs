@@ -9,17 +9,13 @@ use std::{
 };
 
 use tokio::sync::{Semaphore, watch};
-use url::Url;
 
 pub use super::retry::backoff_ms;
+use in_hand::{Held, InHand};
 use outcomes::{Finished, OUTCOME_BATCH, record_outcomes};
 use owner::Owner;
 
-use super::{
-    breaker::Hosts,
-    retry::{Attempt, classify, error_chain},
-    signing::{Signed, SigningThreads, Unsigned},
-};
+use super::{breaker::Hosts, retry::Attempt, signing::SigningThreads};
 use crate::{
     config::DeliverySettings,
     db::{
@@ -73,6 +69,7 @@ impl DeliveryWorker {
             hosts: self.hosts.clone(),
             rfc9421_hosts: Default::default(),
             owner,
+            in_hand: Default::default(),
             stopping: Default::default(),
             outcomes: outcomes_tx,
         });
@@ -102,13 +99,13 @@ impl DeliveryWorker {
                 this.claim(&shared, lease_ms, room).await
             };
             let claimed_any = !claimed.is_empty();
-            for (row, generation) in claimed {
+            for (row, generation, held) in claimed {
                 let Ok(slot) = claimed_slots.clone().acquire_owned().await else {
                     break;
                 };
                 let (worker, shared) = (this.clone(), shared.clone());
                 tasks.spawn(async move {
-                    worker.deliver(&shared, row, generation).await;
+                    worker.deliver(&shared, row, generation, held).await;
                     drop(slot);
                 });
             }
@@ -165,8 +162,13 @@ impl DeliveryWorker {
     }
 
     /// Claim up to `room` due rows under this process's owner id, each with the generation
-    /// of that id.
-    async fn claim(&self, shared: &Shared, lease_ms: i64, room: usize) -> Vec<(Claimed, u64)> {
+    /// of that id, and counted in hand for its host.
+    async fn claim(
+        &self,
+        shared: &Shared,
+        lease_ms: i64,
+        room: usize,
+    ) -> Vec<(Claimed, u64, Held)> {
         // An idle worker's heartbeat has lapsed: renewing it is two writes (a new id, the old
         // one forgotten). Only when some row is due or leased (its holder may be gone), so
         // that an idle server writes nothing (BENCHMARKS.md, B6).
@@ -192,7 +194,11 @@ impl DeliveryWorker {
         match claimed {
             Ok((rows, generation)) => {
                 shared.owner.claimed(rows.len());
-                rows.into_iter().map(|r| (r, generation)).collect()
+                let hold = |r: Claimed| (shared.in_hand.hold(&r.inbox), r);
+                rows.into_iter()
+                    .map(hold)
+                    .map(|(h, r)| (r, generation, h))
+                    .collect()
             }
             Err(e) => {
                 tracing::error!(error = %e, "claiming deliveries failed");
@@ -202,10 +208,8 @@ impl DeliveryWorker {
     }
 
     #[tracing::instrument(skip_all, fields(activity = %row.activity_id, inbox = %row.inbox))]
-    async fn deliver(&self, shared: &Shared, row: Claimed, generation: u64) {
-        let host = Url::parse(&row.inbox)
-            .map(|u| db::deliveries::authority(&u))
-            .unwrap_or_default();
+    async fn deliver(&self, shared: &Shared, row: Claimed, generation: u64, held: Held) {
+        let host = held.host().to_owned();
         let postpone = |until: i64| Outcome::Retry {
             status: None,
             error: "the host's circuit breaker is open".into(),
@@ -271,7 +275,11 @@ impl DeliveryWorker {
             }
         }
         let attempts = row.attempts.saturating_add(1);
-        let outcome = self.attempt(shared, &row).await;
+        let Some(outcome) = self.attempt(shared, &row, held.last(), generation).await else {
+            shared.owner.let_go();
+            return;
+        };
+        drop(held);
         // Only a host that cannot be reached at all (no connection, no answer in time) counts
         // against its breaker: an HTTP answer, even a refusal, comes from one inbox URL,
         // which any follower can name, and is retried for that row alone (SECURITY.md,
@@ -286,25 +294,7 @@ impl DeliveryWorker {
                 Err(e) => tracing::error!(error = %e, "removing the followers of a gone inbox"),
             }
         }
-        let outcome = match outcome {
-            Attempt::Delivered(status) => Outcome::Delivered { status },
-            Attempt::Final(status, error) => Outcome::Failed { status, error },
-            Attempt::Transient(status, error) => {
-                if attempts >= i32::try_from(self.settings.max_attempts).unwrap_or(i32::MAX) {
-                    Outcome::GivenUp {
-                        status,
-                        error: format!("gave up after {attempts} attempts: {error}"),
-                    }
-                } else {
-                    Outcome::Retry {
-                        status,
-                        error,
-                        next_attempt_ms: now_ms()
-                            + backoff_ms(attempts, self.settings.backoff_unit_ms),
-                    }
-                }
-            }
-        };
+        let outcome = outcomes::of(outcome, attempts, &self.settings);
         self.metrics.delivery(match &outcome {
             Outcome::Delivered { .. } => "delivered",
             Outcome::Retry { .. } => "retry",
@@ -343,89 +333,6 @@ impl DeliveryWorker {
         }
         // Otherwise the lease runs out and the row is tried again: nothing is lost.
     }
-
-    async fn attempt(&self, shared: &Shared, row: &Claimed) -> Attempt {
-        let url = match Url::parse(&row.inbox) {
-            Ok(u) => u,
-            Err(e) => return Attempt::Final(None, format!("bad inbox URL: {e}")),
-        };
-        // Before each send, not only when the row was queued: an inbox may have been stored
-        // under other settings (SECURITY.md, attack 1). Refused for good, never retried.
-        if let Err(e) = super::outgoing::check(&url, self.allow_private_addresses) {
-            return Attempt::Final(None, format!("refused address: {e}"));
-        }
-        let host = db::deliveries::authority(&url);
-        let knows_9421 = shared
-            .rfc9421_hosts
-            .lock()
-            .map(|h| h.contains(&host))
-            .unwrap_or(false);
-        let first = self.send(shared, &url, &row.body, knows_9421).await;
-        // Double knock, as Mastodon 4.7 does: a 401 to draft-cavage may mean the server
-        // wants RFC 9421; try once with it, and remember the host if that works.
-        if !knows_9421 && matches!(first, Attempt::Transient(Some(401), _)) {
-            let second = self.send(shared, &url, &row.body, true).await;
-            if let Attempt::Delivered(_) = second
-                && let Ok(mut hosts) = shared.rfc9421_hosts.lock()
-            {
-                hosts.insert(host);
-            }
-            return second;
-        }
-        first
-    }
-
-    async fn send(
-        &self,
-        shared: &Shared,
-        url: &Url,
-        body: &bytes::Bytes,
-        rfc9421: bool,
-    ) -> Attempt {
-        let signed = match shared
-            .signing
-            .sign(self.keys.signer(), url, body, rfc9421)
-            .await
-        {
-            Ok(signed) => signed,
-            Err(Unsigned::Failed(e)) => return Attempt::Final(None, e),
-            Err(Unsigned::Stopped) => {
-                return Attempt::Transient(None, "no signing thread answered".into());
-            }
-        };
-        let request = self
-            .client
-            .post(url.clone())
-            .header("accept", "application/activity+json, application/ld+json");
-        let request = match signed {
-            Signed::Cavage(h) => request
-                .header("host", h.host)
-                .header("date", h.date)
-                .header("digest", h.digest)
-                .header("content-type", h.content_type)
-                .header("signature", h.signature),
-            Signed::Message(h) => request
-                .header("content-type", h.content_type)
-                .header("content-digest", h.content_digest)
-                .header("signature-input", h.signature_input)
-                .header("signature", h.signature),
-        };
-        let request = request.body(body.clone());
-        // A pooled connection the peer closed while idle fails before any answer: the same
-        // signed request once more at once, not after the backoff (docs/interop.md §7).
-        let again = request.try_clone();
-        let sent = match (request.send().await, again) {
-            (Err(e), Some(again)) if super::retry::closed_before_answer(&e) => {
-                self.metrics.resent_at_once.inc();
-                again.send().await
-            }
-            (sent, _) => sent,
-        };
-        match sent {
-            Ok(res) => classify(res.status().as_u16()),
-            Err(e) => Attempt::Transient(None, error_chain(&e)),
-        }
-    }
 }
 
 /// Limits shared by a process's delivery tasks.
@@ -437,13 +344,17 @@ struct Shared {
     rfc9421_hosts: std::sync::Mutex<std::collections::HashSet<String>>,
     /// This process as the holder of its leases, released at shutdown.
     owner: Arc<Owner>,
+    /// Rows claimed and not yet sent, per host.
+    in_hand: Arc<InHand>,
     /// Shutting down: no new sends start.
     stopping: std::sync::atomic::AtomicBool,
     /// To the task that records outcomes.
     outcomes: tokio::sync::mpsc::Sender<Finished>,
 }
 
+mod in_hand;
 mod outcomes;
 mod owner;
+mod send;
 #[cfg(test)]
 mod tests;

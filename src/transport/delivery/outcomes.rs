@@ -39,3 +39,30 @@ pub(super) async fn record_outcomes(db: Db, mut outcomes: tokio::sync::mpsc::Rec
         }
     }
 }
+
+/// What an attempt (the `attempts`-th) means for its row: a transient failure is tried again
+/// after the backoff, until `delivery.max_attempts`.
+pub(super) fn of(
+    attempt: super::Attempt,
+    attempts: i32,
+    settings: &crate::config::DeliverySettings,
+) -> Outcome {
+    use super::Attempt;
+    match attempt {
+        Attempt::Delivered(status) => Outcome::Delivered { status },
+        Attempt::Final(status, error) => Outcome::Failed { status, error },
+        Attempt::Transient(status, error)
+            if attempts >= i32::try_from(settings.max_attempts).unwrap_or(i32::MAX) =>
+        {
+            Outcome::GivenUp {
+                status,
+                error: format!("gave up after {attempts} attempts: {error}"),
+            }
+        }
+        Attempt::Transient(status, error) => Outcome::Retry {
+            status,
+            error,
+            next_attempt_ms: now_ms() + super::backoff_ms(attempts, settings.backoff_unit_ms),
+        },
+    }
+}

@@ -1,6 +1,7 @@
 //! Delivery: retry rules and back-off.
 
 use super::*;
+use crate::transport::retry::classify;
 
 #[test]
 fn retry_rules_follow_mastodon() {
