@@ -208,7 +208,7 @@ impl DeliveryWorker {
     }
 
     #[tracing::instrument(skip_all, fields(activity = %row.activity_id, inbox = %row.inbox))]
-    async fn deliver(&self, shared: &Shared, row: Claimed, generation: u64, held: Held) {
+    async fn deliver(&self, shared: &Shared, row: Claimed, generation: u64, mut held: Held) {
         let host = held.host().to_owned();
         let postpone = |until: i64| Outcome::Retry {
             status: None,
@@ -275,11 +275,11 @@ impl DeliveryWorker {
             }
         }
         let attempts = row.attempts.saturating_add(1);
-        let Some(outcome) = self.attempt(shared, &row, held.last(), generation).await else {
+        let close = held.start();
+        let Some(outcome) = self.attempt(shared, &row, close, generation).await else {
             shared.owner.let_go();
             return;
         };
-        drop(held);
         // Only a host that cannot be reached at all (no connection, no answer in time) counts
         // against its breaker: an HTTP answer, even a refusal, comes from one inbox URL,
         // which any follower can name, and is retried for that row alone (SECURITY.md,

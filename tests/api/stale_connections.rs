@@ -37,8 +37,8 @@ struct Seen {
     answered: Vec<Post>,
     /// Read, then the connection closed without an answer.
     dropped: Vec<Post>,
-    /// Connections the client closed.
-    closed_by_client: Vec<usize>,
+    /// Connections the client closed, and when.
+    closed_by_client: Vec<(usize, Instant)>,
 }
 
 /// An inbox on loopback, raw HTTP/1.1 over TCP: it answers the first POST of a connection
@@ -104,7 +104,10 @@ async fn serve(mut stream: TcpStream, connection: usize, seen: Arc<Mutex<Seen>>)
         }
         answered_one = true;
     }
-    seen.lock().unwrap().closed_by_client.push(connection);
+    seen.lock()
+        .unwrap()
+        .closed_by_client
+        .push((connection, Instant::now()));
 }
 
 /// Read one request (head, lowercased, and `content-length` body) from `stream`, `buf` holding
@@ -171,18 +174,27 @@ async fn a_delivery_on_a_connection_the_peer_closed_is_sent_again_at_once(backen
         },
     )
     .await;
-    // The last POST asked for its connection to be closed: the client closes it, rather
-    // than keeping it idle in its pool for `POOL_IDLE` (4 s).
+    // The last POST asked for its connection to be closed: the client closes it after the
+    // answer, rather than keeping it idle in its pool for `POOL_IDLE` (4 s).
     let last = sink.answered().into_iter().max_by_key(|p| p.at).unwrap();
+    let closed_at = async || {
+        let seen = sink.seen.lock().unwrap();
+        seen.closed_by_client
+            .iter()
+            .find(|(c, _)| *c == last.connection)
+            .map(|(_, at)| *at)
+    };
     eventually(
         "the connection of the last POST is closed",
-        Duration::from_secs(3),
-        async || {
-            let seen = sink.seen.lock().unwrap();
-            seen.closed_by_client.contains(&last.connection)
-        },
+        Duration::from_secs(5),
+        async || closed_at().await.is_some(),
     )
     .await;
+    let idle = closed_at().await.unwrap().duration_since(last.at);
+    assert!(
+        idle < Duration::from_secs(2),
+        "the client closed the last connection {idle:?} after its POST"
+    );
 
     let seen = std::mem::take(&mut *sink.seen.lock().unwrap());
     // A connection was reused, and the sink closed it on its second POST (at least once:

@@ -1,7 +1,9 @@
-//! Rows in hand per host: claimed by this process and not yet sent. The last one for a host
-//! asks the peer to close the connection after its answer (`Connection: close`), so that a
-//! fan-out does not leave one idle connection, with its buffers, per instance it reached
-//! (docs/interop.md §7, BENCHMARKS.md, B6).
+//! Rows in hand per host: claimed by this process and not yet started. The row that starts
+//! when no other for its host waits asks the peer to close the connection after its answer
+//! (`Connection: close`), so that a fan-out does not leave one idle connection, with its
+//! buffers, per instance it reached (docs/interop.md §7, BENCHMARKS.md, B6). Rows sent
+//! together to one host (up to `delivery.per_host_concurrency`) all start while others wait,
+//! save the last: theirs may stay idle in the pool for its 4 s.
 
 use std::{
     collections::HashMap,
@@ -27,21 +29,32 @@ impl InHand {
         Held {
             in_hand: self.clone(),
             host,
+            started: false,
         }
     }
 
-    fn count(&self, host: &str) -> usize {
-        self.hosts
-            .lock()
-            .map(|h| h.get(host).copied().unwrap_or(0))
-            .unwrap_or(0)
+    /// Take one row of `host` out of the count; how many are left.
+    fn release(&self, host: &str) -> usize {
+        let Ok(mut hosts) = self.hosts.lock() else {
+            return 0;
+        };
+        let Some(n) = hosts.get_mut(host) else {
+            return 0;
+        };
+        *n = n.saturating_sub(1);
+        let left = *n;
+        if left == 0 {
+            hosts.remove(host);
+        }
+        left
     }
 }
 
-/// One row counted in hand for its host.
+/// One row counted in hand for its host, until it starts or drops.
 pub(super) struct Held {
     in_hand: Arc<InHand>,
     host: String,
+    started: bool,
 }
 
 impl Held {
@@ -49,21 +62,22 @@ impl Held {
         &self.host
     }
 
-    /// No other row for this host is in hand: its connection will not be wanted again soon.
-    pub(super) fn last(&self) -> bool {
-        self.in_hand.count(&self.host) <= 1
+    /// The row is being sent: it leaves the count, in the same step as the count is read,
+    /// so that of rows starting together exactly one finds none left. `true`: no other row
+    /// for this host waits, its connection will not be wanted again soon.
+    pub(super) fn start(&mut self) -> bool {
+        if self.started {
+            return false;
+        }
+        self.started = true;
+        self.in_hand.release(&self.host) == 0
     }
 }
 
 impl Drop for Held {
     fn drop(&mut self) {
-        if let Ok(mut hosts) = self.in_hand.hosts.lock()
-            && let Some(n) = hosts.get_mut(&self.host)
-        {
-            *n -= 1;
-            if *n == 0 {
-                hosts.remove(&self.host);
-            }
+        if !self.started {
+            self.in_hand.release(&self.host);
         }
     }
 }
@@ -73,18 +87,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_last_row_of_a_host_is_told_and_the_count_comes_back_to_nothing() {
+    fn the_last_row_of_a_host_to_start_is_told_and_the_count_comes_back_to_nothing() {
         let in_hand = Arc::new(InHand::default());
-        let a = in_hand.hold("https://a.example/users/1/inbox");
-        let b = in_hand.hold("https://A.example:443/users/2/inbox");
-        let c = in_hand.hold("https://c.example/inbox");
+        let mut a = in_hand.hold("https://a.example/users/1/inbox");
+        let mut b = in_hand.hold("https://A.example:443/users/2/inbox");
+        let mut c = in_hand.hold("https://a.example/users/3/inbox");
+        let mut d = in_hand.hold("https://d.example/inbox");
         assert_eq!(a.host(), b.host());
-        assert!(!a.last() && !b.last());
-        assert!(c.last());
-        drop(a);
-        assert!(b.last());
-        drop(b);
-        drop(c);
+        // Two rows of a.example in flight together, a third waiting: neither closes.
+        assert!(!a.start());
+        assert!(!b.start());
+        // The third starts while both are still in flight: none waits after it.
+        assert!(c.start());
+        // Started once only; a row dropped unstarted leaves the count too.
+        assert!(!c.start());
+        assert!(d.start());
+        let e = in_hand.hold("https://e.example/inbox");
+        drop((a, b, c, d, e));
         assert!(in_hand.hosts.lock().unwrap().is_empty());
     }
 }

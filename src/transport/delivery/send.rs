@@ -22,9 +22,10 @@ struct To<'a> {
 }
 
 impl DeliveryWorker {
-    /// Send `row`, claimed under `generation` of this process's owner id; `close`: the last
-    /// row in hand for its host, sent with `Connection: close`. `None`: not sent, this
-    /// process's heartbeat having lapsed since the claim (another may have the row now).
+    /// Send `row`, claimed under `generation` of this process's owner id; `close`: no other
+    /// row for its host waits, sent with `Connection: close`. `None`: no (further) POST sent,
+    /// this process's heartbeat having lapsed since the claim (another may have the row now);
+    /// the row is left unrecorded for whoever claims it next.
     pub(super) async fn attempt(
         &self,
         shared: &Shared,
