@@ -194,11 +194,11 @@ impl DeliveryWorker {
         match claimed {
             Ok((rows, generation)) => {
                 shared.owner.claimed(rows.len());
-                let hold = |r: Claimed| (shared.in_hand.hold(&r.inbox), r);
-                rows.into_iter()
-                    .map(hold)
-                    .map(|(h, r)| (r, generation, h))
-                    .collect()
+                let hold = |r: Claimed| {
+                    let held = shared.in_hand.hold(&r.inbox);
+                    (r, generation, held)
+                };
+                rows.into_iter().map(hold).collect()
             }
             Err(e) => {
                 tracing::error!(error = %e, "claiming deliveries failed");

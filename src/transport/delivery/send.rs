@@ -112,10 +112,12 @@ impl DeliveryWorker {
                 .header("signature-input", h.signature_input)
                 .header("signature", h.signature),
         };
-        let request = match close {
-            true => request.header("connection", "close").body(body.clone()),
-            false => request.body(body.clone()),
+        let request = if close {
+            request.header("connection", "close")
+        } else {
+            request
         };
+        let request = request.body(body.clone());
         // A pooled connection the peer closed while idle fails before any answer: the same
         // signed request once more at once, not after the backoff (docs/interop.md §7).
         let again = request.try_clone();
