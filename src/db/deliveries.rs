@@ -155,9 +155,20 @@ struct ClaimedRow {
     leased_until: i64,
 }
 
+/// How much of one host's backlog a claim takes.
+#[derive(Debug, Clone, Copy)]
+pub struct HostShare<'a> {
+    /// At most this many rows of each host.
+    pub turns: i64,
+    /// Hosts of which the caller holds enough rows already: none of theirs.
+    pub full: &'a [String],
+}
+
 /// Claim up to `limit` due deliveries until `now_ms + lease_ms`, taking hosts in turn
 /// (the first due row of each host, then the second…) among the earliest due rows, so that
-/// one host's backlog does not hold up the others.
+/// one host's backlog does not hold up the others, and no more of a host than `share`
+/// allows: rows claimed wait for their host's turn to send, and a slow host's backlog
+/// claimed whole would take every place in hand, and outlive its leases.
 ///
 /// The rows are leased to `owner` (a process's id, `delivery_leases`); a row whose lease
 /// has not run out is free too when its holder's heartbeat is older than `stale_before`.
@@ -168,6 +179,7 @@ pub async fn claim(
     limit: i64,
     owner: &str,
     stale_before: i64,
+    share: HostShare<'_>,
 ) -> Result<Vec<Claimed>, DbError> {
     let lease_until = now_ms + lease_ms;
     let free = super::delivery_leases::free;
@@ -186,8 +198,9 @@ pub async fn claim(
                      SELECT id, ROW_NUMBER() OVER (PARTITION BY host ORDER BY next_attempt_at, id) AS turn \
                      FROM (SELECT id, host, next_attempt_at FROM deliveries \
                            WHERE state = 'pending' AND next_attempt_at <= $2 AND {} \
+                           AND NOT (host = ANY($8)) \
                            ORDER BY next_attempt_at LIMIT $4) due) r ON r.id = d.id \
-                   WHERE d.state = 'pending' AND d.next_attempt_at <= $2 AND {} \
+                   WHERE r.turn <= $7 AND d.state = 'pending' AND d.next_attempt_at <= $2 AND {} \
                    ORDER BY r.turn, d.next_attempt_at, d.id LIMIT $3 \
                    FOR UPDATE OF d SKIP LOCKED) RETURNING {RETURNED}",
                 free("deliveries"),
@@ -199,6 +212,8 @@ pub async fn claim(
             .bind(window)
             .bind(owner)
             .bind(stale_before)
+            .bind(share.turns)
+            .bind(share.full)
             .fetch_all(pool)
             .await?
         }
@@ -210,7 +225,9 @@ pub async fn claim(
                      ROW_NUMBER() OVER (PARTITION BY host ORDER BY next_attempt_at, id) AS turn \
                      FROM (SELECT id, host, next_attempt_at FROM deliveries \
                            WHERE state = 'pending' AND next_attempt_at <= $2 AND {} \
+                           AND host NOT IN (SELECT value FROM json_each($8)) \
                            ORDER BY next_attempt_at LIMIT $4)) \
+                   WHERE turn <= $7 \
                    ORDER BY turn, next_attempt_at, id LIMIT $3) RETURNING {RETURNED}",
                 free("deliveries")
             ))
@@ -220,6 +237,8 @@ pub async fn claim(
             .bind(window)
             .bind(owner)
             .bind(stale_before)
+            .bind(share.turns)
+            .bind(serde_json::to_string(share.full).unwrap_or_else(|_| "[]".into()))
             .fetch_all(pool)
             .await?
         }

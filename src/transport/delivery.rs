@@ -5,7 +5,7 @@
 
 use std::{
     sync::{Arc, atomic::Ordering},
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use tokio::sync::{Semaphore, watch};
@@ -44,6 +44,18 @@ pub struct DeliveryWorker {
 /// Rows claimed and waiting in memory, at most this many times `delivery.concurrency`.
 const CLAIM_FACTOR: usize = 4;
 
+/// A host's share of the rows in hand: this many times `delivery.per_host_concurrency`. A
+/// claim takes no rows of a host with its share waiting to start, and at most a share of
+/// one with fewer, so that under twice the share wait: enough that rows are still waiting
+/// when the next claim comes (half of what was in hand ended, at worst), and each POST but
+/// the last keeps its connection (`in_hand`); not a backlog that waits out its leases
+/// behind a slow host while other hosts wait for room.
+const HOST_CLAIM_FACTOR: usize = 4;
+
+/// How long the rows due for hosts whose share is in hand may keep the worker from looking
+/// for others (rows whose retry came due meanwhile).
+const CROWDED_PAUSE: Duration = Duration::from_secs(1);
+
 impl DeliveryWorker {
     /// Run until `stop` turns true; deliveries in flight then finish (each is bounded by the
     /// request timeout), and anything unfinished is claimed again after its lease.
@@ -78,6 +90,9 @@ impl DeliveryWorker {
         let batch = (settings.concurrency * CLAIM_FACTOR / 8).max(1);
         let this = Arc::new(self);
         let mut tasks = tokio::task::JoinSet::new();
+        // Set when a claim found nothing but rows of hosts whose share is in hand: how many
+        // rows were in hand then, and when.
+        let mut crowded_at: Option<(usize, Instant)> = None;
         loop {
             this.heartbeat.store(now_ms(), Ordering::Relaxed);
             if *stop.borrow() {
@@ -86,19 +101,26 @@ impl DeliveryWorker {
             while tasks.try_join_next().is_some() {}
             // Claim in batches: a claim sorts the earliest due rows, so running one for each
             // delivery that ends would cost more than the deliveries (BENCHMARKS.md, B2).
-            // Wait until an eighth of the room is free, unless nothing is in hand.
+            // Wait until an eighth of the room is free, unless nothing is in hand; and after
+            // a claim that found only hosts with their share in hand, until half of what was
+            // in hand has ended, something was queued, or a second has passed.
             let free = claimed_slots.available_permits();
-            let room = if free >= batch || tasks.is_empty() {
+            let held_back = crowded_at
+                .is_some_and(|(n, at)| tasks.len() > n / 2 && at.elapsed() < CROWDED_PAUSE);
+            let room = if !held_back && (free >= batch || tasks.is_empty()) {
                 free
             } else {
                 0
             };
-            let claimed = if room == 0 {
-                Vec::new()
+            let (claimed, crowded) = if room == 0 {
+                (Vec::new(), false)
             } else {
                 this.claim(&shared, lease_ms, room).await
             };
             let claimed_any = !claimed.is_empty();
+            if room > 0 {
+                crowded_at = (crowded && !claimed_any).then(|| (tasks.len(), Instant::now()));
+            }
             for (row, generation, held) in claimed {
                 let Ok(slot) = claimed_slots.clone().acquire_owned().await else {
                     break;
@@ -117,7 +139,12 @@ impl DeliveryWorker {
             // files changing), or a finished delivery. The idle turn every 5 s is a fallback,
             // and the heartbeat `/readyz` reads (alive: a turn within 10 s).
             let idle = Duration::from_secs(5);
-            let wait = if room == 0 {
+            // Hosts left out of the claim, their share in hand: the rows due now may all be
+            // theirs; the next claim comes as said above (a task's end wakes this loop),
+            // not every few ms.
+            let wait = if crowded_at.is_some() {
+                CROWDED_PAUSE
+            } else if room == 0 {
                 idle
             } else {
                 let now = now_ms();
@@ -134,7 +161,7 @@ impl DeliveryWorker {
                 .min(idle)
             };
             tokio::select! {
-                () = this.wakeup.queued() => {},
+                () = this.wakeup.queued() => crowded_at = None,
                 () = tokio::time::sleep(wait.max(Duration::from_millis(5))) => {},
                 Some(_) = tasks.join_next(), if !tasks.is_empty() => {},
                 _ = stop.changed() => {},
@@ -162,13 +189,14 @@ impl DeliveryWorker {
     }
 
     /// Claim up to `room` due rows under this process's owner id, each with the generation
-    /// of that id, and counted in hand for its host.
+    /// of that id, and counted in hand for its host; and whether some hosts were left out
+    /// because enough of their rows are in hand already.
     async fn claim(
         &self,
         shared: &Shared,
         lease_ms: i64,
         room: usize,
-    ) -> Vec<(Claimed, u64, Held)> {
+    ) -> (Vec<(Claimed, u64, Held)>, bool) {
         // An idle worker's heartbeat has lapsed: renewing it is two writes (a new id, the old
         // one forgotten). Only when some row is due or leased (its holder may be gone), so
         // that an idle server writes nothing (BENCHMARKS.md, B6).
@@ -176,21 +204,28 @@ impl DeliveryWorker {
             let now = now_ms();
             match deliveries::next_due_ms(&self.db, now).await {
                 Ok(next) if next.leased.is_none() && next.free.is_none_or(|at| at > now) => {
-                    return Vec::new();
+                    return (Vec::new(), false);
                 }
                 _ => {}
             }
         }
+        let turns = self.settings.per_host_concurrency * HOST_CLAIM_FACTOR;
+        let full = shared.in_hand.crowded(turns);
+        let share = deliveries::HostShare {
+            turns: i64::try_from(turns).unwrap_or(i64::MAX),
+            full: &full,
+        };
         let claimed = match shared.owner.ready().await {
             Ok((owner, generation)) => {
                 let now = now_ms();
                 let stale = now - owner::STALE_MS;
-                deliveries::claim(&self.db, now, lease_ms, room as i64, &owner, stale)
+                deliveries::claim(&self.db, now, lease_ms, room as i64, &owner, stale, share)
                     .await
                     .map(|rows| (rows, generation))
             }
             Err(e) => Err(e),
         };
+        let crowded = !full.is_empty();
         match claimed {
             Ok((rows, generation)) => {
                 shared.owner.claimed(rows.len());
@@ -198,11 +233,11 @@ impl DeliveryWorker {
                     let held = shared.in_hand.hold(&r.inbox);
                     (r, generation, held)
                 };
-                rows.into_iter().map(hold).collect()
+                (rows.into_iter().map(hold).collect(), crowded)
             }
             Err(e) => {
                 tracing::error!(error = %e, "claiming deliveries failed");
-                Vec::new()
+                (Vec::new(), false)
             }
         }
     }

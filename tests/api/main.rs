@@ -16,6 +16,7 @@ mod admin_moderation;
 mod admin_statements;
 mod admin_web;
 mod archive;
+mod backlog;
 mod browser;
 mod cli;
 mod cli_actors;

@@ -33,6 +33,18 @@ impl InHand {
         }
     }
 
+    /// Hosts of which at least `n` rows are in hand: a claim takes no more of theirs.
+    pub(super) fn crowded(&self, n: usize) -> Vec<String> {
+        let Ok(hosts) = self.hosts.lock() else {
+            return Vec::new();
+        };
+        hosts
+            .iter()
+            .filter(|(_, count)| **count >= n)
+            .map(|(host, _)| host.clone())
+            .collect()
+    }
+
     /// Take one row of `host` out of the count; how many are left.
     fn release(&self, host: &str) -> usize {
         let Ok(mut hosts) = self.hosts.lock() else {
@@ -103,7 +115,10 @@ mod tests {
         assert!(!c.start());
         assert!(d.start());
         let e = in_hand.hold("https://e.example/inbox");
-        drop((a, b, c, d, e));
+        let f = in_hand.hold("https://e.example/f/inbox");
+        assert_eq!(in_hand.crowded(2), ["e.example"]);
+        assert!(in_hand.crowded(3).is_empty());
+        drop((a, b, c, d, e, f));
         assert!(in_hand.hosts.lock().unwrap().is_empty());
     }
 }

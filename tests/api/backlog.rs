@@ -1,0 +1,84 @@
+//! A host's backlog is claimed a share at a time: a process holds a few times
+//! `delivery.per_host_concurrency` rows of one host, not every row due to it, so that a slow
+//! host's rows do not take every place in hand nor wait out their leases; and the backlog
+//! still drains, each row delivered once.
+
+use std::time::Duration;
+
+use crate::{
+    helpers::{Backend, Cli, TestApp, TestDb, eventually, on_both_backends},
+    peer::Peer,
+};
+
+on_both_backends!(a_hosts_backlog_is_claimed_a_share_at_a_time_and_drains_once);
+
+const FOLLOWERS: usize = 200;
+const PER_HOST: usize = 2;
+
+async fn a_hosts_backlog_is_claimed_a_share_at_a_time_and_drains_once(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    // The default `delivery.concurrency` (2,048): room for 8,192 rows in hand, so that
+    // nothing but the host's share keeps the whole backlog from being claimed at once.
+    let app = TestApp::spawn(
+        &db,
+        &format!("[delivery]\nper_host_concurrency = {PER_HOST}\n"),
+    )
+    .await;
+    // One host, 200 followers each with an inbox of its own: 200 rows for one host, sent two
+    // at a time, each answered after 50 ms.
+    let sink = Peer::start(&[]).await;
+    sink.set_delay(Duration::from_millis(50));
+    db.seed_followers(&sink.base, FOLLOWERS).await;
+    let host = sink.base.trim_start_matches("http://").to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("s.md");
+    std::fs::write(
+        &file,
+        "+++\nslug = \"appel\"\n[title]\nfr = \"Appel\"\n+++\n::: fr\nTexte.\n",
+    )
+    .unwrap();
+    Cli::for_app(&db, &app)
+        .ok(&["statement", "publish", file.to_str().unwrap()])
+        .await;
+
+    // While the backlog drains, the rows under a lease (claimed, not yet finished) stay
+    // within the share: under twice 4 × 2 waiting, 2 in flight, and a few whose outcome is
+    // being recorded.
+    let leased = format!(
+        "SELECT COUNT(*) FROM deliveries WHERE host = '{host}' AND state = 'pending' \
+         AND leased_until IS NOT NULL"
+    );
+    let mut most = 0;
+    let mut samples = 0;
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while sink.received().len() < FOLLOWERS / 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "half the backlog in 60 s"
+        );
+        most = most.max(db.count(&leased).await);
+        samples += 1;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    println!("at most {most} rows of the host leased, over {samples} samples");
+    assert!(samples >= 5, "sampled while the backlog drained: {samples}");
+    assert!(most >= PER_HOST as i64, "rows were claimed: {most}");
+    assert!(
+        most <= 12 * PER_HOST as i64,
+        "{most} rows of one host leased at once"
+    );
+
+    eventually(
+        "every row is delivered",
+        Duration::from_secs(60),
+        async || {
+            db.count("SELECT COUNT(*) FROM deliveries WHERE state = 'delivered'")
+                .await
+                == FOLLOWERS as i64
+        },
+    )
+    .await;
+    let counts = sink.counts();
+    assert_eq!(counts.len(), FOLLOWERS, "every inbox reached");
+    assert!(counts.values().all(|n| *n == 1), "each inbox once");
+}
