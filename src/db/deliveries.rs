@@ -135,6 +135,9 @@ pub struct Claimed {
     pub id: i64,
     pub activity_id: String,
     pub inbox: String,
+    /// The row's host (its follower's: `followers.delivery_host`), by which claims take
+    /// hosts in turn.
+    pub host: String,
     pub attempts: i32,
     /// The activity, shared by every claimed row of it (one copy in memory, however many
     /// inboxes it goes to).
@@ -144,13 +147,14 @@ pub struct Claimed {
 }
 
 /// The columns a claim returns.
-const RETURNED: &str = "id, activity_id, inbox, attempts, leased_until";
+const RETURNED: &str = "id, activity_id, inbox, host, attempts, leased_until";
 
 #[derive(sqlx::FromRow)]
 struct ClaimedRow {
     id: i64,
     activity_id: String,
     inbox: String,
+    host: String,
     attempts: i32,
     leased_until: i64,
 }
@@ -281,6 +285,7 @@ pub async fn claim(
                 id: r.id,
                 activity_id: r.activity_id,
                 inbox: r.inbox,
+                host: r.host,
                 attempts: r.attempts,
                 body,
                 leased_until: r.leased_until,

@@ -47,7 +47,7 @@ const CLAIM_FACTOR: usize = 4;
 /// A host's share of the rows in hand: this many times `delivery.per_host_concurrency`. A
 /// claim takes no rows of a host with its share waiting to start, and at most a share of
 /// one with fewer, so that under twice the share wait: enough that rows are still waiting
-/// when the next claim comes (half of what was in hand ended, at worst), and each POST but
+/// when the next claim comes (once the host is down to half its share), and each POST but
 /// the last keeps its connection (`in_hand`); not a backlog that waits out its leases
 /// behind a slow host while other hosts wait for room.
 const HOST_CLAIM_FACTOR: usize = 4;
@@ -81,7 +81,9 @@ impl DeliveryWorker {
             hosts: self.hosts.clone(),
             rfc9421_hosts: Default::default(),
             owner,
-            in_hand: Default::default(),
+            in_hand: Arc::new(InHand::new(
+                settings.per_host_concurrency * HOST_CLAIM_FACTOR,
+            )),
             stopping: Default::default(),
             outcomes: outcomes_tx,
         });
@@ -90,9 +92,9 @@ impl DeliveryWorker {
         let batch = (settings.concurrency * CLAIM_FACTOR / 8).max(1);
         let this = Arc::new(self);
         let mut tasks = tokio::task::JoinSet::new();
-        // Set when a claim found nothing but rows of hosts whose share is in hand: how many
-        // rows were in hand then, and when.
-        let mut crowded_at: Option<(usize, Instant)> = None;
+        // Set when a claim found nothing while some hosts were left out, their share in
+        // hand: how many tasks there were then, when, and the count of refills.
+        let mut crowded_at: Option<(usize, Instant, u64)> = None;
         loop {
             this.heartbeat.store(now_ms(), Ordering::Relaxed);
             if *stop.borrow() {
@@ -102,11 +104,15 @@ impl DeliveryWorker {
             // Claim in batches: a claim sorts the earliest due rows, so running one for each
             // delivery that ends would cost more than the deliveries (BENCHMARKS.md, B2).
             // Wait until an eighth of the room is free, unless nothing is in hand; and after
-            // a claim that found only hosts with their share in hand, until half of what was
-            // in hand has ended, something was queued, or a second has passed.
+            // a claim that found nothing while some hosts were left out, until one of those
+            // is down to half its share, half of the tasks have ended, a wake-up came
+            // (something was queued; on SQLite, any write to its files), or a second passed.
             let free = claimed_slots.available_permits();
-            let held_back = crowded_at
-                .is_some_and(|(n, at)| tasks.len() > n / 2 && at.elapsed() < CROWDED_PAUSE);
+            let held_back = crowded_at.is_some_and(|(n, at, refills)| {
+                tasks.len() > n / 2
+                    && at.elapsed() < CROWDED_PAUSE
+                    && shared.in_hand.refills() == refills
+            });
             let room = if !held_back && (free >= batch || tasks.is_empty()) {
                 free
             } else {
@@ -119,7 +125,8 @@ impl DeliveryWorker {
             };
             let claimed_any = !claimed.is_empty();
             if room > 0 {
-                crowded_at = (crowded && !claimed_any).then(|| (tasks.len(), Instant::now()));
+                crowded_at = (crowded && !claimed_any)
+                    .then(|| (tasks.len(), Instant::now(), shared.in_hand.refills()));
             }
             for (row, generation, held) in claimed {
                 let Ok(slot) = claimed_slots.clone().acquire_owned().await else {
@@ -142,8 +149,8 @@ impl DeliveryWorker {
             // Hosts left out of the claim, their share in hand: the rows due now may all be
             // theirs; the next claim comes as said above (a task's end wakes this loop),
             // not every few ms.
-            let wait = if crowded_at.is_some() {
-                CROWDED_PAUSE
+            let wait = if let Some((_, at, _)) = crowded_at {
+                CROWDED_PAUSE.saturating_sub(at.elapsed())
             } else if room == 0 {
                 idle
             } else {
@@ -210,7 +217,7 @@ impl DeliveryWorker {
             }
         }
         let turns = self.settings.per_host_concurrency * HOST_CLAIM_FACTOR;
-        let full = shared.in_hand.crowded(turns);
+        let full = shared.in_hand.crowded();
         let share = deliveries::HostShare {
             turns: i64::try_from(turns).unwrap_or(i64::MAX),
             full: &full,
@@ -230,7 +237,7 @@ impl DeliveryWorker {
             Ok((rows, generation)) => {
                 shared.owner.claimed(rows.len());
                 let hold = |r: Claimed| {
-                    let held = shared.in_hand.hold(&r.inbox);
+                    let held = shared.in_hand.hold(&r.host);
                     (r, generation, held)
                 };
                 (rows.into_iter().map(hold).collect(), crowded)
@@ -244,7 +251,11 @@ impl DeliveryWorker {
 
     #[tracing::instrument(skip_all, fields(activity = %row.activity_id, inbox = %row.inbox))]
     async fn deliver(&self, shared: &Shared, row: Claimed, generation: u64, mut held: Held) {
-        let host = held.host().to_owned();
+        // Breakers and limits go by the inbox's host, where the POST goes; the row's `host`
+        // (its follower's, which the claim shares out) is almost always the same.
+        let host = url::Url::parse(&row.inbox)
+            .map(|u| deliveries::authority(&u))
+            .unwrap_or_default();
         let postpone = |until: i64| Outcome::Retry {
             status: None,
             error: "the host's circuit breaker is open".into(),

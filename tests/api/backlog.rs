@@ -10,7 +10,10 @@ use crate::{
     peer::Peer,
 };
 
-on_both_backends!(a_hosts_backlog_is_claimed_a_share_at_a_time_and_drains_once);
+on_both_backends!(
+    a_hosts_backlog_is_claimed_a_share_at_a_time_and_drains_once,
+    a_fast_hosts_backlog_is_not_held_back_by_slow_hosts_shares,
+);
 
 const FOLLOWERS: usize = 200;
 const PER_HOST: usize = 2;
@@ -30,16 +33,7 @@ async fn a_hosts_backlog_is_claimed_a_share_at_a_time_and_drains_once(backend: B
     sink.set_delay(Duration::from_millis(50));
     db.seed_followers(&sink.base, FOLLOWERS).await;
     let host = sink.base.trim_start_matches("http://").to_owned();
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("s.md");
-    std::fs::write(
-        &file,
-        "+++\nslug = \"appel\"\n[title]\nfr = \"Appel\"\n+++\n::: fr\nTexte.\n",
-    )
-    .unwrap();
-    Cli::for_app(&db, &app)
-        .ok(&["statement", "publish", file.to_str().unwrap()])
-        .await;
+    publish(&db, &app).await;
 
     // While the backlog drains, the rows under a lease (claimed, not yet finished) stay
     // within the share: under twice 4 × 2 waiting, 2 in flight, and a few whose outcome is
@@ -81,4 +75,54 @@ async fn a_hosts_backlog_is_claimed_a_share_at_a_time_and_drains_once(backend: B
     let counts = sink.counts();
     assert_eq!(counts.len(), FOLLOWERS, "every inbox reached");
     assert!(counts.values().all(|n| *n == 1), "each inbox once");
+}
+
+async fn publish(db: &TestDb, app: &TestApp) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("s.md");
+    std::fs::write(
+        &file,
+        "+++\nslug = \"appel\"\n[title]\nfr = \"Appel\"\n+++\n::: fr\nTexte.\n",
+    )
+    .unwrap();
+    Cli::for_app(db, app)
+        .ok(&["statement", "publish", file.to_str().unwrap()])
+        .await;
+}
+
+/// Two slow hosts hold their shares for seconds; a fast host's backlog is claimed again as
+/// soon as its own share runs low, not when half of everything in hand has ended.
+async fn a_fast_hosts_backlog_is_not_held_back_by_slow_hosts_shares(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = TestApp::spawn(
+        &db,
+        &format!("[delivery]\nper_host_concurrency = {PER_HOST}\n"),
+    )
+    .await;
+    // Each slow host takes a second an answer, two at a time: 40 rows, 20 s.
+    let slow = [Peer::start(&[]).await, Peer::start(&[]).await];
+    for sink in &slow {
+        sink.set_delay(Duration::from_secs(1));
+        db.seed_followers(&sink.base, 40).await;
+    }
+    let fast = Peer::start(&[]).await;
+    db.seed_followers(&fast.base, FOLLOWERS).await;
+    publish(&db, &app).await;
+
+    eventually(
+        "the fast host has every row",
+        Duration::from_secs(60),
+        async || fast.counts().len() == FOLLOWERS,
+    )
+    .await;
+    // Claimed a share at a time, the fast host's 200 rows take a few claims; had they
+    // waited for the slow hosts' rows to end, each slow host would have answered a dozen
+    // or more by then.
+    let answered: Vec<usize> = slow.iter().map(|s| s.received().len()).collect();
+    println!("the slow hosts had received {answered:?} when the fast one had all");
+    assert!(
+        answered.iter().all(|n| *n <= 8),
+        "the fast host waited on the slow ones: they had {answered:?}"
+    );
+    assert!(fast.counts().values().all(|n| *n == 1), "each inbox once");
 }
