@@ -36,8 +36,9 @@ async fn a_hosts_backlog_is_claimed_a_share_at_a_time_and_drains_once(backend: B
     publish(&db, &app).await;
 
     // While the backlog drains, the rows under a lease (claimed, not yet finished) stay
-    // within the share: under twice 4 × 2 waiting, 2 in flight, and a few whose outcome is
-    // being recorded.
+    // within the share: under twice 4 × 2 waiting, and 2 in flight (a row holds its host's
+    // permit until its outcome is committed): 17 at most, with room for a row let go
+    // unsent, whose lease stays until it runs out.
     let leased = format!(
         "SELECT COUNT(*) FROM deliveries WHERE host = '{host}' AND state = 'pending' \
          AND leased_until IS NOT NULL"
