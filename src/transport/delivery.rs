@@ -216,10 +216,9 @@ impl DeliveryWorker {
                 _ => {}
             }
         }
-        let turns = self.settings.per_host_concurrency * HOST_CLAIM_FACTOR;
         let full = shared.in_hand.crowded();
         let share = deliveries::HostShare {
-            turns: i64::try_from(turns).unwrap_or(i64::MAX),
+            turns: i64::try_from(shared.in_hand.share()).unwrap_or(i64::MAX),
             full: &full,
         };
         let claimed = match shared.owner.ready().await {

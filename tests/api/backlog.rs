@@ -28,11 +28,15 @@ async fn a_hosts_backlog_is_claimed_a_share_at_a_time_and_drains_once(backend: B
     )
     .await;
     // One host, 200 followers each with an inbox of its own: 200 rows for one host, sent two
-    // at a time, each answered after 50 ms.
+    // at a time, each answered after 50 ms. The followers' actors are named on another host
+    // than their inboxes, as nothing forbids: a delivery row's `host` is its follower's,
+    // and the share is counted by it, as the claim reads it.
     let sink = Peer::start(&[]).await;
     sink.set_delay(Duration::from_millis(50));
     db.seed_followers(&sink.base, FOLLOWERS).await;
-    let host = sink.base.trim_start_matches("http://").to_owned();
+    let host = "actors.example";
+    db.execute(&format!("UPDATE remote_actors SET host = '{host}'"))
+        .await;
     publish(&db, &app).await;
 
     // While the backlog drains, the rows under a lease (claimed, not yet finished) stay

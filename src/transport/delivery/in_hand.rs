@@ -45,6 +45,11 @@ impl InHand {
         }
     }
 
+    /// How many rows of one host a claim may take.
+    pub(super) fn share(&self) -> usize {
+        self.share
+    }
+
     /// Hosts with their share in hand: a claim takes no more of theirs.
     pub(super) fn crowded(&self) -> Vec<String> {
         let Ok(hosts) = self.hosts.lock() else {
