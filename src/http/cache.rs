@@ -16,7 +16,10 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use crate::{state::AppState, transport::response_cache::Entry};
+use crate::{
+    state::AppState,
+    transport::response_cache::{Entry, NotKept},
+};
 
 /// Larger responses are not kept.
 const MAX_BODY: usize = 512 * 1024;
@@ -57,12 +60,39 @@ pub async fn serve_cached(state: &AppState, req: Request, next: Next) -> Respons
     }
     let key = key(&req);
     let generation = state.wakeup.generation();
-    if let Some(e) = state.response_cache.get(&key, generation) {
-        return (e.status, e.headers.clone(), Body::from(e.body.clone())).into_response();
+    // The request goes to the handler only if this caller is the one that renders; a
+    // response that is not kept stays here, for this caller alone.
+    let mut pending = Some((req, next));
+    let mut not_kept = None;
+    let cached = state
+        .response_cache
+        .get_or_render(&key, generation, async {
+            let (req, next) = pending.take().ok_or(NotKept)?;
+            match entry(next.run(req).await).await {
+                Ok(entry) => Ok(entry),
+                Err(response) => {
+                    not_kept = Some(response);
+                    Err(NotKept)
+                }
+            }
+        })
+        .await;
+    match (cached, not_kept, pending) {
+        (Ok(e), _, _) => (e.status, e.headers.clone(), Body::from(e.body.clone())).into_response(),
+        (Err(NotKept), Some(response), _) => response,
+        // The one that rendered kept nothing: this request is answered on its own.
+        (Err(NotKept), None, Some((req, next))) => next.run(req).await,
+        (Err(NotKept), None, None) => {
+            tracing::error!("a response to cache was neither kept nor returned");
+            (StatusCode::INTERNAL_SERVER_ERROR, "").into_response()
+        }
     }
-    let response = next.run(req).await;
+}
+
+/// A rendered response as an entry to keep, or as it is if it is not one to keep.
+async fn entry(response: Response) -> Result<Entry, Response> {
     if response.status() != StatusCode::OK {
-        return response;
+        return Err(response);
     }
     let (parts, body) = response.into_parts();
     // Our own response, already in memory: read it whole, keep it only if small.
@@ -70,22 +100,17 @@ pub async fn serve_cached(state: &AppState, req: Request, next: Next) -> Respons
         Ok(b) => b,
         Err(e) => {
             tracing::warn!(error = %e, "reading a response to cache it");
-            return (StatusCode::INTERNAL_SERVER_ERROR, "").into_response();
+            return Err((StatusCode::INTERNAL_SERVER_ERROR, "").into_response());
         }
     };
     if body.len() > MAX_BODY {
-        return Response::from_parts(parts, Body::from(body));
+        return Err(Response::from_parts(parts, Body::from(body)));
     }
-    state.response_cache.insert(
-        key,
-        Entry {
-            generation,
-            status: parts.status,
-            headers: parts.headers.clone(),
-            body: body.clone(),
-        },
-    );
-    Response::from_parts(parts, Body::from(body))
+    Ok(Entry {
+        status: parts.status,
+        headers: parts.headers,
+        body,
+    })
 }
 
 #[cfg(test)]

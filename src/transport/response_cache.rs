@@ -1,5 +1,6 @@
-//! The store behind `http::cache`: rendered responses by variant, each stamped with the
-//! `Wakeup` generation it was made at, bounded in bytes and in age.
+//! The store behind `http::cache`: rendered responses by variant and `Wakeup` generation,
+//! bounded in bytes and in age. A response missing is rendered once however many requests
+//! ask for it at the same time: the others wait for that one (BENCHMARKS.md, B5).
 
 use std::{sync::Arc, time::Duration};
 
@@ -15,14 +16,13 @@ const CAPACITY_BYTES: u64 = 16 * 1024 * 1024;
 /// One rendered response.
 #[derive(Clone)]
 pub struct Entry {
-    pub generation: u64,
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Bytes,
 }
 
 #[derive(Clone)]
-pub struct ResponseCache(moka::sync::Cache<String, Arc<Entry>>);
+pub struct ResponseCache(moka::future::Cache<String, Arc<Entry>>);
 
 impl std::fmt::Debug for ResponseCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -35,7 +35,7 @@ impl std::fmt::Debug for ResponseCache {
 impl Default for ResponseCache {
     fn default() -> Self {
         ResponseCache(
-            moka::sync::Cache::builder()
+            moka::future::Cache::builder()
                 .max_capacity(CAPACITY_BYTES)
                 .weigher(|k: &String, e: &Arc<Entry>| {
                     u32::try_from(k.len() + e.body.len() + 512).unwrap_or(u32::MAX)
@@ -46,13 +46,96 @@ impl Default for ResponseCache {
     }
 }
 
+/// The response was not one to keep (not a 200, or too large): it is in the caller's hands.
+#[derive(Debug)]
+pub struct NotKept;
+
 impl ResponseCache {
-    /// The entry for `key`, if it was made at `generation`.
-    pub fn get(&self, key: &str, generation: u64) -> Option<Arc<Entry>> {
-        self.0.get(key).filter(|e| e.generation == generation)
+    /// The entry for `key`, made at `generation`; else `render`'s, kept. Of the callers
+    /// asking for one missing entry at the same time, one renders and the others wait for
+    /// its result: when a hot document expires or a change invalidates it, the requests in
+    /// flight do not all render it again (several queries and a template each). If `render`
+    /// keeps nothing (`NotKept`), so is the answer to every caller that waited on it.
+    pub async fn get_or_render(
+        &self,
+        key: &str,
+        generation: u64,
+        render: impl std::future::Future<Output = Result<Entry, NotKept>>,
+    ) -> Result<Arc<Entry>, NotKept> {
+        self.0
+            .try_get_with(format!("{generation}\n{key}"), async {
+                render.await.map(Arc::new)
+            })
+            .await
+            .map_err(|_| NotKept)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    fn page(text: &'static str) -> Entry {
+        Entry {
+            status: StatusCode::OK,
+            headers: HeaderMap::new(),
+            body: Bytes::from_static(text.as_bytes()),
+        }
     }
 
-    pub fn insert(&self, key: String, entry: Entry) {
-        self.0.insert(key, Arc::new(entry));
+    #[tokio::test]
+    async fn a_missing_entry_is_rendered_once_for_callers_at_the_same_time() {
+        let cache = ResponseCache::default();
+        let renders = Arc::new(AtomicUsize::new(0));
+        let callers: Vec<_> = (0..20)
+            .map(|_| {
+                let (cache, renders) = (cache.clone(), renders.clone());
+                tokio::spawn(async move {
+                    cache
+                        .get_or_render("/statements/s", 7, async {
+                            renders.fetch_add(1, Ordering::SeqCst);
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                            Ok(page("rendered"))
+                        })
+                        .await
+                        .map(|e| e.body.clone())
+                })
+            })
+            .collect();
+        for caller in callers {
+            assert_eq!(caller.await.unwrap().unwrap(), "rendered");
+        }
+        assert_eq!(renders.load(Ordering::SeqCst), 1);
+
+        // Kept: a later caller at the same generation does not render; at the next
+        // generation (a change), it does.
+        let again = cache
+            .get_or_render("/statements/s", 7, async { Ok(page("again")) })
+            .await
+            .unwrap();
+        assert_eq!(again.body, "rendered");
+        let changed = cache
+            .get_or_render("/statements/s", 8, async { Ok(page("changed")) })
+            .await
+            .unwrap();
+        assert_eq!(changed.body, "changed");
+    }
+
+    #[tokio::test]
+    async fn what_is_not_kept_is_rendered_again_next_time() {
+        let cache = ResponseCache::default();
+        let renders = AtomicUsize::new(0);
+        for _ in 0..3 {
+            let got = cache
+                .get_or_render("/statements/missing", 1, async {
+                    renders.fetch_add(1, Ordering::SeqCst);
+                    Err(NotKept)
+                })
+                .await;
+            assert!(got.is_err());
+        }
+        assert_eq!(renders.load(Ordering::SeqCst), 3);
     }
 }

@@ -8,6 +8,7 @@ use crate::{
 };
 
 on_both_backends!(a_hot_document_answered_again_is_the_same_answer);
+on_both_backends!(requests_at_the_same_time_get_the_current_answer);
 
 /// Status, headers but `date`, and body.
 async fn answer(res: reqwest::Response) -> (u16, Vec<(String, String)>, Vec<u8>) {
@@ -83,4 +84,55 @@ async fn a_hot_document_answered_again_is_the_same_answer(backend: Backend) {
         signed, again,
         "a second signed fetch differs from the first"
     );
+}
+
+/// The cache makes a missing document once for the requests that ask for it together
+/// (`transport::response_cache`): each of them still gets the whole answer; an answer it
+/// does not keep (a 404) reaches every one of them; a change is seen by the next ones.
+async fn requests_at_the_same_time_get_the_current_answer(backend: Backend) {
+    let w = World::start(backend, "", &[]).await;
+    let file = w.file("s.md", STATEMENT);
+    w.cli.ok(&["statement", "publish", &file]).await;
+    let together = |url: String, accept: &'static str| {
+        let requests: Vec<_> = (0..32)
+            .map(|_| {
+                let request = w.app.client.get(&url).header("accept", accept);
+                tokio::spawn(async move { answer(request.send().await.unwrap()).await })
+            })
+            .collect();
+        async move {
+            let mut answers = Vec::new();
+            for request in requests {
+                answers.push(request.await.unwrap());
+            }
+            answers
+        }
+    };
+    let statement = format!("{}/statements/manifeste-2026", w.app.base);
+    for accept in ["text/html", AP_ACCEPT] {
+        let answers = together(statement.clone(), accept).await;
+        assert_eq!(answers[0].0, 200, "{accept}");
+        assert!(
+            String::from_utf8_lossy(&answers[0].2).contains("Texte."),
+            "{accept}"
+        );
+        assert!(answers.iter().all(|a| a == &answers[0]), "{accept}");
+    }
+    for a in together(
+        format!("{}/statements/nothing-here", w.app.base),
+        "text/html",
+    )
+    .await
+    {
+        assert_eq!(a.0, 404);
+    }
+
+    let edited = w.file("s2.md", &STATEMENT.replace("Texte.", "Texte revu."));
+    w.cli
+        .ok(&["statement", "edit", "manifeste-2026", &edited])
+        .await;
+    for a in together(statement.clone(), "text/html").await {
+        assert_eq!(a.0, 200);
+        assert!(String::from_utf8_lossy(&a.2).contains("Texte revu."));
+    }
 }
