@@ -18,7 +18,7 @@ use axum::{
 
 use crate::{
     state::AppState,
-    transport::response_cache::{Entry, NotKept},
+    transport::response_cache::{Entry, Key, NotKept},
 };
 
 /// Larger responses are not kept.
@@ -34,20 +34,22 @@ fn cacheable_path(path: &str) -> bool {
 }
 
 /// The request's variant: path and query, and what the answer depends on (`Vary: Accept,
-/// Accept-Language`, and `?lang=` in the query).
-fn key(req: &Request) -> String {
+/// Accept-Language`, and `?lang=` in the query); under the generation it is answered at.
+fn key(req: &Request, generation: u64) -> Key {
     let h = |name: header::HeaderName| {
         req.headers()
             .get(name)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
-            .to_owned()
     };
-    format!(
-        "{}\n{}\n{}",
-        req.uri().path_and_query().map_or("", |p| p.as_str()),
-        h(header::ACCEPT),
-        h(header::ACCEPT_LANGUAGE)
+    Key::new(
+        generation,
+        format_args!(
+            "{}\n{}\n{}",
+            req.uri().path_and_query().map_or("", |p| p.as_str()),
+            h(header::ACCEPT),
+            h(header::ACCEPT_LANGUAGE)
+        ),
     )
 }
 
@@ -58,15 +60,14 @@ pub async fn serve_cached(state: &AppState, req: Request, next: Next) -> Respons
     {
         return next.run(req).await;
     }
-    let key = key(&req);
-    let generation = state.wakeup.generation();
+    let key = key(&req, state.wakeup.generation());
     // The request goes to the handler only if this caller is the one that renders; a
     // response that is not kept stays here, for this caller alone.
     let mut pending = Some((req, next));
     let mut not_kept = None;
     let cached = state
         .response_cache
-        .get_or_render(&key, generation, async {
+        .get_or_render(key, async {
             let (req, next) = pending.take().ok_or(NotKept)?;
             match entry(next.run(req).await).await {
                 Ok(entry) => Ok(entry),

@@ -46,26 +46,33 @@ impl Default for ResponseCache {
     }
 }
 
+/// What an entry is kept under: the `Wakeup` generation it was made at, and the request's
+/// variant (`http::cache` says what that is). An entry made before a change is not found.
+pub struct Key(String);
+
+impl Key {
+    pub fn new(generation: u64, variant: std::fmt::Arguments<'_>) -> Key {
+        Key(format!("{generation}\n{variant}"))
+    }
+}
+
 /// The response was not one to keep (not a 200, or too large): it is in the caller's hands.
 #[derive(Debug)]
 pub struct NotKept;
 
 impl ResponseCache {
-    /// The entry for `key`, made at `generation`; else `render`'s, kept. Of the callers
+    /// The entry for `key`; else `render`'s, kept. Of the callers
     /// asking for one missing entry at the same time, one renders and the others wait for
     /// its result: when a hot document expires or a change invalidates it, the requests in
     /// flight do not all render it again (several queries and a template each). If `render`
     /// keeps nothing (`NotKept`), so is the answer to every caller that waited on it.
     pub async fn get_or_render(
         &self,
-        key: &str,
-        generation: u64,
+        key: Key,
         render: impl std::future::Future<Output = Result<Entry, NotKept>>,
     ) -> Result<Arc<Entry>, NotKept> {
         self.0
-            .try_get_with(format!("{generation}\n{key}"), async {
-                render.await.map(Arc::new)
-            })
+            .try_get_with(key.0, async { render.await.map(Arc::new) })
             .await
             .map_err(|_| NotKept)
     }
@@ -94,7 +101,7 @@ mod tests {
                 let (cache, renders) = (cache.clone(), renders.clone());
                 tokio::spawn(async move {
                     cache
-                        .get_or_render("/statements/s", 7, async {
+                        .get_or_render(Key::new(7, format_args!("/statements/s")), async {
                             renders.fetch_add(1, Ordering::SeqCst);
                             tokio::time::sleep(Duration::from_millis(50)).await;
                             Ok(page("rendered"))
@@ -112,12 +119,16 @@ mod tests {
         // Kept: a later caller at the same generation does not render; at the next
         // generation (a change), it does.
         let again = cache
-            .get_or_render("/statements/s", 7, async { Ok(page("again")) })
+            .get_or_render(Key::new(7, format_args!("/statements/s")), async {
+                Ok(page("again"))
+            })
             .await
             .unwrap();
         assert_eq!(again.body, "rendered");
         let changed = cache
-            .get_or_render("/statements/s", 8, async { Ok(page("changed")) })
+            .get_or_render(Key::new(8, format_args!("/statements/s")), async {
+                Ok(page("changed"))
+            })
             .await
             .unwrap();
         assert_eq!(changed.body, "changed");
@@ -129,7 +140,7 @@ mod tests {
         let renders = AtomicUsize::new(0);
         for _ in 0..3 {
             let got = cache
-                .get_or_render("/statements/missing", 1, async {
+                .get_or_render(Key::new(1, format_args!("/statements/missing")), async {
                     renders.fetch_add(1, Ordering::SeqCst);
                     Err(NotKept)
                 })
