@@ -2,11 +2,15 @@
 //! JSON and the page as HTML: several queries and a template each), the actor and the
 //! WebFinger answer (what every remote server fetches first).
 //!
-//! An entry is used only while nothing has changed since it was made: it carries the
+//! An entry is used only while nothing has changed since it was made: it is kept under the
 //! `Wakeup` generation, bumped by every write this process makes that queues deliveries or
 //! changes co-signatures, and by other processes' writes (PostgreSQL's NOTIFY, SQLite's files
 //! changing). Entries also expire after `TTL`, which bounds what a change that signals
 //! nothing could leave stale; pages say `Cache-Control: max-age=60` anyway.
+//!
+//! Of the requests that miss one entry together, one renders it and the others wait for it.
+//! A response that is not kept (not a 200, or too large) goes to the request that rendered
+//! it; each of those that waited then goes to the handler itself.
 
 use axum::{
     body::Body,
@@ -61,8 +65,9 @@ pub async fn serve_cached(state: &AppState, req: Request, next: Next) -> Respons
         return next.run(req).await;
     }
     let key = key(&req, state.wakeup.generation());
-    // The request goes to the handler only if this caller is the one that renders; a
-    // response that is not kept stays here, for this caller alone.
+    // The request goes to the handler if this caller renders the entry (`pending` is taken)
+    // or if the one that rendered it kept nothing (`pending` is still here). A response
+    // that is not kept stays with the caller that rendered it (`not_kept`).
     let mut pending = Some((req, next));
     let mut not_kept = None;
     let cached = state
@@ -83,6 +88,8 @@ pub async fn serve_cached(state: &AppState, req: Request, next: Next) -> Respons
         (Err(NotKept), Some(response), _) => response,
         // The one that rendered kept nothing: this request is answered on its own.
         (Err(NotKept), None, Some((req, next))) => next.run(req).await,
+        // Not reached: a caller whose render was polled either kept an entry or holds the
+        // response in `not_kept` (a render dropped midway drops this whole future with it).
         (Err(NotKept), None, None) => {
             tracing::error!("a response to cache was neither kept nor returned");
             (StatusCode::INTERNAL_SERVER_ERROR, "").into_response()

@@ -56,23 +56,26 @@ impl Key {
     }
 }
 
-/// The response was not one to keep (not a 200, or too large): it is in the caller's hands.
+/// The response was not one to keep (not a 200, too large, or its body unreadable): the
+/// caller that rendered it has it.
 #[derive(Debug)]
 pub struct NotKept;
 
 impl ResponseCache {
-    /// The entry for `key`; else `render`'s, kept. Of the callers
-    /// asking for one missing entry at the same time, one renders and the others wait for
-    /// its result: when a hot document expires or a change invalidates it, the requests in
-    /// flight do not all render it again (several queries and a template each). If `render`
-    /// keeps nothing (`NotKept`), so is the answer to every caller that waited on it.
+    /// The entry for `key`; else the one `render` makes, kept. Of the callers asking for
+    /// one missing entry at the same time, one renders and the others wait for its result:
+    /// when a hot document expires or a change invalidates it, the requests in flight do not
+    /// all render it again (several queries and a template each). If that render keeps
+    /// nothing (`NotKept`), every caller that waited on it gets `NotKept` too, without its
+    /// own `render` having run. If the caller rendering is dropped midway (its client hung
+    /// up), one of those waiting runs its own `render` instead.
     pub async fn get_or_render(
         &self,
         key: Key,
         render: impl std::future::Future<Output = Result<Entry, NotKept>>,
     ) -> Result<Arc<Entry>, NotKept> {
         self.0
-            .try_get_with(key.0, async { render.await.map(Arc::new) })
+            .try_get_with_by_ref(key.0.as_str(), async { render.await.map(Arc::new) })
             .await
             .map_err(|_| NotKept)
     }
@@ -137,16 +140,39 @@ mod tests {
     #[tokio::test]
     async fn what_is_not_kept_is_rendered_again_next_time() {
         let cache = ResponseCache::default();
-        let renders = AtomicUsize::new(0);
+        let renders = Arc::new(AtomicUsize::new(0));
+        let render = |renders: Arc<AtomicUsize>| async move {
+            renders.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            Err(NotKept)
+        };
+        // Callers at the same time: one renders, the others get its `NotKept` (and then
+        // answer their requests on their own: `http::cache`).
+        let callers: Vec<_> = (0..10)
+            .map(|_| {
+                let (cache, render) = (cache.clone(), render(renders.clone()));
+                tokio::spawn(async move {
+                    cache
+                        .get_or_render(Key::new(1, format_args!("/statements/missing")), render)
+                        .await
+                        .is_err()
+                })
+            })
+            .collect();
+        for caller in callers {
+            assert!(caller.await.unwrap());
+        }
+        assert_eq!(renders.load(Ordering::SeqCst), 1);
+        // Nothing was kept: each later caller renders.
         for _ in 0..3 {
             let got = cache
-                .get_or_render(Key::new(1, format_args!("/statements/missing")), async {
-                    renders.fetch_add(1, Ordering::SeqCst);
-                    Err(NotKept)
-                })
+                .get_or_render(
+                    Key::new(1, format_args!("/statements/missing")),
+                    render(renders.clone()),
+                )
                 .await;
             assert!(got.is_err());
         }
-        assert_eq!(renders.load(Ordering::SeqCst), 3);
+        assert_eq!(renders.load(Ordering::SeqCst), 4);
     }
 }

@@ -4,8 +4,9 @@
 
 use crate::{
     cosign::STATEMENT,
-    helpers::{AP_ACCEPT, Backend, World, on_both_backends},
+    helpers::{AP_ACCEPT, Backend, World, eventually, on_both_backends},
 };
+use std::time::Duration;
 
 on_both_backends!(a_hot_document_answered_again_is_the_same_answer);
 on_both_backends!(requests_at_the_same_time_get_the_current_answer);
@@ -59,6 +60,22 @@ async fn a_hot_document_answered_again_is_the_same_answer(backend: Backend) {
             first, again,
             "{path}: a second answer differs from the first"
         );
+        // A request with credentials is never answered from memory: the handler's own
+        // answer is the cached one.
+        let direct = w
+            .app
+            .client
+            .get(w.app.url(path))
+            .header("accept", accept)
+            .header("authorization", "Bearer not-a-token")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            answer(direct).await,
+            first,
+            "{path}: the cached answer differs from the handler's"
+        );
     }
     // The page for people keeps its security headers when answered from memory.
     let page = answer(w.app.get(&statement, "text/html").await).await;
@@ -87,8 +104,8 @@ async fn a_hot_document_answered_again_is_the_same_answer(backend: Backend) {
 }
 
 /// The cache makes a missing document once for the requests that ask for it together
-/// (`transport::response_cache`): each of them still gets the whole answer; an answer it
-/// does not keep (a 404) reaches every one of them; a change is seen by the next ones.
+/// (`transport::response_cache`): each of them still gets the whole answer; when the answer
+/// is not one to keep (a 404), each of them still gets one; a change is seen.
 async fn requests_at_the_same_time_get_the_current_answer(backend: Backend) {
     let w = World::start(backend, "", &[]).await;
     let file = w.file("s.md", STATEMENT);
@@ -131,6 +148,17 @@ async fn requests_at_the_same_time_get_the_current_answer(backend: Backend) {
     w.cli
         .ok(&["statement", "edit", "manifeste-2026", &edited])
         .await;
+    // The edit is another process's write: the server learns of it from the database
+    // (NOTIFY, or the SQLite files changing) within moments.
+    eventually(
+        "the edited page is served",
+        Duration::from_secs(10),
+        async || {
+            String::from_utf8_lossy(&answer(w.app.get(&statement, "text/html").await).await.2)
+                .contains("Texte revu.")
+        },
+    )
+    .await;
     for a in together(statement.clone(), "text/html").await {
         assert_eq!(a.0, 200);
         assert!(String::from_utf8_lossy(&a.2).contains("Texte revu."));
