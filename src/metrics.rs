@@ -3,7 +3,12 @@
 
 use prometheus_client::{
     encoding::{EncodeLabelSet, text::encode},
-    metrics::{counter::Counter, family::Family, gauge::Gauge},
+    metrics::{
+        counter::Counter,
+        family::Family,
+        gauge::Gauge,
+        histogram::{Histogram, exponential_buckets},
+    },
     registry::Registry,
 };
 
@@ -36,6 +41,27 @@ pub struct Metrics {
     /// Transactions the inbox's applier ran, and the activities they applied.
     pub inbox_transactions: Counter,
     pub inbox_applied: Counter,
+    /// How long each of the applier's batches took, commit included.
+    pub inbox_batch_seconds: Seconds,
+    /// How long a verified activity waited for its answer from the applier: the batch
+    /// before its own, then its own (BENCHMARKS.md, B4 at half rate).
+    pub inbox_apply_seconds: Seconds,
+}
+
+/// A histogram of durations, from half a millisecond to about two seconds.
+#[derive(Debug, Clone)]
+pub struct Seconds(pub Histogram);
+
+impl Default for Seconds {
+    fn default() -> Self {
+        Seconds(Histogram::new(exponential_buckets(0.0005, 2.0, 13)))
+    }
+}
+
+impl Seconds {
+    pub fn observe(&self, d: std::time::Duration) {
+        self.0.observe(d.as_secs_f64());
+    }
 }
 
 impl Metrics {
@@ -108,6 +134,16 @@ impl Metrics {
             "inbox_applied",
             "Verified activities handed to the inbox's transactions",
             self.inbox_applied.clone(),
+        );
+        registry.register(
+            "inbox_batch_seconds",
+            "How long each transaction of the inbox's applier took, commit included",
+            self.inbox_batch_seconds.0.clone(),
+        );
+        registry.register(
+            "inbox_apply_seconds",
+            "How long a verified activity waited for the applier's answer (its batch, and the one before)",
+            self.inbox_apply_seconds.0.clone(),
         );
         let gauge = |v: i64| {
             let g: Gauge = Gauge::default();

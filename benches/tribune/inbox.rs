@@ -292,7 +292,15 @@ pub async fn b4_inbox(run: &mut Run) {
         .store(false, Ordering::Relaxed);
 
     let half = Arc::new(prepare(&actors, &inbox, &objects[2], "c"));
+    let scrape = || {
+        state
+            .metrics
+            .render(&tribune::metrics::Gauges::default())
+            .unwrap()
+    };
+    let before = scrape();
     let (rate_half, p99_half) = open_loop(&inbox, half, rate / 2.0).await;
+    let after = scrape();
 
     // Every 202 is a stored co-signature.
     let tribune::db::Db::Sqlite(pool) = &state.db else {
@@ -343,10 +351,74 @@ pub async fn b4_inbox(run: &mut Run) {
         "goal p99 ≤ 10 ms".into(),
         json!({"per_second": rate_half, "p99_ms": p99_half.as_secs_f64() * 1e3}),
     );
+    // Where the half rate's requests waited: for the applier's answer (the batch before
+    // theirs, then their own), and how long a batch took, from the server's histograms.
+    let waited = |name: &str| {
+        quantile_between(&buckets(&before, name), &buckets(&after, name), 0.99)
+            .map_or("none".to_owned(), |s| format!("≤ {:.1} ms", s * 1e3))
+    };
+    let (answer_p99, batch_p99) = (
+        waited("tribune_inbox_apply_seconds"),
+        waited("tribune_inbox_batch_seconds"),
+    );
+    let batches = counter(&after, "tribune_inbox_transactions_total")
+        - counter(&before, "tribune_inbox_transactions_total");
+    let applied = counter(&after, "tribune_inbox_applied_total")
+        - counter(&before, "tribune_inbox_applied_total");
+    run.record(
+        "B4 half rate: the applier's share",
+        format!(
+            "p99 answer {answer_p99}, p99 batch {batch_p99}; {:.1} activities a batch",
+            applied / batches.max(1.0)
+        ),
+        format!("of the client's p99 {p99_half:.1?} (bounds of the histograms' buckets)"),
+        json!({"answer_p99": answer_p99, "batch_p99": batch_p99, "batches": batches,
+               "applied": applied}),
+    );
     run.record(
         "B4 the crate's receive_activity",
         format!("{crate_rate:.0}/s, p99 {crate_p99:.1?}"),
         String::new(),
         json!({"per_second": crate_rate, "p99_ms": crate_p99.as_secs_f64() * 1e3}),
     );
+}
+
+/// A histogram's cumulative buckets in the metrics' text: (upper bound in seconds, count).
+fn buckets(text: &str, name: &str) -> Vec<(f64, f64)> {
+    let prefix = format!("{name}_bucket{{le=\"");
+    text.lines()
+        .filter_map(|line| {
+            let (le, count) = line.strip_prefix(&prefix)?.split_once("\"} ")?;
+            let le = if le == "+Inf" {
+                f64::INFINITY
+            } else {
+                le.parse().ok()?
+            };
+            Some((le, count.trim().parse().ok()?))
+        })
+        .collect()
+}
+
+/// The bucket bound under which the share `q` of what was observed between two scrapes fell.
+fn quantile_between(before: &[(f64, f64)], after: &[(f64, f64)], q: f64) -> Option<f64> {
+    let total = after.last()?.1 - before.last().map_or(0.0, |b| b.1);
+    if total <= 0.0 {
+        return None;
+    }
+    after.iter().enumerate().find_map(|(i, (le, n))| {
+        let earlier = before.get(i).map_or(0.0, |b| b.1);
+        (n - earlier >= q * total).then_some(*le)
+    })
+}
+
+fn counter(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|line| {
+            line.strip_prefix(name)?
+                .strip_prefix(' ')?
+                .trim()
+                .parse()
+                .ok()
+        })
+        .unwrap_or(0.0)
 }

@@ -47,6 +47,7 @@ struct Job {
 #[derive(Clone)]
 pub struct Applier {
     jobs: mpsc::Sender<Job>,
+    metrics: std::sync::Arc<crate::metrics::Metrics>,
 }
 
 impl Applier {
@@ -56,24 +57,29 @@ impl Applier {
         // Bounded by the inbox's processing places already (`in_process`): every job is
         // sent by a request holding one.
         let (jobs, queue) = mpsc::channel(MAX_BATCH * 4);
+        let metrics = federation.to_request_data().metrics.clone();
         tokio::spawn(run(federation, queue));
-        Applier { jobs }
+        Applier { jobs, metrics }
     }
 
     /// Apply a verified activity; answered once its effect is committed (or refused).
     pub async fn apply(&self, envelope: Envelope) -> Result<Received, InboxError> {
+        let started = std::time::Instant::now();
         let (answer, answered) = oneshot::channel();
         self.jobs
             .send(Job { envelope, answer })
             .await
             .map_err(|_| InboxError::TooBusy)?;
-        answered.await.unwrap_or(Err(InboxError::TooBusy))
+        let answer = answered.await.unwrap_or(Err(InboxError::TooBusy));
+        self.metrics.inbox_apply_seconds.observe(started.elapsed());
+        answer
     }
 }
 
 async fn run(federation: FederationConfig<AppState>, mut queue: mpsc::Receiver<Job>) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+        let started = std::time::Instant::now();
         let data = federation.to_request_data();
         let batch = std::mem::take(&mut jobs);
         data.metrics.inbox_batch(batch.len());
@@ -86,6 +92,7 @@ async fn run(federation: FederationConfig<AppState>, mut queue: mpsc::Receiver<J
         } else {
             together(&data, units).await;
         }
+        data.metrics.inbox_batch_seconds.observe(started.elapsed());
     }
 }
 

@@ -105,6 +105,21 @@ async fn activities_arriving_together_are_applied_or_refused_each_on_its_own(bac
     assert_eq!(applied, 70.0, "{m:?}");
     assert!((1.0..=applied).contains(&transactions), "{transactions}");
     eprintln!("{applied} activities in {transactions} transactions");
+    // Each activity's wait for its answer is in a histogram, and so is each transaction's
+    // time (the last one's may be recorded just after its answers were sent).
+    assert_eq!(get("tribune_inbox_apply_seconds_count"), applied, "{m:?}");
+    assert!(get("tribune_inbox_apply_seconds_sum") > 0.0, "{m:?}");
+    let batches = get("tribune_inbox_batch_seconds_count");
+    assert!(
+        (transactions - 1.0..=transactions).contains(&batches),
+        "{m:?}"
+    );
+    assert!(batches >= 1.0, "{m:?}");
+    assert_eq!(
+        get(r#"tribune_inbox_batch_seconds_bucket{le="+Inf"}"#),
+        batches,
+        "{m:?}"
+    );
 
     // A refused activity's id was rolled back with it: sent again, it is refused again, not
     // taken for a duplicate (202).
