@@ -38,6 +38,9 @@ pub struct Metrics {
     /// Requests sent a second time at once, on a fresh connection, after a pooled one closed
     /// before any answer (the receiver may have taken the first: BENCHMARKS.md, B8).
     pub resent_at_once: Counter,
+    /// Deliveries whose outcome was not recorded because another process had claimed the
+    /// row meanwhile (this one's heartbeat or lease lapsed): each may have been sent twice.
+    pub deliveries_taken_over: Counter,
     /// Transactions the inbox's applier ran, and the activities they applied.
     pub inbox_transactions: Counter,
     pub inbox_applied: Counter,
@@ -119,6 +122,11 @@ impl Metrics {
             "deliveries_resent_at_once",
             "Requests sent again at once after a reused connection closed before any answer",
             self.resent_at_once.clone(),
+        );
+        registry.register(
+            "deliveries_taken_over",
+            "Deliveries another process claimed while this one was sending them (possibly sent twice)",
+            self.deliveries_taken_over.clone(),
         );
         registry.register(
             "open_breakers",

@@ -6,7 +6,8 @@
 
 use chrono::Utc;
 
-use super::{Db, DbError, Tx, on_pool, on_tx, states::DeliveryState};
+pub use super::delivery_outcomes::{Finish, Outcome, finish_many};
+use super::{Db, DbError, Tx, on_pool, on_tx};
 
 /// An activity to send, as it will be sent.
 #[derive(Debug, Clone)]
@@ -292,102 +293,6 @@ pub async fn claim(
             })
         })
         .collect())
-}
-
-/// How an attempt ended.
-#[derive(Debug, Clone)]
-pub enum Outcome {
-    Delivered {
-        status: u16,
-    },
-    /// Try again at `next_attempt_ms`.
-    Retry {
-        status: Option<u16>,
-        error: String,
-        next_attempt_ms: i64,
-    },
-    /// A final refusal.
-    Failed {
-        status: Option<u16>,
-        error: String,
-    },
-    /// Still failing after every attempt.
-    GivenUp {
-        status: Option<u16>,
-        error: String,
-    },
-}
-
-/// Record the ends of attempts and release their leases, in one transaction: one commit
-/// (one `fsync` on SQLite) for many deliveries.
-pub async fn finish_many(
-    db: &Db,
-    rows: &[(i64, i32, &Outcome)],
-    now_ms: i64,
-) -> Result<(), DbError> {
-    let mut tx = db.begin().await?;
-    for (id, attempts, outcome) in rows {
-        finish_in(&mut tx, *id, *attempts, outcome, now_ms).await?;
-    }
-    tx.commit().await
-}
-
-async fn finish_in(
-    tx: &mut Tx,
-    id: i64,
-    attempts: i32,
-    outcome: &Outcome,
-    now_ms: i64,
-) -> Result<(), DbError> {
-    let (state, status, error, next, finished) = match outcome {
-        Outcome::Delivered { status } => (
-            DeliveryState::Delivered,
-            Some(*status),
-            None,
-            None,
-            Some(now_ms),
-        ),
-        Outcome::Retry {
-            status,
-            error,
-            next_attempt_ms,
-        } => (
-            DeliveryState::Pending,
-            *status,
-            Some(error.as_str()),
-            Some(*next_attempt_ms),
-            None,
-        ),
-        Outcome::Failed { status, error } => (
-            DeliveryState::Failed,
-            *status,
-            Some(error.as_str()),
-            None,
-            Some(now_ms),
-        ),
-        Outcome::GivenUp { status, error } => (
-            DeliveryState::GivenUp,
-            *status,
-            Some(error.as_str()),
-            None,
-            Some(now_ms),
-        ),
-    };
-    let sql = "UPDATE deliveries SET state = $1, attempts = $2, last_status = $3, last_error = $4, \
-               next_attempt_at = COALESCE($5, next_attempt_at), leased_until = NULL, leased_by = NULL, finished_at = $6 \
-               WHERE id = $7";
-    on_tx!(tx, conn => sqlx::query(sql)
-        .bind(state)
-        .bind(attempts)
-        .bind(status.map(i32::from))
-        .bind(error)
-        .bind(next)
-        .bind(finished)
-        .bind(id)
-        .execute(conn)
-        .await
-        .map(|_| ())?);
-    Ok(())
 }
 
 /// The earliest time a pending delivery is due, if any.

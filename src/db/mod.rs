@@ -22,6 +22,7 @@ pub mod bulk;
 pub mod cosign;
 pub mod deliveries;
 pub mod delivery_leases;
+pub mod delivery_outcomes;
 pub mod delivery_reports;
 pub mod delivery_retries;
 pub mod followers;

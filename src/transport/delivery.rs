@@ -21,7 +21,6 @@ use crate::{
     db::{
         self, Db,
         deliveries::{self, Claimed, Outcome},
-        delivery_leases,
     },
     util::now_ms,
 };
@@ -72,7 +71,11 @@ impl DeliveryWorker {
             }
         };
         let (outcomes_tx, outcomes_rx) = tokio::sync::mpsc::channel(OUTCOME_BATCH * 4);
-        let recorder = tokio::spawn(record_outcomes(self.db.clone(), outcomes_rx));
+        let recorder = tokio::spawn(record_outcomes(
+            self.db.clone(),
+            outcomes_rx,
+            self.metrics.deliveries_taken_over.clone(),
+        ));
         let owner = Arc::new(Owner::new(self.db.clone()));
         let beating = tokio::spawn(owner.clone().keep_alive(stop.clone()));
         let shared = Arc::new(Shared {
@@ -128,13 +131,13 @@ impl DeliveryWorker {
                 crowded_at = (crowded && !claimed_any)
                     .then(|| (tasks.len(), Instant::now(), shared.in_hand.refills()));
             }
-            for (row, generation, held) in claimed {
+            for (row, lease, held) in claimed {
                 let Ok(slot) = claimed_slots.clone().acquire_owned().await else {
                     break;
                 };
                 let (worker, shared) = (this.clone(), shared.clone());
                 tasks.spawn(async move {
-                    worker.deliver(&shared, row, generation, held).await;
+                    worker.deliver(&shared, row, lease, held).await;
                     drop(slot);
                 });
             }
@@ -195,15 +198,15 @@ impl DeliveryWorker {
         this.heartbeat.store(0, Ordering::Relaxed);
     }
 
-    /// Claim up to `room` due rows under this process's owner id, each with the generation
-    /// of that id, and counted in hand for its host; and whether some hosts were left out
+    /// Claim up to `room` due rows under this process's owner id, each with its lease
+    /// (that id, its generation, the lease's end), and counted in hand for its host; and whether some hosts were left out
     /// because enough of their rows are in hand already.
     async fn claim(
         &self,
         shared: &Shared,
         lease_ms: i64,
         room: usize,
-    ) -> (Vec<(Claimed, u64, Held)>, bool) {
+    ) -> (Vec<(Claimed, Lease, Held)>, bool) {
         // An idle worker's heartbeat has lapsed: renewing it is two writes (a new id, the old
         // one forgotten). Only when some row is due or leased (its holder may be gone), so
         // that an idle server writes nothing (BENCHMARKS.md, B6).
@@ -227,17 +230,22 @@ impl DeliveryWorker {
                 let stale = now - owner::STALE_MS;
                 deliveries::claim(&self.db, now, lease_ms, room as i64, &owner, stale, share)
                     .await
-                    .map(|rows| (rows, generation))
+                    .map(|rows| (rows, owner, generation))
             }
             Err(e) => Err(e),
         };
         let crowded = !full.is_empty();
         match claimed {
-            Ok((rows, generation)) => {
+            Ok((rows, owner, generation)) => {
                 shared.owner.claimed(rows.len());
                 let hold = |r: Claimed| {
                     let held = shared.in_hand.hold(&r.host);
-                    (r, generation, held)
+                    let lease = Lease {
+                        owner: owner.clone(),
+                        generation,
+                        until: r.leased_until,
+                    };
+                    (r, lease, held)
                 };
                 (rows.into_iter().map(hold).collect(), crowded)
             }
@@ -249,7 +257,7 @@ impl DeliveryWorker {
     }
 
     #[tracing::instrument(skip_all, fields(activity = %row.activity_id, inbox = %row.inbox))]
-    async fn deliver(&self, shared: &Shared, row: Claimed, generation: u64, mut held: Held) {
+    async fn deliver(&self, shared: &Shared, row: Claimed, mut lease: Lease, mut held: Held) {
         // Breakers and limits go by the inbox's host, where the POST goes; the row's `host`
         // (its follower's, which the claim shares out) is almost always the same.
         let host = url::Url::parse(&row.inbox)
@@ -264,7 +272,7 @@ impl DeliveryWorker {
         // most once a second, in another process).
         shared.hosts.refresh(now_ms()).await;
         if let Some(until) = shared.hosts.open_until(&host, now_ms()) {
-            self.finish(shared, &row, row.attempts, &postpone(until))
+            self.finish(shared, &row, &lease, row.attempts, &postpone(until))
                 .await;
             return;
         }
@@ -279,49 +287,19 @@ impl DeliveryWorker {
             // Not started: its lease is released at shutdown.
             return;
         }
-        if !shared.owner.may_send(generation) {
+        if !shared.owner.may_send(lease.generation) {
             // Our heartbeat lapsed since the claim: another process may have the row now.
             shared.owner.let_go();
             return;
         }
         if let Some(until) = shared.hosts.open_until(&host, now_ms()) {
-            self.finish(shared, &row, row.attempts, &postpone(until))
+            self.finish(shared, &row, &lease, row.attempts, &postpone(until))
                 .await;
             return;
         }
-        // A row may wait here for its host's turn (many rows for one slow host): past half
-        // its lease, extend it before sending, or drop it if the lease ran out and the row
-        // was claimed again (by this process or another), so that no row is sent twice.
-        // What is left of the lease must also outlast the send (its timeout) and the
-        // recording of its outcome: with a lease short beside the timeout, a slow send
-        // could otherwise still be under way when another process claims the row.
-        let lease_ms = i64::try_from(self.settings.lease_seconds * 1000).unwrap_or(i64::MAX);
-        let cover_ms = i64::try_from(
-            self.settings
-                .timeout_seconds
-                .saturating_add(2)
-                .saturating_mul(1000),
-        )
-        .unwrap_or(i64::MAX);
-        let now = now_ms();
-        if row.leased_until - now < (lease_ms / 2).max(cover_ms) {
-            let until = now.saturating_add(lease_ms.max(cover_ms));
-            match delivery_leases::extend(&self.db, row.id, row.leased_until, until).await {
-                Ok(true) => {}
-                Ok(false) => {
-                    tracing::debug!("lease ran out while waiting; claimed again meanwhile");
-                    shared.owner.let_go();
-                    return;
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "extending a delivery's lease");
-                    return;
-                }
-            }
-        }
         let attempts = row.attempts.saturating_add(1);
         let close = held.start();
-        let Some(outcome) = self.attempt(shared, &row, close, generation).await else {
+        let Some(outcome) = self.attempt(shared, &row, close, &mut lease).await else {
             shared.owner.let_go();
             return;
         };
@@ -357,18 +335,27 @@ impl DeliveryWorker {
             Outcome::Failed { error, .. } => tracing::warn!(%error, attempts, "delivery refused"),
             Outcome::GivenUp { error, .. } => tracing::warn!(%error, attempts, "delivery given up"),
         }
-        self.finish(shared, &row, attempts, &outcome).await;
+        self.finish(shared, &row, &lease, attempts, &outcome).await;
     }
 
     /// Record the outcome (with others finishing at the same time, in one transaction) and
     /// return once it is committed.
-    async fn finish(&self, shared: &Shared, row: &Claimed, attempts: i32, outcome: &Outcome) {
+    async fn finish(
+        &self,
+        shared: &Shared,
+        row: &Claimed,
+        lease: &Lease,
+        attempts: i32,
+        outcome: &Outcome,
+    ) {
         let (done, committed) = tokio::sync::oneshot::channel();
         let sent = shared
             .outcomes
             .send(Finished {
                 id: row.id,
                 attempts,
+                owner: lease.owner.clone(),
+                leased_until: lease.until,
                 outcome: outcome.clone(),
                 done,
             })
@@ -378,6 +365,14 @@ impl DeliveryWorker {
         }
         // Otherwise the lease runs out and the row is tried again: nothing is lost.
     }
+}
+
+/// What a claimed row is held under: the owner id it was claimed under and that id's
+/// generation (`owner`), and when its lease runs out.
+struct Lease {
+    owner: Arc<str>,
+    generation: u64,
+    until: i64,
 }
 
 /// Limits shared by a process's delivery tasks.

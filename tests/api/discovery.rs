@@ -477,6 +477,21 @@ async fn health_and_readiness(backend: Backend) {
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
 }
 
+/// The metrics token the tests configure (`[metrics] token`, or `TRIBUNE__METRICS__TOKEN`).
+pub(crate) const METRICS_TOKEN: &str = "a-token-for-metrics-1";
+
+/// `/metrics` of the server at `base` (its scheme, host and port), parsed.
+pub(crate) async fn scrape_metrics(base: &str) -> std::collections::HashMap<String, f64> {
+    let res = reqwest::Client::new()
+        .get(format!("{base}/metrics"))
+        .bearer_auth(METRICS_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    parse_prometheus(&res.text().await.unwrap())
+}
+
 /// Parse the Prometheus text format: `name{labels} value` samples and `# HELP/TYPE` lines.
 pub(crate) fn parse_prometheus(text: &str) -> std::collections::HashMap<String, f64> {
     let mut samples = std::collections::HashMap::new();

@@ -8,6 +8,7 @@ use std::{
 
 use crate::{
     cli::{Running, serve, tribune},
+    discovery::scrape_metrics,
     helpers::{Backend, Cli, TestApp, TestDb, eventually, on_both_backends, postgres_available},
     peer::{Peer, Sign},
 };
@@ -17,6 +18,7 @@ on_both_backends!(
     kill_9_during_a_fan_out_to_1000_inboxes_loses_none,
     publish_wait_and_the_deliveries_report,
     sigterm_during_a_fan_out_leaves_no_lease_and_loses_nothing,
+    a_row_claimed_again_during_its_send_is_counted_and_recorded_once,
 );
 
 const STATEMENT: &str = "+++\nslug = \"appel\"\n[title]\nfr = \"Appel\"\n+++\n::: fr\nTexte.\n";
@@ -236,9 +238,15 @@ async fn two_processes_on_one_postgresql_send_each_row_once() {
     let dir = tempfile::tempdir().unwrap();
     let db = TestDb::new(Backend::Postgres).await;
     let (port_a, port_b) = (free_port(), free_port());
-    // One instance, two processes: the same public URL, each on its own port.
-    let _a = start(dir.path(), &db, port_a, port_a, 3);
-    let _b = start(dir.path(), &db, port_b, port_a, 3);
+    // One instance, two processes: the same public URL, each on its own port. Short
+    // leases: each is extended before its send.
+    let env = [
+        ("TRIBUNE__DELIVERY__LEASE_SECONDS", "3"),
+        ("TRIBUNE__METRICS__ENABLED", "true"),
+        ("TRIBUNE__METRICS__TOKEN", crate::discovery::METRICS_TOKEN),
+    ];
+    let _a = start_with(dir.path(), &db, port_a, port_a, &env);
+    let _b = start_with(dir.path(), &db, port_b, port_a, &env);
     let sink = Peer::start(&[]).await;
     sink.set_delay(Duration::from_millis(5));
     db.seed_followers(&sink.base, 1000).await;
@@ -272,7 +280,25 @@ async fn two_processes_on_one_postgresql_send_each_row_once() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let counts = inbox_counts(&sink);
     let twice: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(twice.is_empty(), "sent twice: {twice:?}");
+    // A row is sent twice only when a process stalled (its database or itself) until its
+    // heartbeat or its lease lapsed, and the other claimed the row meanwhile: the first
+    // then finds the row taken when it records the outcome, and counts it. A stall that
+    // long comes of a machine under heavy load; without one, nothing is sent twice.
+    let mut taken_over = 0.0;
+    for port in [port_a, port_b] {
+        let metrics = scrape_metrics(&format!("http://127.0.0.1:{port}")).await;
+        taken_over += metrics["tribune_deliveries_taken_over_total"];
+    }
+    assert!(
+        twice.len() as f64 <= taken_over,
+        "sent twice: {twice:?}, with {taken_over} rows taken over"
+    );
+    if taken_over > 0.0 {
+        eprintln!(
+            "{taken_over} rows taken over by the other process, {} sent twice",
+            twice.len()
+        );
+    }
 }
 
 async fn publish_wait_and_the_deliveries_report(backend: Backend) {
@@ -482,6 +508,76 @@ async fn three_processes_share_inbox_traffic_and_a_2000_inbox_fan_out() {
     assert_eq!(
         db.count("SELECT COUNT(*) FROM deliveries WHERE state <> 'delivered'")
             .await,
+        0
+    );
+}
+
+/// A lease that runs out while its row's POST is under way (as when a process stalls until
+/// another takes its rows): the row is claimed and sent again, and the first send, answered
+/// late, finds the row no longer its own. It records nothing over the second's lease, and
+/// counts the row as taken over (a delivery possibly sent twice) for the operator.
+async fn a_row_claimed_again_during_its_send_is_counted_and_recorded_once(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = TestApp::spawn(
+        &db,
+        "[delivery]\ntimeout_seconds = 20\nlease_seconds = 60\n\
+         [metrics]\nenabled = true\ntoken = \"a-token-for-metrics-1\"\n",
+    )
+    .await;
+    let sink = Peer::start(&[]).await;
+    sink.set_answer_delay(Duration::from_secs(4));
+    db.seed_followers(&sink.base, 1).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("s.md");
+    std::fs::write(&file, STATEMENT).unwrap();
+    let cli = Cli::for_app(&db, &app);
+    cli.ok(&["statement", "publish", file.to_str().unwrap()])
+        .await;
+    let received = || {
+        inbox_counts(&sink)
+            .get("/users/f0/inbox")
+            .copied()
+            .unwrap_or(0)
+    };
+    eventually(
+        "the first POST arrives",
+        Duration::from_secs(20),
+        async || received() == 1,
+    )
+    .await;
+    // Its lease runs out while the sink holds its answer.
+    db.execute("UPDATE deliveries SET leased_until = 1 WHERE state = 'pending'")
+        .await;
+    eventually(
+        "the row is claimed and sent again",
+        Duration::from_secs(10),
+        async || received() == 2,
+    )
+    .await;
+    let metrics = format!("http://{}", app.addr);
+    let taken_over = async || scrape_metrics(&metrics).await["tribune_deliveries_taken_over_total"];
+    eventually(
+        "both answers come and the second is recorded",
+        Duration::from_secs(20),
+        async || {
+            db.count("SELECT COUNT(*) FROM deliveries WHERE state = 'delivered' AND attempts = 1")
+                .await
+                == 1
+        },
+    )
+    .await;
+    eventually(
+        "the first send's outcome is counted as taken over",
+        Duration::from_secs(10),
+        async || taken_over().await == 1.0,
+    )
+    .await;
+    assert_eq!(received(), 2);
+    assert_eq!(
+        db.count(
+            "SELECT COUNT(*) FROM deliveries WHERE state = 'pending' OR leased_by IS NOT NULL"
+        )
+        .await,
         0
     );
 }

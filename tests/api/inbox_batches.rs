@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::{
     cosign::{Cosign, post_all_at_once},
-    discovery::parse_prometheus,
+    discovery::scrape_metrics,
     helpers::{Backend, World, on_both_backends},
     peer::Peer,
 };
@@ -15,16 +15,7 @@ on_both_backends!(activities_arriving_together_are_applied_or_refused_each_on_it
 const METRICS: &str = "[metrics]\nenabled = true\ntoken = \"a-token-for-metrics-1\"\n";
 
 async fn scrape(w: &World) -> std::collections::HashMap<String, f64> {
-    let res = w
-        .app
-        .client
-        .get(w.app.url("/metrics"))
-        .bearer_auth("a-token-for-metrics-1")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    parse_prometheus(&res.text().await.unwrap())
+    scrape_metrics(&format!("http://{}", w.app.addr)).await
 }
 
 async fn activities_arriving_together_are_applied_or_refused_each_on_its_own(backend: Backend) {

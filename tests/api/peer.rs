@@ -59,6 +59,8 @@ struct Shared {
     black_hole: std::sync::atomic::AtomicBool,
     /// Wait this long before answering an inbox POST.
     delay_ms: std::sync::atomic::AtomicU64,
+    /// Record inbox POSTs at once but answer them only after this long.
+    answer_delay_ms: std::sync::atomic::AtomicU64,
     actor_status: Mutex<HashMap<String, u16>>,
     /// What its NodeInfo says it runs.
     software: Mutex<String>,
@@ -116,6 +118,7 @@ impl Peer {
             inbox_status: Mutex::new(202),
             black_hole: Default::default(),
             delay_ms: Default::default(),
+            answer_delay_ms: Default::default(),
             actor_status: Mutex::new(HashMap::new()),
             software: Mutex::new("mastodon".into()),
             require_rfc9421: Mutex::new(None),
@@ -290,6 +293,14 @@ impl Peer {
             *counts.entry(r.path.clone()).or_insert(0) += 1;
         }
         counts
+    }
+
+    /// Record each inbox POST as it arrives, but answer it only after `delay`.
+    pub fn set_answer_delay(&self, delay: Duration) {
+        self.shared.answer_delay_ms.store(
+            u64::try_from(delay.as_millis()).unwrap(),
+            std::sync::atomic::Ordering::Relaxed,
+        );
     }
 
     /// Serve actor documents only after `delay` (a slow or hostile server).
@@ -724,6 +735,11 @@ async fn inbox(
     shared.arrived.notify_waiters();
     if shared.black_hole.load(Ordering::Relaxed) {
         std::future::pending::<()>().await;
+    }
+    let answer_delay = shared.answer_delay_ms.load(Ordering::Relaxed);
+    if answer_delay > 0 {
+        // A host slow to answer what it already took, as set_answer_delay asked.
+        tokio::time::sleep(Duration::from_millis(answer_delay)).await;
     }
     StatusCode::from_u16(status).unwrap()
 }

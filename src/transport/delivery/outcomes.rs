@@ -15,6 +15,9 @@ pub(super) const OUTCOME_BATCH: usize = 256;
 pub(super) struct Finished {
     pub(super) id: i64,
     pub(super) attempts: i32,
+    /// The owner id the row was claimed under, and its lease's end.
+    pub(super) owner: std::sync::Arc<str>,
+    pub(super) leased_until: i64,
     pub(super) outcome: Outcome,
     /// Told whether the outcome was committed.
     pub(super) done: tokio::sync::oneshot::Sender<bool>,
@@ -22,17 +25,39 @@ pub(super) struct Finished {
 
 /// Record outcomes as they come, all those waiting in one transaction: while one commit
 /// runs, the next batch gathers (group commit). A delivery's 2xx is so recorded for a
-/// fraction of a commit each, not a commit each (BENCHMARKS.md, B2).
-pub(super) async fn record_outcomes(db: Db, mut outcomes: tokio::sync::mpsc::Receiver<Finished>) {
+/// fraction of a commit each, not a commit each (BENCHMARKS.md, B2). Rows another process
+/// took over meanwhile are counted in `taken_over`: each may be sent twice.
+pub(super) async fn record_outcomes(
+    db: Db,
+    mut outcomes: tokio::sync::mpsc::Receiver<Finished>,
+    taken_over: prometheus_client::metrics::counter::Counter,
+) {
     let mut batch = Vec::with_capacity(OUTCOME_BATCH);
     while outcomes.recv_many(&mut batch, OUTCOME_BATCH).await > 0 {
-        let rows: Vec<(i64, i32, &Outcome)> = batch
+        let rows: Vec<deliveries::Finish<'_>> = batch
             .iter()
-            .map(|f| (f.id, f.attempts, &f.outcome))
+            .map(|f| deliveries::Finish {
+                id: f.id,
+                attempts: f.attempts,
+                owner: &f.owner,
+                leased_until: f.leased_until,
+                outcome: &f.outcome,
+            })
             .collect();
         let result = deliveries::finish_many(&db, &rows, now_ms()).await;
-        if let Err(e) = &result {
-            tracing::error!(error = %e, n = rows.len(), "recording delivery outcomes failed");
+        match &result {
+            Ok(0) => {}
+            Ok(lost) => {
+                taken_over.inc_by(*lost);
+                tracing::warn!(
+                    lost,
+                    "delivery outcomes not recorded: another process claimed the rows meanwhile, \
+                     this one's heartbeat or lease having lapsed; they may be sent twice"
+                );
+            }
+            Err(e) => {
+                tracing::error!(error = %e, n = rows.len(), "recording delivery outcomes failed");
+            }
         }
         for f in batch.drain(..) {
             let _ = f.done.send(result.is_ok());

@@ -1,37 +1,45 @@
 //! One attempt at a delivery: the POST signed afresh, sent, and its answer classified.
 
+use std::time::Duration;
+
 use url::Url;
 
-use super::{DeliveryWorker, Shared};
+use super::{DeliveryWorker, Lease, Shared};
 use crate::{
-    db::{self, deliveries::Claimed},
+    db::{self, deliveries::Claimed, delivery_leases},
     transport::{
         outgoing,
         retry::{self, Attempt, classify, error_chain},
         signing::{Signed, Unsigned},
     },
+    util::now_ms,
 };
+
+/// Time allowed for recording a send's outcome once its answer came, beyond the request's
+/// timeout, before its lease may run out: as long as a heartbeat takes to go stale, so
+/// that a database slow enough to outlast it shows as a lapse too (`owner`).
+const RECORDING_MS: i64 = super::owner::STALE_MS;
 
 /// Where a POST goes, and how.
 #[derive(Clone, Copy)]
 struct To<'a> {
+    id: i64,
     url: &'a Url,
     body: &'a bytes::Bytes,
     close: bool,
-    generation: u64,
 }
 
 impl DeliveryWorker {
-    /// Send `row`, claimed under `generation` of this process's owner id; `close`: no other
-    /// row for its host waits, sent with `Connection: close`. `None`: no (further) POST sent,
-    /// this process's heartbeat having lapsed since the claim (another may have the row now);
-    /// the row is left unrecorded for whoever claims it next.
+    /// Send `row`, held under `lease`; `close`: no other row for its host waits, sent with
+    /// `Connection: close`. `None`: no (further) POST sent, this process's heartbeat having
+    /// lapsed since the claim or the lease run out (another may have the row now); the row
+    /// is left unrecorded for whoever claims it next.
     pub(super) async fn attempt(
         &self,
         shared: &Shared,
         row: &Claimed,
         close: bool,
-        generation: u64,
+        lease: &mut Lease,
     ) -> Option<Attempt> {
         let url = match Url::parse(&row.inbox) {
             Ok(u) => u,
@@ -49,16 +57,16 @@ impl DeliveryWorker {
             .map(|h| h.contains(&host))
             .unwrap_or(false);
         let to = To {
+            id: row.id,
             url: &url,
             body: &row.body,
             close,
-            generation,
         };
-        let first = self.send(shared, &to, knows_9421).await?;
+        let first = self.send(shared, &to, lease, knows_9421).await?;
         // Double knock, as Mastodon 4.7 does: a 401 to draft-cavage may mean the server
         // wants RFC 9421; try once with it, and remember the host if that works.
         if !knows_9421 && matches!(first, Attempt::Transient(Some(401), _)) {
-            let second = self.send(shared, &to, true).await?;
+            let second = self.send(shared, &to, lease, true).await?;
             if let Attempt::Delivered(_) = second
                 && let Ok(mut hosts) = shared.rfc9421_hosts.lock()
             {
@@ -69,12 +77,49 @@ impl DeliveryWorker {
         Some(first)
     }
 
-    async fn send(&self, shared: &Shared, to: &To<'_>, rfc9421: bool) -> Option<Attempt> {
+    /// Whether the lease on row `id` lasts until this send's answer is recorded, extended if
+    /// need be; false when it ran out and the row was claimed again (by this process or
+    /// another) or the database did not answer, so that no row is sent twice. A row may have
+    /// waited long for its host's turn (many rows for one slow host), and the signing takes
+    /// time under load: this is checked after both, as the POST leaves.
+    async fn keep_lease(&self, id: i64, lease: &mut Lease) -> bool {
+        let ms = |s: u64| i64::try_from(s.saturating_mul(1000)).unwrap_or(i64::MAX);
+        let lease_ms = ms(self.settings.lease_seconds);
+        // The send (bounded by its timeout), then the recording of its outcome.
+        let cover_ms = ms(self.settings.timeout_seconds).saturating_add(RECORDING_MS);
+        let now = now_ms();
+        if lease.until.saturating_sub(now) >= (lease_ms / 2).max(cover_ms) {
+            return true;
+        }
+        let until = now.saturating_add(lease_ms.max(cover_ms));
+        match delivery_leases::extend(&self.db, id, lease.until, until).await {
+            Ok(true) => {
+                lease.until = until;
+                true
+            }
+            Ok(false) => {
+                tracing::debug!("lease ran out while waiting; claimed again meanwhile");
+                false
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "extending a delivery's lease");
+                false
+            }
+        }
+    }
+
+    async fn send(
+        &self,
+        shared: &Shared,
+        to: &To<'_>,
+        lease: &mut Lease,
+        rfc9421: bool,
+    ) -> Option<Attempt> {
         let To {
+            id,
             url,
             body,
             close,
-            generation,
         } = *to;
         let signed = match shared
             .signing
@@ -90,9 +135,9 @@ impl DeliveryWorker {
                 ));
             }
         };
-        // Once more at the last moment: the lease's extension and the signing take time, and
-        // another process takes the row once our heartbeat is `owner::STALE_MS` old.
-        if !shared.owner.may_send(generation) {
+        // At the last moment: the lease must outlast the send and its recording, and another
+        // process takes the row once our heartbeat is `owner::STALE_MS` old.
+        if !self.keep_lease(id, lease).await || !shared.owner.may_send(lease.generation) {
             return None;
         }
         let request = self
@@ -120,17 +165,23 @@ impl DeliveryWorker {
         let request = request.body(body.clone());
         // A pooled connection the peer closed while idle fails before any answer: the same
         // signed request once more at once, not after the backoff (docs/interop.md §7).
+        // Both tries together within the timeout, which the lease was made to cover.
         let again = request.try_clone();
-        let sent = match (request.send().await, again) {
-            (Err(e), Some(again)) if retry::closed_before_answer(&e) => {
-                self.metrics.resent_at_once.inc();
-                again.send().await
+        let timeout = self.settings.timeout_seconds;
+        let sent = tokio::time::timeout(Duration::from_secs(timeout), async {
+            match (request.send().await, again) {
+                (Err(e), Some(again)) if retry::closed_before_answer(&e) => {
+                    self.metrics.resent_at_once.inc();
+                    again.send().await
+                }
+                (sent, _) => sent,
             }
-            (sent, _) => sent,
-        };
+        })
+        .await;
         Some(match sent {
-            Ok(res) => classify(res.status().as_u16()),
-            Err(e) => Attempt::Transient(None, error_chain(&e)),
+            Ok(Ok(res)) => classify(res.status().as_u16()),
+            Ok(Err(e)) => Attempt::Transient(None, error_chain(&e)),
+            Err(_) => Attempt::Transient(None, format!("no answer within {timeout} s")),
         })
     }
 }
