@@ -226,11 +226,17 @@ impl Application {
         };
         let notifications = match db.sqlite_file() {
             None => background::listen_for_wakeups(state.clone(), stop_rx.clone()),
-            Some(file) => Some(tokio::spawn(background::watch_sqlite_files(
-                file,
-                state.clone(),
-                stop_rx.clone(),
-            ))),
+            Some(file) => {
+                tokio::spawn(background::checkpoint_sqlite(
+                    state.clone(),
+                    stop_rx.clone(),
+                ));
+                Some(tokio::spawn(background::watch_sqlite_files(
+                    file,
+                    state.clone(),
+                    stop_rx.clone(),
+                )))
+            }
         };
         let refreshes = tokio::spawn(background::refresh_counts(state.clone(), stop_rx.clone()));
         let key_watch = tokio::spawn(background::watch_keys(state.clone(), stop_rx.clone()));

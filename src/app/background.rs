@@ -179,6 +179,31 @@ async fn poll_files(
     }
 }
 
+/// How long after a change the SQLite log is checkpointed: writes that come together are
+/// copied together.
+const CHECKPOINT_AFTER: Duration = Duration::from_millis(500);
+
+/// On SQLite, copy the write-ahead log into the database file shortly after each burst of
+/// writes (`Db::checkpoint`), so that no commit does it on the way (BENCHMARKS.md, B4). Woken
+/// by the changes `watch_sqlite_files` sees: an idle server does nothing.
+pub async fn checkpoint_sqlite(state: AppState, mut stop: watch::Receiver<bool>) {
+    let mut changes = state.wakeup.subscribe();
+    loop {
+        tokio::select! {
+            changed = changes.changed() => if changed.is_err() { return },
+            _ = stop.changed() => return,
+        }
+        tokio::select! {
+            () = tokio::time::sleep(CHECKPOINT_AFTER) => {},
+            _ = stop.changed() => return,
+        }
+        changes.mark_unchanged();
+        if let Err(e) = state.db.checkpoint().await {
+            tracing::warn!(error = %e, "checkpointing the database's log");
+        }
+    }
+}
+
 /// On PostgreSQL, other processes (another `serve`, a CLI command) NOTIFY when they queue
 /// deliveries: wake our workers at once rather than at the next poll.
 pub fn listen_for_wakeups(

@@ -126,6 +126,10 @@ pub enum DbError {
 /// the pool idles (BENCHMARKS.md, B6 memory).
 const POOL_IDLE: Duration = Duration::from_secs(30);
 
+/// Pages the SQLite log may hold before a commit copies it into the database itself (the
+/// default is 1,000): reached only if `Db::checkpoint` does not run or cannot keep up.
+const WAL_BACKSTOP_PAGES: u32 = 10_000;
+
 #[derive(Debug, Clone)]
 pub enum Db {
     Sqlite(SqlitePool),
@@ -152,6 +156,11 @@ impl Db {
                 // power loss too, not only on a process crash.
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
+                // The log is copied into the database file by a task of its own after each
+                // burst of writes (`checkpoint`), not by whichever commit finds it past 1,000
+                // pages: that commit would wait for the copy and its fsync, and so would
+                // every inbox activity in its batch (BENCHMARKS.md, B4). This is a backstop.
+                .pragma("wal_autocheckpoint", WAL_BACKSTOP_PAGES.to_string())
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
             let file = options.get_filename();
@@ -231,6 +240,20 @@ impl Db {
     }
 
     /// The SQLite database's file, or `None` on PostgreSQL.
+    /// SQLite: copy the write-ahead log into the database file as far as readers allow,
+    /// without holding up the writer (a PASSIVE checkpoint). Returns the log's frames and
+    /// those copied; `None` on PostgreSQL.
+    pub async fn checkpoint(&self) -> Result<Option<(i64, i64)>, DbError> {
+        let Db::Sqlite(pool) = self else {
+            return Ok(None);
+        };
+        let (_busy, log, copied): (i64, i64, i64) =
+            sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+                .fetch_one(pool)
+                .await?;
+        Ok(Some((log, copied)))
+    }
+
     pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
         match self {
             Db::Sqlite(pool) => Some(pool.connect_options().get_filename().to_owned()),

@@ -57,3 +57,39 @@ async fn sqlite_file_is_created_in_wal_mode() {
         .unwrap();
     assert_eq!(rows, 1);
 }
+
+/// On SQLite the write-ahead log is copied into the database file by a task of its own
+/// soon after a burst of writes, so that no commit (and no inbox activity waiting on it)
+/// does the copy on its way. The database file alone, without its log, then holds them.
+#[tokio::test]
+async fn the_sqlite_log_is_copied_into_the_database_after_writes() {
+    use sqlx::Connection;
+    let db = TestDb::new(Backend::Sqlite).await;
+    let _app = TestApp::spawn(&db, "").await;
+    let file = std::path::PathBuf::from(db.url.trim_start_matches("sqlite://"));
+    // Held open throughout: the last connection to close copies the log itself.
+    let _held = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+    // A few hundred rows: far fewer pages than a commit would copy on its own (1,000).
+    db.seed_followers("http://127.0.0.1:9", 200).await;
+    let copy_dir = tempfile::tempdir().unwrap();
+    let copy = copy_dir.path().join("alone.db");
+    crate::helpers::eventually(
+        "the followers are in the database file itself",
+        std::time::Duration::from_secs(10),
+        async || {
+            // The file alone: SQLite finds no log beside the copy.
+            if std::fs::copy(&file, &copy).is_err() {
+                return false;
+            }
+            let url = format!("sqlite://{}?mode=ro", copy.display());
+            let Ok(mut c) = sqlx::SqliteConnection::connect(&url).await else {
+                return false;
+            };
+            let n: Result<i64, _> = sqlx::query_scalar("SELECT COUNT(*) FROM followers")
+                .fetch_one(&mut c)
+                .await;
+            n.is_ok_and(|n| n == 200)
+        },
+    )
+    .await;
+}
