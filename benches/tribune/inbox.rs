@@ -299,7 +299,9 @@ pub async fn b4_inbox(run: &mut Run) {
             .unwrap()
     };
     let before = scrape();
+    let half_started = Instant::now();
     let (rate_half, p99_half) = open_loop(&inbox, half, rate / 2.0).await;
+    let half_took = half_started.elapsed().as_secs_f64();
     let after = scrape();
 
     // Every 202 is a stored co-signature.
@@ -365,15 +367,27 @@ pub async fn b4_inbox(run: &mut Run) {
         - counter(&before, "tribune_inbox_transactions_total");
     let applied = counter(&after, "tribune_inbox_applied_total")
         - counter(&before, "tribune_inbox_applied_total");
+    // How much of the phase the applier was busy (a queue forms as this nears 100%), and its
+    // longest batch (one slow commit holds up every activity that arrives meanwhile).
+    let busy = (counter(&after, "tribune_inbox_batch_seconds_sum")
+        - counter(&before, "tribune_inbox_batch_seconds_sum"))
+        / half_took;
+    let longest = quantile_between(
+        &buckets(&before, "tribune_inbox_batch_seconds"),
+        &buckets(&after, "tribune_inbox_batch_seconds"),
+        1.0,
+    )
+    .map_or("none".to_owned(), |s| format!("≤ {:.1} ms", s * 1e3));
     run.record(
         "B4 half rate: the applier's share",
         format!(
-            "p99 answer {answer_p99}, p99 batch {batch_p99}; {:.1} activities a batch",
-            applied / batches.max(1.0)
+            "p99 answer {answer_p99}, p99 batch {batch_p99}, longest {longest}; {:.1} activities a batch, busy {:.0}% of the time",
+            applied / batches.max(1.0),
+            busy * 100.0
         ),
         format!("of the client's p99 {p99_half:.1?} (bounds of the histograms' buckets)"),
         json!({"answer_p99": answer_p99, "batch_p99": batch_p99, "batches": batches,
-               "applied": applied}),
+               "applied": applied, "longest_batch": longest, "busy": busy}),
     );
     run.record(
         "B4 the crate's receive_activity",
