@@ -19,8 +19,8 @@ use crate::{
     config::CosignAccept,
     db::{
         self, Tx,
+        bulk::Signer,
         cosign::SignatureRow,
-        remote_actors::RemoteActorRow,
         statements::StatementRow,
         states::{LedgerEvent, SignerClass, Visibility},
     },
@@ -91,8 +91,16 @@ async fn of_statement(
     Ok(outcomes)
 }
 
+/// A signature stored now: its boost's index, and why an admin hid its actor's signatures of
+/// the statement, if one did (moderation outlives an un-boost and a new boost).
+struct Signed {
+    i: usize,
+    sig: SignatureRow,
+    moderated: Option<String>,
+}
+
 /// Store a signature for each boost whose actor has none current of the statement; returns
-/// those stored now, with their boost's index.
+/// those stored now.
 async fn sign(
     state: &AppState,
     tx: &mut Tx,
@@ -100,21 +108,20 @@ async fn sign(
     boosts: &[Boost<'_>],
     waiting: &mut Vec<usize>,
     outcomes: &mut Vec<(usize, Received)>,
-) -> Result<Vec<(usize, SignatureRow)>, CosignError> {
+) -> Result<Vec<Signed>, CosignError> {
     let slug = statement.slug.as_str();
     let mut ids: Vec<&str> = waiting.iter().map(|&i| boosts[i].actor).collect();
     ids.sort_unstable();
     ids.dedup();
-    let actors: HashMap<String, RemoteActorRow> = db::bulk::actors_among(tx, &ids)
+    let signers: HashMap<String, Signer> = db::bulk::signers_among(tx, slug, &ids)
         .await?
         .into_iter()
         .map(|a| (a.id.clone(), a))
         .collect();
-    let members = db::bulk::members_among(tx, &ids).await?;
-    let mut signing: HashSet<String> = db::bulk::signing_among(tx, &ids)
-        .await?
-        .into_iter()
-        .filter_map(|(actor, of)| (of == slug).then_some(actor))
+    let mut signing: HashSet<String> = signers
+        .values()
+        .filter(|a| a.signing)
+        .map(|a| a.id.clone())
         .collect();
     let mut signed = Vec::new();
     // One current signature per statement and actor: a second boost (another Announce id)
@@ -134,19 +141,22 @@ async fn sign(
             } else if !this_round.insert(actor_id) {
                 later.push(i);
             } else {
-                let actor = actors.get(actor_id).ok_or_else(|| {
+                let actor = signers.get(actor_id).ok_or_else(|| {
                     CosignError::Internal(anyhow::anyhow!("the verified actor is not stored"))
                 })?;
-                let member = members.contains(actor_id);
-                rows.push((i, signature(state, statement, &boosts[i], actor, member)));
+                rows.push((
+                    i,
+                    signature(state, statement, &boosts[i], actor),
+                    actor.moderated.clone(),
+                ));
             }
         }
-        let sigs: Vec<SignatureRow> = rows.iter().map(|(_, s)| s.clone()).collect();
+        let sigs: Vec<SignatureRow> = rows.iter().map(|(_, s, _)| s.clone()).collect();
         let stored = db::bulk::insert_signatures(tx, &sigs).await?;
-        for (i, sig) in rows {
+        for (i, sig, moderated) in rows {
             if stored.contains(&sig.announce_id) {
                 signing.insert(sig.actor_id.clone());
-                signed.push((i, sig));
+                signed.push(Signed { i, sig, moderated });
             } else {
                 outcomes.push((i, Received::Duplicate));
             }
@@ -161,10 +171,9 @@ fn signature(
     state: &AppState,
     statement: &StatementRow,
     boost: &Boost<'_>,
-    actor: &RemoteActorRow,
-    member: bool,
+    actor: &Signer,
 ) -> SignatureRow {
-    let class = if member {
+    let class = if actor.member {
         SignerClass::Member
     } else if ORGANISATION_TYPES.contains(&actor.kind.as_str()) {
         SignerClass::Organisation
@@ -211,26 +220,20 @@ async fn record(
     tx: &mut Tx,
     slug: &str,
     boosts: &[Boost<'_>],
-    signed: Vec<(usize, SignatureRow)>,
+    signed: Vec<Signed>,
     outcomes: &mut Vec<(usize, Received)>,
 ) -> Result<(), CosignError> {
     if signed.is_empty() {
         return Ok(());
     }
-    // Moderation of an actor for a statement outlives an un-boost and a new boost.
-    let signers: Vec<&str> = signed.iter().map(|(_, s)| s.actor_id.as_str()).collect();
-    let reasons: HashMap<String, String> = db::bulk::moderated_among(tx, slug, &signers)
-        .await?
-        .into_iter()
-        .collect();
     let mut entries = Vec::with_capacity(signed.len());
-    for (i, sig) in &signed {
+    for Signed { i, sig, moderated } in &signed {
         let evidence = boosts[*i].evidence;
         entries.push((
             entry_for(state, sig, LedgerEvent::Sign, None, evidence),
             evidence,
         ));
-        if let Some(reason) = reasons.get(&sig.actor_id) {
+        if let Some(reason) = moderated {
             let at = Utc::now().trunc_subsecs(0);
             if db::cosign::hide(tx, &sig.announce_id, reason, at).await? {
                 let hide = entry_for(state, sig, LedgerEvent::Hide, Some(reason), None);

@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
-use super::{DbError, Tx, cosign::SignatureRow, on_tx, remote_actors::RemoteActorRow};
+use super::{DbError, Tx, cosign::SignatureRow, on_tx};
 
 /// `(?, ?, …)` with each id bound: the list of an `IN`.
 fn push_list<'a, DB>(q: &mut QueryBuilder<'a, DB>, ids: &'a [&str])
@@ -88,67 +88,47 @@ pub async fn undone_among(tx: &mut Tx, items: &[UndoCheck<'_>]) -> Result<HashSe
     Ok(found.into_iter().collect())
 }
 
-/// The actors among `ids` that are stored.
-pub async fn actors_among(tx: &mut Tx, ids: &[&str]) -> Result<Vec<RemoteActorRow>, DbError> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    Ok(on_tx!(tx, conn => {
-        let mut q = QueryBuilder::new(format!(
-            "SELECT {} FROM remote_actors WHERE id IN ",
-            super::remote_actors::COLUMNS
-        ));
-        push_list(&mut q, ids);
-        q.build_query_as().fetch_all(conn).await?
-    }))
+/// What counting a boost of one statement needs to know of its actor: what the signature
+/// shows of it, whether it is a member, whether it has a current signature of the statement
+/// already, and why an admin hid its signatures of the statement, if one did.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Signer {
+    pub id: String,
+    pub kind: String,
+    pub preferred_username: Option<String>,
+    pub name: Option<String>,
+    pub host: String,
+    pub icon_url: Option<String>,
+    pub member: bool,
+    pub signing: bool,
+    pub moderated: Option<String>,
 }
 
-/// The actors among `ids` that are members.
-pub async fn members_among(tx: &mut Tx, ids: &[&str]) -> Result<HashSet<String>, DbError> {
-    if ids.is_empty() {
-        return Ok(HashSet::new());
-    }
-    let found: Vec<String> = on_tx!(tx, conn => {
-        let mut q = QueryBuilder::new("SELECT actor_id FROM members WHERE actor_id IN ");
-        push_list(&mut q, ids);
-        q.build_query_scalar().fetch_all(conn).await?
-    });
-    Ok(found.into_iter().collect())
-}
-
-/// The statements (slugs) that the actors among `ids` have a current (not withdrawn)
-/// signature of, as (actor, slug). By actor alone, so that the actor's index is the one
-/// used: with the statement too, SQLite walks every current signature of the statement
+/// The stored actors among `ids`, as signers of `slug`: one statement for what used to take
+/// four (the actors, the members among them, their current signatures, their moderation),
+/// since each statement is a round trip to SQLite's thread inside the inbox's transaction
 /// (BENCHMARKS.md, B4).
-pub async fn signing_among(
-    tx: &mut Tx,
-    ids: &[&str],
-) -> Result<HashSet<(String, String)>, DbError> {
-    if ids.is_empty() {
-        return Ok(HashSet::new());
-    }
-    let found: Vec<(String, String)> = on_tx!(tx, conn => {
-        let mut q = QueryBuilder::new(
-            "SELECT actor_id, slug FROM cosignatures WHERE withdrawn_at IS NULL AND actor_id IN ",
-        );
-        push_list(&mut q, ids);
-        q.build_query_as().fetch_all(conn).await?
-    });
-    Ok(found.into_iter().collect())
-}
-
-/// The moderated actors among `ids` for `slug`, with the reason.
-pub async fn moderated_among(
-    tx: &mut Tx,
-    slug: &str,
-    ids: &[&str],
-) -> Result<Vec<(String, String)>, DbError> {
+pub async fn signers_among(tx: &mut Tx, slug: &str, ids: &[&str]) -> Result<Vec<Signer>, DbError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     Ok(on_tx!(tx, conn => {
-        let mut q = QueryBuilder::new("SELECT actor_id, reason FROM moderation WHERE slug = ");
-        q.push_bind(slug).push(" AND actor_id IN ");
+        // The signature looked for by actor, with the statement compared as an expression
+        // (`slug || ''`) so that no index on it is used: by the statement, SQLite would walk
+        // every current signature of it (thousands) for each actor.
+        let mut q = QueryBuilder::new(
+            "SELECT a.id, a.kind, a.preferred_username, a.name, a.host, a.icon_url, \
+             EXISTS (SELECT 1 FROM members m WHERE m.actor_id = a.id) AS member, \
+             EXISTS (SELECT 1 FROM cosignatures c WHERE c.actor_id = a.id \
+                     AND c.withdrawn_at IS NULL AND c.slug || '' = ",
+        );
+        q.push_bind(slug);
+        q.push(
+            ") AS signing, \
+             (SELECT o.reason FROM moderation o WHERE o.slug = ",
+        );
+        q.push_bind(slug);
+        q.push(" AND o.actor_id = a.id) AS moderated FROM remote_actors a WHERE a.id IN ");
         push_list(&mut q, ids);
         q.build_query_as().fetch_all(conn).await?
     }))
