@@ -11,9 +11,7 @@ use chrono::{SubsecRound, Utc};
 
 use super::{
     Received,
-    cosign::{
-        Boost, CosignError, ORGANISATION_TYPES, append_entries, changed, entry_for, our_slug,
-    },
+    cosign::{Boost, CosignError, ORGANISATION_TYPES, append_and_refresh, entry_for, our_slug},
 };
 use crate::{
     config::CosignAccept,
@@ -242,7 +240,5 @@ async fn record(
         }
         outcomes.push((*i, Received::Applied));
     }
-    append_entries(tx, state, slug, entries).await?;
-    changed(state, tx, slug).await?;
-    Ok(())
+    append_and_refresh(tx, state, slug, entries).await
 }

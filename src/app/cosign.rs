@@ -153,6 +153,42 @@ pub(super) async fn append_entries(
     if entries.is_empty() {
         return Ok(());
     }
+    let (rows, seq, hash) = chain(tx, slug, entries).await?;
+    db::bulk::append_entries(tx, slug, &rows).await?;
+    // The new head, signed in the same transaction (docs/ledger.md).
+    super::ledger::sign_head(tx, state, slug, seq, &hash).await?;
+    Ok(())
+}
+
+/// `append_entries`, then `changed`: what a batch of boosts of one statement ends with,
+/// written in as few round trips as the backend allows (`db::bulk::append_with_head`).
+pub(super) async fn append_and_refresh(
+    tx: &mut Tx,
+    state: &AppState,
+    slug: &str,
+    entries: Vec<(LedgerEntry, Option<&str>)>,
+) -> Result<(), CosignError> {
+    if entries.is_empty() {
+        return changed(state, tx, slug).await;
+    }
+    let (rows, seq, hash) = chain(tx, slug, entries).await?;
+    let signed = super::ledger::signed_head(state, slug, seq, &hash)?;
+    let head = db::bulk::NewHead {
+        seq,
+        hash: &hash,
+        signed: &signed,
+    };
+    db::bulk::append_with_head(tx, slug, &rows, &head, refresh_due_ms(state)).await?;
+    Ok(())
+}
+
+/// The entries' places and chain, set under the statement's lock after its last entry; with
+/// the new last place and hash.
+async fn chain<'a>(
+    tx: &mut Tx,
+    slug: &str,
+    entries: Vec<(LedgerEntry, Option<&'a str>)>,
+) -> Result<(Vec<db::bulk::NewEntry<'a>>, i64, String), CosignError> {
     db::cosign::lock_statement(tx, slug).await?;
     let (mut seq, mut prev) = match db::cosign::last_entry(tx, slug).await? {
         Some((seq, hash)) => (seq, hash),
@@ -173,16 +209,19 @@ pub(super) async fn append_entries(
             request,
         });
     }
-    db::bulk::append_entries(tx, slug, &rows).await?;
-    // The new head, signed in the same transaction (docs/ledger.md).
-    super::ledger::sign_head(tx, state, slug, seq, &prev).await?;
-    Ok(())
+    Ok((rows, seq, prev))
+}
+
+/// When a count refresh asked for now is due: changes that come together are announced
+/// together.
+fn refresh_due_ms(state: &AppState) -> i64 {
+    let debounce =
+        i64::try_from(state.settings.cosign.refresh_debounce_seconds * 1000).unwrap_or(i64::MAX);
+    now_ms().saturating_add(debounce)
 }
 
 pub(super) async fn changed(state: &AppState, tx: &mut Tx, slug: &str) -> Result<(), CosignError> {
-    let debounce =
-        i64::try_from(state.settings.cosign.refresh_debounce_seconds * 1000).unwrap_or(i64::MAX);
-    db::cosign::request_refresh(tx, slug, now_ms().saturating_add(debounce)).await?;
+    db::cosign::request_refresh(tx, slug, refresh_due_ms(state)).await?;
     Ok(())
 }
 

@@ -57,14 +57,32 @@ async fn store_head(
     seq: i64,
     hash: &str,
 ) -> anyhow::Result<()> {
+    let signed = head_document(key, urls, slug, seq, hash)?;
+    db::ledger_heads::upsert(tx, slug, seq, hash, &signed).await?;
+    Ok(())
+}
+
+/// The signed head naming entry `seq` (hash `hash`) of the statement's ledger, as stored.
+fn head_document(
+    key: &AssertionKey,
+    urls: &CoalitionUrls,
+    slug: &str,
+    seq: i64,
+    hash: &str,
+) -> anyhow::Result<String> {
     let head = Head {
         statement: urls.statement(slug),
         seq,
         hash: hash.to_owned(),
     };
-    let signed = wire::sign_head(key, &urls.actor, &head, Utc::now())?;
-    db::ledger_heads::upsert(tx, slug, seq, hash, &signed.to_string()).await?;
-    Ok(())
+    Ok(wire::sign_head(key, &urls.actor, &head, Utc::now())?.to_string())
+}
+
+/// The statement's new head, signed, for the transaction that appends entry `seq` to store
+/// (`db::bulk::append_with_head`).
+pub fn signed_head(state: &AppState, slug: &str, seq: i64, hash: &str) -> anyhow::Result<String> {
+    let c = &state.coalition;
+    head_document(&c.assertion_key, &c.urls, slug, seq, hash)
 }
 
 /// Sign the statement's new head, entry `seq` with hash `hash`, in the transaction that

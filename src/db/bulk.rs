@@ -202,3 +202,117 @@ pub async fn append_entries(
     });
     Ok(())
 }
+
+/// A ledger's new head, signed: the entry it names and the signed document.
+pub struct NewHead<'a> {
+    pub seq: i64,
+    pub hash: &'a str,
+    pub signed: &'a str,
+}
+
+/// The end of a batch's boosts of one statement: its new ledger entries, the ledger's new
+/// signed head, and a count refresh asked for at `refresh_due_ms` (unless one is pending).
+///
+/// On SQLite the three statements go as one query, which sqlx runs on the connection's
+/// thread in one round trip, binding the anonymous `?` parameters in order across them
+/// (BENCHMARKS.md, B4: a batch's cost is mostly its round trips). On PostgreSQL they go one
+/// by one.
+pub async fn append_with_head(
+    tx: &mut Tx,
+    slug: &str,
+    entries: &[NewEntry<'_>],
+    head: &NewHead<'_>,
+    refresh_due_ms: i64,
+) -> Result<(), DbError> {
+    let Tx::Sqlite(conn) = tx else {
+        append_entries(tx, slug, entries).await?;
+        super::ledger_heads::upsert(tx, slug, head.seq, head.hash, head.signed).await?;
+        return super::cosign::request_refresh(tx, slug, refresh_due_ms).await;
+    };
+    let mut q = QueryBuilder::<sqlx::Sqlite>::new("");
+    if !entries.is_empty() {
+        q.push("INSERT INTO ledger (slug, seq, entry, hash, request) ");
+        q.push_values(entries, |mut b, e| {
+            b.push_bind(slug)
+                .push_bind(e.seq)
+                .push_bind(&e.text)
+                .push_bind(&e.hash)
+                .push_bind(e.request);
+        });
+        q.push("; ");
+    }
+    let head_binds = [
+        Bind::Text(slug),
+        Bind::Int(head.seq),
+        Bind::Text(head.hash),
+        Bind::Text(head.signed),
+    ];
+    push_statement(&mut q, super::ledger_heads::UPSERT, &head_binds);
+    q.push("; ");
+    push_statement(
+        &mut q,
+        super::cosign::REQUEST_REFRESH,
+        &[Bind::Text(slug), Bind::Int(refresh_due_ms)],
+    );
+    q.build().execute(&mut **conn).await?;
+    Ok(())
+}
+
+/// A value bound to a statement written for both backends.
+#[derive(Clone, Copy)]
+enum Bind<'a> {
+    Text(&'a str),
+    Int(i64),
+}
+
+/// Push `sql`, written with PostgreSQL's `$1`, `$2`… (which SQLite reads as names bound by
+/// number across the whole query), with each `$n` replaced by an anonymous parameter bound
+/// to `binds[n - 1]`, so that it can follow other statements in one SQLite query.
+fn push_statement<'a>(q: &mut QueryBuilder<'a, sqlx::Sqlite>, sql: &str, binds: &[Bind<'a>]) {
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        q.push(&rest[..at]);
+        let digits = rest[at + 1..]
+            .find(|c: char| !c.is_ascii_digit())
+            .map_or(rest.len() - at - 1, |n| n);
+        let n: usize = rest[at + 1..at + 1 + digits].parse().unwrap_or(0);
+        match n.checked_sub(1).and_then(|i| binds.get(i)) {
+            Some(Bind::Text(t)) => {
+                q.push_bind(*t);
+            }
+            Some(Bind::Int(v)) => {
+                q.push_bind(*v);
+            }
+            None => {
+                q.push(&rest[at..at + 1 + digits]);
+            }
+        }
+        rest = &rest[at + 1 + digits..];
+    }
+    q.push(rest);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Bind, QueryBuilder, push_statement};
+
+    #[test]
+    fn numbered_parameters_become_anonymous_ones_in_order() {
+        let mut q = QueryBuilder::<sqlx::Sqlite>::new("INSERT INTO t (a) VALUES (?); ");
+        push_statement(
+            &mut q,
+            super::super::cosign::REQUEST_REFRESH,
+            &[Bind::Text("s"), Bind::Int(7)],
+        );
+        assert_eq!(
+            q.sql(),
+            "INSERT INTO t (a) VALUES (?); INSERT INTO count_refreshes (slug, due_at) \
+             VALUES (?, ?) ON CONFLICT (slug) DO NOTHING"
+        );
+        // `$10` is one number, not `$1` and a digit.
+        let mut q = QueryBuilder::<sqlx::Sqlite>::new("");
+        let binds: Vec<Bind<'_>> = (1..=10).map(Bind::Int).collect();
+        push_statement(&mut q, "SELECT $2, $10, $1 WHERE x = 'a'", &binds);
+        assert_eq!(q.sql(), "SELECT ?, ?, ? WHERE x = 'a'");
+    }
+}

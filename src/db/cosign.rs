@@ -270,11 +270,13 @@ pub async fn ledger(db: &Db, slug: &str) -> Result<Vec<StoredEntry>, DbError> {
         .collect())
 }
 
+/// A count refresh of a statement asked for (slug, due time), unless one is pending.
+pub(super) const REQUEST_REFRESH: &str =
+    "INSERT INTO count_refreshes (slug, due_at) VALUES ($1, $2) ON CONFLICT (slug) DO NOTHING";
+
 /// Ask for a count refresh of `slug` at `due_ms`, unless one is already pending.
 pub async fn request_refresh(tx: &mut Tx, slug: &str, due_ms: i64) -> Result<(), DbError> {
-    let sql =
-        "INSERT INTO count_refreshes (slug, due_at) VALUES ($1, $2) ON CONFLICT (slug) DO NOTHING";
-    on_tx!(tx, conn => sqlx::query(sql).bind(slug).bind(due_ms).execute(conn).await.map(|_| ())?);
+    on_tx!(tx, conn => sqlx::query(REQUEST_REFRESH).bind(slug).bind(due_ms).execute(conn).await.map(|_| ())?);
     Ok(())
 }
 

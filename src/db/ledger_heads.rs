@@ -10,6 +10,12 @@ pub struct HeadRow {
     pub signed: String,
 }
 
+/// Replace the statement's head (slug, seq, hash, signed document).
+pub(super) const UPSERT: &str = "INSERT INTO ledger_heads (slug, seq, hash, signed) \
+                                 VALUES ($1, $2, $3, $4) ON CONFLICT (slug) DO UPDATE \
+                                 SET seq = excluded.seq, hash = excluded.hash, \
+                                 signed = excluded.signed";
+
 /// Replace the statement's head, in the transaction that appended the entry it names.
 pub async fn upsert(
     tx: &mut Tx,
@@ -18,10 +24,7 @@ pub async fn upsert(
     hash: &str,
     signed: &str,
 ) -> Result<(), DbError> {
-    let sql = "INSERT INTO ledger_heads (slug, seq, hash, signed) VALUES ($1, $2, $3, $4) \
-               ON CONFLICT (slug) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, \
-               signed = excluded.signed";
-    on_tx!(tx, conn => sqlx::query(sql)
+    on_tx!(tx, conn => sqlx::query(UPSERT)
         .bind(slug)
         .bind(seq)
         .bind(hash)
