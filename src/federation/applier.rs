@@ -51,14 +51,19 @@ pub struct Applier {
 }
 
 impl Applier {
-    /// Start applying. The task ends when every handle is gone (the server has stopped and
-    /// finished its requests).
+    /// Start applying. The applier's thread ends when every handle is gone (the server has
+    /// stopped and finished its requests).
     pub fn start(federation: FederationConfig<AppState>) -> Applier {
         // Bounded by the inbox's processing places already (`in_process`): every job is
         // sent by a request holding one.
         let (jobs, queue) = mpsc::channel(MAX_BATCH * 4);
-        let metrics = federation.to_request_data().metrics.clone();
-        tokio::spawn(run(federation, queue));
+        let data = federation.to_request_data();
+        let metrics = data.metrics.clone();
+        if matches!(data.db, db::Db::Sqlite(_)) {
+            on_own_thread(federation, queue);
+        } else {
+            tokio::spawn(run(federation, queue));
+        }
         Applier { jobs, metrics }
     }
 
@@ -74,6 +79,46 @@ impl Applier {
         self.metrics.inbox_apply_seconds.observe(started.elapsed());
         answer
     }
+}
+
+/// Run the applier on a thread of its own, with a runtime that runs nothing else.
+///
+/// A batch is about nine statements in turn, each answered from SQLite's thread (or the
+/// network), from outside the server's runtime. Woken from outside, a task of that runtime
+/// joins a queue its workers look at only between the tasks they run already, and under load
+/// requests keep them busy: the applier would wait there at every answer. On its own thread
+/// it is woken by the system's scheduler instead (BENCHMARKS.md, B4: the applier's answers
+/// at half rate). If that thread cannot be made, the applier runs on the server's runtime.
+///
+/// SQLite only: its connections answer through channels from threads of their own, while a
+/// PostgreSQL connection opened here would be a socket of this runtime's, dead with it for
+/// whoever uses it next from the pool once the server stops.
+fn on_own_thread(federation: FederationConfig<AppState>, queue: mpsc::Receiver<Job>) {
+    let (hand, take) = std::sync::mpsc::sync_channel(1);
+    let spawned = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .and_then(|runtime| {
+            std::thread::Builder::new()
+                .name("tribune-inbox".into())
+                .spawn(move || {
+                    if let Ok((federation, queue)) = take.recv() {
+                        runtime.block_on(run(federation, queue));
+                    }
+                })
+        });
+    let (federation, queue) = match spawned {
+        Ok(_) => match hand.send((federation, queue)) {
+            Ok(()) => return,
+            // The thread is gone already: what was handed over comes back.
+            Err(std::sync::mpsc::SendError(back)) => back,
+        },
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot start the inbox's own thread");
+            (federation, queue)
+        }
+    };
+    tokio::spawn(run(federation, queue));
 }
 
 async fn run(federation: FederationConfig<AppState>, mut queue: mpsc::Receiver<Job>) {
