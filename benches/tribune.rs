@@ -351,6 +351,56 @@ async fn b5_reads(run: &mut Run) {
             json!({"per_second": rps, "p99_ms": p99.as_secs_f64() * 1000.0, "ratio": rps / ceiling}),
         );
     }
+
+    // What the page's size costs by itself: a trivial handler answering with the page's own
+    // headers and body, as bytes in hand, under the same load.
+    let page = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .get(format!("{local}/statements/s"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    let mut headers = page.headers().clone();
+    for name in ["date", "content-length", "connection"] {
+        headers.remove(name);
+    }
+    let body = page.bytes().await.unwrap();
+    let (header_bytes, body_bytes) = (
+        headers
+            .iter()
+            .map(|(n, v)| n.as_str().len() + v.len() + 4)
+            .sum::<usize>(),
+        body.len(),
+    );
+    let same_bytes = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let same_bytes_addr = same_bytes.local_addr().unwrap();
+    tokio::spawn(async move {
+        let app = axum::Router::new().route(
+            "/",
+            axum::routing::get(move || async move { (headers.clone(), body.clone()) }),
+        );
+        axum::serve(same_bytes, app).await.unwrap();
+    });
+    let (same, same_p99) = load(
+        &format!("http://{same_bytes_addr}/"),
+        "text/html",
+        connections,
+        d,
+    )
+    .await;
+    run.record(
+        "B5 trivial handler, the page's bytes",
+        format!("{same:.0} req/s, p99 {same_p99:.1?}"),
+        format!(
+            "{:.2}× the trivial handler: {body_bytes} bytes of body, {header_bytes} of headers",
+            same / ceiling
+        ),
+        json!({"per_second": same, "p99_ms": same_p99.as_secs_f64() * 1000.0,
+               "ratio": same / ceiling, "body_bytes": body_bytes, "header_bytes": header_bytes}),
+    );
 }
 
 fn proc_field(pid: u32, file: &str, key: &str) -> Option<u64> {
