@@ -3,9 +3,9 @@
 //! On Linux with glibc, the binary is linked with its relative relocations packed
 //! (`-z pack-relative-relocs`, the ELF `DT_RELR` table). A position-independent executable
 //! holds one relocation for every pointer in its read-only data (vtables, tables of
-//! strings); as 24-byte `Rela` records they made 2.7 MB of the binary, all read by the
-//! loader at every start (BENCHMARKS.md, B6). Packed, they take a few kilobytes, and the
-//! binary keeps its address randomisation. glibc reads the table from 2.36 on; a linker
+//! strings); as 24-byte `Rela` records they made 1.2 MB of the binary, all read by the
+//! loader at every start (BENCHMARKS.md, B6). Packed, they take 19 KB, and the binary
+//! keeps its address randomisation. glibc reads the table from 2.36 on; a linker
 //! that does not know the option (GNU ld before 2.38) warns and ignores it.
 
 fn main() {
