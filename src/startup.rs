@@ -196,6 +196,11 @@ impl Application {
         &self.state
     }
 
+    /// The federation crate's configuration the server runs with.
+    pub fn federation(&self) -> &FederationConfig<AppState> {
+        &self.federation
+    }
+
     /// Serve until `shutdown` completes, then finish in-flight requests and close the pool.
     pub async fn run_until<F>(self, shutdown: F) -> std::io::Result<()>
     where

@@ -35,7 +35,7 @@ pub fn router(state: AppState, federation: &FederationConfig<AppState>) -> Route
     let with_data =
         |router: Router<AppState>| router.layer(FederationMiddleware::new(federation.clone()));
     let signed_gets = authorized_fetch::Verifier::new(state.clone(), federation.clone());
-    Router::new()
+    let routes = Router::new()
         .merge(well_known::router())
         .merge(with_data(inbox::router(applier)))
         .merge(activitypub::router())
@@ -50,13 +50,42 @@ pub fn router(state: AppState, federation: &FederationConfig<AppState>) -> Route
         .merge(with_data(console::router(&state)))
         .merge(health::router())
         .fallback(|| async { HttpError::not_found("not found") })
-        .method_not_allowed_fallback(|| async { HttpError::MethodNotAllowed })
-        .layer(axum::middleware::from_fn_with_state(
+        .method_not_allowed_fallback(|| async { HttpError::MethodNotAllowed });
+    behind_front(routes, FRONT_LAYERS.len(), state, signed_gets)
+}
+
+/// The layers every request crosses before its route, in the order it meets them.
+pub const FRONT_LAYERS: [&str; 4] = [
+    "trace",
+    "panic catcher",
+    "body limit",
+    "authorized fetch and cache",
+];
+
+/// `routes` behind the first `layers` of `FRONT_LAYERS`: all of them in the server; fewer
+/// when the benchmark measures what each one costs (BENCHMARKS.md, B5).
+pub fn behind_front(
+    routes: Router<AppState>,
+    layers: usize,
+    state: AppState,
+    signed_gets: authorized_fetch::Verifier,
+) -> Router {
+    let mut routes = routes;
+    if layers >= 4 {
+        routes = routes.layer(axum::middleware::from_fn_with_state(
             signed_gets,
             authorized_fetch::front,
-        ))
-        .with_state(state)
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(CatchPanicLayer::custom(error::panic_response))
-        .layer(TraceLayer::new_for_http())
+        ));
+    }
+    let mut router = routes.with_state(state);
+    if layers >= 3 {
+        router = router.layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES));
+    }
+    if layers >= 2 {
+        router = router.layer(CatchPanicLayer::custom(error::panic_response));
+    }
+    if layers >= 1 {
+        router = router.layer(TraceLayer::new_for_http());
+    }
+    router
 }
