@@ -74,12 +74,12 @@ async fn of_statement(
     // Lock first: the inserts below take key-share locks on the statement row, and taking
     // them before the ledger's lock would let two boosts deadlock on PostgreSQL.
     db::cosign::lock_statement(tx, slug).await?;
-    let refused = match db::statements::get_in(tx, slug).await? {
+    let refused = match db::statements::get_with_head_in(tx, slug).await? {
         None => Some("an Announce of no statement of ours"),
-        Some(s) if s.deleted_at.is_some() => Some("an Announce of a deleted statement"),
-        Some(statement) => {
+        Some((s, _)) if s.deleted_at.is_some() => Some("an Announce of a deleted statement"),
+        Some((statement, last)) => {
             let signed = sign(state, tx, &statement, boosts, &mut waiting, &mut outcomes).await?;
-            record(state, tx, slug, boosts, signed, &mut outcomes).await?;
+            record(state, tx, slug, last, boosts, signed, &mut outcomes).await?;
             None
         }
     };
@@ -212,11 +212,13 @@ fn signature(
 }
 
 /// The ledger entries of the new signatures (each followed by its hiding, when an admin
-/// moderated its actor for this statement), and a count refresh.
+/// moderated its actor for this statement), after the ledger's `last` entry, and a count
+/// refresh.
 async fn record(
     state: &AppState,
     tx: &mut Tx,
     slug: &str,
+    last: Option<(i64, String)>,
     boosts: &[Boost<'_>],
     signed: Vec<Signed>,
     outcomes: &mut Vec<(usize, Received)>,
@@ -240,5 +242,5 @@ async fn record(
         }
         outcomes.push((*i, Received::Applied));
     }
-    append_and_refresh(tx, state, slug, entries).await
+    append_and_refresh(tx, state, slug, last, entries).await
 }

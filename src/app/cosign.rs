@@ -162,16 +162,19 @@ pub(super) async fn append_entries(
 
 /// `append_entries`, then `changed`: what a batch of boosts of one statement ends with,
 /// written in as few round trips as the backend allows (`db::bulk::append_with_head`).
+/// `last` is the ledger's last entry (place and hash), read under the statement's lock in
+/// this transaction (`db::statements::get_with_head_in`).
 pub(super) async fn append_and_refresh(
     tx: &mut Tx,
     state: &AppState,
     slug: &str,
+    last: Option<(i64, String)>,
     entries: Vec<(LedgerEntry, Option<&str>)>,
 ) -> Result<(), CosignError> {
     if entries.is_empty() {
         return changed(state, tx, slug).await;
     }
-    let (rows, seq, hash) = chain(tx, slug, entries).await?;
+    let (rows, seq, hash) = chain_after(last, entries);
     let signed = super::ledger::signed_head(state, slug, seq, &hash)?;
     let head = db::bulk::NewHead {
         seq,
@@ -190,10 +193,16 @@ async fn chain<'a>(
     entries: Vec<(LedgerEntry, Option<&'a str>)>,
 ) -> Result<(Vec<db::bulk::NewEntry<'a>>, i64, String), CosignError> {
     db::cosign::lock_statement(tx, slug).await?;
-    let (mut seq, mut prev) = match db::cosign::last_entry(tx, slug).await? {
-        Some((seq, hash)) => (seq, hash),
-        None => (0, GENESIS.to_owned()),
-    };
+    let last = db::cosign::last_entry(tx, slug).await?;
+    Ok(chain_after(last, entries))
+}
+
+/// The entries' places and chain after the ledger's `last` entry (none: the genesis).
+fn chain_after<'a>(
+    last: Option<(i64, String)>,
+    entries: Vec<(LedgerEntry, Option<&'a str>)>,
+) -> (Vec<db::bulk::NewEntry<'a>>, i64, String) {
+    let (mut seq, mut prev) = last.unwrap_or_else(|| (0, GENESIS.to_owned()));
     let mut rows = Vec::with_capacity(entries.len());
     for (mut entry, request) in entries {
         seq += 1;
@@ -209,7 +218,7 @@ async fn chain<'a>(
             request,
         });
     }
-    Ok((rows, seq, prev))
+    (rows, seq, prev)
 }
 
 /// When a count refresh asked for now is due: changes that come together are announced

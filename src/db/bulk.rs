@@ -8,7 +8,7 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
-use sqlx::{Database, Encode, QueryBuilder, Type};
+use sqlx::{Database, Encode, QueryBuilder, Row, Type};
 
 use super::{DbError, Tx, cosign::SignatureRow, on_tx};
 
@@ -44,14 +44,31 @@ pub async fn record_received(
         return Ok(HashSet::new());
     }
     let rows: Vec<(String, String)> = on_tx!(tx, conn => {
-        let mut q = QueryBuilder::new("INSERT INTO received_activities (id, actor_id, kind, received_at) ");
-        q.push_values(items, |mut b, i| {
-            b.push_bind(i.id).push_bind(i.actor_id).push_bind(i.kind).push_bind(at);
-        });
-        q.push(" ON CONFLICT (actor_id, id) DO NOTHING RETURNING actor_id, id");
+        let mut q = QueryBuilder::new("");
+        push_record(&mut q, items, at);
         q.build_query_as().fetch_all(conn).await?
     });
     Ok(rows.into_iter().collect())
+}
+
+/// The statement `record_received` runs; it returns the pairs recorded.
+fn push_record<'a, DB>(
+    q: &mut QueryBuilder<'a, DB>,
+    items: &'a [ReceivedItem<'a>],
+    at: DateTime<Utc>,
+) where
+    DB: Database,
+    &'a str: Encode<'a, DB> + Type<DB>,
+    DateTime<Utc>: Encode<'a, DB> + Type<DB>,
+{
+    q.push("INSERT INTO received_activities (id, actor_id, kind, received_at) ");
+    q.push_values(items, |mut b, i| {
+        b.push_bind(i.id)
+            .push_bind(i.actor_id)
+            .push_bind(i.kind)
+            .push_bind(at);
+    });
+    q.push(" ON CONFLICT (actor_id, id) DO NOTHING RETURNING actor_id, id");
 }
 
 /// An activity that its actor may have undone before it arrived.
@@ -69,23 +86,66 @@ pub async fn undone_among(tx: &mut Tx, items: &[UndoCheck<'_>]) -> Result<HashSe
         return Ok(HashSet::new());
     }
     let found: Vec<i64> = on_tx!(tx, conn => {
-        // `VALUES` names its columns column1, column2… on both backends.
-        let mut q = QueryBuilder::new("SELECT DISTINCT v.column1 FROM (");
-        q.push_values(items.iter().enumerate(), |mut b, (n, i)| {
-            b.push_bind(n as i64)
-                .push_bind(i.actor_id)
-                .push_bind(i.activity_id)
-                .push_bind(i.kind)
-                .push_bind(i.object);
-        });
-        q.push(
-            ") AS v JOIN undone_activities u ON u.actor_id = v.column2 \
-             AND (u.kind = v.column4 OR u.kind = '*') \
-             AND (u.activity_id = v.column3 OR (u.activity_id = '' AND u.object = v.column5))",
-        );
+        let mut q = QueryBuilder::new("");
+        push_undone(&mut q, items);
         q.build_query_scalar().fetch_all(conn).await?
     });
     Ok(found.into_iter().collect())
+}
+
+/// The statement `undone_among` runs; it returns the indexes found.
+fn push_undone<'a, DB>(q: &mut QueryBuilder<'a, DB>, items: &'a [UndoCheck<'a>])
+where
+    DB: Database,
+    &'a str: Encode<'a, DB> + Type<DB>,
+    i64: Encode<'a, DB> + Type<DB>,
+{
+    // `VALUES` names its columns column1, column2… on both backends.
+    q.push("SELECT DISTINCT v.column1 FROM (");
+    q.push_values(items.iter().enumerate(), |mut b, (n, i)| {
+        b.push_bind(n as i64)
+            .push_bind(i.actor_id)
+            .push_bind(i.activity_id)
+            .push_bind(i.kind)
+            .push_bind(i.object);
+    });
+    q.push(
+        ") AS v JOIN undone_activities u ON u.actor_id = v.column2 \
+         AND (u.kind = v.column4 OR u.kind = '*') \
+         AND (u.activity_id = v.column3 OR (u.activity_id = '' AND u.object = v.column5))",
+    );
+}
+
+/// `record_received(items)` and `undone_among(checks)` in one: on SQLite as one query of
+/// two statements, which sqlx runs on the connection's thread in one round trip (each is a
+/// wake-up of that thread and of the inbox's: BENCHMARKS.md, B4); on PostgreSQL one after
+/// the other. The rows of the first statement have two columns, those of the second one.
+pub async fn record_and_check(
+    tx: &mut Tx,
+    items: &[ReceivedItem<'_>],
+    checks: &[UndoCheck<'_>],
+    at: DateTime<Utc>,
+) -> Result<(HashSet<(String, String)>, HashSet<i64>), DbError> {
+    let conn = match tx {
+        Tx::Sqlite(conn) if !items.is_empty() && !checks.is_empty() => conn,
+        _ => {
+            let recorded = record_received(tx, items, at).await?;
+            return Ok((recorded, undone_among(tx, checks).await?));
+        }
+    };
+    let mut q = QueryBuilder::<sqlx::Sqlite>::new("");
+    push_record(&mut q, items, at);
+    q.push("; ");
+    push_undone(&mut q, checks);
+    let (mut recorded, mut undone) = (HashSet::new(), HashSet::new());
+    for row in q.build().fetch_all(&mut **conn).await? {
+        if row.len() == 2 {
+            recorded.insert((row.try_get(0)?, row.try_get(1)?));
+        } else {
+            undone.insert(row.try_get(0)?);
+        }
+    }
+    Ok((recorded, undone))
 }
 
 /// What counting a boost of one statement needs to know of its actor: what the signature

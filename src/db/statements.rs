@@ -88,12 +88,24 @@ fn typed(rows: Vec<StoredRow>) -> Result<Vec<StatementRow>, DbError> {
     rows.into_iter().map(StatementRow::try_from).collect()
 }
 
-const SELECT: &str = "SELECT s.slug, s.current_version, s.tags, s.image_hash, s.image_alt, \
+/// The columns of a `StoredRow` and where they come from, as literals to build queries with.
+macro_rules! columns {
+    () => {
+        "s.slug, s.current_version, s.tags, s.image_hash, s.image_alt, \
      m.media_type AS image_type, s.pinned, s.published_at, s.updated_at, s.deleted_at, \
-     v.hash AS version_hash, v.texts, s.mentions, s.federate \
-     FROM statements s \
-     JOIN statement_versions v ON v.slug = s.slug AND v.version = s.current_version \
-     LEFT JOIN media m ON m.hash = s.image_hash";
+     v.hash AS version_hash, v.texts, s.mentions, s.federate"
+    };
+}
+
+macro_rules! from {
+    () => {
+        "FROM statements s \
+         JOIN statement_versions v ON v.slug = s.slug AND v.version = s.current_version \
+         LEFT JOIN media m ON m.hash = s.image_hash"
+    };
+}
+
+const SELECT: &str = concat!("SELECT ", columns!(), " ", from!());
 
 pub async fn get(db: &Db, slug: &str) -> Result<Option<StatementRow>, DbError> {
     let sql = format!("{SELECT} WHERE s.slug = $1");
@@ -103,6 +115,49 @@ pub async fn get(db: &Db, slug: &str) -> Result<Option<StatementRow>, DbError> {
         .await?)
     .map(StatementRow::try_from)
     .transpose()
+}
+
+/// A statement with its ledger's last entry (place and hash), if it has one.
+#[derive(sqlx::FromRow)]
+struct WithHead {
+    #[sqlx(flatten)]
+    row: StoredRow,
+    head_seq: Option<i64>,
+    head_hash: Option<String>,
+}
+
+/// The statement and its ledger's last entry, read in one statement: what the inbox needs
+/// to append co-signatures after it (BENCHMARKS.md, B4: each statement is a round trip).
+/// Call it with the statement locked (`cosign::lock_statement`), so that the last entry
+/// stays the last until the transaction ends.
+pub async fn get_with_head_in(
+    tx: &mut Tx,
+    slug: &str,
+) -> Result<Option<(StatementRow, Option<(i64, String)>)>, DbError> {
+    const SQL: &str = concat!(
+        "SELECT ",
+        columns!(),
+        ", (SELECT l.seq FROM ledger l WHERE l.slug = s.slug ORDER BY l.seq DESC LIMIT 1) \
+         AS head_seq, \
+         (SELECT l.hash FROM ledger l WHERE l.slug = s.slug ORDER BY l.seq DESC LIMIT 1) \
+         AS head_hash ",
+        from!(),
+        " WHERE s.slug = $1"
+    );
+    let found = on_tx!(tx, conn => sqlx::query_as::<_, WithHead>(SQL)
+        .bind(slug)
+        .fetch_optional(conn)
+        .await?);
+    let Some(WithHead {
+        row,
+        head_seq,
+        head_hash,
+    }) = found
+    else {
+        return Ok(None);
+    };
+    let head = head_seq.zip(head_hash);
+    Ok(Some((StatementRow::try_from(row)?, head)))
 }
 
 pub async fn get_in(tx: &mut Tx, slug: &str) -> Result<Option<StatementRow>, DbError> {

@@ -162,17 +162,7 @@ pub async fn announces(
             kind: &activities[i].kind,
         })
         .collect();
-    let recorded = db::bulk::record_received(tx, &items, Utc::now()).await?;
-    let mut fresh = Vec::with_capacity(first.len());
-    for i in first {
-        let a = activities[i];
-        if recorded.contains(&(a.actor.to_string(), a.id.to_string())) {
-            fresh.push(i);
-        } else {
-            outcomes[i] = Some(Received::Duplicate);
-        }
-    }
-    let checks: Vec<UndoCheck<'_>> = fresh
+    let checks: Vec<UndoCheck<'_>> = first
         .iter()
         .map(|&i| UndoCheck {
             actor_id: activities[i].actor.as_str(),
@@ -181,10 +171,13 @@ pub async fn announces(
             object: boost_of(activities[i]).object.unwrap_or_default(),
         })
         .collect();
-    let undone = db::bulk::undone_among(tx, &checks).await?;
-    let mut applying = Vec::with_capacity(fresh.len());
-    for (n, i) in fresh.into_iter().enumerate() {
-        if undone.contains(&(n as i64)) {
+    let (recorded, undone) = db::bulk::record_and_check(tx, &items, &checks, Utc::now()).await?;
+    let mut applying = Vec::with_capacity(first.len());
+    for (n, i) in first.into_iter().enumerate() {
+        let a = activities[i];
+        if !recorded.contains(&(a.actor.to_string(), a.id.to_string())) {
+            outcomes[i] = Some(Received::Duplicate);
+        } else if undone.contains(&(n as i64)) {
             outcomes[i] = Some(Received::Ignored(
                 "an activity its actor undid before it arrived",
             ));
