@@ -83,7 +83,7 @@ impl Applier {
 
 /// Run the applier on a thread of its own, with a runtime that runs nothing else.
 ///
-/// A batch is about nine statements in turn, each answered from SQLite's thread (or the
+/// A batch is about seven statements in turn, each answered from SQLite's thread (or the
 /// network), from outside the server's runtime. Woken from outside, a task of that runtime
 /// joins a queue its workers look at only between the tasks they run already, and under load
 /// requests keep them busy: the applier would wait there at every answer. On its own thread
