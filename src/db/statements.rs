@@ -92,8 +92,8 @@ fn typed(rows: Vec<StoredRow>) -> Result<Vec<StatementRow>, DbError> {
 macro_rules! columns {
     () => {
         "s.slug, s.current_version, s.tags, s.image_hash, s.image_alt, \
-     m.media_type AS image_type, s.pinned, s.published_at, s.updated_at, s.deleted_at, \
-     v.hash AS version_hash, v.texts, s.mentions, s.federate"
+         m.media_type AS image_type, s.pinned, s.published_at, s.updated_at, s.deleted_at, \
+         v.hash AS version_hash, v.texts, s.mentions, s.federate"
     };
 }
 
@@ -137,27 +137,19 @@ pub async fn get_with_head_in(
     const SQL: &str = concat!(
         "SELECT ",
         columns!(),
-        ", (SELECT l.seq FROM ledger l WHERE l.slug = s.slug ORDER BY l.seq DESC LIMIT 1) \
-         AS head_seq, \
-         (SELECT l.hash FROM ledger l WHERE l.slug = s.slug ORDER BY l.seq DESC LIMIT 1) \
-         AS head_hash ",
+        ", l.seq AS head_seq, l.hash AS head_hash ",
         from!(),
-        " WHERE s.slug = $1"
+        " LEFT JOIN ledger l ON l.slug = s.slug \
+         AND l.seq = (SELECT MAX(e.seq) FROM ledger e WHERE e.slug = s.slug) \
+         WHERE s.slug = $1"
     );
     let found = on_tx!(tx, conn => sqlx::query_as::<_, WithHead>(SQL)
         .bind(slug)
         .fetch_optional(conn)
         .await?);
-    let Some(WithHead {
-        row,
-        head_seq,
-        head_hash,
-    }) = found
-    else {
-        return Ok(None);
-    };
-    let head = head_seq.zip(head_hash);
-    Ok(Some((StatementRow::try_from(row)?, head)))
+    found
+        .map(|w| Ok((StatementRow::try_from(w.row)?, w.head_seq.zip(w.head_hash))))
+        .transpose()
 }
 
 pub async fn get_in(tx: &mut Tx, slug: &str) -> Result<Option<StatementRow>, DbError> {
