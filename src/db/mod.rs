@@ -25,6 +25,7 @@ pub mod delivery_leases;
 pub mod delivery_outcomes;
 pub mod delivery_reports;
 pub mod delivery_retries;
+mod files;
 pub mod followers;
 pub mod following;
 mod idle;
@@ -165,10 +166,10 @@ impl Db {
                 .busy_timeout(Duration::from_secs(10));
             let file = options.get_filename();
             if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
-                create_dir(dir)?;
+                files::create_dir(dir)?;
             }
             if file != Path::new(":memory:") {
-                private_files(file)?;
+                files::private_files(file)?;
             }
             let pool = SqlitePoolOptions::new()
                 .max_connections(settings.max_connections)
@@ -229,6 +230,27 @@ impl Db {
             // can fail with SQLITE_BUSY instead of waiting for the busy timeout.
             Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// A handle for a writer that has the database to itself most of the time (the inbox's
+    /// applier). On SQLite, a pool of one connection of its own, opened like the others: its
+    /// page cache stays valid from one transaction to the next as long as nobody else writes
+    /// (any other connection's commit empties it), and it never waits for the shared pool's
+    /// connections, taken by reads (BENCHMARKS.md, B4: the inbox's own connection). Closed
+    /// after `POOL_IDLE` unused, reopened by the next transaction. On PostgreSQL, the shared
+    /// pool: a connection costs a server process there, and none of this applies.
+    pub async fn own_writer(&self) -> Result<Db, DbError> {
+        Ok(match self {
+            Db::Sqlite(pool) => Db::Sqlite(
+                SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .test_before_acquire(false)
+                    .idle_timeout(POOL_IDLE)
+                    .connect_with((*pool.connect_options()).clone())
+                    .await?,
+            ),
+            Db::Postgres(_) => self.clone(),
         })
     }
 
@@ -350,62 +372,6 @@ pub async fn ready(db: &Db) -> Result<(), DbError> {
             "{applied} of {expected} migrations applied"
         )));
     }
-    Ok(())
-}
-
-/// The database's folder, created readable by this user alone: it holds the coalition's
-/// private key.
-fn create_dir(dir: &Path) -> Result<(), DbError> {
-    let fail = |e: std::io::Error| {
-        DbError::Setup(format!(
-            "cannot create the folder {} for the SQLite file: {e}",
-            dir.display()
-        ))
-    };
-    if dir.exists() {
-        return Ok(());
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(fail)
-    }
-    #[cfg(not(unix))]
-    std::fs::create_dir_all(dir).map_err(fail)
-}
-
-/// The SQLite file readable and writable by this user alone (0600), created so before SQLite
-/// opens it: SQLite gives its `-wal` and `-shm` files the main file's mode. A file left by an
-/// earlier version is tightened the same way, with its companions.
-fn private_files(file: &Path) -> Result<(), DbError> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        let fail = |e: std::io::Error| {
-            DbError::Setup(format!("cannot make {} private: {e}", file.display()))
-        };
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(0o600)
-            .open(file)
-            .map_err(fail)?;
-        for suffix in ["", "-wal", "-shm"] {
-            let mut name = file.as_os_str().to_owned();
-            name.push(suffix);
-            let path = std::path::PathBuf::from(name);
-            if path.exists() {
-                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
-                    .map_err(fail)?;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = file;
     Ok(())
 }
 

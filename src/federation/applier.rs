@@ -28,7 +28,7 @@ use super::{
 };
 use crate::{
     app::Received,
-    db::{self, Tx},
+    db::{self, Db, Tx},
     protocol::incoming::Incoming,
     state::AppState,
 };
@@ -122,6 +122,15 @@ fn on_own_thread(federation: FederationConfig<AppState>, queue: mpsc::Receiver<J
 }
 
 async fn run(federation: FederationConfig<AppState>, mut queue: mpsc::Receiver<Job>) {
+    // The applier writes through a connection of its own on SQLite (`Db::own_writer`).
+    let shared = federation.to_request_data().db.clone();
+    let db = match shared.own_writer().await {
+        Ok(own) => own,
+        Err(e) => {
+            tracing::warn!(error = %e, "the inbox cannot open its own connection; sharing the pool");
+            shared
+        }
+    };
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut jobs, MAX_BATCH).await > 0 {
         let started = std::time::Instant::now();
@@ -133,9 +142,9 @@ async fn run(federation: FederationConfig<AppState>, mut queue: mpsc::Receiver<J
         if units.len() == 1
             && let Some(unit) = units.pop_front()
         {
-            sole(&data, unit).await;
+            sole(&data, &db, unit).await;
         } else {
-            together(&data, units).await;
+            together(&data, &db, units).await;
         }
         data.metrics.inbox_batch_seconds.observe(started.elapsed());
     }
@@ -159,8 +168,8 @@ fn is_announce(envelope: &Envelope) -> bool {
 }
 
 /// One activity in its own transaction: the path every activity took before batches.
-async fn alone(data: &Data<AppState>, job: Job) {
-    let outcome = own_transaction(data, std::slice::from_ref(&job))
+async fn alone(data: &Data<AppState>, db: &Db, job: Job) {
+    let outcome = own_transaction(data, db, std::slice::from_ref(&job))
         .await
         .map(|mut outcomes| {
             outcomes
@@ -174,8 +183,8 @@ async fn alone(data: &Data<AppState>, job: Job) {
 /// A unit in a transaction of its own. A unit of several activities that is refused is
 /// applied again one activity a transaction, so that each gets the outcome it would have
 /// had alone.
-async fn sole(data: &Data<AppState>, unit: Vec<Job>) {
-    match own_transaction(data, &unit).await {
+async fn sole(data: &Data<AppState>, db: &Db, unit: Vec<Job>) {
+    match own_transaction(data, db, &unit).await {
         Ok(outcomes) => {
             for (job, outcome) in unit.into_iter().zip(outcomes) {
                 let _ = job.answer.send(Ok(outcome));
@@ -189,27 +198,31 @@ async fn sole(data: &Data<AppState>, unit: Vec<Job>) {
         Err(e) => {
             tracing::info!(error = %e, "an inbox batch was refused; applying one by one");
             for job in unit {
-                alone(data, job).await;
+                alone(data, db, job).await;
             }
         }
     }
 }
 
-async fn own_transaction(data: &Data<AppState>, unit: &[Job]) -> Result<Vec<Received>, InboxError> {
-    let mut tx = data.db.begin().await?;
+async fn own_transaction(
+    data: &Data<AppState>,
+    db: &Db,
+    unit: &[Job],
+) -> Result<Vec<Received>, InboxError> {
+    let mut tx = db.begin().await?;
     let outcomes = apply_in(data, &mut tx, unit).await?;
     tx.commit().await?;
     data.wakeup.notify();
     Ok(outcomes)
 }
 
-async fn together(data: &Data<AppState>, mut units: VecDeque<Vec<Job>>) {
-    let mut tx = match data.db.begin().await {
+async fn together(data: &Data<AppState>, db: &Db, mut units: VecDeque<Vec<Job>>) {
+    let mut tx = match db.begin().await {
         Ok(tx) => tx,
         Err(e) => {
             tracing::warn!(error = %e, "cannot begin an inbox batch; applying one by one");
             for job in units.into_iter().flatten() {
-                alone(data, job).await;
+                alone(data, db, job).await;
             }
             return;
         }
@@ -236,7 +249,7 @@ async fn together(data: &Data<AppState>, mut units: VecDeque<Vec<Job>>) {
                 drop(tx);
                 let left = applied.into_iter().map(|(job, _)| job);
                 for job in left.chain(unit).chain(units.into_iter().flatten()) {
-                    alone(data, job).await;
+                    alone(data, db, job).await;
                 }
                 return;
             }
@@ -252,7 +265,7 @@ async fn together(data: &Data<AppState>, mut units: VecDeque<Vec<Job>>) {
         Err(e) => {
             tracing::warn!(error = %e, "an inbox batch did not commit; applying one by one");
             for (job, _) in applied {
-                alone(data, job).await;
+                alone(data, db, job).await;
             }
         }
     }
