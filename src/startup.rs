@@ -146,6 +146,10 @@ async fn load_state(
     }))
 }
 
+/// How long a stopping server waits for the inbox's applier to finish and close its
+/// connection before it closes the pool.
+const APPLIER_ENDS_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
+
 pub struct Application {
     listener: TcpListener,
     state: AppState,
@@ -253,7 +257,17 @@ impl Application {
             ),
             per_address: state.settings.server.max_connections_per_address,
         };
-        let app = crate::http::router(state, &federation);
+        // The inbox's applier, with a connection of its own on SQLite (`Db::own_writer`). It
+        // ends, closing that connection, once the last request holding it is done; the pool
+        // is closed after that, so that the applier's last batch is committed before and its
+        // connection closes with the server rather than after it.
+        let own = db.own_writer().await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "the inbox cannot open its own connection; sharing the pool");
+            None
+        });
+        let (applier, applier_ended) =
+            crate::federation::applier::Applier::start(federation.clone(), own);
+        let app = crate::http::router(state, &federation, applier);
         let served = crate::http::server::serve(listener, app, shutdown, limits).await;
         let _ = stop_tx.send(true);
         if let Err(e) = worker.await {
@@ -265,6 +279,8 @@ impl Application {
         if let Some(notifications) = notifications {
             notifications.abort();
         }
+        // A request that outlived the server's drain may still hold the applier.
+        let _ = tokio::time::timeout(APPLIER_ENDS_WITHIN, applier_ended).await;
         db.close().await;
         served
     }

@@ -238,19 +238,20 @@ impl Db {
     /// page cache stays valid from one transaction to the next as long as nobody else writes
     /// (any other connection's commit empties it), and it never waits for the shared pool's
     /// connections, taken by reads (BENCHMARKS.md, B4: the inbox's own connection). Closed
-    /// after `POOL_IDLE` unused, reopened by the next transaction. On PostgreSQL, the shared
-    /// pool: a connection costs a server process there, and none of this applies.
-    pub async fn own_writer(&self) -> Result<Db, DbError> {
+    /// after `POOL_IDLE` unused, reopened by the next transaction. `None` on PostgreSQL,
+    /// where a connection costs a server process and none of this applies.
+    pub async fn own_writer(&self) -> Result<Option<Db>, DbError> {
         Ok(match self {
-            Db::Sqlite(pool) => Db::Sqlite(
+            Db::Sqlite(pool) => Some(Db::Sqlite(
                 SqlitePoolOptions::new()
                     .max_connections(1)
                     .test_before_acquire(false)
                     .idle_timeout(POOL_IDLE)
+                    .acquire_timeout(pool.options().get_acquire_timeout())
                     .connect_with((*pool.connect_options()).clone())
                     .await?,
-            ),
-            Db::Postgres(_) => self.clone(),
+            )),
+            Db::Postgres(_) => None,
         })
     }
 

@@ -51,20 +51,27 @@ pub struct Applier {
 }
 
 impl Applier {
-    /// Start applying. The applier's thread ends when every handle is gone (the server has
-    /// stopped and finished its requests).
-    pub fn start(federation: FederationConfig<AppState>) -> Applier {
+    /// Start applying, writing through `own` when the inbox has a connection of its own
+    /// (`Db::own_writer`), else through the shared pool. The applier's thread ends when
+    /// every handle is gone (the server has stopped and finished its requests).
+    ///
+    /// The second value completes once the applier has ended and closed its own connection.
+    pub fn start(
+        federation: FederationConfig<AppState>,
+        own: Option<Db>,
+    ) -> (Applier, oneshot::Receiver<()>) {
+        let (ended, applier_ended) = oneshot::channel();
         // Bounded by the inbox's processing places already (`in_process`): every job is
         // sent by a request holding one.
         let (jobs, queue) = mpsc::channel(MAX_BATCH * 4);
         let data = federation.to_request_data();
         let metrics = data.metrics.clone();
         if matches!(data.db, db::Db::Sqlite(_)) {
-            on_own_thread(federation, queue);
+            on_own_thread(federation, own, queue, ended);
         } else {
-            tokio::spawn(run(federation, queue));
+            tokio::spawn(run(federation, own, queue, ended));
         }
-        Applier { jobs, metrics }
+        (Applier { jobs, metrics }, applier_ended)
     }
 
     /// Apply a verified activity; answered once its effect is committed (or refused).
@@ -93,7 +100,12 @@ impl Applier {
 /// SQLite only: its connections answer through channels from threads of their own, while a
 /// PostgreSQL connection opened here would be a socket of this runtime's, dead with it for
 /// whoever uses it next from the pool once the server stops.
-fn on_own_thread(federation: FederationConfig<AppState>, queue: mpsc::Receiver<Job>) {
+fn on_own_thread(
+    federation: FederationConfig<AppState>,
+    own: Option<Db>,
+    queue: mpsc::Receiver<Job>,
+    ended: Ended,
+) {
     let (hand, take) = std::sync::mpsc::sync_channel(1);
     let spawned = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -102,35 +114,37 @@ fn on_own_thread(federation: FederationConfig<AppState>, queue: mpsc::Receiver<J
             std::thread::Builder::new()
                 .name("tribune-inbox".into())
                 .spawn(move || {
-                    if let Ok((federation, queue)) = take.recv() {
-                        runtime.block_on(run(federation, queue));
+                    if let Ok((federation, own, queue, ended)) = take.recv() {
+                        runtime.block_on(run(federation, own, queue, ended));
                     }
                 })
         });
-    let (federation, queue) = match spawned {
-        Ok(_) => match hand.send((federation, queue)) {
+    let (federation, own, queue, ended) = match spawned {
+        Ok(_) => match hand.send((federation, own, queue, ended)) {
             Ok(()) => return,
             // The thread is gone already: what was handed over comes back.
             Err(std::sync::mpsc::SendError(back)) => back,
         },
         Err(e) => {
             tracing::warn!(error = %e, "cannot start the inbox's own thread");
-            (federation, queue)
+            (federation, own, queue, ended)
         }
     };
-    tokio::spawn(run(federation, queue));
+    tokio::spawn(run(federation, own, queue, ended));
 }
 
-async fn run(federation: FederationConfig<AppState>, mut queue: mpsc::Receiver<Job>) {
-    // The applier writes through a connection of its own on SQLite (`Db::own_writer`).
-    let shared = federation.to_request_data().db.clone();
-    let db = match shared.own_writer().await {
-        Ok(own) => own,
-        Err(e) => {
-            tracing::warn!(error = %e, "the inbox cannot open its own connection; sharing the pool");
-            shared
-        }
-    };
+/// Told when the applier has ended (sent, or dropped with a thread that could not start).
+type Ended = oneshot::Sender<()>;
+
+async fn run(
+    federation: FederationConfig<AppState>,
+    own: Option<Db>,
+    mut queue: mpsc::Receiver<Job>,
+    ended: Ended,
+) {
+    let db = own
+        .clone()
+        .unwrap_or_else(|| federation.to_request_data().db.clone());
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut jobs, MAX_BATCH).await > 0 {
         let started = std::time::Instant::now();
@@ -148,6 +162,13 @@ async fn run(federation: FederationConfig<AppState>, mut queue: mpsc::Receiver<J
         }
         data.metrics.inbox_batch_seconds.observe(started.elapsed());
     }
+    // The inbox's own connection is closed here, on the runtime that returns it to its pool:
+    // left to the runtime's end, it would close later on its own thread, after the server
+    // has said it stopped, and the database file would not be whole on its own by then.
+    if let Some(own) = own {
+        own.close().await;
+    }
+    let _ = ended.send(());
 }
 
 /// What one savepoint applies: every Announce of the batch together (a few statements for

@@ -27,8 +27,12 @@ use error::HttpError;
 /// Request bodies larger than this are refused (Mastodon's own inbox limit, 1 MB).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-pub fn router(state: AppState, federation: &FederationConfig<AppState>) -> Router {
-    let applier = crate::federation::applier::Applier::start(federation.clone());
+/// The server's routes; the inbox hands what it verified to `applier`.
+pub fn router(
+    state: AppState,
+    federation: &FederationConfig<AppState>,
+    applier: crate::federation::applier::Applier,
+) -> Router {
     // The federation crate's request data (`Data`) only where a handler asks for it: its
     // middleware clones the crate's whole configuration on every request it wraps, which
     // the public reads, the most frequent requests, do not need (BENCHMARKS.md, B5).
