@@ -261,12 +261,8 @@ impl Application {
         // ends, closing that connection, once the last request holding it is done; the pool
         // is closed after that, so that the applier's last batch is committed before and its
         // connection closes with the server rather than after it.
-        let own = db.own_writer().await.unwrap_or_else(|e| {
-            tracing::warn!(error = %e, "the inbox cannot open its own connection; sharing the pool");
-            None
-        });
         let (applier, applier_ended) =
-            crate::federation::applier::Applier::start(federation.clone(), own);
+            crate::federation::applier::Applier::start(federation.clone(), db.own_writer());
         let app = crate::http::router(state, &federation, applier);
         let served = crate::http::server::serve(listener, app, shutdown, limits).await;
         let _ = stop_tx.send(true);

@@ -237,22 +237,21 @@ impl Db {
     /// applier). On SQLite, a pool of one connection of its own, opened like the others: its
     /// page cache stays valid from one transaction to the next as long as nobody else writes
     /// (any other connection's commit empties it), and it never waits for the shared pool's
-    /// connections, taken by reads (BENCHMARKS.md, B4: the inbox's own connection). Closed
-    /// after `POOL_IDLE` unused, reopened by the next transaction. `None` on PostgreSQL,
-    /// where a connection costs a server process and none of this applies.
-    pub async fn own_writer(&self) -> Result<Option<Db>, DbError> {
-        Ok(match self {
+    /// connections, taken by reads (BENCHMARKS.md, B4: the inbox's own connection). Opened by
+    /// the first transaction, not at start, and closed after `POOL_IDLE` unused. `None` on
+    /// PostgreSQL, where a connection costs a server process and none of this applies.
+    pub fn own_writer(&self) -> Option<Db> {
+        match self {
             Db::Sqlite(pool) => Some(Db::Sqlite(
                 SqlitePoolOptions::new()
                     .max_connections(1)
                     .test_before_acquire(false)
                     .idle_timeout(POOL_IDLE)
                     .acquire_timeout(pool.options().get_acquire_timeout())
-                    .connect_with((*pool.connect_options()).clone())
-                    .await?,
+                    .connect_lazy_with((*pool.connect_options()).clone()),
             )),
             Db::Postgres(_) => None,
-        })
+        }
     }
 
     pub fn backend(&self) -> &'static str {

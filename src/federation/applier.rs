@@ -162,9 +162,9 @@ async fn run(
         }
         data.metrics.inbox_batch_seconds.observe(started.elapsed());
     }
-    // The inbox's own connection is closed here, on the runtime that returns it to its pool:
-    // left to the runtime's end, it would close later on its own thread, after the server
-    // has said it stopped, and the database file would not be whole on its own by then.
+    // The inbox's own connection is closed here, on the runtime that returns it to its pool,
+    // before the server closes the shared pool (`startup`): left to the runtime's end, it
+    // would close later, on its own thread.
     if let Some(own) = own {
         own.close().await;
     }
