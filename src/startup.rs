@@ -142,6 +142,7 @@ async fn load_state(
         keys: KeyCache::default(),
         refetches: Cooldown::new(REFETCH_PERIOD),
         wakeup: Wakeup::default(),
+        log_copied: Arc::default(),
         hosts,
     }))
 }

@@ -3,7 +3,7 @@
 
 use std::sync::{
     Arc,
-    atomic::{AtomicI64, Ordering},
+    atomic::{AtomicBool, AtomicI64, Ordering},
 };
 
 use crate::{
@@ -71,6 +71,10 @@ pub struct Shared {
     /// When the delivery workers last went round their loop (ms since the epoch; 0 when
     /// not running).
     pub worker_heartbeat: Arc<AtomicI64>,
+    /// SQLite: set when the checkpoint task has copied the whole write-ahead log, told to
+    /// the inbox's writer (`federation::applier`), which then copies the few frames it wrote
+    /// since, so that its next transaction starts the log again (BENCHMARKS.md, B4).
+    pub log_copied: Arc<AtomicBool>,
     /// Counters for /metrics.
     pub metrics: Arc<Metrics>,
     /// For the few GETs we make ourselves (NodeInfo); actors go through the federation crate.

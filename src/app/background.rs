@@ -1,7 +1,7 @@
 //! The server's background loops: count refreshes when due, the coalition's key reloaded
 //! after a rotation, and the wake-ups that other processes' writes cause.
 
-use std::time::Duration;
+use std::{sync::atomic::Ordering, time::Duration};
 
 use tokio::sync::watch;
 
@@ -183,23 +183,43 @@ async fn poll_files(
 /// copied together.
 const CHECKPOINT_AFTER: Duration = Duration::from_millis(500);
 
+/// Sooner while the log grows fast (it held `LONG_LOG` frames at the last checkpoint): each
+/// checkpoint lets the inbox's writer start the log again (`Shared::log_copied`), which
+/// must come before a commit finds it past the backstop (`wal_autocheckpoint`, 10,000
+/// frames: half a second of B4's half rate).
+const CHECKPOINT_SOONER: Duration = Duration::from_millis(150);
+const LONG_LOG: i64 = 2_000;
+
 /// On SQLite, copy the write-ahead log into the database file shortly after each burst of
 /// writes (`Db::checkpoint`), so that no commit does it on the way (BENCHMARKS.md, B4). Woken
 /// by the changes `watch_sqlite_files` sees: an idle server does nothing.
 pub async fn checkpoint_sqlite(state: AppState, mut stop: watch::Receiver<bool>) {
     let mut changes = state.wakeup.subscribe();
+    let mut after = CHECKPOINT_AFTER;
     loop {
         tokio::select! {
             changed = changes.changed() => if changed.is_err() { return },
             _ = stop.changed() => return,
         }
         tokio::select! {
-            () = tokio::time::sleep(CHECKPOINT_AFTER) => {},
+            () = tokio::time::sleep(after) => {},
             _ = stop.changed() => return,
         }
         changes.mark_unchanged();
-        if let Err(e) = state.db.checkpoint().await {
-            tracing::warn!(error = %e, "checkpointing the database's log");
+        let done = state.db.checkpoint().await;
+        after = match done {
+            Ok(Some((log, _))) if log >= LONG_LOG => CHECKPOINT_SOONER,
+            _ => CHECKPOINT_AFTER,
+        };
+        match done {
+            // Copied whole: a writer that begins now starts the log again, but one busy
+            // without a pause never does, and the log would grow until a commit checkpoints
+            // it on the way (`Shared::log_copied`).
+            Ok(Some((log, copied))) if log > 0 && copied == log => {
+                state.log_copied.store(true, Ordering::Relaxed);
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "checkpointing the database's log"),
         }
     }
 }

@@ -17,7 +17,7 @@
 //! No batch waits for more activities to come: the batch is whatever arrived while the
 //! previous one was busy, so a lone activity is applied at once.
 
-use std::collections::VecDeque;
+use std::{collections::VecDeque, sync::atomic::Ordering};
 
 use activitypub_federation::config::{Data, FederationConfig};
 use tokio::sync::{mpsc, oneshot};
@@ -133,6 +133,23 @@ fn on_own_thread(
     tokio::spawn(run(federation, own, queue, ended));
 }
 
+/// SQLite restarts its write-ahead log only when a writer begins with every frame of it
+/// copied into the database. The checkpoint task copies it from another connection while
+/// this one writes, so that moment never comes to a busy inbox: the log would grow until a
+/// commit passes `wal_autocheckpoint` and copies and syncs it on the way, a stall of 15–30
+/// ms every half second at half B4's rate (BENCHMARKS.md, B4). Once the task has copied the
+/// log whole, the frames written since are the few batches committed during its copy:
+/// copied here between two batches (6–9 ms in B4, mostly the database file's sync), they
+/// let the next batch start the log again.
+async fn restart_log(data: &Data<AppState>, own: Option<&Db>) {
+    let Some(own) = own else { return };
+    if data.log_copied.swap(false, Ordering::Relaxed)
+        && let Err(e) = own.checkpoint().await
+    {
+        tracing::warn!(error = %e, "checkpointing the database's log");
+    }
+}
+
 /// Told when the applier has ended (sent, or dropped with a thread that could not start).
 type Ended = oneshot::Sender<()>;
 
@@ -161,6 +178,7 @@ async fn run(
             together(&data, &db, units).await;
         }
         data.metrics.inbox_batch_seconds.observe(started.elapsed());
+        restart_log(&data, own.as_ref()).await;
     }
     // The inbox's own connection is closed here, on the runtime that returns it to its pool,
     // before the server closes the shared pool (`startup`): left to the runtime's end, it
