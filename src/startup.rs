@@ -142,7 +142,7 @@ async fn load_state(
         keys: KeyCache::default(),
         refetches: Cooldown::new(REFETCH_PERIOD),
         wakeup: Wakeup::default(),
-        log_copied: Arc::default(),
+        log_copied: std::sync::atomic::AtomicBool::default(),
         hosts,
     }))
 }

@@ -74,7 +74,7 @@ pub struct Shared {
     /// SQLite: set when the checkpoint task has copied the whole write-ahead log, told to
     /// the inbox's writer (`federation::applier`), which then copies the few frames it wrote
     /// since, so that its next transaction starts the log again (BENCHMARKS.md, B4).
-    pub log_copied: Arc<AtomicBool>,
+    pub log_copied: AtomicBool,
     /// Counters for /metrics.
     pub metrics: Arc<Metrics>,
     /// For the few GETs we make ourselves (NodeInfo); actors go through the federation crate.

@@ -206,19 +206,20 @@ pub async fn checkpoint_sqlite(state: AppState, mut stop: watch::Receiver<bool>)
             _ = stop.changed() => return,
         }
         changes.mark_unchanged();
-        let done = state.db.checkpoint().await;
-        after = match done {
-            Ok(Some((log, _))) if log >= LONG_LOG => CHECKPOINT_SOONER,
-            _ => CHECKPOINT_AFTER,
-        };
-        match done {
-            // Copied whole: a writer that begins now starts the log again, but one busy
-            // without a pause never does, and the log would grow until a commit checkpoints
-            // it on the way (`Shared::log_copied`).
-            Ok(Some((log, copied))) if log > 0 && copied == log => {
-                state.log_copied.store(true, Ordering::Relaxed);
+        after = CHECKPOINT_AFTER;
+        match state.db.checkpoint().await {
+            Ok(Some((log, copied))) => {
+                // Copied whole: a writer that begins now starts the log again, but one busy
+                // without a pause never does, and the log would grow until a commit
+                // checkpoints it on the way (`Shared::log_copied`).
+                if log > 0 && copied == log {
+                    state.log_copied.store(true, Ordering::Relaxed);
+                }
+                if log >= LONG_LOG {
+                    after = CHECKPOINT_SOONER;
+                }
             }
-            Ok(_) => {}
+            Ok(None) => {}
             Err(e) => tracing::warn!(error = %e, "checkpointing the database's log"),
         }
     }
