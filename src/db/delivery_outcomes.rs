@@ -41,18 +41,16 @@ pub struct Finish<'a> {
 /// Record the ends of attempts and release their leases, in one transaction: one commit
 /// (one `fsync` on SQLite) for many deliveries. A row is recorded only while the lease it
 /// was sent under holds: a row claimed again meanwhile (its lease ran out, or its holder
-/// was taken for gone) is its new claimer's, and may be sent again by it. Returns how many
-/// rows were so lost.
-pub async fn finish_many(db: &Db, rows: &[Finish<'_>], now_ms: i64) -> Result<u64, DbError> {
+/// was taken for gone) is its new claimer's, and may be sent again by it. Returns, row by
+/// row, whether it was recorded (`false`: so lost).
+pub async fn finish_many(db: &Db, rows: &[Finish<'_>], now_ms: i64) -> Result<Vec<bool>, DbError> {
     let mut tx = db.begin().await?;
-    let mut lost = 0;
+    let mut recorded = Vec::with_capacity(rows.len());
     for row in rows {
-        if !finish_in(&mut tx, row, now_ms).await? {
-            lost += 1;
-        }
+        recorded.push(finish_in(&mut tx, row, now_ms).await?);
     }
     tx.commit().await?;
-    Ok(lost)
+    Ok(recorded)
 }
 
 async fn finish_in(tx: &mut Tx, row: &Finish<'_>, now_ms: i64) -> Result<bool, DbError> {

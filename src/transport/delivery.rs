@@ -357,6 +357,8 @@ impl DeliveryWorker {
                 owner: lease.owner.clone(),
                 leased_until: lease.until,
                 outcome: outcome.clone(),
+                // The count moves with each request; a postponement leaves it as claimed.
+                sent: attempts != row.attempts,
                 done,
             })
             .await;

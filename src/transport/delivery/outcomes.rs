@@ -19,6 +19,8 @@ pub(super) struct Finished {
     pub(super) owner: std::sync::Arc<str>,
     pub(super) leased_until: i64,
     pub(super) outcome: Outcome,
+    /// A request went out (not a postponement by an open breaker).
+    pub(super) sent: bool,
     /// Told whether the outcome was committed.
     pub(super) done: tokio::sync::oneshot::Sender<bool>,
 }
@@ -26,7 +28,8 @@ pub(super) struct Finished {
 /// Record outcomes as they come, all those waiting in one transaction: while one commit
 /// runs, the next batch gathers (group commit). A delivery's 2xx is so recorded for a
 /// fraction of a commit each, not a commit each (BENCHMARKS.md, B2). Rows another process
-/// took over meanwhile are counted in `taken_over`: each may be sent twice.
+/// took over while this one was sending them are counted in `taken_over`: each may be sent
+/// twice. A postponement lost so is not counted: nothing went out.
 pub(super) async fn record_outcomes(
     db: Db,
     mut outcomes: tokio::sync::mpsc::Receiver<Finished>,
@@ -46,14 +49,17 @@ pub(super) async fn record_outcomes(
             .collect();
         let result = deliveries::finish_many(&db, &rows, now_ms()).await;
         match &result {
-            Ok(0) => {}
-            Ok(lost) => {
-                taken_over.inc_by(*lost);
-                tracing::warn!(
-                    lost,
-                    "delivery outcomes not recorded: another process claimed the rows meanwhile, \
-                     this one's heartbeat or lease having lapsed; they may be sent twice"
-                );
+            Ok(recorded) => {
+                let lost = sent_and_lost(&batch, recorded);
+                if lost > 0 {
+                    taken_over.inc_by(lost);
+                    tracing::warn!(
+                        lost,
+                        "delivery outcomes not recorded: another process claimed the rows \
+                         meanwhile, this one's heartbeat or lease having lapsed; they may be \
+                         sent twice"
+                    );
+                }
             }
             Err(e) => {
                 tracing::error!(error = %e, n = rows.len(), "recording delivery outcomes failed");
@@ -63,6 +69,15 @@ pub(super) async fn record_outcomes(
             let _ = f.done.send(result.is_ok());
         }
     }
+}
+
+/// How many of the rows not recorded had been sent: those may reach their inbox twice.
+fn sent_and_lost(batch: &[Finished], recorded: &[bool]) -> u64 {
+    let lost = batch
+        .iter()
+        .zip(recorded)
+        .filter(|(f, kept)| f.sent && !**kept);
+    lost.count() as u64
 }
 
 /// What an attempt (the `attempts`-th) means for its row: a transient failure is tried again
@@ -89,5 +104,39 @@ pub(super) fn of(
             error,
             next_attempt_ms: now_ms() + super::backoff_ms(attempts, settings.backoff_unit_ms),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finished(id: i64, sent: bool) -> Finished {
+        let (done, _) = tokio::sync::oneshot::channel();
+        Finished {
+            id,
+            attempts: 1,
+            owner: "a".into(),
+            leased_until: 0,
+            outcome: Outcome::Delivered { status: 202 },
+            sent,
+            done,
+        }
+    }
+
+    /// Of the rows another process took over, only those a request went out for may reach
+    /// their inbox twice: a breaker's postponement lost so is not counted.
+    #[test]
+    fn only_rows_sent_count_as_taken_over() {
+        let batch = [
+            finished(1, true),
+            finished(2, false),
+            finished(3, true),
+            finished(4, false),
+        ];
+        assert_eq!(sent_and_lost(&batch, &[true, true, true, true]), 0);
+        assert_eq!(sent_and_lost(&batch, &[false, true, true, true]), 1);
+        assert_eq!(sent_and_lost(&batch, &[true, false, true, false]), 0);
+        assert_eq!(sent_and_lost(&batch, &[false, false, false, false]), 2);
     }
 }
