@@ -286,6 +286,15 @@ impl Db {
     pub async fn close(&self) {
         on_pool!(self, pool => pool.close().await)
     }
+
+    /// Open a connection if the pool holds none (a pool that opens lazily, or one closed
+    /// after `POOL_IDLE` unused); nothing to do when it holds one.
+    pub async fn open(&self) -> Result<(), DbError> {
+        on_pool!(self, pool => if pool.size() == 0 {
+            drop(pool.acquire().await?);
+        });
+        Ok(())
+    }
 }
 
 /// When an error (as a chain of causes) comes from a database that cannot be reached, opened

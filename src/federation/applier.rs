@@ -150,6 +150,19 @@ async fn restart_log(data: &Data<AppState>, own: Option<&Db>) {
     }
 }
 
+/// What a batch writes through: the inbox's own connection, or the shared pool while that
+/// connection cannot be opened (no file descriptor left, say), so that the inbox goes on.
+async fn writer<'a>(own: Option<&'a Db>, shared: &'a Db) -> &'a Db {
+    let Some(own) = own else { return shared };
+    match own.open().await {
+        Ok(()) => own,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot open the inbox's own connection; using the shared pool");
+            shared
+        }
+    }
+}
+
 /// Told when the applier has ended (sent, or dropped with a thread that could not start).
 type Ended = oneshot::Sender<()>;
 
@@ -159,9 +172,7 @@ async fn run(
     mut queue: mpsc::Receiver<Job>,
     ended: Ended,
 ) {
-    let db = own
-        .clone()
-        .unwrap_or_else(|| federation.to_request_data().db.clone());
+    let shared = federation.to_request_data().db.clone();
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut jobs, MAX_BATCH).await > 0 {
         let started = std::time::Instant::now();
@@ -169,13 +180,14 @@ async fn run(
         let batch = std::mem::take(&mut jobs);
         data.metrics.inbox_batch(batch.len());
         let mut units = units(batch);
+        let db = writer(own.as_ref(), &shared).await;
         // One unit (a lone activity, or the Announces of the batch): no savepoint needed.
         if units.len() == 1
             && let Some(unit) = units.pop_front()
         {
-            sole(&data, &db, unit).await;
+            sole(&data, db, unit).await;
         } else {
-            together(&data, &db, units).await;
+            together(&data, db, units).await;
         }
         data.metrics.inbox_batch_seconds.observe(started.elapsed());
         restart_log(&data, own.as_ref()).await;
@@ -357,4 +369,30 @@ async fn apply_in(
         });
     }
     Ok(outcomes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// While the inbox's own connection can be opened, batches write through it; once it
+    /// cannot (here its database's directory is gone), through the shared pool.
+    #[tokio::test]
+    async fn a_batch_writes_through_the_shared_pool_when_its_own_connection_cannot_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("data");
+        let settings = crate::config::DatabaseSettings {
+            url: format!("sqlite:{}", sub.join("t.db").display()),
+            max_connections: 2,
+        };
+        let shared = Db::connect(&settings).await.unwrap();
+        let own = shared.own_writer().unwrap();
+        assert!(std::ptr::eq(writer(Some(&own), &shared).await, &own));
+        assert!(std::ptr::eq(writer(None, &shared).await, &shared));
+        own.close().await;
+
+        let own = shared.own_writer().unwrap();
+        std::fs::remove_dir_all(&sub).unwrap();
+        assert!(std::ptr::eq(writer(Some(&own), &shared).await, &shared));
+    }
 }
