@@ -283,8 +283,16 @@ impl Db {
         }
     }
 
+    /// Close every connection, waiting for those in use to come back. sqlx's `Pool::close`
+    /// returns once the last connection in use has come back, but may leave that one open in
+    /// the pool, closed only when the pool is dropped, on its own thread, after the server
+    /// has returned (and on SQLite the log left behind until then). Closed pools take no new
+    /// work, so a second `close` finds every connection left idle and closes it.
     pub async fn close(&self) {
-        on_pool!(self, pool => pool.close().await)
+        on_pool!(self, pool => {
+            pool.close().await;
+            pool.close().await;
+        })
     }
 
     /// Open a connection if the pool holds none (a pool that opens lazily, or one closed

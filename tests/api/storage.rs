@@ -93,3 +93,24 @@ async fn the_sqlite_log_is_copied_into_the_database_after_writes() {
     )
     .await;
 }
+
+/// A stopped server has closed every connection to its SQLite database, the inbox's own
+/// among them: the last one to close copies the log into the database file and removes it.
+/// A connection left open would leave the log behind (nothing lost: the next start folds it
+/// in), and keep the file open after `run_until` has returned.
+#[tokio::test]
+async fn a_stopped_server_leaves_no_sqlite_log_behind() {
+    let mut w = crate::cosign::Cosign::new(Backend::Sqlite, "", &["alice"]).await;
+    let res = w
+        .send_from(&w.peer, "alice", &w.announce(&w.peer, "alice", 1))
+        .await;
+    assert_eq!(res.status(), 202);
+    let file = std::path::PathBuf::from(w.db.url.trim_start_matches("sqlite://"));
+    let log = file.with_extension("db-wal");
+    assert!(log.exists(), "a running server writes through the log");
+    w.world.app.stop().await;
+    assert!(
+        !log.exists(),
+        "the log is left behind: a connection is still open"
+    );
+}
