@@ -137,6 +137,10 @@ pub enum Db {
     Postgres(PgPool),
 }
 
+/// How long closing the database waits for connections in use to come back: a transaction
+/// still running then is rolled back when the process ends.
+const CLOSE_WITHIN: Duration = Duration::from_secs(5);
+
 impl Db {
     /// Open the database named by the settings, creating a SQLite file (and its folder) on
     /// first start, and apply pending migrations.
@@ -283,15 +287,20 @@ impl Db {
         }
     }
 
-    /// Close every connection, waiting for those in use to come back. sqlx's `Pool::close`
-    /// returns once the last connection in use has come back, but may leave that one open in
-    /// the pool, closed only when the pool is dropped, on its own thread, after the server
-    /// has returned (and on SQLite the log left behind until then). Closed pools take no new
-    /// work, so a second `close` finds every connection left idle and closes it.
+    /// Close every connection, waiting (at most `CLOSE_WITHIN`) for those in use to come
+    /// back. sqlx 0.8's `Pool::close` may return while a connection in use is still on its
+    /// way back, and that one then waits in the closed pool, open, until the pool is dropped
+    /// (sqlx issue 3217): the server would return with its SQLite files open, and the log
+    /// left behind. So the pool is closed again, which closes what has come back, until it
+    /// holds nothing.
     pub async fn close(&self) {
+        let until = tokio::time::Instant::now() + CLOSE_WITHIN;
         on_pool!(self, pool => {
-            pool.close().await;
-            pool.close().await;
+            let _ = tokio::time::timeout_at(until, pool.close()).await;
+            while pool.size() > 0 && tokio::time::Instant::now() < until {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                let _ = tokio::time::timeout_at(until, pool.close()).await;
+            }
         })
     }
 
