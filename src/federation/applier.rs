@@ -69,7 +69,7 @@ impl Applier {
         if matches!(data.db, db::Db::Sqlite(_)) {
             on_own_thread(federation, own, queue, ended);
         } else {
-            tokio::spawn(run(federation, own, queue, ended));
+            on_server_runtime(federation, own, queue, ended);
         }
         (Applier { jobs, metrics }, applier_ended)
     }
@@ -106,7 +106,13 @@ fn on_own_thread(
     queue: mpsc::Receiver<Job>,
     ended: Ended,
 ) {
-    let (hand, take) = std::sync::mpsc::sync_channel(1);
+    type Handed = (
+        FederationConfig<AppState>,
+        Option<Db>,
+        mpsc::Receiver<Job>,
+        Ended,
+    );
+    let (hand, take) = std::sync::mpsc::sync_channel::<Handed>(1);
     let spawned = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -115,7 +121,11 @@ fn on_own_thread(
                 .name("tribune-inbox".into())
                 .spawn(move || {
                     if let Ok((federation, own, queue, ended)) = take.recv() {
-                        runtime.block_on(run(federation, own, queue, ended));
+                        runtime.block_on(async {
+                            run(federation, own, queue).await;
+                            settle().await;
+                        });
+                        let _ = ended.send(());
                     }
                 })
         });
@@ -130,7 +140,35 @@ fn on_own_thread(
             (federation, own, queue, ended)
         }
     };
-    tokio::spawn(run(federation, own, queue, ended));
+    on_server_runtime(federation, own, queue, ended);
+}
+
+fn on_server_runtime(
+    federation: FederationConfig<AppState>,
+    own: Option<Db>,
+    queue: mpsc::Receiver<Job>,
+    ended: Ended,
+) {
+    tokio::spawn(async move {
+        run(federation, own, queue).await;
+        let _ = ended.send(());
+    });
+}
+
+/// How long the applier's own runtime waits for its last tasks once the applier has ended.
+const SETTLE_WITHIN: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Let the tasks still alive on the applier's own runtime finish (at most `SETTLE_WITHIN`)
+/// before it ends with them. A pooled connection used from this runtime goes back to its
+/// pool through a task of this runtime (sqlx): one cut off by the runtime's end would be
+/// dropped rather than closed, and close its file on its own thread after the server has
+/// closed its pools (a batch written through the shared pool, `writer`).
+async fn settle() {
+    let tasks = tokio::runtime::Handle::current().metrics();
+    let until = tokio::time::Instant::now() + SETTLE_WITHIN;
+    while tasks.num_alive_tasks() > 0 && tokio::time::Instant::now() < until {
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
 }
 
 /// SQLite restarts its write-ahead log only when a writer begins with every frame of it
@@ -141,10 +179,9 @@ fn on_own_thread(
 /// log whole, the frames written since are the few batches committed during its copy:
 /// copied here between two batches (6–9 ms in B4, mostly the database file's sync), they
 /// let the next batch start the log again.
-async fn restart_log(data: &Data<AppState>, own: Option<&Db>) {
-    let Some(own) = own else { return };
+async fn restart_log(data: &Data<AppState>, db: &Db) {
     if data.log_copied.swap(false, Ordering::Relaxed)
-        && let Err(e) = own.checkpoint().await
+        && let Err(e) = db.checkpoint().await
     {
         tracing::warn!(error = %e, "checkpointing the database's log");
     }
@@ -170,7 +207,6 @@ async fn run(
     federation: FederationConfig<AppState>,
     own: Option<Db>,
     mut queue: mpsc::Receiver<Job>,
-    ended: Ended,
 ) {
     let shared = federation.to_request_data().db.clone();
     let mut jobs = Vec::with_capacity(MAX_BATCH);
@@ -190,7 +226,7 @@ async fn run(
             together(&data, db, units).await;
         }
         data.metrics.inbox_batch_seconds.observe(started.elapsed());
-        restart_log(&data, own.as_ref()).await;
+        restart_log(&data, db).await;
     }
     // The inbox's own connection is closed here, on the runtime that returns it to its pool,
     // before the server closes the shared pool (`startup`): left to the runtime's end, it
@@ -198,7 +234,6 @@ async fn run(
     if let Some(own) = own {
         own.close().await;
     }
-    let _ = ended.send(());
 }
 
 /// What one savepoint applies: every Announce of the batch together (a few statements for
@@ -372,27 +407,4 @@ async fn apply_in(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// While the inbox's own connection can be opened, batches write through it; once it
-    /// cannot (here its database's directory is gone), through the shared pool.
-    #[tokio::test]
-    async fn a_batch_writes_through_the_shared_pool_when_its_own_connection_cannot_open() {
-        let dir = tempfile::tempdir().unwrap();
-        let sub = dir.path().join("data");
-        let settings = crate::config::DatabaseSettings {
-            url: format!("sqlite:{}", sub.join("t.db").display()),
-            max_connections: 2,
-        };
-        let shared = Db::connect(&settings).await.unwrap();
-        let own = shared.own_writer().unwrap();
-        assert!(std::ptr::eq(writer(Some(&own), &shared).await, &own));
-        assert!(std::ptr::eq(writer(None, &shared).await, &shared));
-        own.close().await;
-
-        let own = shared.own_writer().unwrap();
-        std::fs::remove_dir_all(&sub).unwrap();
-        assert!(std::ptr::eq(writer(Some(&own), &shared).await, &shared));
-    }
-}
+mod tests;
