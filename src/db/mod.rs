@@ -295,12 +295,12 @@ impl Db {
     /// holds nothing.
     pub async fn close(&self) {
         let until = tokio::time::Instant::now() + CLOSE_WITHIN;
-        on_pool!(self, pool => {
+        on_pool!(self, pool => loop {
             let _ = tokio::time::timeout_at(until, pool.close()).await;
-            while pool.size() > 0 && tokio::time::Instant::now() < until {
-                tokio::time::sleep(Duration::from_millis(5)).await;
-                let _ = tokio::time::timeout_at(until, pool.close()).await;
+            if pool.size() == 0 || tokio::time::Instant::now() >= until {
+                break;
             }
+            tokio::time::sleep(Duration::from_millis(5)).await;
         })
     }
 
