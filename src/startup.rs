@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 use activitypub_federation::config::FederationConfig;
 
 use crate::{
-    app::{self, background, local_actor::LocalActor},
+    app::{self, background, database_files, local_actor::LocalActor},
     config::Settings,
     db::{self, Db},
     media::{self, ImageRole},
@@ -241,7 +241,7 @@ impl Application {
                     state.clone(),
                     stop_rx.clone(),
                 ));
-                Some(tokio::spawn(background::watch_sqlite_files(
+                Some(tokio::spawn(database_files::watch_sqlite_files(
                     file,
                     state.clone(),
                     stop_rx.clone(),

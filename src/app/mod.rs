@@ -10,6 +10,7 @@ pub mod background;
 pub mod blocks;
 pub mod boosts;
 pub mod cosign;
+pub mod database_files;
 pub mod deliveries;
 pub mod export;
 pub mod followers;
