@@ -59,7 +59,8 @@ pub async fn watch_sqlite_files(path: PathBuf, state: AppState, mut stop: watch:
 ///
 /// Every write system call is an event, so that a busy writer (the inbox's, mostly) would be
 /// followed write by write: a thread woken thousands of times a second, and the writer's own
-/// time spent queueing the events (B4, 2026-12-05: 6% of a core, and 3% of the writer's).
+/// time spent queueing the events (BENCHMARKS.md, "The inbox's chain measured at full rate":
+/// 6% of a core, and 3% of the writer's).
 /// Once told, the watch is paused until the loops may be told again, and what changed
 /// meanwhile is read from the files' size and time.
 struct FileWatch {
