@@ -67,22 +67,22 @@ pub async fn front(State(verifier): State<Verifier>, request: Request, next: Nex
     super::cache::serve_cached(&verifier.state, request, next).await
 }
 
-/// The request, when it may go on: unsigned unless authorized fetch covers it.
-async fn require_signature(verifier: &Verifier, request: Request) -> Result<Request, Response> {
-    let state = &verifier.state;
+/// Whether authorized fetch covers a request: then it must be signed.
+pub fn needs_signature<B>(state: &AppState, request: &axum::http::Request<B>) -> bool {
     // HEAD answers what GET does, less the body: it needs the same signature.
     let method = request.method();
-    if !state.settings.federation.authorized_fetch
-        || (method != axum::http::Method::GET && method != axum::http::Method::HEAD)
-    {
-        return Ok(request);
-    }
-    let wants_ap = wants_activitypub(request.headers());
-    if !protected(
-        request.uri().path(),
-        state.coalition.username.as_str(),
-        wants_ap,
-    ) {
+    state.settings.federation.authorized_fetch
+        && (method == axum::http::Method::GET || method == axum::http::Method::HEAD)
+        && protected(
+            request.uri().path(),
+            state.coalition.username.as_str(),
+            wants_activitypub(request.headers()),
+        )
+}
+
+/// The request, when it may go on: unsigned unless authorized fetch covers it.
+async fn require_signature(verifier: &Verifier, request: Request) -> Result<Request, Response> {
+    if !needs_signature(&verifier.state, &request) {
         return Ok(request);
     }
     let (parts, body) = request.into_parts();

@@ -37,9 +37,16 @@ fn cacheable_path(path: &str) -> bool {
     single("/statements/") || single("/ap/") || path == "/.well-known/webfinger"
 }
 
+/// A request whose answer may be kept: a GET of a cacheable path, not an admin's.
+fn cacheable<B>(req: &axum::http::Request<B>) -> bool {
+    req.method() == Method::GET
+        && cacheable_path(req.uri().path())
+        && !req.headers().contains_key(header::AUTHORIZATION)
+}
+
 /// The request's variant: path and query, and what the answer depends on (`Vary: Accept,
 /// Accept-Language`, and `?lang=` in the query); under the generation it is answered at.
-fn key(req: &Request, generation: u64) -> Key {
+fn key<B>(req: &axum::http::Request<B>, generation: u64) -> Key {
     let h = |name: header::HeaderName| {
         req.headers()
             .get(name)
@@ -57,11 +64,29 @@ fn key(req: &Request, generation: u64) -> Key {
     )
 }
 
+/// What the answer to `req` is kept under now, if it may be kept.
+pub fn key_now<B>(state: &AppState, req: &axum::http::Request<B>) -> Option<Key> {
+    cacheable(req).then(|| key(req, state.wakeup.generation()))
+}
+
+/// The answer kept under `key`, if there is one, without rendering anything. The caller has
+/// checked that the request needs no signature (`authorized_fetch::needs_signature`).
+pub async fn kept(state: &AppState, key: &Key) -> Option<Response> {
+    let entry = state.response_cache.get(key).await?;
+    Some(response_of(&entry))
+}
+
+/// The entry's headers become the response's as they are: no header hashed and appended
+/// again one by one, as a tuple's `into_response` would (BENCHMARKS.md, B5).
+fn response_of(e: &Entry) -> Response {
+    let mut response = Response::new(Body::from(e.body.clone()));
+    *response.status_mut() = e.status;
+    *response.headers_mut() = e.headers.clone();
+    response
+}
+
 pub async fn serve_cached(state: &AppState, req: Request, next: Next) -> Response {
-    if req.method() != Method::GET
-        || !cacheable_path(req.uri().path())
-        || req.headers().contains_key(header::AUTHORIZATION)
-    {
+    if !cacheable(&req) {
         return next.run(req).await;
     }
     let key = key(&req, state.wakeup.generation());
@@ -84,14 +109,7 @@ pub async fn serve_cached(state: &AppState, req: Request, next: Next) -> Respons
         })
         .await;
     match (cached, not_kept, pending) {
-        (Ok(e), _, _) => {
-            // The entry's headers become the response's as they are: no header hashed and
-            // appended again one by one, as a tuple's `into_response` would (BENCHMARKS.md, B5).
-            let mut response = Response::new(Body::from(e.body.clone()));
-            *response.status_mut() = e.status;
-            *response.headers_mut() = e.headers.clone();
-            response
-        }
+        (Ok(e), _, _) => response_of(&e),
         (Err(NotKept), Some(response), _) => response,
         // The one that rendered kept nothing: this request is answered on its own.
         (Err(NotKept), None, Some((req, next))) => next.run(req).await,

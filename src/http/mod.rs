@@ -7,6 +7,7 @@ pub mod authorized_fetch;
 pub mod cache;
 pub mod console;
 pub mod error;
+pub mod front;
 pub mod health;
 pub mod i18n;
 pub mod inbox;
@@ -27,12 +28,13 @@ use error::HttpError;
 /// Request bodies larger than this are refused (Mastodon's own inbox limit, 1 MB).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// The server's routes; the inbox hands what it verified to `applier`.
+/// The server's routes, with the hot documents kept answered in front of them (`front`); the
+/// inbox hands what it verified to `applier`.
 pub fn router(
     state: AppState,
     federation: &FederationConfig<AppState>,
     applier: crate::federation::applier::Applier,
-) -> Router {
+) -> front::Front {
     // The federation crate's request data (`Data`) only where a handler asks for it: its
     // middleware clones the crate's whole configuration on every request it wraps, which
     // the public reads, the most frequent requests, do not need (BENCHMARKS.md, B5).
@@ -55,7 +57,10 @@ pub fn router(
         .merge(health::router())
         .fallback(|| async { HttpError::not_found("not found") })
         .method_not_allowed_fallback(|| async { HttpError::MethodNotAllowed });
-    behind_front(routes, FRONT_LAYERS.len(), state, signed_gets)
+    front::Front::new(
+        behind_front(routes, FRONT_LAYERS.len(), state.clone(), signed_gets),
+        state,
+    )
 }
 
 /// The layers every request crosses before its route, in the order it meets them.

@@ -12,14 +12,14 @@ use std::{
     time::Duration,
 };
 
-use axum::{Extension, Router, extract::ConnectInfo};
+use axum::{Extension, extract::ConnectInfo};
 use hyper_util::{
     rt::{TokioExecutor, TokioIo, TokioTimer},
     server::{conn::auto, graceful::GracefulShutdown},
     service::TowerToHyperService,
 };
 use tokio::net::TcpListener;
-use tower::Layer;
+use tower::{Layer, Service};
 
 use crate::transport::limits::client_key;
 
@@ -71,15 +71,23 @@ fn count(open: &Open, key: IpAddr, limit: usize) -> Option<Counted> {
     })
 }
 
-/// Serve `router` on `listener` until `shutdown` completes, then let open connections finish
+/// Serve `router` (the routes, `http::front::Front` in the server) on `listener` until `shutdown` completes, then let open connections finish
 /// (at most `DRAIN`).
-pub async fn serve<F>(
+pub async fn serve<S, F>(
     listener: TcpListener,
-    router: Router,
+    router: S,
     shutdown: F,
     limits: Limits,
 ) -> std::io::Result<()>
 where
+    S: Service<
+            axum::http::Request<hyper::body::Incoming>,
+            Response = axum::response::Response,
+            Error = std::convert::Infallible,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
     F: Future<Output = ()> + Send + 'static,
 {
     let graceful = GracefulShutdown::new();

@@ -62,6 +62,11 @@ impl Key {
 pub struct NotKept;
 
 impl ResponseCache {
+    /// The entry for `key`, if one is kept.
+    pub async fn get(&self, key: &Key) -> Option<Arc<Entry>> {
+        self.0.get(key.0.as_str()).await
+    }
+
     /// The entry for `key`; else the one `render` makes, kept. Of the callers asking for
     /// one missing entry at the same time, one renders and the others wait for its result:
     /// when a hot document expires or a change invalidates it, the requests in flight do not
