@@ -63,7 +63,8 @@ pub fn router(
     )
 }
 
-/// The layers every request crosses before its route, in the order it meets them.
+/// The layers every request crosses before its route, in the order it meets them; a kept
+/// answer to a hot document skips them (`front`).
 pub const FRONT_LAYERS: [&str; 4] = [
     "trace",
     "panic catcher",
