@@ -46,22 +46,34 @@ fn cacheable<B>(req: &axum::http::Request<B>) -> bool {
 
 /// The request's variant: path and query, and what the answer depends on (`Vary: Accept,
 /// Accept-Language`, and `?lang=` in the query); under the generation it is answered at.
+/// Every line of each header counts, as negotiation reads them all (`negotiate`, `i18n`):
+/// were only the first one kept, a request that adds a second `Accept` line would have its
+/// JSON kept under a browser's variant.
 fn key<B>(req: &axum::http::Request<B>, generation: u64) -> Key {
-    let h = |name: header::HeaderName| {
-        req.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-    };
     Key::new(
         generation,
         format_args!(
             "{}\n{}\n{}",
             req.uri().path_and_query().map_or("", |p| p.as_str()),
-            h(header::ACCEPT),
-            h(header::ACCEPT_LANGUAGE)
+            Lines(req.headers(), header::ACCEPT),
+            Lines(req.headers(), header::ACCEPT_LANGUAGE)
         ),
     )
+}
+
+/// A header's lines, as negotiation reads them: those that are not text are skipped, each
+/// other ends with a CR (which no header value holds).
+struct Lines<'a>(&'a axum::http::HeaderMap, header::HeaderName);
+
+impl std::fmt::Display for Lines<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for value in self.0.get_all(&self.1) {
+            if let Ok(value) = value.to_str() {
+                write!(f, "{value}\r")?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// What the answer to `req` is kept under now, if it may be kept.
@@ -149,6 +161,25 @@ async fn entry(response: Response) -> Result<Entry, Response> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn key_of(accepts: &[&str]) -> String {
+        let mut req = axum::http::Request::get("/statements/s?lang=fr");
+        for a in accepts {
+            req = req.header(header::ACCEPT, *a);
+        }
+        format!("{:?}", key(&req.body(()).unwrap(), 7))
+    }
+
+    #[test]
+    fn every_accept_line_is_part_of_the_variant() {
+        let browser = "text/html,application/xhtml+xml";
+        assert_ne!(
+            key_of(&[browser]),
+            key_of(&[browser, "application/activity+json"]),
+            "a second line changes what negotiation picks"
+        );
+        assert_eq!(key_of(&[browser]), key_of(&[browser]));
+    }
 
     #[test]
     fn only_statements_the_actor_and_webfinger_are_cached() {

@@ -48,6 +48,7 @@ impl Default for ResponseCache {
 
 /// What an entry is kept under: the `Wakeup` generation it was made at, and the request's
 /// variant (`http::cache` says what that is). An entry made before a change is not found.
+#[derive(Debug)]
 pub struct Key(String);
 
 impl Key {

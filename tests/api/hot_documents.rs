@@ -10,6 +10,7 @@ use std::time::Duration;
 
 on_both_backends!(a_hot_document_answered_again_is_the_same_answer);
 on_both_backends!(requests_at_the_same_time_get_the_current_answer);
+on_both_backends!(a_second_accept_line_is_a_variant_of_its_own);
 
 /// Status, headers but `date`, and body.
 async fn answer(res: reqwest::Response) -> (u16, Vec<(String, String)>, Vec<u8>) {
@@ -162,5 +163,48 @@ async fn requests_at_the_same_time_get_the_current_answer(backend: Backend) {
     for a in together(statement.clone(), "text/html").await {
         assert_eq!(a.0, 200);
         assert!(String::from_utf8_lossy(&a.2).contains("Texte revu."));
+    }
+}
+
+/// Negotiation reads every `Accept` line: a request that adds a second one asking for JSON
+/// gets JSON, and that answer is not kept for the browsers that send the first line alone.
+async fn a_second_accept_line_is_a_variant_of_its_own(backend: Backend) {
+    let w = World::start(backend, "", &[]).await;
+    let file = w.file("s.md", STATEMENT);
+    w.cli.ok(&["statement", "publish", &file]).await;
+    let statement = w
+        .app
+        .url(&format!("{}/statements/manifeste-2026", w.app.base));
+    let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+    let content_type = |res: &reqwest::Response| {
+        res.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    for _ in 0..2 {
+        let json = w
+            .app
+            .client
+            .get(statement.clone())
+            .header("accept", browser)
+            .header("accept", "application/activity+json")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(json.status(), 200);
+        assert!(
+            content_type(&json).starts_with("application/activity+json"),
+            "{}",
+            content_type(&json)
+        );
+        let page = w.app.get(&statement, browser).await;
+        assert_eq!(page.status(), 200);
+        assert!(
+            content_type(&page).starts_with("text/html"),
+            "a browser got {}",
+            content_type(&page)
+        );
     }
 }
