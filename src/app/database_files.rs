@@ -37,12 +37,12 @@ pub async fn watch_sqlite_files(path: PathBuf, state: AppState, mut stop: watch:
             () = files_watch.changed.notified() => state.wakeup.notify(),
             _ = stop.changed() => return,
         }
-        files_watch.pause();
+        let before = files_watch.pause();
         tokio::select! {
             () = tokio::time::sleep(FILE_CHANGES_EVERY) => {},
             _ = stop.changed() => return,
         }
-        match files_watch.resume() {
+        match files_watch.resume(&before) {
             Ok(true) => state.wakeup.notify(),
             Ok(false) => {}
             Err(e) => {
@@ -68,8 +68,6 @@ struct FileWatch {
     watcher: notify::RecommendedWatcher,
     dir: PathBuf,
     files: [PathBuf; 2],
-    /// The files' stamps when the watch was paused; `None` while it watches.
-    paused_at: Option<Vec<Stamp>>,
 }
 
 impl FileWatch {
@@ -113,26 +111,20 @@ impl FileWatch {
             watcher,
             dir,
             files: files.clone(),
-            paused_at: None,
         })
     }
 
-    /// Stop watching, the files' stamps noted first: a change after them shows in `resume`.
-    fn pause(&mut self) {
-        if self.paused_at.is_some() {
-            return;
-        }
-        self.paused_at = Some(stamps(&self.files));
+    /// Stop watching; the files' stamps, taken first, for `resume` to compare.
+    fn pause(&mut self) -> Vec<Stamp> {
+        let before = stamps(&self.files);
         if let Err(e) = self.watcher.unwatch(&self.dir) {
             tracing::debug!(error = %e, "pausing the watch on the database files");
         }
+        before
     }
 
-    /// Watch again; whether the files changed while the watch was paused.
-    fn resume(&mut self) -> notify::Result<bool> {
-        let Some(before) = self.paused_at.take() else {
-            return Ok(false);
-        };
+    /// Watch again; whether the files changed since `pause` gave `before`.
+    fn resume(&mut self, before: &[Stamp]) -> notify::Result<bool> {
         self.watcher
             .watch(&self.dir, notify::RecursiveMode::NonRecursive)?;
         Ok(stamps(&self.files) != before)

@@ -71,8 +71,8 @@ fn count(open: &Open, key: IpAddr, limit: usize) -> Option<Counted> {
     })
 }
 
-/// Serve `router` (the routes, `http::front::Front` in the server) on `listener` until `shutdown` completes, then let open connections finish
-/// (at most `DRAIN`).
+/// Serve `router` (the routes, `http::front::Front` in the server) on `listener` until
+/// `shutdown` completes, then let open connections finish (at most `DRAIN`).
 pub async fn serve<S, F>(
     listener: TcpListener,
     router: S,

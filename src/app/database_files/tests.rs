@@ -54,11 +54,11 @@ async fn a_paused_watch_tells_nothing_and_its_resume_tells_what_changed_meanwhil
     let mut watch = FileWatch::start(&files).unwrap();
 
     // Paused, a write is not an event; resuming tells of it.
-    watch.pause();
+    let before = watch.pause();
     std::fs::write(&files[1], b"frames written while paused").unwrap();
     assert!(!told(&watch.changed, QUIET).await, "paused");
     assert!(
-        watch.resume().unwrap(),
+        watch.resume(&before).unwrap(),
         "the WAL file appeared while paused"
     );
 
@@ -68,13 +68,19 @@ async fn a_paused_watch_tells_nothing_and_its_resume_tells_what_changed_meanwhil
     while told(&watch.changed, QUIET).await {}
 
     // Paused with only reads meanwhile: nothing to tell.
-    watch.pause();
+    let before = watch.pause();
     let _ = std::fs::read(&files[0]).unwrap();
     let _ = std::fs::read(&files[1]).unwrap();
-    assert!(!watch.resume().unwrap(), "nothing changed while paused");
+    assert!(
+        !watch.resume(&before).unwrap(),
+        "nothing changed while paused"
+    );
 
     // The WAL file removed while paused (a checkpoint that truncates it, a clean close).
-    watch.pause();
+    let before = watch.pause();
     std::fs::remove_file(&files[1]).unwrap();
-    assert!(watch.resume().unwrap(), "the WAL file removed while paused");
+    assert!(
+        watch.resume(&before).unwrap(),
+        "the WAL file removed while paused"
+    );
 }
