@@ -63,7 +63,10 @@ where
         let (state, mut routes) = (self.state.clone(), self.routes.clone());
         Either::Left(Box::pin(async move {
             match cache::kept(&state, &key).await {
-                Some(answer) => Ok(answer),
+                Some(answer) => {
+                    state.metrics.kept_answers.inc();
+                    Ok(answer)
+                }
                 None => routes.call(req).await,
             }
         }))

@@ -4,6 +4,7 @@
 
 use crate::{
     cosign::STATEMENT,
+    discovery::{METRICS_TOKEN, scrape_metrics},
     helpers::{AP_ACCEPT, Backend, World, eventually, on_both_backends},
 };
 use std::time::Duration;
@@ -11,6 +12,7 @@ use std::time::Duration;
 on_both_backends!(a_hot_document_answered_again_is_the_same_answer);
 on_both_backends!(requests_at_the_same_time_get_the_current_answer);
 on_both_backends!(a_second_accept_line_is_a_variant_of_its_own);
+on_both_backends!(only_kept_answers_for_anyone_are_answered_before_the_routes);
 
 /// Status, headers but `date`, and body.
 async fn answer(res: reqwest::Response) -> (u16, Vec<(String, String)>, Vec<u8>) {
@@ -23,6 +25,18 @@ async fn answer(res: reqwest::Response) -> (u16, Vec<(String, String)>, Vec<u8>)
         .collect();
     headers.sort();
     (status, headers, res.bytes().await.unwrap().to_vec())
+}
+
+/// A read with credentials (a bearer token that names no one): never answered from memory.
+async fn with_credentials(w: &World, path: &str, accept: &str) -> reqwest::Response {
+    w.app
+        .client
+        .get(w.app.url(path))
+        .header("accept", accept)
+        .header("authorization", "Bearer not-a-token")
+        .send()
+        .await
+        .unwrap()
 }
 
 async fn a_hot_document_answered_again_is_the_same_answer(backend: Backend) {
@@ -63,17 +77,8 @@ async fn a_hot_document_answered_again_is_the_same_answer(backend: Backend) {
         );
         // A request with credentials is never answered from memory: the handler's own
         // answer is the cached one.
-        let direct = w
-            .app
-            .client
-            .get(w.app.url(path))
-            .header("accept", accept)
-            .header("authorization", "Bearer not-a-token")
-            .send()
-            .await
-            .unwrap();
         assert_eq!(
-            answer(direct).await,
+            answer(with_credentials(&w, path, accept).await).await,
             first,
             "{path}: the cached answer differs from the handler's"
         );
@@ -207,4 +212,50 @@ async fn a_second_accept_line_is_a_variant_of_its_own(backend: Backend) {
             content_type(&page)
         );
     }
+}
+
+/// A read answered from memory in front of the routes is counted
+/// (`tribune_kept_answers_total`): the second read of a document is one, a read with
+/// credentials or a fetch authorized fetch covers never is, even once its answer is kept.
+async fn only_kept_answers_for_anyone_are_answered_before_the_routes(backend: Backend) {
+    let config = format!(
+        "[federation]\nauthorized_fetch = true\n[metrics]\nenabled = true\ntoken = \"{METRICS_TOKEN}\"\n"
+    );
+    let w = World::start(backend, &config, &["alice"]).await;
+    let file = w.file("s.md", STATEMENT);
+    w.cli.ok(&["statement", "publish", &file]).await;
+    let base = format!("http://{}", w.app.addr);
+    let kept = async || scrape_metrics(&base).await["tribune_kept_answers_total"];
+    let statement = format!("{}/statements/manifeste-2026", w.app.base);
+    for (path, accept) in [
+        (w.coalition.as_str(), AP_ACCEPT),
+        (statement.as_str(), "text/html"),
+    ] {
+        assert_eq!(w.app.get(path, accept).await.status(), 200, "{path}");
+        let before = kept().await;
+        for _ in 0..3 {
+            assert_eq!(w.app.get(path, accept).await.status(), 200, "{path}");
+        }
+        assert_eq!(
+            kept().await,
+            before + 3.0,
+            "{path}: reads again, from memory"
+        );
+        let credentials = with_credentials(&w, path, accept).await;
+        assert_eq!(credentials.status(), 200, "{path}");
+        assert_eq!(
+            kept().await,
+            before + 3.0,
+            "{path}: a read with credentials"
+        );
+    }
+    // The statement as JSON is covered by authorized fetch: each signed fetch is checked
+    // behind the routes, and an unsigned one refused there, however often it is kept.
+    let before = kept().await;
+    for _ in 0..3 {
+        let signed = w.peer.get_signed(&w.client, "alice", &statement).await;
+        assert_eq!(signed.status(), 200);
+        assert_eq!(w.app.get(&statement, AP_ACCEPT).await.status(), 401);
+    }
+    assert_eq!(kept().await, before, "a fetch authorized fetch covers");
 }
