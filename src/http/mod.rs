@@ -95,7 +95,13 @@ pub fn behind_front(
         router = router.layer(CatchPanicLayer::custom(error::panic_response));
     }
     if layers >= 1 {
-        router = router.layer(TraceLayer::new_for_http());
+        // A 5xx is a warning here: `/readyz` answers 503 by design while the server starts
+        // or its database is away, and so does a busy inbox; an internal error is logged at
+        // error level with its cause where it is answered (`error::HttpError`).
+        router = router
+            .layer(TraceLayer::new_for_http().on_failure(
+                tower_http::trace::DefaultOnFailure::new().level(tracing::Level::WARN),
+            ));
     }
     router
 }
