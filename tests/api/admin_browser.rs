@@ -51,6 +51,7 @@ async fn log_in_look_around_and_log_out() {
     browser.fill("#login-name", "camille").await;
     browser.fill("#login-password", "not the password").await;
     browser.click("form.stacked button[type=submit]").await;
+    browser.wait_for("#login-error").await;
     let error = browser
         .eval("return document.querySelector('#login-error').textContent;")
         .await;

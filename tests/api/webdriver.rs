@@ -152,6 +152,19 @@ impl Browser {
             .expect("run a script in the page")
     }
 
+    /// Wait until the page holds an element `css` (after a form's answer, which a click does
+    /// not wait for: the browser submits it after the click returns).
+    pub async fn wait_for(&self, css: &str) {
+        let script = format!("return document.querySelector({css:?}) !== null;");
+        for _ in 0..100 {
+            if self.eval(&script).await == serde_json::Value::Bool(true) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the page never held {css}");
+    }
+
     /// Wait until the browser's URL satisfies `ok`, and return it.
     pub async fn wait_for_url(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
         let mut url = String::new();
