@@ -258,12 +258,12 @@ impl Application {
             ),
             per_address: state.settings.server.max_connections_per_address,
         };
-        // The inbox's applier, with a connection of its own on SQLite (`Db::own_writer`). It
+        // The inbox's applier, with a connection of its own on SQLite (`Db::writer`). It
         // ends, closing that connection, once the last request holding it is done; the pool
         // is closed after that, so that the applier's last batch is committed before and its
         // connection closes with the server rather than after it.
         let (applier, applier_ended) =
-            crate::federation::applier::Applier::start(federation.clone(), db.own_writer());
+            crate::federation::applier::Applier::start(federation.clone(), db.writer());
         let app = crate::http::router(state, &federation, applier);
         let served = crate::http::server::serve(listener, app, shutdown, limits).await;
         let _ = stop_tx.send(true);

@@ -29,7 +29,7 @@ use crate::{
 /// each, in order. An error leaves the transaction to be rolled back (to a savepoint).
 pub async fn announce_many(
     state: &AppState,
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     boosts: &[Boost<'_>],
 ) -> Result<Vec<Received>, CosignError> {
     let mut outcomes: Vec<Option<Received>> = vec![None; boosts.len()];
@@ -65,7 +65,7 @@ pub async fn announce_many(
 /// The boosts (by index) of one statement.
 async fn of_statement(
     state: &AppState,
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     slug: &str,
     boosts: &[Boost<'_>],
     mut waiting: Vec<usize>,
@@ -101,7 +101,7 @@ struct Signed {
 /// those stored now.
 async fn sign(
     state: &AppState,
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     statement: &StatementRow,
     boosts: &[Boost<'_>],
     waiting: &mut Vec<usize>,
@@ -216,7 +216,7 @@ fn signature(
 /// refresh.
 async fn record(
     state: &AppState,
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     slug: &str,
     last: Option<(i64, String)>,
     boosts: &[Boost<'_>],

@@ -86,7 +86,7 @@ pub(super) const ORGANISATION_TYPES: [&str; 4] =
     ["Group", "Organization", "Service", "Application"];
 
 pub(super) async fn append(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     state: &AppState,
     sig: &SignatureRow,
     event: LedgerEvent,
@@ -133,7 +133,7 @@ pub(super) fn entry_for(
 /// Append `entry` to the statement's ledger: its place and the previous entry's hash are set
 /// here, under the statement's lock.
 pub(super) async fn append_entry(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     state: &AppState,
     slug: &str,
     entry: LedgerEntry,
@@ -145,7 +145,7 @@ pub(super) async fn append_entry(
 /// Append entries, in order, to the statement's ledger, each with the request it keeps: their
 /// places and chain are set here, under the statement's lock, and the new head is signed once.
 pub(super) async fn append_entries(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     state: &AppState,
     slug: &str,
     entries: Vec<(LedgerEntry, Option<&str>)>,
@@ -165,7 +165,7 @@ pub(super) async fn append_entries(
 /// `last` is the ledger's last entry (place and hash), read under the statement's lock in
 /// this transaction (`db::statements::get_with_head_in`).
 pub(super) async fn append_and_refresh(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     state: &AppState,
     slug: &str,
     last: Option<(i64, String)>,
@@ -188,7 +188,7 @@ pub(super) async fn append_and_refresh(
 /// The entries' places and chain, set under the statement's lock after its last entry; with
 /// the new last place and hash.
 async fn chain<'a>(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     slug: &str,
     entries: Vec<(LedgerEntry, Option<&'a str>)>,
 ) -> Result<(Vec<db::bulk::NewEntry<'a>>, i64, String), CosignError> {
@@ -229,14 +229,18 @@ fn refresh_due_ms(state: &AppState) -> i64 {
     now_ms().saturating_add(debounce)
 }
 
-pub(super) async fn changed(state: &AppState, tx: &mut Tx, slug: &str) -> Result<(), CosignError> {
+pub(super) async fn changed(
+    state: &AppState,
+    tx: &mut Tx<'_>,
+    slug: &str,
+) -> Result<(), CosignError> {
     db::cosign::request_refresh(tx, slug, refresh_due_ms(state)).await?;
     Ok(())
 }
 
 async fn withdraw(
     state: &AppState,
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     sig: &SignatureRow,
     request: Option<&str>,
 ) -> Result<(), CosignError> {
@@ -250,7 +254,7 @@ async fn withdraw(
 /// `Undo{Announce}`: the Announce embedded or by id (Pleroma and Akkoma send the id).
 pub async fn undo_announce(
     state: &AppState,
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     undo: Undo<'_>,
 ) -> Result<Received, CosignError> {
     let actor = undo.actor;
@@ -279,7 +283,7 @@ pub async fn undo_announce(
 /// withdrawals cannot deadlock.
 async fn withdraw_all(
     state: &AppState,
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     mut sigs: Vec<SignatureRow>,
     request: Option<&str>,
 ) -> Result<(), CosignError> {
@@ -296,7 +300,7 @@ async fn withdraw_all(
 /// The actor's account is gone: all its signatures are withdrawn, its likes removed.
 pub async fn actor_deleted(
     state: &AppState,
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     actor: &str,
     evidence: Option<&str>,
 ) -> Result<(), CosignError> {
@@ -308,7 +312,11 @@ pub async fn actor_deleted(
     Ok(())
 }
 
-pub async fn like(state: &AppState, tx: &mut Tx, like: Like<'_>) -> Result<Received, CosignError> {
+pub async fn like(
+    state: &AppState,
+    tx: &mut Tx<'_>,
+    like: Like<'_>,
+) -> Result<Received, CosignError> {
     let Some(slug) = like.object.and_then(|o| our_slug(state, o)) else {
         return Ok(Received::Ignored("a Like of something that is not ours"));
     };
@@ -328,7 +336,7 @@ pub async fn like(state: &AppState, tx: &mut Tx, like: Like<'_>) -> Result<Recei
 /// count refreshed.
 pub async fn undo_like(
     state: &AppState,
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     undo: Undo<'_>,
 ) -> Result<Received, CosignError> {
     let slug = undo.undone.object().and_then(|o| our_slug(state, o));

@@ -87,7 +87,7 @@ pub async fn reject(state: &AppState, actor_id: &str) -> Result<String, Follower
 /// waits for an admin when follows are approved by hand.
 pub async fn followed(
     state: &AppState,
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     follow: IncomingFollow<'_>,
 ) -> Result<Received, FollowerError> {
     let ours = &state.coalition.urls.actor;
@@ -124,7 +124,7 @@ pub async fn followed(
 /// Follow of the coalition by that actor.
 pub async fn unfollowed(
     state: &AppState,
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     actor: &str,
     undone: &Undone,
 ) -> Result<Received, FollowerError> {
@@ -148,7 +148,7 @@ pub async fn unfollowed(
 /// activities go there, not to the shared inbox, docs/interop.md §7).
 pub async fn queue_answer(
     state: &AppState,
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     answer: Answer,
     follower: &FollowerRow,
 ) -> Result<String, FollowerError> {

@@ -166,7 +166,7 @@ pub async fn unfollow(state: &AppState, actor_id: &str) -> Result<String, Follow
 /// An `Accept` or `Reject` from `actor` of a Follow: when it names the Follow we sent it (by
 /// id, or embedded and describing ours), the follow is confirmed or dropped.
 pub async fn answered(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     actor: &str,
     answer: Answer,
     follow_id: Option<&str>,

@@ -50,7 +50,7 @@ pub struct Checked {
 }
 
 async fn store_head(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     key: &AssertionKey,
     urls: &CoalitionUrls,
     slug: &str,
@@ -88,7 +88,7 @@ pub fn signed_head(state: &AppState, slug: &str, seq: i64, hash: &str) -> anyhow
 /// Sign the statement's new head, entry `seq` with hash `hash`, in the transaction that
 /// appended that entry.
 pub async fn sign_head(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     state: &AppState,
     slug: &str,
     seq: i64,

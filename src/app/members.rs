@@ -78,7 +78,7 @@ pub async fn remove(state: &AppState, actor_id: &str) -> Result<Option<usize>, M
 /// rule, docs/interop.md §3), membership and signatures go to the target.
 pub async fn moved(
     data: &Data<AppState>,
-    tx: &mut db::Tx,
+    tx: &mut db::Tx<'_>,
     moved: Move<'_>,
 ) -> Result<Received, MemberError> {
     let origin = moved.actor;

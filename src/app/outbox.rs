@@ -29,7 +29,7 @@ fn stored<'a>(activity: &'a Activity, body: &'a str, listed: Listed) -> NewActiv
 
 /// To every follower's delivery inbox (shared when it has one). Returns how many inboxes.
 pub async fn to_followers(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     activity: &Activity,
     listed: Listed,
 ) -> Result<u64, DbError> {
@@ -39,7 +39,7 @@ pub async fn to_followers(
 
 /// To the given inboxes only; an inbox that `outgoing::check` refuses is not queued.
 pub async fn to_inboxes(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     activity: &Activity,
     inboxes: &[Url],
     listed: Listed,
@@ -64,7 +64,7 @@ pub async fn to_inboxes(
 
 /// To every follower and to the given inboxes. Returns how many inboxes in all.
 pub async fn to_followers_and(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     activity: &Activity,
     also: &[Url],
     listed: Listed,

@@ -88,7 +88,7 @@ pub fn read<'a>(state: &AppState, post: MemberPost<'a>) -> Option<Post<'a>> {
 
 pub async fn create(
     state: &AppState,
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     incoming: MemberPost<'_>,
 ) -> Result<Received, RelayError> {
     let Some(post) = read(state, incoming) else {
@@ -138,7 +138,7 @@ pub async fn create(
 /// Announce a post to every follower and to its author.
 async fn relay(
     state: &AppState,
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     author: &str,
     post_id: &str,
     create_id: &str,
@@ -177,7 +177,11 @@ async fn relay(
 
 /// FEP-1b12's form for Lemmy, Mbin and PieFed followers: the member's Create, verbatim,
 /// announced by the group (docs/interop.md §6, comparison).
-async fn announce_create(state: &AppState, tx: &mut Tx, create: &Value) -> Result<(), RelayError> {
+async fn announce_create(
+    state: &AppState,
+    tx: &mut Tx<'_>,
+    create: &Value,
+) -> Result<(), RelayError> {
     let inboxes: Vec<Url> = db::relays::follower_inboxes_on(tx, &["lemmy", "mbin", "piefed"])
         .await?
         .iter()
@@ -206,7 +210,7 @@ async fn announce_create(state: &AppState, tx: &mut Tx, create: &Value) -> Resul
 
 async fn send_to_followers_and(
     state: &AppState,
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     activity: &Activity,
     author: &str,
 ) -> Result<(), RelayError> {
@@ -230,7 +234,7 @@ async fn send_to_followers_and(
 
 /// A member deleted a post: if it was relayed, the relay is marked removed (Mastodon drops
 /// boosts of a deleted post by itself, so nothing is sent). True when it was one of ours.
-pub async fn post_deleted(tx: &mut Tx, actor: &str, post_id: &str) -> Result<bool, RelayError> {
+pub async fn post_deleted(tx: &mut Tx<'_>, actor: &str, post_id: &str) -> Result<bool, RelayError> {
     match db::relays::relay_in(tx, post_id).await? {
         Some(r) if r.member_id == actor => {
             // Already marked (a repeated Delete) is fine too.
@@ -307,7 +311,7 @@ pub async fn reject(state: &AppState, post_id: &str) -> Result<(), RelayError> {
 /// Undo the live relays of a member (when it is struck off and the setting says so).
 pub async fn undo_relays_of(
     state: &AppState,
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     member: &str,
 ) -> Result<usize, RelayError> {
     let c = &state.coalition;

@@ -55,7 +55,7 @@ pub fn signatory_id(state: &AppState, slug: &str, n: i64) -> String {
     format!("{}#signatory-{n}", statement_url(&state.coalition, slug))
 }
 
-async fn live_statement(tx: &mut Tx, slug: &str) -> Result<(), SignatoriesError> {
+async fn live_statement(tx: &mut Tx<'_>, slug: &str) -> Result<(), SignatoriesError> {
     db::cosign::lock_statement(tx, slug).await?;
     match db::statements::get_in(tx, slug).await? {
         None => Err(SignatoriesError::NoStatement(slug.to_owned())),
@@ -91,7 +91,7 @@ fn entry(state: &AppState, slug: &str, n: i64, event: &str, by: &str) -> LedgerE
 /// Lines in errors count from 1 in `list`.
 pub async fn record_in(
     state: &AppState,
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     slug: &str,
     list: &[Signatory],
     how: Recording<'_>,

@@ -170,13 +170,13 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-async fn fan_out(tx: &mut Tx, activity: &Activity) -> Result<Queued, StatementError> {
+async fn fan_out(tx: &mut Tx<'_>, activity: &Activity) -> Result<Queued, StatementError> {
     fan_out_and(tx, activity, &[]).await
 }
 
 /// To every follower, and to the mentioned actors' inboxes.
 async fn fan_out_and(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     activity: &Activity,
     also: &[url::Url],
 ) -> Result<Queued, StatementError> {
@@ -265,7 +265,7 @@ pub async fn publish(
 /// never a file edit, so that each withdrawal is a deliberate act.
 async fn record_signatories(
     state: &AppState,
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     slug: &Slug,
     draft: &StatementDraft,
 ) -> Result<(), StatementError> {
@@ -283,7 +283,10 @@ async fn record_signatories(
     Ok(())
 }
 
-async fn live(tx: &mut Tx, slug: &Slug) -> Result<db::statements::StatementRow, StatementError> {
+async fn live(
+    tx: &mut Tx<'_>,
+    slug: &Slug,
+) -> Result<db::statements::StatementRow, StatementError> {
     let row = db::statements::get_in(tx, slug.as_str())
         .await?
         .ok_or_else(|| StatementError::NotFound(slug.to_string()))?;
@@ -375,7 +378,7 @@ pub async fn edit(
 
 async fn set_pin_in(
     state: &AppState,
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     slug: &Slug,
     pinned: bool,
 ) -> Result<Queued, StatementError> {

@@ -36,7 +36,7 @@ pub struct ReceivedItem<'a> {
 /// Record activity ids as received; returns the (actor, id) pairs recorded now (the others
 /// were received before). The items must be distinct.
 pub async fn record_received(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     items: &[ReceivedItem<'_>],
     at: DateTime<Utc>,
 ) -> Result<HashSet<(String, String)>, DbError> {
@@ -81,7 +81,10 @@ pub struct UndoCheck<'a> {
 
 /// Which of `items` (by index) their actor undid before they arrived: by the activity's id,
 /// or, for an Undo that named no id, by its kind and object.
-pub async fn undone_among(tx: &mut Tx, items: &[UndoCheck<'_>]) -> Result<HashSet<i64>, DbError> {
+pub async fn undone_among(
+    tx: &mut Tx<'_>,
+    items: &[UndoCheck<'_>],
+) -> Result<HashSet<i64>, DbError> {
     if items.is_empty() {
         return Ok(HashSet::new());
     }
@@ -121,7 +124,7 @@ where
 /// wake-up of that thread and of the inbox's: BENCHMARKS.md, B4); on PostgreSQL one after
 /// the other. The rows of the first statement have two columns, those of the second one.
 pub async fn record_and_check(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     items: &[ReceivedItem<'_>],
     checks: &[UndoCheck<'_>],
     at: DateTime<Utc>,
@@ -168,7 +171,11 @@ pub struct Signer {
 /// four (the actors, the members among them, their current signatures, their moderation),
 /// since each statement is a round trip to SQLite's thread inside the inbox's transaction
 /// (BENCHMARKS.md, B4).
-pub async fn signers_among(tx: &mut Tx, slug: &str, ids: &[&str]) -> Result<Vec<Signer>, DbError> {
+pub async fn signers_among(
+    tx: &mut Tx<'_>,
+    slug: &str,
+    ids: &[&str],
+) -> Result<Vec<Signer>, DbError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -196,7 +203,7 @@ pub async fn signers_among(tx: &mut Tx, slug: &str, ids: &[&str]) -> Result<Vec<
 
 /// Record boosts; returns the Announce ids recorded now (the others were recorded before).
 pub async fn insert_signatures(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     rows: &[SignatureRow],
 ) -> Result<HashSet<String>, DbError> {
     if rows.is_empty() {
@@ -242,7 +249,7 @@ pub struct NewEntry<'a> {
 
 /// Append entries to a statement's ledger (their places already chained).
 pub async fn append_entries(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     slug: &str,
     entries: &[NewEntry<'_>],
 ) -> Result<(), DbError> {
@@ -278,7 +285,7 @@ pub struct NewHead<'a> {
 /// (BENCHMARKS.md, B4: a batch's cost is mostly its round trips). On PostgreSQL they go one
 /// by one.
 pub async fn append_with_head(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     slug: &str,
     entries: &[NewEntry<'_>],
     head: &NewHead<'_>,

@@ -35,7 +35,7 @@ pub(super) const COLUMNS: &str = "announce_id, slug, actor_id, actor_kind, actor
 
 /// Serialise changes to one statement's ledger: on PostgreSQL a row lock on the statement
 /// (SQLite transactions already take the database's write lock when they begin).
-pub async fn lock_statement(tx: &mut Tx, slug: &str) -> Result<(), DbError> {
+pub async fn lock_statement(tx: &mut Tx<'_>, slug: &str) -> Result<(), DbError> {
     if let Tx::Postgres(t) = tx {
         sqlx::query("SELECT slug FROM statements WHERE slug = $1 FOR UPDATE")
             .bind(slug)
@@ -47,7 +47,7 @@ pub async fn lock_statement(tx: &mut Tx, slug: &str) -> Result<(), DbError> {
 
 /// Active (not withdrawn) boosts of an actor, on one statement or on all.
 pub async fn active_of(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     actor_id: &str,
     slug: Option<&str>,
 ) -> Result<Vec<SignatureRow>, DbError> {
@@ -62,7 +62,10 @@ pub async fn active_of(
         .await?))
 }
 
-pub async fn by_announce(tx: &mut Tx, announce_id: &str) -> Result<Option<SignatureRow>, DbError> {
+pub async fn by_announce(
+    tx: &mut Tx<'_>,
+    announce_id: &str,
+) -> Result<Option<SignatureRow>, DbError> {
     let sql = format!("SELECT {COLUMNS} FROM cosignatures WHERE announce_id = $1");
     Ok(on_tx!(tx, conn => sqlx::query_as::<_, SignatureRow>(&sql)
         .bind(announce_id)
@@ -70,7 +73,11 @@ pub async fn by_announce(tx: &mut Tx, announce_id: &str) -> Result<Option<Signat
         .await?))
 }
 
-pub async fn withdraw(tx: &mut Tx, announce_id: &str, at: DateTime<Utc>) -> Result<bool, DbError> {
+pub async fn withdraw(
+    tx: &mut Tx<'_>,
+    announce_id: &str,
+    at: DateTime<Utc>,
+) -> Result<bool, DbError> {
     let sql =
         "UPDATE cosignatures SET withdrawn_at = $1 WHERE announce_id = $2 AND withdrawn_at IS NULL";
     let n = on_tx!(tx, conn => sqlx::query(sql).bind(at).bind(announce_id).execute(conn).await?.rows_affected());
@@ -78,7 +85,7 @@ pub async fn withdraw(tx: &mut Tx, announce_id: &str, at: DateTime<Utc>) -> Resu
 }
 
 pub async fn hide(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     announce_id: &str,
     reason: &str,
     at: DateTime<Utc>,
@@ -96,7 +103,7 @@ pub async fn hide(
 }
 
 /// Show a hidden signature again; false when it was not hidden.
-pub async fn unhide(tx: &mut Tx, announce_id: &str) -> Result<bool, DbError> {
+pub async fn unhide(tx: &mut Tx<'_>, announce_id: &str) -> Result<bool, DbError> {
     let sql = "UPDATE cosignatures SET hidden_at = NULL, hidden_reason = NULL \
                WHERE announce_id = $1 AND hidden_at IS NOT NULL";
     let n =
@@ -206,7 +213,7 @@ pub async fn tally(db: &Db, slug: &str) -> Result<Tally, DbError> {
 }
 
 pub async fn insert_like(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     like_id: &str,
     slug: &str,
     actor_id: &str,
@@ -226,7 +233,7 @@ pub async fn insert_like(
 
 /// Remove a like by its id, or an actor's likes of a statement; returns the slugs touched.
 pub async fn remove_likes(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     actor_id: &str,
     like_id: Option<&str>,
     slug: Option<&str>,
@@ -248,7 +255,7 @@ pub async fn remove_likes(
 }
 
 /// The last entry of a statement's ledger: its seq and hash.
-pub async fn last_entry(tx: &mut Tx, slug: &str) -> Result<Option<(i64, String)>, DbError> {
+pub async fn last_entry(tx: &mut Tx<'_>, slug: &str) -> Result<Option<(i64, String)>, DbError> {
     let sql = "SELECT seq, hash FROM ledger WHERE slug = $1 ORDER BY seq DESC LIMIT 1";
     Ok(
         on_tx!(tx, conn => sqlx::query_as::<_, (i64, String)>(sql).bind(slug).fetch_optional(conn).await?),
@@ -275,7 +282,7 @@ pub(super) const REQUEST_REFRESH: &str =
     "INSERT INTO count_refreshes (slug, due_at) VALUES ($1, $2) ON CONFLICT (slug) DO NOTHING";
 
 /// Ask for a count refresh of `slug` at `due_ms`, unless one is already pending.
-pub async fn request_refresh(tx: &mut Tx, slug: &str, due_ms: i64) -> Result<(), DbError> {
+pub async fn request_refresh(tx: &mut Tx<'_>, slug: &str, due_ms: i64) -> Result<(), DbError> {
     on_tx!(tx, conn => sqlx::query(REQUEST_REFRESH).bind(slug).bind(due_ms).execute(conn).await.map(|_| ())?);
     Ok(())
 }
@@ -294,14 +301,14 @@ pub async fn next_refresh_ms(db: &Db) -> Result<Option<i64>, DbError> {
 }
 
 /// Take a due refresh; false when another process took it first.
-pub async fn take_refresh(tx: &mut Tx, slug: &str, now_ms: i64) -> Result<bool, DbError> {
+pub async fn take_refresh(tx: &mut Tx<'_>, slug: &str, now_ms: i64) -> Result<bool, DbError> {
     let sql = "DELETE FROM count_refreshes WHERE slug = $1 AND due_at <= $2";
     let n = on_tx!(tx, conn => sqlx::query(sql).bind(slug).bind(now_ms).execute(conn).await?.rows_affected());
     Ok(n == 1)
 }
 
 /// An actor moved: its active signatures now name its new account.
-pub async fn move_signatures(tx: &mut Tx, from: &str, to: &str) -> Result<u64, DbError> {
+pub async fn move_signatures(tx: &mut Tx<'_>, from: &str, to: &str) -> Result<u64, DbError> {
     let sql = "UPDATE cosignatures SET actor_id = $1 WHERE actor_id = $2 AND withdrawn_at IS NULL";
     Ok(
         on_tx!(tx, conn => sqlx::query(sql).bind(to).bind(from).execute(conn).await?.rows_affected()),

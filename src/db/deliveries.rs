@@ -20,7 +20,7 @@ pub struct NewActivity<'a> {
 }
 
 /// Store an activity to send (once).
-pub async fn insert_activity(tx: &mut Tx, activity: &NewActivity<'_>) -> Result<(), DbError> {
+pub async fn insert_activity(tx: &mut Tx<'_>, activity: &NewActivity<'_>) -> Result<(), DbError> {
     let sql = "INSERT INTO outgoing_activities (id, kind, body, created_at, in_outbox) \
                VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING";
     on_tx!(tx, conn => sqlx::query(sql)
@@ -38,7 +38,11 @@ pub async fn insert_activity(tx: &mut Tx, activity: &NewActivity<'_>) -> Result<
 /// Store `activity` and queue it for every accepted follower, one row per distinct inbox:
 /// the shared inbox when the follower has one, else its own (docs/interop.md §7). One
 /// statement, however many followers. Returns the number of rows queued.
-pub async fn fan_out(tx: &mut Tx, activity: &NewActivity<'_>, now_ms: i64) -> Result<u64, DbError> {
+pub async fn fan_out(
+    tx: &mut Tx<'_>,
+    activity: &NewActivity<'_>,
+    now_ms: i64,
+) -> Result<u64, DbError> {
     insert_activity(tx, activity).await?;
     // SQLite needs the WHERE for INSERT … SELECT … ON CONFLICT to parse.
     // `delivery_inbox` is the follower's shared inbox or its own, kept by triggers
@@ -87,7 +91,7 @@ pub async fn public_activity(db: &Db, id: &str) -> Result<Option<String>, DbErro
 
 /// Store `activity` and queue it for each inbox, due now. Repeats are ignored.
 pub async fn enqueue(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     activity: &NewActivity<'_>,
     inboxes: &[url::Url],
     now_ms: i64,
@@ -115,7 +119,7 @@ pub const WAKEUP_CHANNEL: &str = "tribune_deliveries";
 
 /// On PostgreSQL, wake every process's workers (and loops, and page caches) when the
 /// transaction commits.
-pub async fn notify(tx: &mut Tx) -> Result<(), DbError> {
+pub async fn notify(tx: &mut Tx<'_>) -> Result<(), DbError> {
     if let Tx::Postgres(t) = tx {
         sqlx::query("SELECT pg_notify($1, '')")
             .bind(WAKEUP_CHANNEL)
@@ -320,7 +324,7 @@ pub struct NextDue {
 }
 
 /// Whether an activity of `kind` waits to be delivered to `inbox`.
-pub async fn pending_to(tx: &mut Tx, inbox: &str, kind: &str) -> Result<bool, DbError> {
+pub async fn pending_to(tx: &mut Tx<'_>, inbox: &str, kind: &str) -> Result<bool, DbError> {
     let sql = "SELECT COUNT(*) FROM deliveries d JOIN outgoing_activities a ON a.id = d.activity_id \
                WHERE d.inbox = $1 AND d.state = 'pending' AND a.kind = $2";
     let n: i64 =

@@ -53,7 +53,7 @@ pub async fn finish_many(db: &Db, rows: &[Finish<'_>], now_ms: i64) -> Result<Ve
     Ok(recorded)
 }
 
-async fn finish_in(tx: &mut Tx, row: &Finish<'_>, now_ms: i64) -> Result<bool, DbError> {
+async fn finish_in(tx: &mut Tx<'_>, row: &Finish<'_>, now_ms: i64) -> Result<bool, DbError> {
     let (state, status, error, next, finished) = match row.outcome {
         Outcome::Delivered { status } => (
             DeliveryState::Delivered,

@@ -16,7 +16,7 @@ pub struct Retried {
 /// queue its given-up ones again, due at `now_ms` with no attempt counted, so that they get
 /// `delivery.max_attempts` more. Leases are left alone: a row in flight is not sent twice.
 /// The last status and error of a queued row stay until its next attempt replaces them.
-pub async fn retry_host(tx: &mut Tx, host: &str, now_ms: i64) -> Result<Retried, DbError> {
+pub async fn retry_host(tx: &mut Tx<'_>, host: &str, now_ms: i64) -> Result<Retried, DbError> {
     let due = "UPDATE deliveries SET next_attempt_at = \
                CASE WHEN next_attempt_at > $2 THEN $2 ELSE next_attempt_at END \
                WHERE host = $1 AND state = 'pending'";
@@ -43,7 +43,7 @@ pub async fn retry_host(tx: &mut Tx, host: &str, now_ms: i64) -> Result<Retried,
 
 /// Whether any delivery to `host` is recorded, in whatever state (finished ones are pruned
 /// after `retention.finished_deliveries_days`).
-pub async fn host_known(tx: &mut Tx, host: &str) -> Result<bool, DbError> {
+pub async fn host_known(tx: &mut Tx<'_>, host: &str) -> Result<bool, DbError> {
     let sql = "SELECT COUNT(*) FROM deliveries WHERE host = $1";
     let n: i64 = on_tx!(tx, conn => sqlx::query_scalar(sql).bind(host).fetch_one(conn).await?);
     Ok(n > 0)

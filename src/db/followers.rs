@@ -31,7 +31,7 @@ const SELECT: &str = "SELECT f.actor_id, f.follow_id, f.follow_json, f.state, f.
 /// (its id is what the Accept must name) and, when it was pending, stays pending unless
 /// `state` accepts it.
 pub async fn upsert(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     actor_id: &str,
     follow_id: &str,
     follow_json: &str,
@@ -63,7 +63,7 @@ pub async fn get(db: &Db, actor_id: &str) -> Result<Option<FollowerRow>, DbError
         .await?))
 }
 
-pub async fn get_in(tx: &mut Tx, actor_id: &str) -> Result<Option<FollowerRow>, DbError> {
+pub async fn get_in(tx: &mut Tx<'_>, actor_id: &str) -> Result<Option<FollowerRow>, DbError> {
     let sql = format!("{SELECT} WHERE f.actor_id = $1");
     Ok(on_tx!(tx, conn => sqlx::query_as::<_, FollowerRow>(&sql)
         .bind(actor_id)
@@ -71,7 +71,11 @@ pub async fn get_in(tx: &mut Tx, actor_id: &str) -> Result<Option<FollowerRow>, 
         .await?))
 }
 
-pub async fn set_state(tx: &mut Tx, actor_id: &str, state: FollowState) -> Result<bool, DbError> {
+pub async fn set_state(
+    tx: &mut Tx<'_>,
+    actor_id: &str,
+    state: FollowState,
+) -> Result<bool, DbError> {
     let sql = "UPDATE followers SET state = $1, updated_at = $2 WHERE actor_id = $3";
     let n = on_tx!(tx, conn => sqlx::query(sql)
         .bind(state)
@@ -84,7 +88,7 @@ pub async fn set_state(tx: &mut Tx, actor_id: &str, state: FollowState) -> Resul
 }
 
 /// Remove an actor's follow, accepted or pending.
-pub async fn remove(tx: &mut Tx, actor_id: &str) -> Result<bool, DbError> {
+pub async fn remove(tx: &mut Tx<'_>, actor_id: &str) -> Result<bool, DbError> {
     let sql = "DELETE FROM followers WHERE actor_id = $1";
     let n =
         on_tx!(tx, conn => sqlx::query(sql).bind(actor_id).execute(conn).await?.rows_affected());

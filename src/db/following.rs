@@ -13,7 +13,7 @@ pub struct FollowingRow {
 }
 
 /// Record a Follow we send; a new Follow of the same actor replaces the old one.
-pub async fn upsert(tx: &mut Tx, actor_id: &str, follow_id: &str) -> Result<(), DbError> {
+pub async fn upsert(tx: &mut Tx<'_>, actor_id: &str, follow_id: &str) -> Result<(), DbError> {
     let sql = "INSERT INTO following (actor_id, follow_id, state, created_at, updated_at) \
                VALUES ($1, $2, 'pending', $3, $3) ON CONFLICT (actor_id) DO UPDATE SET \
                follow_id = excluded.follow_id, updated_at = excluded.updated_at";
@@ -27,7 +27,7 @@ pub async fn upsert(tx: &mut Tx, actor_id: &str, follow_id: &str) -> Result<(), 
     Ok(())
 }
 
-pub async fn get_in(tx: &mut Tx, actor_id: &str) -> Result<Option<FollowingRow>, DbError> {
+pub async fn get_in(tx: &mut Tx<'_>, actor_id: &str) -> Result<Option<FollowingRow>, DbError> {
     let sql = "SELECT actor_id, follow_id, state, created_at FROM following WHERE actor_id = $1";
     Ok(on_tx!(tx, conn => sqlx::query_as::<_, FollowingRow>(sql)
         .bind(actor_id)
@@ -35,7 +35,7 @@ pub async fn get_in(tx: &mut Tx, actor_id: &str) -> Result<Option<FollowingRow>,
         .await?))
 }
 
-pub async fn accept(tx: &mut Tx, actor_id: &str) -> Result<bool, DbError> {
+pub async fn accept(tx: &mut Tx<'_>, actor_id: &str) -> Result<bool, DbError> {
     let sql = "UPDATE following SET state = 'accepted', updated_at = $1 WHERE actor_id = $2";
     let n = on_tx!(tx, conn => sqlx::query(sql)
         .bind(Utc::now())
@@ -46,7 +46,7 @@ pub async fn accept(tx: &mut Tx, actor_id: &str) -> Result<bool, DbError> {
     Ok(n > 0)
 }
 
-pub async fn remove(tx: &mut Tx, actor_id: &str) -> Result<bool, DbError> {
+pub async fn remove(tx: &mut Tx<'_>, actor_id: &str) -> Result<bool, DbError> {
     let sql = "DELETE FROM following WHERE actor_id = $1";
     let n =
         on_tx!(tx, conn => sqlx::query(sql).bind(actor_id).execute(conn).await?.rows_affected());

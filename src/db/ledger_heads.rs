@@ -18,7 +18,7 @@ pub(super) const UPSERT: &str = "INSERT INTO ledger_heads (slug, seq, hash, sign
 
 /// Replace the statement's head, in the transaction that appended the entry it names.
 pub async fn upsert(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     slug: &str,
     seq: i64,
     hash: &str,
@@ -44,7 +44,7 @@ pub async fn get(db: &Db, slug: &str) -> Result<Option<HeadRow>, DbError> {
 }
 
 /// The last entry of every statement's ledger: slug, seq, hash.
-pub async fn chain_ends(tx: &mut Tx) -> Result<Vec<(String, i64, String)>, DbError> {
+pub async fn chain_ends(tx: &mut Tx<'_>) -> Result<Vec<(String, i64, String)>, DbError> {
     let sql = "SELECT l.slug, l.seq, l.hash FROM ledger l \
                WHERE l.seq = (SELECT MAX(m.seq) FROM ledger m WHERE m.slug = l.slug) \
                ORDER BY l.slug";

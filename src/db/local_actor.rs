@@ -53,7 +53,7 @@ pub async fn insert_if_absent(
 
 /// Store a new key pair (key rotation).
 pub async fn replace_keys(
-    tx: &mut super::Tx,
+    tx: &mut super::Tx<'_>,
     public_key_pem: &str,
     private_key_pem: &str,
 ) -> Result<(), DbError> {
@@ -69,7 +69,7 @@ pub async fn replace_keys(
 
 /// Store the Ed25519 key unless one is stored; true when this one was. When several
 /// processes start together on one PostgreSQL, the first wins and the others read its key.
-pub async fn adopt_ed25519(tx: &mut super::Tx, private_key_pem: &str) -> Result<bool, DbError> {
+pub async fn adopt_ed25519(tx: &mut super::Tx<'_>, private_key_pem: &str) -> Result<bool, DbError> {
     let sql = "UPDATE local_actor SET ed25519_private_key_pem = $1 \
                WHERE id = 1 AND ed25519_private_key_pem IS NULL";
     let n = super::on_tx!(tx, conn => sqlx::query(sql)

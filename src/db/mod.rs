@@ -40,6 +40,9 @@ pub mod remote_actors;
 pub mod signatories;
 pub mod statements;
 pub mod states;
+mod writer;
+
+pub use writer::Writer;
 
 /// Run the same query code on either backend: the body is type-checked once per backend, so
 /// a type that one driver cannot decode is a compile error, not a run-time surprise.
@@ -70,15 +73,17 @@ macro_rules! on_tx {
 }
 pub(crate) use on_tx;
 
-/// A transaction on either backend. Repository functions take `&mut Tx` so that a local
-/// change and the deliveries it causes commit together.
+/// A transaction on either backend. Repository functions take `&mut Tx<'_>` so that a local
+/// change and the deliveries it causes commit together. `'c` is the connection's borrow:
+/// `'static` for a transaction on a pooled connection (`Db::begin`), shorter for one on a
+/// connection its owner keeps (the inbox's `Writer`).
 #[derive(Debug)]
-pub enum Tx {
-    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
-    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+pub enum Tx<'c> {
+    Sqlite(sqlx::Transaction<'c, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'c, sqlx::Postgres>),
 }
 
-impl Tx {
+impl Tx<'_> {
     pub async fn commit(self) -> Result<(), DbError> {
         match self {
             Tx::Sqlite(t) => t.commit().await?,
@@ -125,7 +130,7 @@ pub enum DbError {
 /// A pooled connection unused this long is closed, with its page and statement caches. On
 /// SQLite, whose connections cost the server's own memory, `idle` also closes them when
 /// the pool idles (BENCHMARKS.md, B6 memory).
-const POOL_IDLE: Duration = Duration::from_secs(30);
+pub(crate) const POOL_IDLE: Duration = Duration::from_secs(30);
 
 /// Pages the SQLite log may hold before a commit copies it into the database itself (the
 /// default is 1,000): reached only if `Db::checkpoint` does not run or cannot keep up.
@@ -228,34 +233,13 @@ impl Db {
         Ok(())
     }
 
-    pub async fn begin(&self) -> Result<Tx, DbError> {
+    pub async fn begin(&self) -> Result<Tx<'static>, DbError> {
         Ok(match self {
             // IMMEDIATE takes the write lock at once: a deferred transaction that later writes
             // can fail with SQLITE_BUSY instead of waiting for the busy timeout.
             Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
-    }
-
-    /// A handle for a writer that has the database to itself most of the time (the inbox's
-    /// applier). On SQLite, a pool of one connection of its own, opened like the others: its
-    /// page cache stays valid from one transaction to the next as long as nobody else writes
-    /// (any other connection's commit empties it), and it never waits for the shared pool's
-    /// connections, taken by reads (BENCHMARKS.md, B4: the inbox's own connection). Opened by
-    /// the first transaction, not at start, and closed after `POOL_IDLE` unused. `None` on
-    /// PostgreSQL, where a connection costs a server process and none of this applies.
-    pub fn own_writer(&self) -> Option<Db> {
-        match self {
-            Db::Sqlite(pool) => Some(Db::Sqlite(
-                SqlitePoolOptions::new()
-                    .max_connections(1)
-                    .test_before_acquire(false)
-                    .idle_timeout(POOL_IDLE)
-                    .acquire_timeout(pool.options().get_acquire_timeout())
-                    .connect_lazy_with((*pool.connect_options()).clone()),
-            )),
-            Db::Postgres(_) => None,
-        }
     }
 
     pub fn backend(&self) -> &'static str {
@@ -265,7 +249,6 @@ impl Db {
         }
     }
 
-    /// The SQLite database's file, or `None` on PostgreSQL.
     /// SQLite: copy the write-ahead log into the database file as far as readers allow,
     /// without holding up the writer (a PASSIVE checkpoint). Returns the log's frames and
     /// those copied; `None` on PostgreSQL.
@@ -280,6 +263,7 @@ impl Db {
         Ok(Some((log, copied)))
     }
 
+    /// The SQLite database's file, or `None` on PostgreSQL.
     pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
         match self {
             Db::Sqlite(pool) => Some(pool.connect_options().get_filename().to_owned()),
@@ -302,15 +286,6 @@ impl Db {
             }
             tokio::time::sleep(Duration::from_millis(5)).await;
         })
-    }
-
-    /// Open a connection if the pool holds none (a pool that opens lazily, or one closed
-    /// after `POOL_IDLE` unused); nothing to do when it holds one.
-    pub async fn open(&self) -> Result<(), DbError> {
-        on_pool!(self, pool => if pool.size() == 0 {
-            drop(pool.acquire().await?);
-        });
-        Ok(())
     }
 }
 

@@ -6,7 +6,7 @@ use super::{DbError, Tx, on_tx};
 
 /// Hide the actor's signatures of `slug`, present and later; false when already hidden.
 pub async fn hide(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     slug: &str,
     actor_id: &str,
     reason: &str,
@@ -26,7 +26,7 @@ pub async fn hide(
 }
 
 /// Lift the hiding; false when there was none.
-pub async fn lift(tx: &mut Tx, slug: &str, actor_id: &str) -> Result<bool, DbError> {
+pub async fn lift(tx: &mut Tx<'_>, slug: &str, actor_id: &str) -> Result<bool, DbError> {
     let sql = "DELETE FROM moderation WHERE slug = $1 AND actor_id = $2";
     let n = on_tx!(tx, conn => sqlx::query(sql)
         .bind(slug)

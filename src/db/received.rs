@@ -5,7 +5,12 @@ use chrono::Utc;
 use super::{DbError, Tx, on_tx};
 
 /// Record an activity by its actor and id; false when that actor sent it before.
-pub async fn record(tx: &mut Tx, id: &str, actor_id: &str, kind: &str) -> Result<bool, DbError> {
+pub async fn record(
+    tx: &mut Tx<'_>,
+    id: &str,
+    actor_id: &str,
+    kind: &str,
+) -> Result<bool, DbError> {
     let item = super::bulk::ReceivedItem { id, actor_id, kind };
     let recorded =
         super::bulk::record_received(tx, std::slice::from_ref(&item), Utc::now()).await?;
@@ -23,7 +28,7 @@ pub async fn prune(db: &super::Db, before: chrono::DateTime<Utc>) -> Result<u64,
 /// Remember an Undo of an activity we have not seen (`activity_id` empty when the Undo
 /// named none), so that the activity, arriving late, is refused.
 pub async fn remember_undone(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     actor_id: &str,
     activity_id: &str,
     kind: &str,
@@ -46,7 +51,7 @@ pub async fn remember_undone(
 /// Whether the actor undid this activity before it arrived: by its id, or, for an Undo that
 /// named no id, by its kind and object.
 pub async fn was_undone(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     actor_id: &str,
     activity_id: &str,
     kind: &str,

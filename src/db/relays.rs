@@ -26,20 +26,20 @@ pub async fn members(db: &Db) -> Result<Vec<MemberRow>, DbError> {
     Ok(on_pool!(db, pool => sqlx::query_as::<_, MemberRow>(&sql).fetch_all(pool).await?))
 }
 
-pub async fn member_in(tx: &mut Tx, actor_id: &str) -> Result<Option<MemberRow>, DbError> {
+pub async fn member_in(tx: &mut Tx<'_>, actor_id: &str) -> Result<Option<MemberRow>, DbError> {
     let sql = format!("{MEMBERS} WHERE m.actor_id = $1");
     Ok(
         on_tx!(tx, conn => sqlx::query_as::<_, MemberRow>(&sql).bind(actor_id).fetch_optional(conn).await?),
     )
 }
 
-pub async fn add_member(tx: &mut Tx, actor_id: &str) -> Result<bool, DbError> {
+pub async fn add_member(tx: &mut Tx<'_>, actor_id: &str) -> Result<bool, DbError> {
     let sql = "INSERT INTO members (actor_id, added_at) VALUES ($1, $2) ON CONFLICT (actor_id) DO NOTHING";
     let n = on_tx!(tx, conn => sqlx::query(sql).bind(actor_id).bind(Utc::now()).execute(conn).await?.rows_affected());
     Ok(n == 1)
 }
 
-pub async fn remove_member(tx: &mut Tx, actor_id: &str) -> Result<bool, DbError> {
+pub async fn remove_member(tx: &mut Tx<'_>, actor_id: &str) -> Result<bool, DbError> {
     let sql = "DELETE FROM members WHERE actor_id = $1";
     let n =
         on_tx!(tx, conn => sqlx::query(sql).bind(actor_id).execute(conn).await?.rows_affected());
@@ -47,7 +47,7 @@ pub async fn remove_member(tx: &mut Tx, actor_id: &str) -> Result<bool, DbError>
 }
 
 /// A member moved: the roster and its signatures follow it to its new account.
-pub async fn move_member(tx: &mut Tx, from: &str, to: &str) -> Result<(), DbError> {
+pub async fn move_member(tx: &mut Tx<'_>, from: &str, to: &str) -> Result<(), DbError> {
     on_tx!(tx, conn => {
         sqlx::query("DELETE FROM members WHERE actor_id = $1 AND EXISTS (SELECT 1 FROM members WHERE actor_id = $2)")
             .bind(from).bind(to).execute(&mut *conn).await?;
@@ -71,7 +71,7 @@ pub struct RelayRow {
 const RELAYS: &str = "SELECT post_id, member_id, create_id, create_json, announce_id, relayed_at, \
      removed_at, undone_at FROM relays";
 
-pub async fn insert_relay(tx: &mut Tx, r: &RelayRow) -> Result<bool, DbError> {
+pub async fn insert_relay(tx: &mut Tx<'_>, r: &RelayRow) -> Result<bool, DbError> {
     let sql = "INSERT INTO relays (post_id, member_id, create_id, create_json, announce_id, relayed_at) \
                VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (post_id) DO NOTHING";
     let n = on_tx!(tx, conn => sqlx::query(sql)
@@ -87,7 +87,7 @@ pub async fn insert_relay(tx: &mut Tx, r: &RelayRow) -> Result<bool, DbError> {
     Ok(n == 1)
 }
 
-pub async fn relay_in(tx: &mut Tx, post_id: &str) -> Result<Option<RelayRow>, DbError> {
+pub async fn relay_in(tx: &mut Tx<'_>, post_id: &str) -> Result<Option<RelayRow>, DbError> {
     let sql = format!("{RELAYS} WHERE post_id = $1");
     Ok(
         on_tx!(tx, conn => sqlx::query_as::<_, RelayRow>(&sql).bind(post_id).fetch_optional(conn).await?),
@@ -102,7 +102,7 @@ pub async fn relays(db: &Db, member_id: Option<&str>) -> Result<Vec<RelayRow>, D
     )
 }
 
-pub async fn live_relays_of(tx: &mut Tx, member_id: &str) -> Result<Vec<RelayRow>, DbError> {
+pub async fn live_relays_of(tx: &mut Tx<'_>, member_id: &str) -> Result<Vec<RelayRow>, DbError> {
     let sql = format!(
         "{RELAYS} WHERE member_id = $1 AND removed_at IS NULL AND undone_at IS NULL ORDER BY relayed_at"
     );
@@ -113,7 +113,7 @@ pub async fn live_relays_of(tx: &mut Tx, member_id: &str) -> Result<Vec<RelayRow
 
 /// Relays of a member since a time (for its hourly limit).
 pub async fn count_since(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     member_id: &str,
     since: DateTime<Utc>,
 ) -> Result<i64, DbError> {
@@ -123,13 +123,13 @@ pub async fn count_since(
     )
 }
 
-pub async fn mark_removed(tx: &mut Tx, post_id: &str) -> Result<bool, DbError> {
+pub async fn mark_removed(tx: &mut Tx<'_>, post_id: &str) -> Result<bool, DbError> {
     let sql = "UPDATE relays SET removed_at = $1 WHERE post_id = $2 AND removed_at IS NULL";
     let n = on_tx!(tx, conn => sqlx::query(sql).bind(Utc::now()).bind(post_id).execute(conn).await?.rows_affected());
     Ok(n == 1)
 }
 
-pub async fn mark_undone(tx: &mut Tx, post_id: &str) -> Result<bool, DbError> {
+pub async fn mark_undone(tx: &mut Tx<'_>, post_id: &str) -> Result<bool, DbError> {
     let sql = "UPDATE relays SET undone_at = $1 WHERE post_id = $2 AND undone_at IS NULL";
     let n = on_tx!(tx, conn => sqlx::query(sql).bind(Utc::now()).bind(post_id).execute(conn).await?.rows_affected());
     Ok(n == 1)
@@ -146,7 +146,7 @@ pub struct PendingRow {
 }
 
 pub async fn hold(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     post_id: &str,
     actor_id: &str,
     create_id: &str,
@@ -174,7 +174,7 @@ pub async fn pending(db: &Db) -> Result<Vec<PendingRow>, DbError> {
     Ok(on_pool!(db, pool => sqlx::query_as::<_, PendingRow>(sql).fetch_all(pool).await?))
 }
 
-pub async fn pending_in(tx: &mut Tx, post_id: &str) -> Result<Option<PendingRow>, DbError> {
+pub async fn pending_in(tx: &mut Tx<'_>, post_id: &str) -> Result<Option<PendingRow>, DbError> {
     let sql = "SELECT post_id, actor_id, create_id, create_json, reason, received_at FROM pending_posts \
                WHERE post_id = $1 AND decided_at IS NULL";
     Ok(
@@ -183,7 +183,7 @@ pub async fn pending_in(tx: &mut Tx, post_id: &str) -> Result<Option<PendingRow>
 }
 
 pub async fn decide(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     post_id: &str,
     decision: super::states::RelayDecision,
 ) -> Result<bool, DbError> {
@@ -220,7 +220,10 @@ pub async fn set_instance_software(
 }
 
 /// Inboxes of followers on servers running one of `software` (lower-case names).
-pub async fn follower_inboxes_on(tx: &mut Tx, software: &[&str]) -> Result<Vec<String>, DbError> {
+pub async fn follower_inboxes_on(
+    tx: &mut Tx<'_>,
+    software: &[&str],
+) -> Result<Vec<String>, DbError> {
     let placeholders: Vec<String> = (1..=software.len()).map(|i| format!("${i}")).collect();
     let sql = format!(
         "SELECT DISTINCT COALESCE(a.shared_inbox, a.inbox) FROM followers f \

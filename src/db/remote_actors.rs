@@ -40,7 +40,7 @@ pub async fn upsert(db: &Db, row: &RemoteActorRow) -> Result<(), DbError> {
     tx.commit().await
 }
 
-pub async fn upsert_in(tx: &mut Tx, row: &RemoteActorRow) -> Result<(), DbError> {
+pub async fn upsert_in(tx: &mut Tx<'_>, row: &RemoteActorRow) -> Result<(), DbError> {
     let sql = format!(
         "INSERT INTO remote_actors ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
          ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, \
@@ -76,7 +76,7 @@ pub async fn delete(db: &Db, id: &str) -> Result<bool, DbError> {
     Ok(n > 0)
 }
 
-pub async fn delete_in(tx: &mut Tx, id: &str) -> Result<bool, DbError> {
+pub async fn delete_in(tx: &mut Tx<'_>, id: &str) -> Result<bool, DbError> {
     let sql = "DELETE FROM remote_actors WHERE id = $1";
     let n = on_tx!(tx, conn => sqlx::query(sql).bind(id).execute(conn).await?.rows_affected());
     Ok(n > 0)
@@ -93,7 +93,7 @@ pub async fn find_by_handle(db: &Db, user: &str, host: &str) -> Result<Option<St
         .await?))
 }
 
-pub async fn get_in(tx: &mut Tx, id: &str) -> Result<Option<RemoteActorRow>, DbError> {
+pub async fn get_in(tx: &mut Tx<'_>, id: &str) -> Result<Option<RemoteActorRow>, DbError> {
     let sql = format!("SELECT {COLUMNS} FROM remote_actors WHERE id = $1");
     Ok(on_tx!(tx, conn => sqlx::query_as::<_, RemoteActorRow>(&sql)
         .bind(id)

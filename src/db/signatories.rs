@@ -27,7 +27,7 @@ const COLUMNS: &str = "slug, n, name, role, organisation, kind, link, handle, so
 
 /// Record one; returns its number in the statement (the caller holds the statement's lock).
 pub async fn insert(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     slug: &str,
     s: &Signatory,
     source: Option<&str>,
@@ -60,7 +60,7 @@ pub async fn insert(
 
 /// Mark one withdrawn; false when it was not current.
 pub async fn withdraw(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     slug: &str,
     n: i64,
     by: &str,
@@ -80,7 +80,7 @@ pub async fn withdraw(
 }
 
 /// The current ones of a statement, in the order they were recorded (within a transaction).
-pub async fn current_in(tx: &mut Tx, slug: &str) -> Result<Vec<SignatoryRow>, DbError> {
+pub async fn current_in(tx: &mut Tx<'_>, slug: &str) -> Result<Vec<SignatoryRow>, DbError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM signatories WHERE slug = $1 AND withdrawn_at IS NULL ORDER BY n"
     );

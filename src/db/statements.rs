@@ -131,7 +131,7 @@ struct WithHead {
 /// Call it with the statement locked (`cosign::lock_statement`), so that the last entry
 /// stays the last until the transaction ends.
 pub async fn get_with_head_in(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     slug: &str,
 ) -> Result<Option<(StatementRow, Option<(i64, String)>)>, DbError> {
     const SQL: &str = concat!(
@@ -152,7 +152,7 @@ pub async fn get_with_head_in(
         .transpose()
 }
 
-pub async fn get_in(tx: &mut Tx, slug: &str) -> Result<Option<StatementRow>, DbError> {
+pub async fn get_in(tx: &mut Tx<'_>, slug: &str) -> Result<Option<StatementRow>, DbError> {
     let sql = format!("{SELECT} WHERE s.slug = $1");
     on_tx!(tx, conn => sqlx::query_as::<_, StoredRow>(&sql)
         .bind(slug)
@@ -190,7 +190,7 @@ pub async fn count_published(db: &Db) -> Result<u64, DbError> {
 }
 
 /// Whether a slug was ever used, deleted statements included.
-pub async fn slug_taken(tx: &mut Tx, slug: &str) -> Result<bool, DbError> {
+pub async fn slug_taken(tx: &mut Tx<'_>, slug: &str) -> Result<bool, DbError> {
     let sql = "SELECT COUNT(*) FROM statements WHERE slug = $1";
     let n: i64 = on_tx!(tx, conn => sqlx::query_scalar(sql).bind(slug).fetch_one(conn).await?);
     Ok(n > 0)
@@ -211,7 +211,7 @@ pub struct NewVersion<'a> {
 }
 
 /// A new statement with its first version.
-pub async fn insert(tx: &mut Tx, v: &NewVersion<'_>, pinned: bool) -> Result<(), DbError> {
+pub async fn insert(tx: &mut Tx<'_>, v: &NewVersion<'_>, pinned: bool) -> Result<(), DbError> {
     let statement = "INSERT INTO statements (slug, current_version, tags, image_hash, image_alt, \
                      pinned, published_at, mentions, federate) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
@@ -232,7 +232,7 @@ pub async fn insert(tx: &mut Tx, v: &NewVersion<'_>, pinned: bool) -> Result<(),
     insert_version(tx, v).await
 }
 
-async fn insert_version(tx: &mut Tx, v: &NewVersion<'_>) -> Result<(), DbError> {
+async fn insert_version(tx: &mut Tx<'_>, v: &NewVersion<'_>) -> Result<(), DbError> {
     let sql = "INSERT INTO statement_versions (slug, version, hash, texts, created_at, tags, \
                image_hash, image_alt, mentions) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
     on_tx!(tx, conn => sqlx::query(sql)
@@ -252,7 +252,7 @@ async fn insert_version(tx: &mut Tx, v: &NewVersion<'_>) -> Result<(), DbError> 
 }
 
 /// A new current version of an existing statement.
-pub async fn add_version(tx: &mut Tx, v: &NewVersion<'_>) -> Result<(), DbError> {
+pub async fn add_version(tx: &mut Tx<'_>, v: &NewVersion<'_>) -> Result<(), DbError> {
     insert_version(tx, v).await?;
     let sql = "UPDATE statements SET current_version = $1, tags = $2, image_hash = $3, \
                image_alt = $4, updated_at = $5, mentions = $7, federate = $8 WHERE slug = $6";
@@ -273,7 +273,7 @@ pub async fn add_version(tx: &mut Tx, v: &NewVersion<'_>) -> Result<(), DbError>
 
 /// Federate the same text otherwise: the Note changes, so `updated` does too.
 pub async fn set_federate(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     slug: &str,
     federate: Federate,
     at: DateTime<Utc>,
@@ -289,13 +289,13 @@ pub async fn set_federate(
     Ok(())
 }
 
-pub async fn set_pinned(tx: &mut Tx, slug: &str, pinned: bool) -> Result<(), DbError> {
+pub async fn set_pinned(tx: &mut Tx<'_>, slug: &str, pinned: bool) -> Result<(), DbError> {
     let sql = "UPDATE statements SET pinned = $1 WHERE slug = $2";
     on_tx!(tx, conn => sqlx::query(sql).bind(pinned).bind(slug).execute(conn).await.map(|_| ())?);
     Ok(())
 }
 
-pub async fn mark_deleted(tx: &mut Tx, slug: &str, at: DateTime<Utc>) -> Result<(), DbError> {
+pub async fn mark_deleted(tx: &mut Tx<'_>, slug: &str, at: DateTime<Utc>) -> Result<(), DbError> {
     let sql = "UPDATE statements SET deleted_at = $1, pinned = FALSE WHERE slug = $2";
     on_tx!(tx, conn => sqlx::query(sql).bind(at).bind(slug).execute(conn).await.map(|_| ())?);
     Ok(())
@@ -396,7 +396,7 @@ pub async fn version(db: &Db, slug: &str, version: i32) -> Result<Option<Version
 
 /// Store an image once.
 pub async fn insert_media(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     hash: &str,
     media_type: &str,
     bytes: &[u8],

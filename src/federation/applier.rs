@@ -28,7 +28,7 @@ use super::{
 };
 use crate::{
     app::Received,
-    db::{self, Db, Tx},
+    db::{self, Tx, Writer},
     protocol::incoming::Incoming,
     state::AppState,
 };
@@ -51,14 +51,14 @@ pub struct Applier {
 }
 
 impl Applier {
-    /// Start applying, writing through `own` when the inbox has a connection of its own
-    /// (`Db::own_writer`), else through the shared pool. The applier's thread ends when
-    /// every handle is gone (the server has stopped and finished its requests).
+    /// Start applying, writing through `writer` (`Db::writer`: on SQLite, a connection of
+    /// the inbox's own). The applier's thread ends when every handle is gone (the server has
+    /// stopped and finished its requests).
     ///
     /// The second value completes once the applier has ended and closed its own connection.
     pub fn start(
         federation: FederationConfig<AppState>,
-        own: Option<Db>,
+        writer: Writer,
     ) -> (Applier, oneshot::Receiver<()>) {
         let (ended, applier_ended) = oneshot::channel();
         // Bounded by the inbox's processing places already (`in_process`): every job is
@@ -67,9 +67,9 @@ impl Applier {
         let data = federation.to_request_data();
         let metrics = data.metrics.clone();
         if matches!(data.db, db::Db::Sqlite(_)) {
-            on_own_thread(federation, own, queue, ended);
+            on_own_thread(federation, writer, queue, ended);
         } else {
-            on_server_runtime(federation, own, queue, ended);
+            on_server_runtime(federation, writer, queue, ended);
         }
         (Applier { jobs, metrics }, applier_ended)
     }
@@ -102,13 +102,13 @@ impl Applier {
 /// whoever uses it next from the pool once the server stops.
 fn on_own_thread(
     federation: FederationConfig<AppState>,
-    own: Option<Db>,
+    writer: Writer,
     queue: mpsc::Receiver<Job>,
     ended: Ended,
 ) {
     type Handed = (
         FederationConfig<AppState>,
-        Option<Db>,
+        Writer,
         mpsc::Receiver<Job>,
         Ended,
     );
@@ -120,37 +120,37 @@ fn on_own_thread(
             std::thread::Builder::new()
                 .name("tribune-inbox".into())
                 .spawn(move || {
-                    if let Ok((federation, own, queue, ended)) = take.recv() {
+                    if let Ok((federation, writer, queue, ended)) = take.recv() {
                         runtime.block_on(async {
-                            run(federation, own, queue).await;
+                            run(federation, writer, queue).await;
                             settle().await;
                         });
                         let _ = ended.send(());
                     }
                 })
         });
-    let (federation, own, queue, ended) = match spawned {
-        Ok(_) => match hand.send((federation, own, queue, ended)) {
+    let (federation, writer, queue, ended) = match spawned {
+        Ok(_) => match hand.send((federation, writer, queue, ended)) {
             Ok(()) => return,
             // The thread is gone already: what was handed over comes back.
             Err(std::sync::mpsc::SendError(back)) => back,
         },
         Err(e) => {
             tracing::warn!(error = %e, "cannot start the inbox's own thread");
-            (federation, own, queue, ended)
+            (federation, writer, queue, ended)
         }
     };
-    on_server_runtime(federation, own, queue, ended);
+    on_server_runtime(federation, writer, queue, ended);
 }
 
 fn on_server_runtime(
     federation: FederationConfig<AppState>,
-    own: Option<Db>,
+    writer: Writer,
     queue: mpsc::Receiver<Job>,
     ended: Ended,
 ) {
     tokio::spawn(async move {
-        run(federation, own, queue).await;
+        run(federation, writer, queue).await;
         let _ = ended.send(());
     });
 }
@@ -162,7 +162,7 @@ const SETTLE_WITHIN: std::time::Duration = std::time::Duration::from_secs(1);
 /// before it ends with them. A pooled connection used from this runtime goes back to its
 /// pool through a task of this runtime (sqlx): one cut off by the runtime's end would be
 /// dropped rather than closed, and close its file on its own thread after the server has
-/// closed its pools (a batch written through the shared pool, `writer`).
+/// closed its pools (a batch written through the shared pool: `Writer::begin`).
 async fn settle() {
     let tasks = tokio::runtime::Handle::current().metrics();
     let until = tokio::time::Instant::now() + SETTLE_WITHIN;
@@ -179,24 +179,11 @@ async fn settle() {
 /// log whole, the frames written since are the few batches committed during its copy:
 /// copied here between two batches (6–9 ms in B4, mostly the database file's sync), they
 /// let the next batch start the log again.
-async fn restart_log(data: &Data<AppState>, db: &Db) {
+async fn restart_log(data: &Data<AppState>, writer: &mut Writer) {
     if data.log_copied.swap(false, Ordering::Relaxed)
-        && let Err(e) = db.checkpoint().await
+        && let Err(e) = writer.checkpoint().await
     {
         tracing::warn!(error = %e, "checkpointing the database's log");
-    }
-}
-
-/// What a batch writes through: the inbox's own connection, or the shared pool while that
-/// connection cannot be opened (no file descriptor left, say), so that the inbox goes on.
-async fn writer<'a>(own: Option<&'a Db>, shared: &'a Db) -> &'a Db {
-    let Some(own) = own else { return shared };
-    match own.open().await {
-        Ok(()) => own,
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot open the inbox's own connection; using the shared pool");
-            shared
-        }
     }
 }
 
@@ -205,35 +192,50 @@ type Ended = oneshot::Sender<()>;
 
 async fn run(
     federation: FederationConfig<AppState>,
-    own: Option<Db>,
+    mut writer: Writer,
     mut queue: mpsc::Receiver<Job>,
 ) {
-    let shared = federation.to_request_data().db.clone();
     let mut jobs = Vec::with_capacity(MAX_BATCH);
-    while queue.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+    while next_jobs(&mut queue, &mut writer, &mut jobs, db::POOL_IDLE).await > 0 {
         let started = std::time::Instant::now();
         let data = federation.to_request_data();
         let batch = std::mem::take(&mut jobs);
         data.metrics.inbox_batch(batch.len());
         let mut units = units(batch);
-        let db = writer(own.as_ref(), &shared).await;
         // One unit (a lone activity, or the Announces of the batch): no savepoint needed.
         if units.len() == 1
             && let Some(unit) = units.pop_front()
         {
-            sole(&data, db, unit).await;
+            sole(&data, &mut writer, unit).await;
         } else {
-            together(&data, db, units).await;
+            together(&data, &mut writer, units).await;
         }
         data.metrics.inbox_batch_seconds.observe(started.elapsed());
-        restart_log(&data, db).await;
+        restart_log(&data, &mut writer).await;
     }
-    // The inbox's own connection is closed here, on the runtime that returns it to its pool,
-    // before the server closes the shared pool (`startup`): left to the runtime's end, it
-    // would close later, on its own thread.
-    if let Some(own) = own {
-        own.close().await;
+    // The inbox's own connection is closed here, before the server closes the shared pool
+    // (`startup`): the server ends with every file of its database closed.
+    writer.close_own().await;
+}
+
+/// Wait for the next activities (at most `MAX_BATCH`, into `jobs`); 0 once every handle is
+/// gone. When the inbox has idled for `idle` holding its own connection, that connection is
+/// closed (its page cache and thread, as the pools close theirs: BENCHMARKS.md, B6 memory),
+/// and the next batch opens it again.
+async fn next_jobs(
+    queue: &mut mpsc::Receiver<Job>,
+    writer: &mut Writer,
+    jobs: &mut Vec<Job>,
+    idle: std::time::Duration,
+) -> usize {
+    if writer.holds_own() {
+        // `recv_many` is cancel safe: nothing is taken from the queue when the wait ends.
+        if let Ok(n) = tokio::time::timeout(idle, queue.recv_many(jobs, MAX_BATCH)).await {
+            return n;
+        }
+        writer.close_own().await;
     }
+    queue.recv_many(jobs, MAX_BATCH).await
 }
 
 /// What one savepoint applies: every Announce of the batch together (a few statements for
@@ -254,8 +256,8 @@ fn is_announce(envelope: &Envelope) -> bool {
 }
 
 /// One activity in its own transaction: the path every activity took before batches.
-async fn alone(data: &Data<AppState>, db: &Db, job: Job) {
-    let outcome = own_transaction(data, db, std::slice::from_ref(&job))
+async fn alone(data: &Data<AppState>, writer: &mut Writer, job: Job) {
+    let outcome = own_transaction(data, writer, std::slice::from_ref(&job))
         .await
         .map(|mut outcomes| {
             outcomes
@@ -269,8 +271,8 @@ async fn alone(data: &Data<AppState>, db: &Db, job: Job) {
 /// A unit in a transaction of its own. A unit of several activities that is refused is
 /// applied again one activity a transaction, so that each gets the outcome it would have
 /// had alone.
-async fn sole(data: &Data<AppState>, db: &Db, unit: Vec<Job>) {
-    match own_transaction(data, db, &unit).await {
+async fn sole(data: &Data<AppState>, writer: &mut Writer, unit: Vec<Job>) {
+    match own_transaction(data, writer, &unit).await {
         Ok(outcomes) => {
             for (job, outcome) in unit.into_iter().zip(outcomes) {
                 let _ = job.answer.send(Ok(outcome));
@@ -284,7 +286,7 @@ async fn sole(data: &Data<AppState>, db: &Db, unit: Vec<Job>) {
         Err(e) => {
             tracing::info!(error = %e, "an inbox batch was refused; applying one by one");
             for job in unit {
-                alone(data, db, job).await;
+                alone(data, writer, job).await;
             }
         }
     }
@@ -292,27 +294,37 @@ async fn sole(data: &Data<AppState>, db: &Db, unit: Vec<Job>) {
 
 async fn own_transaction(
     data: &Data<AppState>,
-    db: &Db,
+    writer: &mut Writer,
     unit: &[Job],
 ) -> Result<Vec<Received>, InboxError> {
-    let mut tx = db.begin().await?;
+    let mut tx = writer.begin().await?;
     let outcomes = apply_in(data, &mut tx, unit).await?;
     tx.commit().await?;
     data.wakeup.notify();
     Ok(outcomes)
 }
 
-async fn together(data: &Data<AppState>, db: &Db, mut units: VecDeque<Vec<Job>>) {
-    let mut tx = match db.begin().await {
-        Ok(tx) => tx,
+async fn together(data: &Data<AppState>, writer: &mut Writer, units: VecDeque<Vec<Job>>) {
+    let left = match writer.begin().await {
+        Ok(tx) => in_one_transaction(data, tx, units).await,
         Err(e) => {
             tracing::warn!(error = %e, "cannot begin an inbox batch; applying one by one");
-            for job in units.into_iter().flatten() {
-                alone(data, db, job).await;
-            }
-            return;
+            units.into_iter().flatten().collect()
         }
     };
+    for job in left {
+        alone(data, writer, job).await;
+    }
+}
+
+/// Apply the units in `tx`, each in its own savepoint, and answer them once it commits.
+/// Returns the activities still to be answered when the transaction itself fails: each is
+/// then applied again, on its own.
+async fn in_one_transaction(
+    data: &Data<AppState>,
+    mut tx: Tx<'_>,
+    mut units: VecDeque<Vec<Job>>,
+) -> Vec<Job> {
     let mut applied: Vec<(Job, Received)> = Vec::new();
     while let Some(unit) = units.pop_front() {
         match in_savepoint(data, &mut tx, &unit).await {
@@ -332,12 +344,11 @@ async fn together(data: &Data<AppState>, db: &Db, mut units: VecDeque<Vec<Job>>)
                 // The transaction itself is in doubt: start again, one by one, with every
                 // activity not answered yet.
                 tracing::warn!(error = %e, "an inbox batch failed; applying one by one");
-                drop(tx);
                 let left = applied.into_iter().map(|(job, _)| job);
-                for job in left.chain(unit).chain(units.into_iter().flatten()) {
-                    alone(data, db, job).await;
-                }
-                return;
+                return left
+                    .chain(unit)
+                    .chain(units.into_iter().flatten())
+                    .collect();
             }
         }
     }
@@ -347,12 +358,11 @@ async fn together(data: &Data<AppState>, db: &Db, mut units: VecDeque<Vec<Job>>)
             for (job, outcome) in applied {
                 let _ = job.answer.send(Ok(outcome));
             }
+            Vec::new()
         }
         Err(e) => {
             tracing::warn!(error = %e, "an inbox batch did not commit; applying one by one");
-            for (job, _) in applied {
-                alone(data, db, job).await;
-            }
+            applied.into_iter().map(|(job, _)| job).collect()
         }
     }
 }
@@ -361,7 +371,7 @@ async fn together(data: &Data<AppState>, db: &Db, mut units: VecDeque<Vec<Job>>)
 /// longer be trusted; the inner one is a refusal, their effect undone.
 async fn in_savepoint(
     data: &Data<AppState>,
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     unit: &[Job],
 ) -> Result<Result<Vec<Received>, InboxError>, db::DbError> {
     tx.savepoint().await?;
@@ -381,7 +391,7 @@ async fn in_savepoint(
 /// Announces together, any other activity alone.
 async fn apply_in(
     data: &Data<AppState>,
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     unit: &[Job],
 ) -> Result<Vec<Received>, InboxError> {
     if unit.iter().all(|job| is_announce(&job.envelope)) {

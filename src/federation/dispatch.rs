@@ -60,7 +60,7 @@ impl From<following::FollowingError> for InboxError {
 
 pub async fn apply(
     data: &Data<AppState>,
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     activity: &Envelope,
 ) -> Result<Received, InboxError> {
     let actor = activity.actor.as_str();
@@ -141,7 +141,7 @@ pub async fn apply(
 /// become co-signatures. One outcome each, in order; an error concerns them all.
 pub async fn announces(
     data: &Data<AppState>,
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     activities: &[&Envelope],
 ) -> Result<Vec<Received>, InboxError> {
     let mut outcomes: Vec<Option<Received>> = vec![None; activities.len()];
@@ -226,7 +226,7 @@ const ANY_KIND: &str = "*";
 
 async fn undo(
     state: &AppState,
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     actor: &str,
     undone: &Undone,
     evidence: Option<&str>,
@@ -261,7 +261,7 @@ async fn undo(
 
 async fn undo_known(
     state: &AppState,
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     actor: &str,
     undone: &Undone,
     evidence: Option<&str>,
@@ -297,7 +297,7 @@ async fn undo_known(
 /// post marks the relay removed.
 async fn delete(
     state: &AppState,
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     activity: &Envelope,
     object: Option<&str>,
 ) -> Result<Received, InboxError> {
@@ -319,7 +319,7 @@ async fn delete(
 
 async fn update(
     state: &AppState,
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     activity: &Envelope,
 ) -> Result<Received, InboxError> {
     let object = activity.raw.get("object").unwrap_or(&Value::Null);

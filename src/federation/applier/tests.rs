@@ -1,26 +1,45 @@
-//! The applier's choice of connection and its runtime's end.
+//! The applier's own connection and its runtime's end.
 
 use super::*;
+use crate::db::Db;
 
-/// While the inbox's own connection can be opened, batches write through it; once it
-/// cannot (here its database's directory is gone), through the shared pool.
+/// The applier keeps its own connection from one batch to the next, and closes it once the
+/// inbox has idled; a batch after that opens it again.
 #[tokio::test]
-async fn a_batch_writes_through_the_shared_pool_when_its_own_connection_cannot_open() {
+async fn the_inbox_closes_its_own_connection_once_idle() {
     let dir = tempfile::tempdir().unwrap();
-    let sub = dir.path().join("data");
     let settings = crate::config::DatabaseSettings {
-        url: format!("sqlite:{}", sub.join("t.db").display()),
+        url: format!("sqlite:{}", dir.path().join("t.db").display()),
         max_connections: 2,
     };
     let shared = Db::connect(&settings).await.unwrap();
-    let own = shared.own_writer().unwrap();
-    assert!(std::ptr::eq(writer(Some(&own), &shared).await, &own));
-    assert!(std::ptr::eq(writer(None, &shared).await, &shared));
-    own.close().await;
+    let mut writer = shared.writer();
+    writer.begin().await.unwrap().commit().await.unwrap();
+    assert!(writer.holds_own());
 
-    let own = shared.own_writer().unwrap();
-    std::fs::remove_dir_all(&sub).unwrap();
-    assert!(std::ptr::eq(writer(Some(&own), &shared).await, &shared));
+    let (jobs, mut queue) = mpsc::channel::<Job>(4);
+    let mut batch = Vec::new();
+    let idle = std::time::Duration::from_millis(100);
+    // A handle still alive, nothing sent: the wait goes on past `idle`, and the connection
+    // is closed meanwhile.
+    let waited = tokio::time::timeout(
+        idle * 3,
+        next_jobs(&mut queue, &mut writer, &mut batch, idle),
+    )
+    .await;
+    assert!(waited.is_err(), "no job came, so none is returned");
+    assert!(!writer.holds_own(), "closed after {idle:?} idle");
+
+    writer.begin().await.unwrap().commit().await.unwrap();
+    assert!(writer.holds_own(), "opened again by the next batch");
+    // Every handle gone: the applier's loop ends, its connection still open for `run` to close.
+    drop(jobs);
+    assert_eq!(
+        next_jobs(&mut queue, &mut writer, &mut batch, idle).await,
+        0
+    );
+    writer.close_own().await;
+    shared.close().await;
 }
 
 /// The applier's runtime ends only once the tasks it started (a connection going back
