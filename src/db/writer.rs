@@ -174,4 +174,55 @@ mod tests {
         assert!(!writer.holds_own());
         shared.close().await;
     }
+
+    /// The page cache's size set on the writer's own connection.
+    async fn cache_size(writer: &mut Writer) -> i64 {
+        let conn = writer
+            .own
+            .as_mut()
+            .and_then(|own| own.conn.as_mut())
+            .unwrap();
+        sqlx::query_scalar("PRAGMA cache_size")
+            .fetch_one(conn)
+            .await
+            .unwrap()
+    }
+
+    /// A connection on which a transaction cannot begin (here the write lock is held
+    /// elsewhere, and it waits for nothing) is closed, and the next transaction opens a new
+    /// one: a setting of the first connection is gone.
+    #[tokio::test]
+    async fn a_writer_opens_a_new_connection_after_one_could_not_begin() {
+        let dir = tempfile::tempdir().unwrap();
+        let shared = connect(dir.path()).await;
+        let mut writer = shared.writer();
+        if let Some(own) = writer.own.as_mut() {
+            own.options = own.options.clone().busy_timeout(std::time::Duration::ZERO);
+        }
+        let tx = writer.begin().await.unwrap();
+        tx.commit().await.unwrap();
+        sqlx::query("PRAGMA cache_size = 1234")
+            .execute(
+                writer
+                    .own
+                    .as_mut()
+                    .and_then(|own| own.conn.as_mut())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(cache_size(&mut writer).await, 1234);
+
+        let elsewhere = shared.begin().await.unwrap();
+        assert!(
+            writer.begin().await.is_err(),
+            "the write lock is held elsewhere"
+        );
+        elsewhere.commit().await.unwrap();
+        let tx = writer.begin().await.unwrap();
+        tx.commit().await.unwrap();
+        assert_ne!(cache_size(&mut writer).await, 1234, "a new connection");
+        writer.close_own().await;
+        shared.close().await;
+    }
 }
