@@ -2,7 +2,7 @@
 
 use chrono::Utc;
 
-use super::{Db, DbError, on_pool};
+use super::{Db, DbError, on_pool, remote_actors::RemoteActorRow};
 
 pub use super::states::BlockKind;
 
@@ -122,28 +122,151 @@ pub async fn list(db: &Db) -> Result<Vec<(String, String)>, DbError> {
     Ok(on_pool!(db, pool => sqlx::query_as::<_, (String, String)>(sql).fetch_all(pool).await?))
 }
 
+/// The condition `any_blocked` puts to each row of `blocks`: hosts in `$1`–`$4` (a domain
+/// block covers its subdomains), actor ids or key URLs in `$5` and `$6`.
+macro_rules! blocked_row {
+    () => {
+        "(kind = 'domain' AND (value IN ($1, $2, $3, $4) OR $1 LIKE '%.' || value \
+          OR $2 LIKE '%.' || value OR $3 LIKE '%.' || value OR $4 LIKE '%.' || value)) \
+         OR (kind = 'actor' AND value IN ($5, $6))"
+    };
+}
+
+/// Up to two ids and four hosts, fewer repeated to fill the places, so that the statement
+/// is always the same one; `None` when there is nothing to look for.
+fn places<'a>(ids: &[&'a str], hosts: &[&'a str]) -> Option<[&'a str; 6]> {
+    let (first_id, first_host) = (*ids.first()?, *hosts.first()?);
+    let id = |i: usize| ids.get(i).copied().unwrap_or(first_id);
+    let host = |i: usize| hosts.get(i).copied().unwrap_or(first_host);
+    Some([host(0), host(1), host(2), host(3), id(0), id(1)])
+}
+
 /// Whether any of up to two actor ids (or key URLs), or any of up to four hosts or a parent
 /// domain of one, is blocked: one query for all that an inbox request names (its actor and
-/// its key, each by host and by `host:port`). Fewer are repeated to fill the places, so the
-/// statement is always the same one.
+/// its key, each by host and by `host:port`).
 pub async fn any_blocked(db: &Db, ids: &[&str], hosts: &[&str]) -> Result<bool, DbError> {
-    let (Some(first_id), Some(first_host)) = (ids.first(), hosts.first()) else {
+    let Some(places) = places(ids, hosts) else {
         return Ok(false);
     };
-    let id = |i: usize| ids.get(i).unwrap_or(first_id);
-    let host = |i: usize| hosts.get(i).unwrap_or(first_host);
-    let sql = "SELECT COUNT(*) FROM blocks WHERE \
-               (kind = 'domain' AND (value IN ($1, $2, $3, $4) OR $1 LIKE '%.' || value \
-                 OR $2 LIKE '%.' || value OR $3 LIKE '%.' || value OR $4 LIKE '%.' || value)) \
-               OR (kind = 'actor' AND value IN ($5, $6))";
-    let n: i64 = on_pool!(db, pool => sqlx::query_scalar(sql)
-        .bind(host(0))
-        .bind(host(1))
-        .bind(host(2))
-        .bind(host(3))
-        .bind(id(0))
-        .bind(id(1))
-        .fetch_one(pool)
-        .await?);
+    let sql = concat!("SELECT COUNT(*) FROM blocks WHERE ", blocked_row!());
+    let n: i64 = on_pool!(db, pool => {
+        let mut q = sqlx::query_scalar(sql);
+        for p in places {
+            q = q.bind(p);
+        }
+        q.fetch_one(pool).await?
+    });
     Ok(n > 0)
+}
+
+#[derive(sqlx::FromRow)]
+struct StoredActor {
+    #[sqlx(flatten)]
+    row: RemoteActorRow,
+    blocked: bool,
+}
+
+/// The stored actor `actor` and whether any of `ids` and `hosts` is blocked (`any_blocked`),
+/// in one statement: what an inbox request reads before verifying its signature, once
+/// where it was twice (each a round trip to SQLite's thread and sqlx's ping of the
+/// connection going back: BENCHMARKS.md, B4). `None` when the actor is not stored (or there
+/// is nothing to look for): `any_blocked` answers then.
+pub async fn stored_actor_and_blocked(
+    db: &Db,
+    actor: &str,
+    ids: &[&str],
+    hosts: &[&str],
+) -> Result<Option<(RemoteActorRow, bool)>, DbError> {
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "SELECT {}, EXISTS (SELECT 1 FROM blocks WHERE {}) AS blocked \
+             FROM remote_actors WHERE id = $7",
+            super::remote_actors::COLUMNS,
+            blocked_row!()
+        )
+    });
+    let Some(places) = places(ids, hosts) else {
+        return Ok(None);
+    };
+    let found: Option<StoredActor> = on_pool!(db, pool => {
+        let mut q = sqlx::query_as(SQL.as_str());
+        for p in places {
+            q = q.bind(p);
+        }
+        q.bind(actor).fetch_optional(pool).await?
+    });
+    Ok(found.map(|f| (f.row, f.blocked)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(id: &str, host: &str) -> RemoteActorRow {
+        RemoteActorRow {
+            id: id.into(),
+            kind: "Person".into(),
+            preferred_username: Some("a".into()),
+            name: None,
+            host: host.into(),
+            inbox: format!("{id}/inbox"),
+            shared_inbox: None,
+            icon_url: None,
+            public_key_id: format!("{id}#main-key"),
+            public_key_pem: "pem".into(),
+            document: "{}".into(),
+            fetched_at: Utc::now(),
+        }
+    }
+
+    /// The actor and the blocks in one statement say what the two queries said apart: the
+    /// row when it is stored, blocked by a parent domain of either host or by either id.
+    #[tokio::test]
+    async fn the_stored_actor_comes_with_the_blocks_verdict() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = crate::config::DatabaseSettings {
+            url: format!("sqlite:{}", dir.path().join("t.db").display()),
+            max_connections: 2,
+        };
+        let db = Db::connect(&settings).await.unwrap();
+        let id = "https://social.example/users/a";
+        let key = "https://keys.other.example/k";
+        let ids = [id, key];
+        let hosts = ["social.example", "keys.other.example"];
+        let read = || stored_actor_and_blocked(&db, id, &ids, &hosts);
+
+        assert!(read().await.unwrap().is_none(), "not stored");
+        super::super::remote_actors::upsert(&db, &actor(id, "social.example"))
+            .await
+            .unwrap();
+        let (row, blocked) = read().await.unwrap().unwrap();
+        assert_eq!(row.id, id);
+        assert_eq!(row.public_key_id, format!("{id}#main-key"));
+        assert!(!blocked);
+        assert!(!any_blocked(&db, &ids, &hosts).await.unwrap());
+
+        // Rows written as `add` would, without its purge of the actor.
+        let Db::Sqlite(pool) = &db else {
+            unreachable!()
+        };
+        for (kind, value) in [("domain", "other.example"), ("actor", key)] {
+            sqlx::query("INSERT INTO blocks (kind, value, created_at) VALUES ($1, $2, $3)")
+                .bind(kind)
+                .bind(value)
+                .bind(Utc::now())
+                .execute(pool)
+                .await
+                .unwrap();
+            let (_, blocked) = read().await.unwrap().unwrap();
+            assert!(blocked, "{kind} {value}");
+            assert!(any_blocked(&db, &ids, &hosts).await.unwrap());
+            sqlx::query("DELETE FROM blocks")
+                .execute(pool)
+                .await
+                .unwrap();
+            let (_, blocked) = read().await.unwrap().unwrap();
+            assert!(!blocked);
+        }
+        db.close().await;
+    }
 }

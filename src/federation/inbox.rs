@@ -51,29 +51,12 @@ pub async fn is_blocked(state: &AppState, actor: &Url) -> Result<bool, db::DbErr
 /// Whether any of `urls` (an activity's actor and the key that signed it) is blocked: the
 /// configuration first, then one query of the blocks table for all of them.
 pub async fn any_blocked(state: &AppState, urls: &[&Url]) -> Result<bool, db::DbError> {
-    let fed = &state.settings.federation;
     // Two URLs a query (an activity's actor and its key: one query), each by host and by
     // `host:port`.
     for pair in urls.chunks(2) {
-        let mut hosts: Vec<String> = Vec::with_capacity(4);
-        for url in pair {
-            // Hosts in their one form: `b.example.` is `b.example` (docs/interop.md §9).
-            let authority = crate::util::normal_authority(url);
-            let host = crate::util::normal_host(url);
-            let by_config = fed
-                .blocked_domains
-                .iter()
-                .any(|d| authority == *d || host == *d || host.ends_with(&format!(".{d}")))
-                || fed.blocked_actors.iter().any(|a| a == *url);
-            if by_config {
-                return Ok(true);
-            }
-            for h in [host, authority] {
-                if !hosts.contains(&h) {
-                    hosts.push(h);
-                }
-            }
-        }
+        let Some(hosts) = hosts_unless_configured(state, pair) else {
+            return Ok(true);
+        };
         let ids: Vec<&str> = pair.iter().map(|u| u.as_str()).collect();
         let hosts: Vec<&str> = hosts.iter().map(String::as_str).collect();
         if db::blocks::any_blocked(&state.db, &ids, &hosts).await? {
@@ -81,6 +64,57 @@ pub async fn any_blocked(state: &AppState, urls: &[&Url]) -> Result<bool, db::Db
         }
     }
     Ok(false)
+}
+
+/// `None` when the configuration blocks one of `urls`; else their hosts, each by host and by
+/// `host:port`, for the blocks table.
+fn hosts_unless_configured(state: &AppState, urls: &[&Url]) -> Option<Vec<String>> {
+    let fed = &state.settings.federation;
+    let mut hosts: Vec<String> = Vec::with_capacity(urls.len() * 2);
+    for url in urls {
+        // Hosts in their one form: `b.example.` is `b.example` (docs/interop.md §9).
+        let authority = crate::util::normal_authority(url);
+        let host = crate::util::normal_host(url);
+        let by_config = fed
+            .blocked_domains
+            .iter()
+            .any(|d| authority == *d || host == *d || host.ends_with(&format!(".{d}")))
+            || fed.blocked_actors.iter().any(|a| a == *url);
+        if by_config {
+            return None;
+        }
+        for h in [host, authority] {
+            if !hosts.contains(&h) {
+                hosts.push(h);
+            }
+        }
+    }
+    Some(hosts)
+}
+
+/// `any_blocked(named)` for an inbox request (its actor and the key that signed it), with
+/// the actor as stored, read in the same statement when it is known: the row the federation
+/// crate's `dereference` then reads (`remote_actor::with_stored`).
+async fn blocked_or_stored(
+    state: &AppState,
+    named: &[&Url],
+    actor: &Url,
+) -> Result<(bool, Option<db::remote_actors::RemoteActorRow>), db::DbError> {
+    if named.len() > 2 {
+        return Ok((any_blocked(state, named).await?, None));
+    }
+    let Some(hosts) = hosts_unless_configured(state, named) else {
+        return Ok((true, None));
+    };
+    let ids: Vec<&str> = named.iter().map(|u| u.as_str()).collect();
+    let hosts: Vec<&str> = hosts.iter().map(String::as_str).collect();
+    match db::blocks::stored_actor_and_blocked(&state.db, actor.as_str(), &ids, &hosts).await? {
+        Some((row, blocked)) => Ok((blocked, Some(row))),
+        None => Ok((
+            db::blocks::any_blocked(&state.db, &ids, &hosts).await?,
+            None,
+        )),
+    }
 }
 
 /// The largest Announce whose signed request is kept as evidence.
@@ -109,7 +143,8 @@ pub async fn receive(
     let named: Vec<&Url> = std::iter::once(&envelope.actor)
         .chain(key_url.as_ref())
         .collect();
-    if any_blocked(data, &named).await? {
+    let (blocked, stored) = blocked_or_stored(data, &named, &envelope.actor).await?;
+    if blocked {
         return Err(InboxError::Forbidden(
             "this server or actor is blocked".into(),
         ));
@@ -121,12 +156,15 @@ pub async fn receive(
     let actor_id: RemoteActorId = envelope.actor.clone().into();
     // One time budget for every fetch this request causes (the crate may follow a document
     // to its id, and `http_fetch_limit` bounds how many), held by no processing place.
-    let fetched = tokio::time::timeout(FETCH_BUDGET, actor_id.dereference(data))
-        .await
-        .map_err(|_| InboxError::ActorUnreachable {
-            actor: envelope.actor.to_string(),
-            error: format!("no answer within {} s", FETCH_BUDGET.as_secs()),
-        })?;
+    let fetched = tokio::time::timeout(
+        FETCH_BUDGET,
+        crate::app::remote_actor::with_stored(stored, actor_id.dereference(data)),
+    )
+    .await
+    .map_err(|_| InboxError::ActorUnreachable {
+        actor: envelope.actor.to_string(),
+        error: format!("no answer within {} s", FETCH_BUDGET.as_secs()),
+    })?;
     let actor = match fetched {
         Ok(actor) => actor,
         // An account deleted on its server answers 410 and its key is gone with it; Mastodon
