@@ -224,33 +224,19 @@ impl activitypub_federation::traits::Actor for RemoteActor {
 mod tests {
     use super::*;
 
-    fn row(id: &str) -> RemoteActorRow {
-        RemoteActorRow {
-            id: id.into(),
-            kind: "Person".into(),
-            preferred_username: None,
-            name: None,
-            host: "social.example".into(),
-            inbox: format!("{id}/inbox"),
-            shared_inbox: None,
-            icon_url: None,
-            public_key_id: format!("{id}#main-key"),
-            public_key_pem: "pem".into(),
-            document: "{}".into(),
-            fetched_at: Utc::now(),
-        }
-    }
-
     /// The row handed over is taken once, by a read of its own actor, inside the call only.
     #[tokio::test]
     async fn a_row_read_before_is_taken_once_by_its_actor() {
         let a = Url::parse("https://social.example/users/a").unwrap();
         let b = Url::parse("https://social.example/users/b").unwrap();
-        let taken = with_stored(Some(row(a.as_str())), async {
-            assert!(take_stored(&b).is_none(), "another actor's read queries");
-            let first = take_stored(&a).map(|r| r.id);
-            (first, take_stored(&a).is_none())
-        })
+        let taken = with_stored(
+            Some(db::remote_actors::sample_row(a.as_str(), "social.example")),
+            async {
+                assert!(take_stored(&b).is_none(), "another actor's read queries");
+                let first = take_stored(&a).map(|r| r.id);
+                (first, take_stored(&a).is_none())
+            },
+        )
         .await;
         assert_eq!(taken, (Some(a.to_string()), true));
         assert!(take_stored(&a).is_none(), "nothing outside the call");

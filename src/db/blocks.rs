@@ -202,33 +202,12 @@ pub async fn stored_actor_and_blocked(
 mod tests {
     use super::*;
 
-    fn actor(id: &str, host: &str) -> RemoteActorRow {
-        RemoteActorRow {
-            id: id.into(),
-            kind: "Person".into(),
-            preferred_username: Some("a".into()),
-            name: None,
-            host: host.into(),
-            inbox: format!("{id}/inbox"),
-            shared_inbox: None,
-            icon_url: None,
-            public_key_id: format!("{id}#main-key"),
-            public_key_pem: "pem".into(),
-            document: "{}".into(),
-            fetched_at: Utc::now(),
-        }
-    }
-
     /// The actor and the blocks in one statement say what the two queries said apart: the
     /// row when it is stored, blocked by a parent domain of either host or by either id.
     #[tokio::test]
     async fn the_stored_actor_comes_with_the_blocks_verdict() {
         let dir = tempfile::tempdir().unwrap();
-        let settings = crate::config::DatabaseSettings {
-            url: format!("sqlite:{}", dir.path().join("t.db").display()),
-            max_connections: 2,
-        };
-        let db = Db::connect(&settings).await.unwrap();
+        let db = super::super::sqlite_in(dir.path()).await;
         let id = "https://social.example/users/a";
         let key = "https://keys.other.example/k";
         let ids = [id, key];
@@ -236,9 +215,12 @@ mod tests {
         let read = || stored_actor_and_blocked(&db, id, &ids, &hosts);
 
         assert!(read().await.unwrap().is_none(), "not stored");
-        super::super::remote_actors::upsert(&db, &actor(id, "social.example"))
-            .await
-            .unwrap();
+        super::super::remote_actors::upsert(
+            &db,
+            &super::super::remote_actors::sample_row(id, "social.example"),
+        )
+        .await
+        .unwrap();
         let (row, blocked) = read().await.unwrap().unwrap();
         assert_eq!(row.id, id);
         assert_eq!(row.public_key_id, format!("{id}#main-key"));

@@ -289,6 +289,16 @@ impl Db {
     }
 }
 
+/// A fresh SQLite database in `dir`, migrated: for the tests of this crate's modules.
+#[cfg(test)]
+pub(crate) async fn sqlite_in(dir: &Path) -> Db {
+    let settings = DatabaseSettings {
+        url: format!("sqlite:{}", dir.join("t.db").display()),
+        max_connections: 2,
+    };
+    Db::connect(&settings).await.unwrap()
+}
+
 /// When an error (as a chain of causes) comes from a database that cannot be reached, opened
 /// or written, one sentence saying so and naming where the database is (`url`): a problem of
 /// the environment, not of the command.

@@ -20,6 +20,25 @@ pub struct RemoteActorRow {
     pub fetched_at: DateTime<Utc>,
 }
 
+/// A stored actor as tests need one: `id` on `host`, its key `{id}#main-key`.
+#[cfg(test)]
+pub(crate) fn sample_row(id: &str, host: &str) -> RemoteActorRow {
+    RemoteActorRow {
+        id: id.into(),
+        kind: "Person".into(),
+        preferred_username: Some("a".into()),
+        name: None,
+        host: host.into(),
+        inbox: format!("{id}/inbox"),
+        shared_inbox: None,
+        icon_url: None,
+        public_key_id: format!("{id}#main-key"),
+        public_key_pem: "pem".into(),
+        document: "{}".into(),
+        fetched_at: Utc::now(),
+    }
+}
+
 pub(super) const COLUMNS: &str = "id, kind, preferred_username, name, host, inbox, shared_inbox, icon_url, \
                        public_key_id, public_key_pem, document, fetched_at";
 

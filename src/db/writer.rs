@@ -124,14 +124,6 @@ impl Writer {
 mod tests {
     use super::*;
 
-    async fn connect(dir: &std::path::Path) -> Db {
-        let settings = crate::config::DatabaseSettings {
-            url: format!("sqlite:{}", dir.join("t.db").display()),
-            max_connections: 2,
-        };
-        Db::connect(&settings).await.unwrap()
-    }
-
     async fn count(tx: &mut Tx<'_>) -> i64 {
         super::super::on_tx!(tx, conn => sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations")
             .fetch_one(conn)
@@ -145,7 +137,7 @@ mod tests {
     async fn a_writer_keeps_its_connection_and_falls_back_on_the_shared_pool() {
         let dir = tempfile::tempdir().unwrap();
         let sub = dir.path().join("data");
-        let shared = connect(&sub).await;
+        let shared = super::super::sqlite_in(&sub).await;
         let mut writer = shared.writer();
         assert!(
             !writer.holds_own(),
@@ -194,7 +186,7 @@ mod tests {
     #[tokio::test]
     async fn a_writer_opens_a_new_connection_after_one_could_not_begin() {
         let dir = tempfile::tempdir().unwrap();
-        let shared = connect(dir.path()).await;
+        let shared = super::super::sqlite_in(dir.path()).await;
         let mut writer = shared.writer();
         if let Some(own) = writer.own.as_mut() {
             own.options = own.options.clone().busy_timeout(std::time::Duration::ZERO);

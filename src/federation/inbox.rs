@@ -92,18 +92,16 @@ fn hosts_unless_configured(state: &AppState, urls: &[&Url]) -> Option<Vec<String
     Some(hosts)
 }
 
-/// `any_blocked(named)` for an inbox request (its actor and the key that signed it), with
-/// the actor as stored, read in the same statement when it is known: the row the federation
-/// crate's `dereference` then reads (`remote_actor::with_stored`).
+/// `any_blocked` for an inbox request's actor and the key that signed it, with the actor as
+/// stored, read in the same statement when it is known: the row the federation crate's
+/// `dereference` then reads (`remote_actor::with_stored`).
 async fn blocked_or_stored(
     state: &AppState,
-    named: &[&Url],
     actor: &Url,
+    key: Option<&Url>,
 ) -> Result<(bool, Option<db::remote_actors::RemoteActorRow>), db::DbError> {
-    if named.len() > 2 {
-        return Ok((any_blocked(state, named).await?, None));
-    }
-    let Some(hosts) = hosts_unless_configured(state, named) else {
+    let named: Vec<&Url> = std::iter::once(actor).chain(key).collect();
+    let Some(hosts) = hosts_unless_configured(state, &named) else {
         return Ok((true, None));
     };
     let ids: Vec<&str> = named.iter().map(|u| u.as_str()).collect();
@@ -140,10 +138,7 @@ pub async fn receive(
     let mut envelope = Envelope::parse(req.body)?;
 
     let key_url = Url::parse(presented.key_id()).ok();
-    let named: Vec<&Url> = std::iter::once(&envelope.actor)
-        .chain(key_url.as_ref())
-        .collect();
-    let (blocked, stored) = blocked_or_stored(data, &named, &envelope.actor).await?;
+    let (blocked, stored) = blocked_or_stored(data, &envelope.actor, key_url.as_ref()).await?;
     if blocked {
         return Err(InboxError::Forbidden(
             "this server or actor is blocked".into(),

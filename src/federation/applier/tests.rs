@@ -1,18 +1,13 @@
 //! The applier's own connection and its runtime's end.
 
 use super::*;
-use crate::db::Db;
 
 /// The applier keeps its own connection from one batch to the next, and closes it once the
 /// inbox has idled; a batch after that opens it again.
 #[tokio::test]
 async fn the_inbox_closes_its_own_connection_once_idle() {
     let dir = tempfile::tempdir().unwrap();
-    let settings = crate::config::DatabaseSettings {
-        url: format!("sqlite:{}", dir.path().join("t.db").display()),
-        max_connections: 2,
-    };
-    let shared = Db::connect(&settings).await.unwrap();
+    let shared = crate::db::sqlite_in(dir.path()).await;
     let mut writer = shared.writer();
     writer.begin().await.unwrap().commit().await.unwrap();
     assert!(writer.holds_own());
