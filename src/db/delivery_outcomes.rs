@@ -54,11 +54,15 @@ const ROWS_A_STATEMENT: usize = 1_000;
 /// new claimer's, and may be sent again by it. Returns, row by row, whether it was recorded
 /// (`false`: so lost).
 pub async fn finish_many(db: &Db, rows: &[Finish<'_>], now_ms: i64) -> Result<Vec<bool>, DbError> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
     let ends: Vec<End<'_>> = rows.iter().map(|r| End::of(r, now_ms)).collect();
     let mut recorded: HashSet<i64> = HashSet::new();
     if ends.len() <= ROWS_A_STATEMENT {
         let ids: Vec<i64> = on_pool!(db, pool => finish_statement(&ends)
             .build_query_scalar()
+            .persistent(false)
             .fetch_all(pool)
             .await?);
         recorded.extend(ids);
@@ -67,6 +71,7 @@ pub async fn finish_many(db: &Db, rows: &[Finish<'_>], now_ms: i64) -> Result<Ve
         for chunk in ends.chunks(ROWS_A_STATEMENT) {
             let ids: Vec<i64> = on_tx!(&mut tx, conn => finish_statement(chunk)
                 .build_query_scalar()
+                .persistent(false)
                 .fetch_all(conn)
                 .await?);
             recorded.extend(ids);
@@ -153,7 +158,9 @@ impl<'a> End<'a> {
 
 /// The statement that records `ends`, on either backend (both take `UPDATE … FROM` a list
 /// of values named by a `WITH`); it returns the id of each row recorded (SQLite's
-/// `RETURNING` may name only the table it updates).
+/// `RETURNING` may name only the table it updates). Run unprepared for the cache: its text
+/// differs with each number of rows, and each would stay in every pooled connection's cache
+/// (BENCHMARKS.md, B6 memory).
 fn finish_statement<'q, DB>(ends: &'q [End<'q>]) -> QueryBuilder<'q, DB>
 where
     DB: Database,
@@ -269,6 +276,7 @@ mod tests {
             leased_until: lease - 5,
             outcome: &older,
         });
+        assert!(finish_many(&db, &[], 3_000).await.unwrap().is_empty());
         let recorded = finish_many(&db, &rows, 3_000).await.unwrap();
         assert_eq!(recorded, [true, true, true, true, false, true, false]);
         let Db::Sqlite(pool) = &db else {
