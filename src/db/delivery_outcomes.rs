@@ -201,7 +201,12 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::deliveries::{self, HostShare, NewActivity};
+
+    /// A claimed row, as the test reads it back.
+    struct Claimed {
+        id: i64,
+        leased_until: i64,
+    }
 
     /// One statement records a batch of every kind of end, each as it would have been alone;
     /// a row whose lease moved on, and the older of two ends of one row, are not recorded.
@@ -209,29 +214,40 @@ mod tests {
     async fn a_batch_records_each_end_under_its_own_lease() {
         let dir = tempfile::tempdir().unwrap();
         let db = crate::db::sqlite_in(dir.path()).await;
-        let inboxes: Vec<url::Url> = (0..6)
-            .map(|n| url::Url::parse(&format!("https://h{n}.example/inbox")).unwrap())
-            .collect();
-        let activity = NewActivity {
-            id: "https://c.example/a/1",
-            kind: "Create",
-            body: "{}",
-            in_outbox: true,
+        let Db::Sqlite(pool) = &db else {
+            unreachable!()
         };
-        let mut tx = db.begin().await.unwrap();
-        deliveries::enqueue(&mut tx, &activity, &inboxes, 1_000)
+        // Six rows due since 1,000 and leased to "p1" until 62,000, as a claim leaves them
+        // (this module's neighbours queue and claim; a test here names none of them).
+        sqlx::query(
+            "INSERT INTO outgoing_activities (id, kind, body, created_at, in_outbox) \
+             VALUES ('https://c.example/a/1', 'Create', '{}', '2026-01-01T00:00:00Z', 1)",
+        )
+        .execute(pool)
+        .await
+        .unwrap();
+        for n in 0..6 {
+            sqlx::query(
+                "INSERT INTO deliveries (activity_id, inbox, host, state, attempts, \
+                 next_attempt_at, created_at, leased_until, leased_by) \
+                 VALUES ('https://c.example/a/1', $1, $2, 'pending', 0, 1000, 1000, 62000, 'p1')",
+            )
+            .bind(format!("https://h{n}.example/inbox"))
+            .bind(format!("h{n}.example"))
+            .execute(pool)
             .await
             .unwrap();
-        tx.commit().await.unwrap();
-        let share = HostShare {
-            turns: 10,
-            full: &[],
-        };
-        let mut claimed = deliveries::claim(&db, 2_000, 60_000, 10, "p1", 0, share)
-            .await
-            .unwrap();
+        }
+        let claimed: Vec<Claimed> = sqlx::query_as::<_, (i64, i64)>(
+            "SELECT id, leased_until FROM deliveries ORDER BY inbox",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(id, leased_until)| Claimed { id, leased_until })
+        .collect();
         assert_eq!(claimed.len(), 6);
-        claimed.sort_by(|a, b| a.inbox.cmp(&b.inbox));
         let lease = claimed[0].leased_until;
         let outcomes = [
             Outcome::Delivered { status: 202 },
