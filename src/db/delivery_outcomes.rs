@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
-use super::{Db, DbError, on_pool, on_tx, states::DeliveryState};
+use super::{Db, DbError, on_pool, states::DeliveryState};
 
 /// How an attempt ended.
 #[derive(Debug, Clone)]
@@ -47,36 +47,23 @@ pub struct Finish<'a> {
 const ROWS_A_STATEMENT: usize = 1_000;
 
 /// Record the ends of attempts and release their leases: one statement for the whole batch
-/// (several in one transaction past `ROWS_A_STATEMENT`), so one commit (one `fsync` on
-/// SQLite) and one round trip to the database for many deliveries, not one each
-/// (BENCHMARKS.md, B2). A row is recorded only while the lease it was sent under holds: a
-/// row claimed again meanwhile (its lease ran out, or its holder was taken for gone) is its
-/// new claimer's, and may be sent again by it. Returns, row by row, whether it was recorded
-/// (`false`: so lost).
+/// (one for each `ROWS_A_STATEMENT` rows past that), so one commit (one `fsync` on SQLite)
+/// and one round trip to the database for many deliveries, not one each (BENCHMARKS.md,
+/// B2). Each row's end stands alone: statements of one batch need no common transaction. A
+/// row is recorded only while the lease it was sent under holds: a row claimed again
+/// meanwhile (its lease ran out, or its holder was taken for gone) is its new claimer's,
+/// and may be sent again by it. Returns, row by row, whether it was recorded (`false`: so
+/// lost).
 pub async fn finish_many(db: &Db, rows: &[Finish<'_>], now_ms: i64) -> Result<Vec<bool>, DbError> {
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
     let ends: Vec<End<'_>> = rows.iter().map(|r| End::of(r, now_ms)).collect();
     let mut recorded: HashSet<i64> = HashSet::new();
-    if ends.len() <= ROWS_A_STATEMENT {
-        let ids: Vec<i64> = on_pool!(db, pool => finish_statement(&ends)
+    for chunk in ends.chunks(ROWS_A_STATEMENT) {
+        let ids: Vec<i64> = on_pool!(db, pool => finish_statement(chunk)
             .build_query_scalar()
             .persistent(false)
             .fetch_all(pool)
             .await?);
         recorded.extend(ids);
-    } else {
-        let mut tx = db.begin().await?;
-        for chunk in ends.chunks(ROWS_A_STATEMENT) {
-            let ids: Vec<i64> = on_tx!(&mut tx, conn => finish_statement(chunk)
-                .build_query_scalar()
-                .persistent(false)
-                .fetch_all(conn)
-                .await?);
-            recorded.extend(ids);
-        }
-        tx.commit().await?;
     }
     // A row twice in a batch (claimed again by this process once its first lease ran out,
     // both sends ending together) matched under its latest lease only: a claim or an
@@ -202,12 +189,6 @@ where
 mod tests {
     use super::*;
 
-    /// A claimed row, as the test reads it back.
-    struct Claimed {
-        id: i64,
-        leased_until: i64,
-    }
-
     /// One statement records a batch of every kind of end, each as it would have been alone;
     /// a row whose lease moved on, and the older of two ends of one row, are not recorded.
     #[tokio::test]
@@ -238,17 +219,14 @@ mod tests {
             .await
             .unwrap();
         }
-        let claimed: Vec<Claimed> = sqlx::query_as::<_, (i64, i64)>(
-            "SELECT id, leased_until FROM deliveries ORDER BY inbox",
-        )
-        .fetch_all(pool)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|(id, leased_until)| Claimed { id, leased_until })
-        .collect();
+        // (id, lease's end) of each row.
+        let claimed: Vec<(i64, i64)> =
+            sqlx::query_as("SELECT id, leased_until FROM deliveries ORDER BY inbox")
+                .fetch_all(pool)
+                .await
+                .unwrap();
         assert_eq!(claimed.len(), 6);
-        let lease = claimed[0].leased_until;
+        let lease = claimed[0].1;
         let outcomes = [
             Outcome::Delivered { status: 202 },
             Outcome::Retry {
@@ -271,11 +249,11 @@ mod tests {
         let mut rows: Vec<Finish<'_>> = claimed
             .iter()
             .zip(&outcomes)
-            .map(|(c, outcome)| Finish {
-                id: c.id,
+            .map(|(&(id, leased_until), outcome)| Finish {
+                id,
                 attempts: 1,
                 owner: "p1",
-                leased_until: c.leased_until,
+                leased_until,
                 outcome,
             })
             .collect();
@@ -286,7 +264,7 @@ mod tests {
             error: "older".into(),
         };
         rows.push(Finish {
-            id: claimed[5].id,
+            id: claimed[5].0,
             attempts: 1,
             owner: "p1",
             leased_until: lease - 5,
@@ -295,9 +273,6 @@ mod tests {
         assert!(finish_many(&db, &[], 3_000).await.unwrap().is_empty());
         let recorded = finish_many(&db, &rows, 3_000).await.unwrap();
         assert_eq!(recorded, [true, true, true, true, false, true, false]);
-        let Db::Sqlite(pool) = &db else {
-            unreachable!()
-        };
         type Row = (
             String,
             i32,
@@ -309,12 +284,12 @@ mod tests {
             Option<String>,
         );
         let mut states = Vec::new();
-        for c in &claimed {
+        for &(id, _) in &claimed {
             let row: Row = sqlx::query_as(
                 "SELECT state, attempts, last_status, last_error, next_attempt_at, finished_at, \
                  leased_until, leased_by FROM deliveries WHERE id = $1",
             )
-            .bind(c.id)
+            .bind(id)
             .fetch_one(pool)
             .await
             .unwrap();
