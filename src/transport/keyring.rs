@@ -1,9 +1,11 @@
 //! The coalition's RSA key pair, and the making of its Ed25519 key.
 
-use rsa::{
-    RsaPrivateKey,
-    pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding},
+use aws_lc_rs::{
+    encoding::AsDer,
+    rsa::{KeyPair, KeySize},
+    signature::KeyPair as _,
 };
+use rsa::pkcs8::{LineEnding, der::pem};
 
 /// A PEM pair: SPKI public key (as actors publish it) and PKCS#8 private key.
 pub struct KeyPairPem {
@@ -11,22 +13,37 @@ pub struct KeyPairPem {
     pub private_key_pem: String,
 }
 
-/// Generate an RSA-2048 key pair, the size every fediverse server accepts. This takes
-/// tens of milliseconds to seconds of CPU: call it off the async workers.
-pub fn generate_rsa_2048() -> Result<KeyPairPem, rsa::Error> {
-    let mut rng = rand::rngs::OsRng;
-    let private = RsaPrivateKey::new(&mut rng, 2048)?;
-    let private_key_pem = private
-        .to_pkcs8_pem(LineEnding::LF)
-        .map_err(rsa::Error::Pkcs8)?
-        .to_string();
-    let public_key_pem = private
-        .to_public_key()
-        .to_public_key_pem(LineEnding::LF)
-        .map_err(|e| rsa::Error::Pkcs8(rsa::pkcs8::Error::PublicKey(e)))?;
+/// Why a key pair could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyGenError {
+    #[error("the RSA key pair could not be generated or encoded")]
+    Generate,
+    #[error("the RSA key pair could not be written as PEM: {0}")]
+    Pem(String),
+}
+
+impl From<pem::Error> for KeyGenError {
+    fn from(e: pem::Error) -> Self {
+        KeyGenError::Pem(e.to_string())
+    }
+}
+
+impl From<aws_lc_rs::error::Unspecified> for KeyGenError {
+    fn from(_: aws_lc_rs::error::Unspecified) -> Self {
+        KeyGenError::Generate
+    }
+}
+
+/// Generate an RSA-2048 key pair, the size every fediverse server accepts, with the same
+/// library that signs (AWS-LC): tens of milliseconds of CPU, so call it off the async
+/// workers.
+pub fn generate_rsa_2048() -> Result<KeyPairPem, KeyGenError> {
+    let pair = KeyPair::generate(KeySize::Rsa2048)?;
+    let private = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&pair)?;
+    let public = pair.public_key().as_der()?;
     Ok(KeyPairPem {
-        public_key_pem,
-        private_key_pem,
+        public_key_pem: pem::encode_string("PUBLIC KEY", LineEnding::LF, public.as_ref())?,
+        private_key_pem: pem::encode_string("PRIVATE KEY", LineEnding::LF, private.as_ref())?,
     })
 }
 
