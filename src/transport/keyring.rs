@@ -117,7 +117,11 @@ impl Keyring {
 
 #[cfg(test)]
 mod tests {
-    use rsa::{RsaPublicKey, pkcs8::DecodePublicKey, traits::PublicKeyParts};
+    use rsa::{
+        RsaPrivateKey, RsaPublicKey,
+        pkcs8::{DecodePrivateKey, DecodePublicKey},
+        traits::PublicKeyParts,
+    };
 
     #[test]
     fn generates_a_2048_bit_pem_pair() {
@@ -132,5 +136,8 @@ mod tests {
         );
         let public = RsaPublicKey::from_public_key_pem(&pair.public_key_pem).unwrap();
         assert_eq!(public.size() * 8, 2048);
+        // The private key, read as the rsa crate reads PKCS#8, is the published key's half.
+        let private = RsaPrivateKey::from_pkcs8_pem(&pair.private_key_pem).unwrap();
+        assert_eq!(private.to_public_key(), public);
     }
 }
