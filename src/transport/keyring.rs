@@ -35,8 +35,8 @@ impl From<aws_lc_rs::error::Unspecified> for KeyGenError {
 }
 
 /// Generate an RSA-2048 key pair, the size every fediverse server accepts, with the same
-/// library that signs (AWS-LC): tens of milliseconds of CPU, so call it off the async
-/// workers.
+/// library that signs (AWS-LC): about a quarter of a second of CPU, varying with the search
+/// for primes, so call it off the async workers.
 pub fn generate_rsa_2048() -> Result<KeyPairPem, KeyGenError> {
     let pair = KeyPair::generate(KeySize::Rsa2048)?;
     let private = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&pair)?;
